@@ -1,0 +1,1 @@
+"""Emulated Zoom and Brevo APIs, faithful to the official specs (tests, benchmarks, demo)."""
