@@ -1,0 +1,123 @@
+"""Brevo commands: what the pipeline asks the delivery worker to do, as outbox payloads.
+
+The pipeline derives commands from Zoom facts; the outbox stores them as JSON; the delivery
+worker coalesces and sends them. Every command knows its outbox ``kind`` and its coalescing
+key; effects that must happen once (events, emails) carry a ``ledger_key`` that the worker
+records before reporting success, so a replay sends nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+AttributeValue = str | float | int | bool
+CommandKind = Literal["contact", "event", "email"]
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertContact:
+    """Create or update a contact's attributes and add it to lists (additive, never blanks)."""
+
+    email: str
+    attributes: Mapping[str, AttributeValue] = field(default_factory=dict)
+    list_ids: tuple[int, ...] = ()
+
+    kind: Literal["contact"] = "contact"
+
+    @property
+    def coalescing_key(self) -> str:
+        """Commands for the same contact merge: latest value per attribute, lists unioned."""
+        return f"contact:{self.email}"
+
+    def to_payload(self) -> dict[str, Any]:
+        """JSON-safe outbox payload."""
+        return {
+            "email": self.email,
+            "attributes": dict(self.attributes),
+            "list_ids": list(self.list_ids),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SendEvent:
+    """A Brevo event (``POST /v3/events``) that may start an automation; sent at most once."""
+
+    event_name: str
+    email: str
+    ledger_key: str
+    event_properties: Mapping[str, Any] = field(default_factory=dict)
+    event_date: str | None = None
+
+    kind: Literal["event"] = "event"
+
+    @property
+    def coalescing_key(self) -> str:
+        """Events never merge: one key per effect."""
+        return f"event:{self.ledger_key}"
+
+    def to_payload(self) -> dict[str, Any]:
+        """JSON-safe outbox payload."""
+        return {
+            "event_name": self.event_name,
+            "email": self.email,
+            "ledger_key": self.ledger_key,
+            "event_properties": dict(self.event_properties),
+            "event_date": self.event_date,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SendTemplateEmail:
+    """One transactional template email to one recipient (batched into messageVersions)."""
+
+    template_id: int
+    email: str
+    ledger_key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    kind: Literal["email"] = "email"
+
+    @property
+    def coalescing_key(self) -> str:
+        """Emails never merge: one key per effect."""
+        return f"email:{self.ledger_key}"
+
+    def to_payload(self) -> dict[str, Any]:
+        """JSON-safe outbox payload."""
+        return {
+            "template_id": self.template_id,
+            "email": self.email,
+            "ledger_key": self.ledger_key,
+            "params": dict(self.params),
+        }
+
+
+Command = UpsertContact | SendEvent | SendTemplateEmail
+
+
+def command_from_payload(kind: str, payload: Mapping[str, Any]) -> Command:
+    """Rebuild a command from its outbox row; ``ValueError`` for an unknown kind."""
+    if kind == "contact":
+        return UpsertContact(
+            email=payload["email"],
+            attributes=dict(payload.get("attributes", {})),
+            list_ids=tuple(payload.get("list_ids", ())),
+        )
+    if kind == "event":
+        return SendEvent(
+            event_name=payload["event_name"],
+            email=payload["email"],
+            ledger_key=payload["ledger_key"],
+            event_properties=dict(payload.get("event_properties", {})),
+            event_date=payload.get("event_date"),
+        )
+    if kind == "email":
+        return SendTemplateEmail(
+            template_id=int(payload["template_id"]),
+            email=payload["email"],
+            ledger_key=payload["ledger_key"],
+            params=dict(payload.get("params", {})),
+        )
+    raise ValueError(f"unknown outbox command kind: {kind!r}")

@@ -1,0 +1,166 @@
+"""Claims with a lease, shared by the job queue and the outbox.
+
+A row is ``queued`` until due, then ``running`` under a lease held by one owner, then
+``done`` or ``dead``. A claim never deletes: a worker that dies leaves a ``running`` row
+whose lease expires, and the next claim takes it again. The attempt counter grows at claim
+time, so a job that kills its worker still runs out of attempts; a row whose final attempt
+lost its lease goes ``dead`` instead of being claimed once more.
+
+On PostgreSQL the candidate rows are picked with ``FOR UPDATE SKIP LOCKED`` inside the
+UPDATE, so concurrent claimers take disjoint rows. On SQLite the same statement runs inside
+``BEGIN IMMEDIATE`` (see ``engine``), which serializes claimers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy import Table
+from sqlalchemy.engine import Connection
+
+State = Literal["queued", "running", "done", "dead"]
+STATES: tuple[State, ...] = ("queued", "running", "done", "dead")
+LOST_LEASE_ERROR = "lease expired during the final attempt (worker stopped?)"
+
+
+def claimable(table: Table, due: sa.Column[Any], now: datetime) -> sa.ColumnElement[bool]:
+    """Rows a claim may take at ``now``: due and queued, or running with an expired lease."""
+    c = table.c
+    return sa.and_(
+        c.attempts < c.max_attempts,
+        sa.or_(
+            sa.and_(c.state == "queued", due <= now),
+            sa.and_(c.state == "running", c.lease_expires_at <= now),
+        ),
+    )
+
+
+def bury_lost_leases(conn: Connection, table: Table, now: datetime) -> int:
+    """Mark dead the rows whose final attempt's lease expired; return how many."""
+    c = table.c
+    stmt = (
+        sa.update(table)
+        .where(c.state == "running", c.lease_expires_at <= now, c.attempts >= c.max_attempts)
+        .values(
+            state="dead",
+            lease_owner=None,
+            lease_expires_at=None,
+            last_error=LOST_LEASE_ERROR,
+            updated_at=now,
+        )
+    )
+    return conn.execute(stmt).rowcount
+
+
+def claim(
+    conn: Connection,
+    table: Table,
+    due: sa.Column[Any],
+    *,
+    owner: str,
+    lease_s: float,
+    now: datetime,
+    limit: int,
+    where: Iterable[sa.ColumnElement[bool]] = (),
+) -> Sequence[sa.Row[Any]]:
+    """Lease up to ``limit`` claimable rows to ``owner``; return them ordered by id."""
+    bury_lost_leases(conn, table, now)
+    c = table.c
+    candidates = (
+        sa.select(c.id)
+        .where(claimable(table, due, now), *where)
+        .order_by(due, c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    stmt = (
+        sa.update(table)
+        .where(c.id.in_(candidates))
+        .values(
+            state="running",
+            lease_owner=owner,
+            lease_expires_at=now + timedelta(seconds=lease_s),
+            attempts=c.attempts + 1,
+            updated_at=now,
+        )
+        .returning(*c)
+    )
+    return sorted(conn.execute(stmt).all(), key=lambda row: row.id)
+
+
+def _owned(table: Table, ids: Sequence[int], owner: str) -> sa.ColumnElement[bool]:
+    c = table.c
+    return sa.and_(c.id.in_(ids), c.state == "running", c.lease_owner == owner)
+
+
+def _released(now: datetime, **values: Any) -> dict[str, Any]:
+    return {"lease_owner": None, "lease_expires_at": None, "updated_at": now, **values}
+
+
+def complete(
+    conn: Connection, table: Table, ids: Sequence[int], *, owner: str, now: datetime
+) -> int:
+    """Mark ``owner``'s rows done; return how many were still owned."""
+    stmt = sa.update(table).where(_owned(table, ids, owner)).values(_released(now, state="done"))
+    return conn.execute(stmt).rowcount
+
+
+def retry(
+    conn: Connection,
+    table: Table,
+    due: sa.Column[Any],
+    ids: Sequence[int],
+    *,
+    owner: str,
+    at: datetime,
+    error: str,
+    now: datetime,
+) -> int:
+    """Queue ``owner``'s rows again at ``at``, or bury those out of attempts; return count."""
+    c = table.c
+    state = sa.case((c.attempts >= c.max_attempts, "dead"), else_="queued")
+    values = _released(now, state=state, last_error=error, **{due.name: at})
+    stmt = sa.update(table).where(_owned(table, ids, owner)).values(values)
+    return conn.execute(stmt).rowcount
+
+
+def bury(
+    conn: Connection, table: Table, ids: Sequence[int], *, owner: str, error: str, now: datetime
+) -> int:
+    """Mark ``owner``'s rows dead at once (retrying cannot help); return count."""
+    values = _released(now, state="dead", last_error=error)
+    return conn.execute(sa.update(table).where(_owned(table, ids, owner)).values(values)).rowcount
+
+
+def extend(
+    conn: Connection, table: Table, ids: Sequence[int], *, owner: str, lease_s: float, now: datetime
+) -> int:
+    """Push the lease of ``owner``'s rows to ``now + lease_s``; return how many are still owned."""
+    stmt = (
+        sa.update(table)
+        .where(_owned(table, ids, owner))
+        .values(lease_expires_at=now + timedelta(seconds=lease_s), updated_at=now)
+    )
+    return conn.execute(stmt).rowcount
+
+
+def requeue_dead(
+    conn: Connection, table: Table, due: sa.Column[Any], ids: Sequence[int] | None, now: datetime
+) -> int:
+    """Give dead rows (all, or ``ids``) a fresh set of attempts, due now; return count."""
+    c = table.c
+    where = [c.state == "dead"]
+    if ids is not None:
+        where.append(c.id.in_(ids))
+    values = _released(now, state="queued", attempts=0, **{due.name: now})
+    return conn.execute(sa.update(table).where(*where).values(values)).rowcount
+
+
+def counts(conn: Connection, table: Table) -> dict[str, int]:
+    """Rows per state (every state present, zero included)."""
+    stmt = sa.select(table.c.state, sa.func.count()).group_by(table.c.state)
+    found = {str(row[0]): int(row[1]) for row in conn.execute(stmt)}
+    return {state: found.get(state, 0) for state in STATES}

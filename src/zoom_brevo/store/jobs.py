@@ -1,0 +1,137 @@
+"""Delayed, retried background work (collect a meeting's attendance, process an event).
+
+Lifecycle and lease rules are those of ``_lease``. ``unique_key`` (e.g. ``"collect:<uuid>"``)
+makes ``enqueue`` idempotent: a second job with the same key is not created, whatever the
+state of the first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from zoom_brevo.store import _lease
+from zoom_brevo.store._lease import State
+from zoom_brevo.store._sql import upsert_insert
+from zoom_brevo.store.schema import jobs
+
+DEFAULT_MAX_ATTEMPTS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One job row."""
+
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    unique_key: str | None
+    state: State
+    run_at: datetime
+    attempts: int
+    max_attempts: int
+    lease_owner: str | None
+    lease_expires_at: datetime | None
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def _job(row: sa.Row[Any]) -> Job:
+    return Job(**row._asdict())
+
+
+def enqueue(
+    conn: Connection,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    now: datetime,
+    run_at: datetime | None = None,
+    unique_key: str | None = None,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+) -> int | None:
+    """Add a job due at ``run_at`` (default ``now``); ``None`` if ``unique_key`` exists."""
+    stmt = (
+        upsert_insert(conn, jobs)
+        .values(
+            kind=kind,
+            payload=payload,
+            unique_key=unique_key,
+            state="queued",
+            run_at=run_at or now,
+            attempts=0,
+            max_attempts=max_attempts,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=[jobs.c.unique_key])
+        .returning(jobs.c.id)
+    )
+    return conn.execute(stmt).scalar_one_or_none()
+
+
+def claim(
+    conn: Connection,
+    *,
+    owner: str,
+    lease_s: float,
+    now: datetime,
+    limit: int = 1,
+    kinds: Sequence[str] | None = None,
+) -> list[Job]:
+    """Lease up to ``limit`` due jobs (of ``kinds``, if given) to ``owner``."""
+    where = [] if kinds is None else [jobs.c.kind.in_(kinds)]
+    rows = _lease.claim(
+        conn, jobs, jobs.c.run_at, owner=owner, lease_s=lease_s, now=now, limit=limit, where=where
+    )
+    return [_job(row) for row in rows]
+
+
+def complete(conn: Connection, job_id: int, *, owner: str, now: datetime) -> bool:
+    """Mark the job done; ``False`` if ``owner`` no longer holds its lease."""
+    return _lease.complete(conn, jobs, [job_id], owner=owner, now=now) == 1
+
+
+def retry(
+    conn: Connection, job_id: int, *, owner: str, at: datetime, error: str, now: datetime
+) -> bool:
+    """Run the job again at ``at`` (dead if out of attempts); ``False`` if not owned."""
+    return (
+        _lease.retry(conn, jobs, jobs.c.run_at, [job_id], owner=owner, at=at, error=error, now=now)
+        == 1
+    )
+
+
+def bury(conn: Connection, job_id: int, *, owner: str, error: str, now: datetime) -> bool:
+    """Dead-letter the job now (a fatal error); ``False`` if not owned."""
+    return _lease.bury(conn, jobs, [job_id], owner=owner, error=error, now=now) == 1
+
+
+def extend_lease(
+    conn: Connection, job_id: int, *, owner: str, lease_s: float, now: datetime
+) -> bool:
+    """Keep a long job's lease alive; ``False`` if it was lost (stop working on it)."""
+    return _lease.extend(conn, jobs, [job_id], owner=owner, lease_s=lease_s, now=now) == 1
+
+
+def get(conn: Connection, job_id: int) -> Job | None:
+    """The job with id ``job_id``."""
+    row = conn.execute(sa.select(jobs).where(jobs.c.id == job_id)).one_or_none()
+    return None if row is None else _job(row)
+
+
+def get_by_key(conn: Connection, unique_key: str) -> Job | None:
+    """The job enqueued with ``unique_key``."""
+    row = conn.execute(sa.select(jobs).where(jobs.c.unique_key == unique_key)).one_or_none()
+    return None if row is None else _job(row)
+
+
+def counts(conn: Connection) -> dict[str, int]:
+    """Jobs per state."""
+    return _lease.counts(conn, jobs)

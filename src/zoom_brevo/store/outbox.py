@@ -1,0 +1,222 @@
+"""Commands for Brevo, written in the same transaction as the facts they derive from.
+
+Kinds are the pipeline's (``contact``, ``event``, ``email``, ``campaign`` ...); the delivery
+worker decides how each is sent. States and leases follow ``_lease``
+(``done`` means sent).
+
+Commands sharing a ``coalesce_key`` (``"contact:<email>"``) are delivered in order: a claim
+skips a command while an older one with the same key is in flight or waiting for its retry,
+and ``coalesce`` merges those claimed together. On PostgreSQL, claims take a transaction
+advisory lock so that two claimers cannot split one key's commands between them.
+
+Contact payloads (kind ``contact`` or ``contact_upsert``): ``{"email": str, "attributes":
+{NAME: value}, "list_ids": [int], "unlink_list_ids": [int]}``, the last three optional.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from zoom_brevo.store import _lease
+from zoom_brevo.store._lease import State
+from zoom_brevo.store._sql import is_postgres
+from zoom_brevo.store.schema import outbox
+
+DEFAULT_MAX_ATTEMPTS = 10
+CONTACT_KINDS = frozenset({"contact", "contact_upsert"})
+# Any constant works; it only has to be the same in every process sharing the database.
+CLAIM_LOCK_ID = 0x5A42_0002
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One outbox row."""
+
+    id: int
+    kind: str
+    coalesce_key: str | None
+    payload: dict[str, Any]
+    state: State
+    next_attempt_at: datetime
+    attempts: int
+    max_attempts: int
+    lease_owner: str | None
+    lease_expires_at: datetime | None
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewCommand:
+    """A command to add."""
+
+    kind: str
+    payload: dict[str, Any]
+    coalesce_key: str | None = None
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+
+
+@dataclass(frozen=True, slots=True)
+class Merged:
+    """What to send once: ``payload`` stands for the outbox rows ``ids``."""
+
+    kind: str
+    coalesce_key: str | None
+    payload: dict[str, Any]
+    ids: tuple[int, ...] = field(default=())
+
+
+def _command(row: sa.Row[Any]) -> Command:
+    return Command(**row._asdict())
+
+
+def _values(command: NewCommand, now: datetime) -> dict[str, Any]:
+    return {
+        "kind": command.kind,
+        "coalesce_key": command.coalesce_key,
+        "payload": command.payload,
+        "state": "queued",
+        "next_attempt_at": now,
+        "attempts": 0,
+        "max_attempts": command.max_attempts,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def add(conn: Connection, command: NewCommand, *, now: datetime) -> int:
+    """Queue one command; return its id."""
+    stmt = sa.insert(outbox).values(_values(command, now)).returning(outbox.c.id)
+    command_id: int = conn.execute(stmt).scalar_one()
+    return command_id
+
+
+def add_many(conn: Connection, commands: Iterable[NewCommand], *, now: datetime) -> int:
+    """Queue several commands in one round trip; return how many."""
+    rows = [_values(command, now) for command in commands]
+    if rows:
+        conn.execute(sa.insert(outbox), rows)
+    return len(rows)
+
+
+def _no_older_blocked(now: datetime) -> sa.ColumnElement[bool]:
+    older = outbox.alias("older")
+    blocked = sa.or_(
+        sa.and_(older.c.state == "running", older.c.lease_expires_at > now),
+        sa.and_(older.c.state == "queued", older.c.next_attempt_at > now),
+    )
+    return ~sa.exists().where(
+        older.c.coalesce_key == outbox.c.coalesce_key, older.c.id < outbox.c.id, blocked
+    )
+
+
+def claim_batch(
+    conn: Connection,
+    *,
+    limit: int,
+    owner: str,
+    lease_s: float,
+    now: datetime,
+    kinds: Sequence[str] | None = None,
+) -> list[Command]:
+    """Lease up to ``limit`` due commands to ``owner``, oldest first."""
+    if is_postgres(conn):
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": CLAIM_LOCK_ID})
+    where = [_no_older_blocked(now)]
+    if kinds is not None:
+        where.append(outbox.c.kind.in_(kinds))
+    rows = _lease.claim(
+        conn,
+        outbox,
+        outbox.c.next_attempt_at,
+        owner=owner,
+        lease_s=lease_s,
+        now=now,
+        limit=limit,
+        where=where,
+    )
+    return [_command(row) for row in rows]
+
+
+def complete(conn: Connection, ids: Sequence[int], *, owner: str, now: datetime) -> int:
+    """Mark commands sent; return how many ``owner`` still held."""
+    return _lease.complete(conn, outbox, ids, owner=owner, now=now)
+
+
+def retry(
+    conn: Connection,
+    ids: Sequence[int],
+    *,
+    owner: str,
+    at: datetime,
+    error: str,
+    now: datetime,
+) -> int:
+    """Try commands again at ``at`` (dead when out of attempts); return how many were owned."""
+    return _lease.retry(
+        conn, outbox, outbox.c.next_attempt_at, ids, owner=owner, at=at, error=error, now=now
+    )
+
+
+def bury(conn: Connection, ids: Sequence[int], *, owner: str, error: str, now: datetime) -> int:
+    """Dead-letter commands now (Brevo rejected them); return how many were owned."""
+    return _lease.bury(conn, outbox, ids, owner=owner, error=error, now=now)
+
+
+def get(conn: Connection, command_id: int) -> Command | None:
+    """The command with id ``command_id``."""
+    row = conn.execute(sa.select(outbox).where(outbox.c.id == command_id)).one_or_none()
+    return None if row is None else _command(row)
+
+
+def counts(conn: Connection) -> dict[str, int]:
+    """Commands per state."""
+    return _lease.counts(conn, outbox)
+
+
+def coalesce(commands: Sequence[Command]) -> list[Merged]:
+    """Merge the contact commands of each contact into one; keep the rest as is.
+
+    Commands are taken in id order. Per contact, the latest value of each attribute wins and
+    for each list the latest instruction (link or unlink) wins. The result keeps the order
+    of each contact's first command.
+    """
+    merged: dict[str | int, Merged] = {}
+    for command in sorted(commands, key=lambda c: c.id):
+        if command.kind not in CONTACT_KINDS or command.coalesce_key is None:
+            merged[command.id] = Merged(
+                command.kind, command.coalesce_key, command.payload, (command.id,)
+            )
+            continue
+        key = command.coalesce_key
+        previous = merged.get(key)
+        if previous is None:
+            merged[key] = Merged(
+                command.kind, key, merge_contact({}, command.payload), (command.id,)
+            )
+        else:
+            payload = merge_contact(previous.payload, command.payload)
+            merged[key] = Merged(command.kind, key, payload, (*previous.ids, command.id))
+    return list(merged.values())
+
+
+def merge_contact(older: dict[str, Any], newer: dict[str, Any]) -> dict[str, Any]:
+    """One contact payload equivalent to sending ``older`` then ``newer``."""
+    linked = [i for i in older.get("list_ids", []) if i not in newer.get("unlink_list_ids", [])]
+    unlinked = [i for i in older.get("unlink_list_ids", []) if i not in newer.get("list_ids", [])]
+    result = {**older, **newer}
+    result["attributes"] = {**older.get("attributes", {}), **newer.get("attributes", {})}
+    result["list_ids"] = _union(linked, newer.get("list_ids", []))
+    result["unlink_list_ids"] = _union(unlinked, newer.get("unlink_list_ids", []))
+    return result
+
+
+def _union(first: Iterable[int], second: Iterable[int]) -> list[int]:
+    return list(dict.fromkeys([*first, *second]))

@@ -1,0 +1,282 @@
+"""Every table of the store, as SQLAlchemy Core, for SQLite and PostgreSQL alike.
+
+Portable types only: ``JSON``, ``UTCDateTime`` (timezone-aware in Python, UTC in the
+database), ``BigInteger`` keys (plain ``INTEGER`` on SQLite so that it is the rowid alias
+and autoincrements). The Alembic migrations under ``migrations/versions`` must produce
+exactly this metadata; ``tests/store/test_migrations.py`` compares them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime, stored as UTC.
+
+    SQLite has no time zone type; values are stored there as naive UTC text so that the
+    lexical comparisons in claims (``run_at <= :now``) order correctly. Naive datetimes are
+    refused: every ``now`` in this package is explicit and aware.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Convert to UTC (naive on SQLite)."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass an aware datetime (UTC)")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(
+        self,
+        value: datetime | None,
+        dialect: Dialect,  # noqa: ARG002 (SQLAlchemy signature)
+    ) -> datetime | None:
+        """Return an aware UTC datetime."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+ID = BigInteger().with_variant(Integer(), "sqlite")
+NullableJSON = JSON(none_as_null=True)
+
+
+def _id() -> Column[Any]:
+    return Column("id", ID, primary_key=True, autoincrement=True)
+
+
+def _lease_columns() -> list[Column[Any]]:
+    return [
+        Column("attempts", Integer, nullable=False, default=0),
+        Column("max_attempts", Integer, nullable=False),
+        Column("lease_owner", String(200)),
+        Column("lease_expires_at", UTCDateTime),
+        Column("last_error", Text),
+    ]
+
+
+inbox = Table(
+    "inbox",
+    metadata,
+    _id(),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("dedupe_key", String(500), nullable=False, unique=True),
+    Column("event_type", String(100), nullable=False),
+    Column("raw_body", LargeBinary, nullable=False),
+    Column("headers", JSON, nullable=False),
+    Column("status", String(20), nullable=False),  # pending | processed | ignored | failed
+    Column("processed_at", UTCDateTime),
+    Column("error", Text),
+    Index(None, "status", "id"),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    _id(),
+    Column("kind", String(100), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("unique_key", String(500), unique=True),
+    Column("state", String(20), nullable=False),  # queued | running | done | dead
+    Column("run_at", UTCDateTime, nullable=False),
+    *_lease_columns(),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "state", "run_at"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    _id(),
+    Column("kind", String(50), nullable=False),
+    Column("coalesce_key", String(500)),
+    Column("payload", JSON, nullable=False),
+    Column("state", String(20), nullable=False),  # pending | sending | sent | dead
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    *_lease_columns(),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "state", "next_attempt_at"),
+    Index(None, "coalesce_key"),
+)
+
+ledger = Table(
+    "ledger",
+    metadata,
+    _id(),
+    Column("key", String(500), nullable=False, unique=True),
+    Column("sent_at", UTCDateTime, nullable=False),
+    Column("detail", NullableJSON),
+)
+
+cursors = Table(
+    "cursors",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("position", JSON, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+meeting_instances = Table(
+    "meeting_instances",
+    metadata,
+    Column("uuid", String(200), primary_key=True),
+    Column("meeting_id", BigInteger, nullable=False),
+    Column("kind", String(20), nullable=False),  # meeting | webinar
+    Column("account_id", String(100)),
+    Column("topic", Text),
+    Column("host_id", String(100)),
+    Column("host_email", String(320)),
+    Column("start_time", UTCDateTime),
+    Column("end_time", UTCDateTime),
+    Column("details", NullableJSON),
+    # pending | provisional | collected | reconciled (see facts.COLLECT_STATES)
+    Column("collect_state", String(20), nullable=False),
+    Column("collected_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "meeting_id"),
+    Index(None, "start_time"),
+)
+
+attendance_sessions = Table(
+    "attendance_sessions",
+    metadata,
+    _id(),
+    Column(
+        "instance_uuid",
+        String(200),
+        ForeignKey("meeting_instances.uuid", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("person_key", String(400), nullable=False),
+    Column("email", String(320)),
+    Column("name", Text),
+    Column("join_time", UTCDateTime, nullable=False),
+    Column("leave_time", UTCDateTime),
+    Column("status", String(20), nullable=False),  # in_meeting | in_waiting_room
+    Column("source", String(20), nullable=False),  # provisional | final
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint(
+        "instance_uuid",
+        "source",
+        "person_key",
+        "status",
+        "join_time",
+        name="uq_attendance_sessions_natural",
+    ),
+    Index(None, "email"),
+)
+
+registrants = Table(
+    "registrants",
+    metadata,
+    _id(),
+    Column("kind", String(20), nullable=False),  # meeting | webinar
+    Column("meeting_id", BigInteger, nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("registrant_id", String(100)),
+    Column("occurrence_id", String(100)),
+    Column("first_name", Text),
+    Column("last_name", Text),
+    Column("status", String(20), nullable=False),  # approved | pending | denied | cancelled
+    Column("join_url", Text),
+    Column("tracking_source", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("kind", "meeting_id", "email"),
+    Index(None, "email"),
+)
+
+people = Table(
+    "people",
+    metadata,
+    Column("email", String(320), primary_key=True),  # lower-cased
+    Column("first_name", Text),
+    Column("last_name", Text),
+    Column("meetings_attended", Integer, nullable=False, default=0),
+    Column("total_minutes", Float, nullable=False, default=0.0),
+    Column("last_attended", UTCDateTime),
+    Column("score", Float, nullable=False, default=0.0),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+recordings = Table(
+    "recordings",
+    metadata,
+    Column("instance_uuid", String(200), primary_key=True),
+    Column("meeting_id", BigInteger, nullable=False),
+    Column("topic", Text),
+    Column("share_url", Text),
+    Column("passcode", Text),
+    Column("files", JSON, nullable=False),
+    Column("completed_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+import_rejections = Table(
+    "import_rejections",
+    metadata,
+    _id(),
+    Column("process_id", BigInteger, nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "process_id"),
+)
+
+rate_buckets = Table(
+    "rate_buckets",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("updated_s", Float, nullable=False),
+    Column("paused_until_s", Float, nullable=False),
+)
+
+oauth_tokens = Table(
+    "oauth_tokens",
+    metadata,
+    Column("subject", String(200), primary_key=True),  # e.g. "zoom:user:<user id>"
+    Column("ciphertext", LargeBinary, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)

@@ -1,0 +1,41 @@
+"""Encrypted OAuth tokens at rest, by subject (e.g. ``"zoom:user:<id>"``).
+
+The store keeps ciphertext only; encryption with ``storage.encryption_key`` happens in the
+caller, so no key ever reaches the database.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from zoom_brevo.store._sql import upsert_insert
+from zoom_brevo.store.schema import oauth_tokens
+
+
+def save(conn: Connection, subject: str, ciphertext: bytes, *, now: datetime) -> None:
+    """Store (or replace) the encrypted token of ``subject``."""
+    insert = upsert_insert(conn, oauth_tokens).values(
+        subject=subject, ciphertext=ciphertext, updated_at=now
+    )
+    conn.execute(
+        insert.on_conflict_do_update(
+            index_elements=[oauth_tokens.c.subject],
+            set_={"ciphertext": insert.excluded.ciphertext, "updated_at": now},
+        )
+    )
+
+
+def load(conn: Connection, subject: str) -> bytes | None:
+    """The encrypted token of ``subject``, or ``None``."""
+    stmt = sa.select(oauth_tokens.c.ciphertext).where(oauth_tokens.c.subject == subject)
+    value: bytes | None = conn.execute(stmt).scalar_one_or_none()
+    return value
+
+
+def delete(conn: Connection, subject: str) -> bool:
+    """Forget ``subject``'s token (deauthorization); ``True`` if there was one."""
+    stmt = sa.delete(oauth_tokens).where(oauth_tokens.c.subject == subject)
+    return conn.execute(stmt).rowcount == 1

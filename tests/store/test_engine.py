@@ -1,0 +1,70 @@
+"""Engine behaviour: failures become StoreError; SQLite writers wait for each other."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from tests.store.conftest import NOW
+from zoom_brevo.errors import StoreError
+from zoom_brevo.store import engine as store_engine
+from zoom_brevo.store import ledger
+
+
+def test_an_unreachable_database_is_a_store_error(tmp_path: Path) -> None:
+    engine = store_engine.create_engine(f"sqlite:///{tmp_path / 'missing-dir' / 'x.db'}")
+    with pytest.raises(StoreError, match="database unavailable"), store_engine.transaction(engine):
+        pass
+
+
+def test_a_transaction_commits_on_success_and_rolls_back_on_error(engine: Engine) -> None:
+    with store_engine.transaction(engine) as conn:
+        ledger.record_if_new(conn, "kept", now=NOW)
+    with pytest.raises(RuntimeError), store_engine.transaction(engine) as conn:
+        ledger.record_if_new(conn, "dropped", now=NOW)
+        raise RuntimeError("handler failed")
+    with store_engine.reading(engine) as conn:
+        assert ledger.already_sent(conn, ["kept", "dropped"]) == {"kept"}
+
+
+def test_a_sqlite_writer_waits_for_the_lock_instead_of_failing(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    engine = store_engine.create_engine(url, busy_timeout_ms=5000)
+    store_engine.migrate(engine)
+    holding = threading.Event()
+
+    def hold_the_write_lock() -> None:
+        with engine.begin() as conn:
+            ledger.record_if_new(conn, "first", now=NOW)
+            holding.set()
+            time.sleep(0.3)
+
+    thread = threading.Thread(target=hold_the_write_lock)
+    thread.start()
+    holding.wait(5)
+    with store_engine.transaction(engine) as conn:  # blocks ~0.3 s, then succeeds
+        assert ledger.already_sent(conn, ["first"]) == {"first"}
+    thread.join()
+    engine.dispose()
+
+
+def test_a_sqlite_writer_gives_up_with_a_store_error_after_the_busy_timeout(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    patient = store_engine.create_engine(url)
+    store_engine.migrate(patient)
+    impatient = store_engine.create_engine(url, busy_timeout_ms=50)
+    with patient.begin() as conn:
+        conn.execute(sa.text("SELECT 1"))
+        with pytest.raises(StoreError, match="locked"), store_engine.transaction(impatient):
+            pass
+        with store_engine.reading(impatient) as reader:  # readers are not blocked (WAL)
+            assert reader.execute(sa.text("SELECT 1")).scalar() == 1
+    patient.dispose()
+    impatient.dispose()
