@@ -27,7 +27,13 @@ def serving(app: Any, *, host: str = "127.0.0.1", port: int = 0) -> Iterator[str
     """Run ``app`` under uvicorn in a thread; yield its base URL, stop it on exit."""
     port = port or free_port(host)
     config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", lifespan="off", access_log=False
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        access_log=False,
+        interface="asgi3",  # auto-detection takes a bound ``async def app`` method for ASGI2
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"sandbox-{port}", daemon=True)

@@ -1,0 +1,113 @@
+"""The Typer application, its global options and the top-level error handler.
+
+Every failure ends as ONE line on standard error and an exit code: 0 success, 1 the work
+failed (:class:`~zoom_brevo.errors.ApiError` and friends), 2 bad usage or configuration
+(:class:`~zoom_brevo.errors.ConfigError`, usage errors). Tracebacks are never shown.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from zoom_brevo.cli import check_cmd, demo_cmd, init_cmd, sandbox_cmd, setup_brevo_cmd
+from zoom_brevo.cli.context import CliState, print_error, state_of
+from zoom_brevo.errors import ConfigError, ZoomBrevoError
+from zoom_brevo.logging import configure_logging
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+TRACEBACK_ENV_VAR = "ZOOM_BREVO_TRACEBACK"  # "1": show tracebacks of unexpected errors
+
+app = typer.Typer(
+    name="zoom-brevo",
+    help="Connect Zoom meetings and webinars to Brevo contacts, events and follow-ups.",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
+)
+
+
+@app.callback()
+def _global_options(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            metavar="PATH",
+            help="Configuration file (default: $ZOOM_BREVO_CONFIG, else ./zoom-brevo.yaml).",
+            dir_okay=False,
+        ),
+    ] = None,
+) -> None:
+    state_of(ctx).config = config
+
+
+app.command("init")(init_cmd.init)
+app.command("check")(check_cmd.check)
+app.command("sandbox")(sandbox_cmd.sandbox)
+app.command("demo")(demo_cmd.demo)
+app.command("setup-brevo")(setup_brevo_cmd.setup_brevo)
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> NoReturn:
+    """Console-script entry point: run the command line and exit with its code."""
+    sys.exit(run(argv, environ))
+
+
+def run(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    """Run the command line; return the exit code instead of exiting."""
+    state = CliState(environ=dict(os.environ if environ is None else environ))
+    configure_logging(logging.WARNING)  # until a command loads the configuration
+    args = list(sys.argv[1:] if argv is None else argv)
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(
+            args=args or ["--help"], prog_name="zoom-brevo", obj=state, standalone_mode=False
+        )
+    except (Exception, KeyboardInterrupt) as exc:
+        if not _expected(exc) and state.environ.get(TRACEBACK_ENV_VAR) == "1":
+            raise
+        message, code = describe_failure(exc)
+        print_error(message)
+        return code
+    if not args:
+        return EXIT_USAGE
+    return result if isinstance(result, int) else EXIT_OK
+
+
+def describe_failure(exc: BaseException) -> tuple[str, int]:
+    """The one-line message and exit code for an exception that ended a command."""
+    if isinstance(exc, ZoomBrevoError):
+        return str(exc), exit_code_for(exc)
+    if isinstance(exc, typer.TyperException):  # usage errors of the (vendored) click layer
+        return _usage_message(exc), exc.exit_code
+    if isinstance(exc, typer.Abort | KeyboardInterrupt):
+        return "interrupted", EXIT_INTERRUPTED
+    return f"unexpected {type(exc).__name__}: {exc} (please report this)", EXIT_FAILED
+
+
+def _expected(exc: BaseException) -> bool:
+    return isinstance(exc, ZoomBrevoError | typer.TyperException | typer.Abort | KeyboardInterrupt)
+
+
+def _usage_message(exc: typer.TyperException) -> str:
+    ctx = getattr(exc, "ctx", None)
+    path = getattr(ctx, "command_path", None)
+    hint = f"; see '{path} --help'" if path else ""
+    return f"{exc.format_message()}{hint}"
+
+
+def exit_code_for(error: ZoomBrevoError) -> int:
+    """The exit code for an error from the package's exception tree."""
+    # ApiError, StoreError and the rest: the work failed.
+    return EXIT_USAGE if isinstance(error, ConfigError) else EXIT_FAILED

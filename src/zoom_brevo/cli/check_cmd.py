@@ -1,0 +1,81 @@
+"""``zoom-brevo check``: validate the configuration and the credentials it holds."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from zoom_brevo.cli.checks import CheckReport, run_check
+from zoom_brevo.cli.context import print_error, state_of, stdout
+
+EXIT_FAILED = 1
+
+
+def check(
+    ctx: typer.Context,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print only a JSON document on standard output.")
+    ] = False,
+) -> None:
+    """Validate config, fetch a Zoom token, test the Brevo key, report missing attributes/lists.
+
+    Exits 0 only if all is well, 1 if credentials fail or something is missing, 2 for a
+    configuration error.
+    """
+    settings = state_of(ctx).settings()
+    report = asyncio.run(run_check(settings))
+    show_report(report, json_output=json_output)
+    if not report.ok:
+        print_error(f"check failed: {'; '.join(report.problems())}")
+        raise typer.Exit(EXIT_FAILED)
+
+
+def show_report(report: CheckReport, *, json_output: bool) -> None:
+    """Print ``report`` on standard output, as a table or as JSON."""
+    if json_output:
+        typer.echo(json.dumps(report.to_json(), indent=2))
+        return
+    stdout().print(report_table(report))
+
+
+def report_table(report: CheckReport) -> Table:
+    """What was verified, one row per check."""
+    table = Table(title="zoom-brevo check", title_justify="left")
+    table.add_column("Check")
+    table.add_column("Result")
+    table.add_column("Detail", overflow="fold")
+    zoom_detail = report.zoom.detail
+    if report.zoom_scopes:
+        zoom_detail += f"; scopes: {' '.join(report.zoom_scopes)}"
+    table.add_row("Zoom credentials", _status(report.zoom.ok, report.zoom.skipped), zoom_detail)
+    table.add_row("Brevo API key", _status(report.brevo.ok), report.brevo.detail)
+    needs = report.needs
+    if needs is None:
+        table.add_row("Brevo attributes", "not checked", "needs a working API key")
+        table.add_row("Brevo lists", "not checked", "needs a working API key")
+        return table
+    missing = ", ".join(needs.attributes_missing)
+    attr_detail = f"{len(needs.attributes_present)} present" + (
+        f"; missing: {missing}" if missing else ""
+    )
+    table.add_row("Brevo attributes", _status(not missing), attr_detail)
+    table.add_row("Brevo lists", _status(not needs.lists_missing), _lists_detail(report))
+    return table
+
+
+def _lists_detail(report: CheckReport) -> str:
+    assert report.needs is not None
+    present = ", ".join(f"{i} ({role})" for role, i in report.needs.lists_present.items())
+    missing = ", ".join(f"{i} ({role})" for role, i in report.needs.lists_missing.items())
+    text = f"present: {present or 'none configured'}"
+    return text + (f"; missing: {missing}" if missing else "")
+
+
+def _status(ok: bool, skipped: bool = False) -> str:
+    if skipped:
+        return "skipped"
+    return "OK" if ok else "FAILED"

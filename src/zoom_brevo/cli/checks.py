@@ -1,0 +1,168 @@
+"""What ``zoom-brevo check`` verifies, as data: credentials, attributes and lists.
+
+:func:`run_check` talks to Zoom and Brevo; :func:`compare_brevo` is the pure comparison of
+what the configuration needs with what the Brevo account has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from zoom_brevo.brevo.client import BrevoClient
+from zoom_brevo.config import Settings
+from zoom_brevo.errors import ApiError
+from zoom_brevo.zoom.client import ZoomClient
+
+SETUP_HINT = "run `zoom-brevo setup-brevo` to create them"
+# A check should answer within seconds, not wait out long rate-limit pauses.
+_CHECK_MAX_WAIT_S = 10.0
+_CHECK_TIMEOUT_S = 15.0
+
+
+@dataclass(frozen=True)
+class ServiceCheck:
+    """Outcome of one credentials check; ``detail`` says what was verified or what failed."""
+
+    ok: bool
+    detail: str
+    skipped: bool = False
+
+
+@dataclass(frozen=True)
+class BrevoNeeds:
+    """Brevo attributes and lists the configuration needs, split into present and missing."""
+
+    attributes_present: list[str] = field(default_factory=list)
+    attributes_missing: list[str] = field(default_factory=list)
+    lists_present: dict[str, int] = field(default_factory=dict)
+    lists_missing: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """Everything ``check`` learnt; ``needs`` is ``None`` when Brevo could not be asked."""
+
+    zoom: ServiceCheck
+    brevo: ServiceCheck
+    zoom_scopes: list[str] = field(default_factory=list)
+    needs: BrevoNeeds | None = None
+
+    @property
+    def ok(self) -> bool:
+        """All credentials work and nothing the configuration names is missing."""
+        missing = self.needs is not None and bool(
+            self.needs.attributes_missing or self.needs.lists_missing
+        )
+        return self.zoom.ok and self.brevo.ok and not missing
+
+    def problems(self) -> list[str]:
+        """One phrase per problem, in the order a user should fix them."""
+        found = [f"Zoom credentials: {self.zoom.detail}"] if not self.zoom.ok else []
+        if not self.brevo.ok:
+            found.append(f"Brevo API key: {self.brevo.detail}")
+        if self.needs and self.needs.attributes_missing:
+            names = ", ".join(self.needs.attributes_missing)
+            found.append(f"missing Brevo attributes {names}: {SETUP_HINT}")
+        if self.needs and self.needs.lists_missing:
+            lists = ", ".join(f"{i} ({role})" for role, i in self.needs.lists_missing.items())
+            found.append(
+                f"missing Brevo lists {lists}: fix connectors.zoom.lists"
+                " or run `zoom-brevo setup-brevo`"
+            )
+        return found
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as a JSON-ready document."""
+        return {
+            "ok": self.ok,
+            "zoom": {**asdict(self.zoom), "scopes": self.zoom_scopes},
+            "brevo": asdict(self.brevo),
+            "attributes": {
+                "present": self.needs.attributes_present if self.needs else None,
+                "missing": self.needs.attributes_missing if self.needs else None,
+            },
+            "lists": {
+                "present": self.needs.lists_present if self.needs else None,
+                "missing": self.needs.lists_missing if self.needs else None,
+            },
+            "problems": self.problems(),
+        }
+
+
+def compare_brevo(
+    wanted_attributes: Iterable[str],
+    wanted_lists: Mapping[str, int],
+    existing_attributes: Iterable[str],
+    existing_lists: Iterable[int],
+) -> BrevoNeeds:
+    """Split what is wanted into present and missing (attribute names ignore case)."""
+    have_attributes = {name.upper() for name in existing_attributes}
+    have_lists = set(existing_lists)
+    wanted = list(dict.fromkeys(wanted_attributes))
+    return BrevoNeeds(
+        attributes_present=[a for a in wanted if a.upper() in have_attributes],
+        attributes_missing=[a for a in wanted if a.upper() not in have_attributes],
+        lists_present={role: i for role, i in wanted_lists.items() if i in have_lists},
+        lists_missing={role: i for role, i in wanted_lists.items() if i not in have_lists},
+    )
+
+
+async def run_check(settings: Settings) -> CheckReport:
+    """Fetch a Zoom token, test the Brevo key and compare attributes and lists."""
+    zoom, scopes = await check_zoom(settings)
+    brevo, needs = await check_brevo(settings)
+    return CheckReport(zoom=zoom, brevo=brevo, zoom_scopes=scopes, needs=needs)
+
+
+async def check_zoom(settings: Settings) -> tuple[ServiceCheck, list[str]]:
+    """Fetch a Server-to-Server token; report its scopes."""
+    config = settings.connectors.zoom
+    if not config.enabled:
+        return ServiceCheck(ok=True, detail="connector disabled (not checked)", skipped=True), []
+    client = ZoomClient.server_to_server(
+        account_id=config.account_id,
+        client_id=config.client_id,
+        client_secret=config.client_secret.get_secret_value(),
+        api_base_url=config.api_base_url,
+        oauth_base_url=config.oauth_base_url,
+        plan=config.plan,
+        max_wait_s=_CHECK_MAX_WAIT_S,
+        timeout_s=_CHECK_TIMEOUT_S,
+    )
+    try:
+        async with client:
+            info = await client.verify_credentials()
+    except ApiError as exc:
+        return ServiceCheck(ok=False, detail=str(exc)), []
+    scopes = sorted(info.scope.split())
+    detail = f"token OK (expires in {info.expires_in_s} s)"
+    return ServiceCheck(ok=True, detail=detail), scopes
+
+
+async def check_brevo(settings: Settings) -> tuple[ServiceCheck, BrevoNeeds | None]:
+    """Test the API key, then compare the attributes and lists the configuration names."""
+    config = settings.brevo
+    client = BrevoClient(
+        config.api_key.get_secret_value(),
+        config.base_url,
+        config.plan,
+        timeout_s=_CHECK_TIMEOUT_S,
+        max_wait_s=_CHECK_MAX_WAIT_S,
+    )
+    try:
+        async with client:
+            account = await client.get_account()
+            attributes = [a.name for a in await client.list_attributes()]
+            lists = [entry.id for entry in await client.list_lists()]
+    except ApiError as exc:
+        return ServiceCheck(ok=False, detail=str(exc)), None
+    detail = f"account OK ({account.company_name or 'no company name'})"
+    needs = compare_brevo(
+        settings.field_mapping.attributes().values(),
+        settings.connectors.zoom.lists.ids(),
+        attributes,
+        lists,
+    )
+    return ServiceCheck(ok=True, detail=detail), needs

@@ -1,0 +1,66 @@
+"""What every command shares: the global options, the environment and the consoles."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from zoom_brevo.config import Settings, config_path, load_settings
+from zoom_brevo.logging import configure_logging, log_style, scrub
+
+
+@dataclass
+class CliState:
+    """Global options; ``environ`` is the only place the CLI reads the environment from."""
+
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    config: Path | None = None
+
+    @property
+    def config_path(self) -> Path:
+        """``--config``, else ``$ZOOM_BREVO_CONFIG``, else ``./zoom-brevo.yaml``."""
+        return config_path(self.config, self.environ)
+
+    def settings(self, *, quiet: bool = True) -> Settings:
+        """Load the configuration and set up logging from it.
+
+        ``quiet`` keeps log lines at warnings and above (unless ``debug``/``verbose``), for
+        commands whose output is a report.
+        """
+        settings = load_settings(self.config_path, self.environ)
+        zoom = settings.connectors.zoom
+        level, json_output = log_style(debug=zoom.debug, log_level=zoom.log_level)
+        if quiet and not json_output:
+            level = max(level, logging.WARNING)
+        configure_logging(level, json_output=json_output, log_requests=zoom.log_level == "verbose")
+        return settings
+
+
+def state_of(ctx: typer.Context) -> CliState:
+    """The :class:`CliState` the top-level callback stored on the context."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, CliState):
+        root.obj = CliState()
+    return root.obj
+
+
+def stdout() -> Console:
+    """Rich console on standard output (reports)."""
+    return Console(highlight=False, soft_wrap=True)
+
+
+def stderr() -> Console:
+    """Rich console on standard error (progress, notes)."""
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def print_error(message: str) -> None:
+    """Print ``message`` on standard error as ONE line, with secrets and e-mails masked."""
+    line = " ".join(scrub(message).split())
+    typer.echo(f"error: {line}", err=True)

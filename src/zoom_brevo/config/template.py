@@ -1,0 +1,85 @@
+"""The commented configuration file written by ``zoom-brevo init``."""
+
+from __future__ import annotations
+
+TEMPLATE_ENV_VARS = (
+    "ZOOM_ACCOUNT_ID",
+    "ZOOM_CLIENT_ID",
+    "ZOOM_CLIENT_SECRET",
+    "BREVO_API_KEY",
+)
+
+TEMPLATE = """\
+# zoom-brevo configuration.
+#
+# ${VAR} is replaced by the environment variable VAR (an error if it is not set);
+# ${VAR:-default} falls back to "default" when VAR is unset or empty; $$ is a literal $.
+# Keep secrets in the environment, not in this file. Unknown keys are errors.
+# Check the result with:  zoom-brevo check
+
+connectors:
+  zoom:
+    enabled: true
+    # Zoom Marketplace -> your Server-to-Server OAuth app -> App Credentials.
+    account_id: "${ZOOM_ACCOUNT_ID}"
+    client_id: "${ZOOM_CLIENT_ID}"
+    client_secret: "${ZOOM_CLIENT_SECRET}"
+    plan: pro                 # free | pro | business: sets the Zoom API rate limits
+    api_base_url: https://api.zoom.us/v2
+    oauth_base_url: https://zoom.us            # token endpoint is {oauth_base_url}/oauth/token
+    sync:
+      participants: true      # meeting participants become Brevo contacts
+      webinars: true          # webinar registrants, attendees and absentees
+      recordings: true        # recording links reach attendees (see brevo.recordings)
+    webhook:
+      # Your app's "Secret Token" (Features -> Event Subscriptions); needed by `serve`.
+      secret_token: "${ZOOM_WEBHOOK_SECRET:-}"
+      verification_token: "${ZOOM_VERIFICATION_TOKEN:-}"   # legacy, optional
+    lists:                    # Brevo list ids (Contacts -> Lists), or null for none
+      meeting_participants: null
+      webinar_attendees: null
+      webinar_registrants: null
+      webinar_absentees: null
+    collect:
+      delay_s: 300              # after a meeting/webinar ends, wait this long before collecting
+                                # the final attendance (0 = at once; retried while not ready)
+      reconcile_after_s: 86400  # a second collection pass later; 0 = none
+    exclude_domains: []         # e-mail domains never sent to Brevo (e.g. your own)
+    debug: false                # true: JSON logs with request details
+    log_level: info             # verbose | debug | info | warning | error
+    log_webhooks: false         # log incoming webhook payloads (personal data is masked)
+
+brevo:
+  api_key: "${BREVO_API_KEY}"   # Brevo -> SMTP & API -> API keys (required)
+  base_url: https://api.brevo.com/v3
+  plan: general                 # general | advanced | extended: sets the Brevo rate limits
+  recordings:
+    mode: event               # event | transactional | campaign | off
+    template_id: null         # Brevo template for transactional/campaign
+    sender: null              # {name, email} for campaigns
+
+# Logical field -> Brevo contact attribute. `zoom-brevo setup-brevo` creates the attributes.
+field_mapping:
+  email: email
+  name: FIRSTNAME
+  last_name: LASTNAME
+  join_time: MEETING_JOIN_DATE
+  duration: MEETING_DURATION
+  webinar_title: WEBINAR_NAME
+  attendance_status: ATTENDANCE_STATUS
+  registration_source: UTM_SOURCE
+  attendance_ratio: ZOOM_ATTENDANCE_RATIO
+  meetings_attended: ZOOM_MEETINGS_ATTENDED
+  total_minutes: ZOOM_TOTAL_MINUTES
+  last_attended: ZOOM_LAST_ATTENDED
+  engagement_score: ZOOM_ENGAGEMENT_SCORE
+
+storage:
+  url: sqlite:///zoom-brevo.db                 # or postgresql+psycopg://user@host/db
+  encryption_key: null        # key for tokens stored at rest (required for user-level OAuth)
+
+server:
+  host: 127.0.0.1
+  port: 8080
+  admin_token: null           # bearer token for /admin; null = admin pages disabled
+"""

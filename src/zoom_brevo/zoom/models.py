@@ -1,0 +1,278 @@
+"""Typed views of the Zoom API responses this client returns.
+
+Field names and types follow the official Meetings/Users specs (reference zoom.md 2.2).
+Every model keeps unknown fields (``extra="allow"``) and makes fields optional: Zoom adds
+fields over time and omits others depending on plan, settings and email display rules.
+Blank strings in time fields (e.g. ``leave_time`` of someone still in the meeting) become
+``None``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+
+def _blank_to_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+ZoomTime = Annotated[datetime | None, BeforeValidator(_blank_to_none)]
+
+
+class ZoomModel(BaseModel):
+    """Base: tolerant of extra fields, immutable."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+
+
+class TokenInfo(ZoomModel):
+    """What a credentials check learnt: granted scopes and the token's lifetime."""
+
+    scope: str = ""
+    expires_in_s: int = 0
+    api_url: str | None = None
+
+
+class User(ZoomModel):
+    """A user of the account (``GET /users``)."""
+
+    id: str | None = None
+    email: str = ""
+    first_name: str | None = None
+    last_name: str | None = None
+    display_name: str | None = None
+    type: int | None = None
+    status: str | None = None
+    timezone: str | None = None
+    dept: str | None = None
+
+
+class Meeting(ZoomModel):
+    """A scheduled meeting (``GET /meetings/{id}`` or an item of ``/users/{id}/meetings``)."""
+
+    id: int | None = None
+    uuid: str | None = None
+    host_id: str | None = None
+    host_email: str | None = None
+    topic: str = ""
+    type: int | None = None
+    status: str | None = None
+    start_time: ZoomTime = None
+    duration: int | None = None
+    timezone: str | None = None
+    created_at: ZoomTime = None
+    join_url: str | None = None
+    registration_url: str | None = None
+    agenda: str | None = None
+
+
+class Webinar(Meeting):
+    """A webinar (``GET /webinars/{id}`` or an item of ``/users/{id}/webinars``)."""
+
+    is_simulive: bool | None = None
+
+
+class PastMeeting(ZoomModel):
+    """Details of one ended instance (``GET /past_meetings/{id}``)."""
+
+    id: int | None = None
+    uuid: str | None = None
+    host_id: str | None = None
+    topic: str = ""
+    type: int | None = None
+    start_time: ZoomTime = None
+    end_time: ZoomTime = None
+    duration: int | None = None
+    total_minutes: int | None = None
+    participants_count: int | None = None
+    user_name: str | None = None
+    user_email: str | None = None
+    dept: str | None = None
+    source: str | None = None
+
+
+class PastInstance(ZoomModel):
+    """One ended occurrence of a meeting or webinar: its UUID and start."""
+
+    uuid: str
+    start_time: ZoomTime = None
+
+
+class Participant(ZoomModel):
+    """One join session of one person (past_* and report/* participant lists).
+
+    A person who rejoins appears once per session; ``duration`` is in seconds
+    (reference zoom.md 2.3).
+    """
+
+    id: str | None = None
+    participant_user_id: str | None = None
+    user_id: str | None = None
+    name: str = ""
+    user_email: str = ""
+    registrant_id: str | None = None
+    join_time: ZoomTime = None
+    leave_time: ZoomTime = None
+    duration: int = 0
+    failover: bool | None = None
+    status: str | None = None
+    internal_user: bool | None = None
+    customer_key: str | None = None
+    bo_mtg_id: str | None = None
+
+
+class CustomQuestion(ZoomModel):
+    """A registration form answer."""
+
+    title: str = ""
+    value: str = ""
+
+
+class Registrant(ZoomModel):
+    """A meeting/webinar registrant, or an absentee (registrant who did not attend)."""
+
+    id: str | None = None
+    email: str = ""
+    first_name: str = ""
+    last_name: str | None = None
+    address: str | None = None
+    city: str | None = None
+    state: str | None = None
+    zip: str | None = None
+    country: str | None = None
+    phone: str | None = None
+    industry: str | None = None
+    org: str | None = None
+    job_title: str | None = None
+    comments: str | None = None
+    custom_questions: list[CustomQuestion] = Field(default_factory=list)
+    status: str | None = None
+    create_time: ZoomTime = None
+    join_url: str | None = None
+
+
+class TrackingSource(ZoomModel):
+    """Where a webinar's registration link was shared (``/webinars/{id}/tracking_sources``)."""
+
+    id: str | None = None
+    source_name: str = ""
+    tracking_url: str | None = None
+    registration_count: int | None = None
+    visitor_count: int | None = None
+
+
+class RecordingFile(ZoomModel):
+    """One file of a cloud recording; CC/TIMELINE entries lack id, status, size and play_url."""
+
+    id: str | None = None
+    meeting_id: str | None = None
+    recording_start: ZoomTime = None
+    recording_end: ZoomTime = None
+    file_type: str | None = None
+    file_extension: str | None = None
+    file_size: int | None = None
+    play_url: str | None = None
+    download_url: str | None = None
+    status: str | None = None
+    recording_type: str | None = None
+
+
+class Recording(ZoomModel):
+    """The cloud recording of one meeting instance.
+
+    ``share_url`` is optional: the current REST schema no longer declares it
+    (reference zoom.md 2.2).
+    """
+
+    id: int | None = None
+    uuid: str | None = None
+    account_id: str | None = None
+    host_id: str | None = None
+    topic: str = ""
+    type: int | None = None
+    start_time: ZoomTime = None
+    duration: int | None = None
+    total_size: int | None = None
+    recording_count: int | None = None
+    share_url: str | None = None
+    password: str | None = None
+    recording_play_passcode: str | None = None
+    download_access_token: str | None = Field(default=None, repr=False)
+    recording_files: list[RecordingFile] = Field(default_factory=list)
+
+
+class ReportMeeting(ZoomModel):
+    """A held meeting in a user's meeting report (``/report/users/{id}/meetings``)."""
+
+    id: int | None = None
+    uuid: str | None = None
+    topic: str = ""
+    type: int | None = None
+    start_time: ZoomTime = None
+    end_time: ZoomTime = None
+    duration: int | None = None
+    total_minutes: int | None = None
+    participants_count: int | None = None
+    user_email: str | None = None
+    user_name: str | None = None
+    source: str | None = None
+    has_recording: bool | None = None
+
+
+class QuestionDetail(ZoomModel):
+    """One Q&A question (and its answer) asked by a webinar attendee."""
+
+    question_id: str | None = None
+    question: str = ""
+    answer: str | None = None
+    create_time: ZoomTime = None
+    question_status: str | None = None
+
+
+class QAEntry(ZoomModel):
+    """The questions one attendee asked."""
+
+    user_id: str | None = None
+    email: str = ""
+    name: str = ""
+    question_details: list[QuestionDetail] = Field(default_factory=list)
+
+
+class WebinarQAReport(ZoomModel):
+    """``GET /report/webinars/{id}/qa``."""
+
+    id: int | None = None
+    uuid: str | None = None
+    start_time: ZoomTime = None
+    questions: list[QAEntry] = Field(default_factory=list)
+
+
+class PollAnswer(ZoomModel):
+    """One answer to one poll question."""
+
+    polling_id: str | None = None
+    question: str = ""
+    answer: str = ""
+    date_time: ZoomTime = None
+
+
+class PollEntry(ZoomModel):
+    """The poll answers of one attendee."""
+
+    email: str = ""
+    name: str = ""
+    first_name: str | None = None
+    last_name: str | None = None
+    question_details: list[PollAnswer] = Field(default_factory=list)
+
+
+class WebinarPollReport(ZoomModel):
+    """``GET /report/webinars/{id}/polls``."""
+
+    id: int | None = None
+    uuid: str | None = None
+    start_time: ZoomTime = None
+    questions: list[PollEntry] = Field(default_factory=list)

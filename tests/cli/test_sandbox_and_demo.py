@@ -1,0 +1,101 @@
+"""``sandbox`` serves both emulators where the printed configuration says; ``demo`` passes."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.cli.helpers import invoke
+from zoom_brevo.config import parse_settings
+from zoom_brevo.sandbox import combined
+from zoom_brevo.sandbox.combined import build_sandbox, sandbox_config
+from zoom_brevo.sandbox.serving import free_port, serving
+
+_START_TIMEOUT_S = 20.0
+
+
+def _wait_for(url: str) -> None:
+    deadline = time.monotonic() + _START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1.0)
+        except httpx.TransportError:
+            time.sleep(0.1)
+            continue
+        return
+    pytest.fail(f"sandbox did not answer at {url}")
+
+
+def test_sandbox_command_serves_what_its_printed_config_says(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from zoom_brevo.cli import main; main()", "sandbox",
+         "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/brevo/v3/account")
+        config = tmp_path / "zoom-brevo.yaml"
+        process.terminate()
+        out, err = process.communicate(timeout=_START_TIMEOUT_S)
+    finally:
+        process.kill()
+    assert "Traceback" not in err
+    assert f"http://127.0.0.1:{port}/zoom/v2" in out
+    assert combined.ZOOM_CLIENT_SECRET in out
+    # The printed snippet is a complete configuration: check passes against a sandbox.
+    box = build_sandbox()
+    with serving(box.app, port=port) as base_url:
+        assert base_url == f"http://127.0.0.1:{port}"
+        config.write_text(out, encoding="utf-8")
+        result = invoke(capsys, ["--config", str(config), "check"])
+    assert result.code == 0, result.err
+
+
+def test_sandbox_answers_zoom_and_brevo_under_their_prefixes() -> None:
+    box = build_sandbox()
+    with serving(box.app) as base_url:
+        token = httpx.post(
+            f"{base_url}/zoom/oauth/token",
+            params={"grant_type": "account_credentials", "account_id": combined.ZOOM_ACCOUNT_ID},
+            auth=(combined.ZOOM_CLIENT_ID, combined.ZOOM_CLIENT_SECRET),
+        )
+        account = httpx.get(f"{base_url}/brevo/v3/account", headers={"api-key": "xkeysib-sandbox"})
+    assert token.status_code == 200
+    assert "access_token" in token.json()
+    assert account.status_code == 200
+
+
+def test_sandbox_config_loads_and_points_at_the_sandbox() -> None:
+    settings = parse_settings(sandbox_config("http://127.0.0.1:9", {"webinar_attendees": 2}), {})
+    assert settings.connectors.zoom.api_base_url == "http://127.0.0.1:9/zoom/v2"
+    assert settings.connectors.zoom.oauth_base_url == "http://127.0.0.1:9/zoom"
+    assert settings.brevo.base_url == "http://127.0.0.1:9/brevo/v3"
+    assert settings.connectors.zoom.lists.ids() == {"webinar_attendees": 2}
+
+
+def test_sandbox_on_a_busy_port_exits_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = invoke(capsys, ["sandbox", "--port", str(port)])
+    assert result.code == 2
+    assert len(result.err_lines) == 1
+    assert str(port) in result.err and "--port" in result.err
+
+
+def test_demo_checks_the_sandbox_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    result = invoke(capsys, ["demo"])
+    assert result.code == 0, result.err
+    assert "Zoom credentials" in result.out
+    assert "Brevo API key" in result.out
+    assert "sync pipeline" in result.err
