@@ -139,9 +139,7 @@ def test_a_configured_list_id_unknown_to_brevo_is_reported_and_exits_1(
     box: tuple[Sandbox, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _sandbox, base_url = box
-    result = _setup(
-        capsys, tmp_path, base_url, "--json", lists={"meeting_participants": 4242}
-    )
+    result = _setup(capsys, tmp_path, base_url, "--json", lists={"meeting_participants": 4242})
     assert result.code == 1
     document = json.loads(result.out)
     assert document["ok"] is False

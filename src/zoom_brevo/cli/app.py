@@ -16,7 +16,21 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from zoom_brevo.cli import check_cmd, demo_cmd, init_cmd, sandbox_cmd, setup_brevo_cmd
+from zoom_brevo.cli import (
+    backfill_cmd,
+    check_cmd,
+    demo_cmd,
+    init_cmd,
+    report_cmd,
+    retry_cmd,
+    rotate_key_cmd,
+    sandbox_cmd,
+    serve_cmd,
+    setup_brevo_cmd,
+    status_cmd,
+    sync_cmd,
+    worker_cmd,
+)
 from zoom_brevo.cli.context import CliState, print_error, state_of
 from zoom_brevo.errors import ConfigError, ZoomBrevoError
 from zoom_brevo.logging import configure_logging
@@ -56,7 +70,15 @@ app.command("init")(init_cmd.init)
 app.command("check")(check_cmd.check)
 app.command("sandbox")(sandbox_cmd.sandbox)
 app.command("demo")(demo_cmd.demo)
+app.command("status")(status_cmd.status)
+app.command("retry")(retry_cmd.retry)
+app.add_typer(sync_cmd.app, name="sync")
 app.command("setup-brevo")(setup_brevo_cmd.setup_brevo)
+app.command("rotate-key")(rotate_key_cmd.rotate_key)
+app.command("serve")(serve_cmd.serve)
+app.command("worker")(worker_cmd.worker)
+app.command("backfill")(backfill_cmd.backfill)
+app.add_typer(report_cmd.app, name="report")
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> NoReturn:

@@ -39,6 +39,13 @@ def _blank_to_none(value: Any) -> Any:
     return value
 
 
+def _join_keys(value: Any) -> Any:
+    """A YAML list of keys becomes the comma-separated form."""
+    if isinstance(value, list):
+        return ",".join(str(item).strip() for item in value)
+    return value
+
+
 def _reject_bool(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError("expected a whole number")  # noqa: TRY004 (pydantic wants ValueError)
@@ -99,6 +106,21 @@ class ZoomWebhook(_Model):
 
     secret_token: OptionalSecret = None
     verification_token: OptionalSecret = None  # legacy, optional
+    # Zoom retries at +5, +20 and +60 min and does not say whether a retry is re-stamped
+    # (reference zoom.md 4.2, 4.3): the window must exceed 85 min; dedupe stops replays.
+    tolerance_s: Seconds = 7200.0
+
+
+class ZoomUserOAuth(_Model):
+    """``connectors.zoom.oauth``: a user-level OAuth app (authorization code + PKCE).
+
+    Without ``client_id`` the connector's ``client_id``/``client_secret`` are used; with a
+    ``client_id`` and no ``client_secret`` the app is a public PKCE client.
+    """
+
+    redirect_uri: HttpUrlStr
+    client_id: Annotated[str | None, BeforeValidator(_blank_to_none)] = None
+    client_secret: OptionalSecret = None
 
 
 class ZoomLists(_Model):
@@ -139,6 +161,7 @@ class ZoomConnector(_Model):
     debug: bool = False
     log_level: LogLevel = "info"
     log_webhooks: bool = False
+    oauth: ZoomUserOAuth | None = None
 
 
 class Connectors(_Model):
@@ -197,7 +220,8 @@ class Storage(_Model):
     """Where the connector keeps its state."""
 
     url: str = "sqlite:///zoom-brevo.db"
-    encryption_key: OptionalSecret = None
+    # One key, or several newest first (a list or comma-separated): see zoom_brevo.crypto.
+    encryption_key: Annotated[OptionalSecret, BeforeValidator(_join_keys)] = None
 
 
 class Server(_Model):

@@ -35,6 +35,11 @@ connectors:
       # Your app's "Secret Token" (Features -> Event Subscriptions); needed by `serve`.
       secret_token: "${ZOOM_WEBHOOK_SECRET:-}"
       verification_token: "${ZOOM_VERIFICATION_TOKEN:-}"   # legacy, optional
+      # Oldest signed request accepted, in seconds. Zoom retries a failed delivery after 5,
+      # 20 and 60 minutes and does not document whether a retry gets a fresh timestamp, so
+      # keep this above 85 minutes (5100). Replayed requests are caught by de-duplication,
+      # not by a tight window. Timestamps more than 5 minutes ahead are always refused.
+      tolerance_s: 7200
     lists:                    # Brevo list ids (Contacts -> Lists), or null for none
       meeting_participants: null
       webinar_attendees: null
@@ -48,6 +53,12 @@ connectors:
     debug: false                # true: JSON logs with request details
     log_level: info             # verbose | debug | info | warning | error
     log_webhooks: false         # log incoming webhook payloads (personal data is masked)
+    # User-level OAuth (a Zoom "General app" acting for one user), off while null. To use it,
+    # set storage.encryption_key and replace null with (then open /oauth/authorize once):
+    #   redirect_uri: https://connector.example.com/oauth/callback   # this server's callback
+    #   client_id: "${ZOOM_USER_CLIENT_ID}"          # default: client_id/client_secret above
+    #   client_secret: "${ZOOM_USER_CLIENT_SECRET}"  # leave out for a public (PKCE) client
+    oauth: null
 
 brevo:
   api_key: "${BREVO_API_KEY}"   # Brevo -> SMTP & API -> API keys (required)
@@ -77,6 +88,9 @@ field_mapping:
 storage:
   url: sqlite:///zoom-brevo.db                 # or postgresql+psycopg://user@host/db
   encryption_key: null        # key for tokens stored at rest (required for user-level OAuth)
+                              # several keys, newest first, to rotate: [new, old], then run
+                              # `zoom-brevo rotate-key`. Make a key with:
+                              # python -c "import zoom_brevo.crypto as c; print(c.generate_key())"
 
 server:
   host: 127.0.0.1

@@ -44,7 +44,7 @@ from datetime import UTC, datetime, timedelta
 _MASK64 = (1 << 64) - 1
 _FIRST = ("Ann", "Bob", "Chloé", "Dev", "Eva", "Femi", "Gus", "Hana", "Ivo", "Jun", "Kai", "Lea")
 _LAST = ("Lee", "Martin", "Nakamura", "Okafor", "Petit", "Quinn", "Rossi", "Silva", "Tran")
-_DOMAINS = ("example.com", "example.org", "example.net", "acme.test")
+_DOMAINS = ("example.com", "example.org", "example.net", "acme.example")
 
 
 def mix(*parts: int) -> int:

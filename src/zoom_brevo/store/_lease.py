@@ -135,6 +135,28 @@ def bury(
     return conn.execute(sa.update(table).where(_owned(table, ids, owner)).values(values)).rowcount
 
 
+def release(
+    conn: Connection,
+    table: Table,
+    due: sa.Column[Any],
+    ids: Sequence[int],
+    *,
+    owner: str,
+    at: datetime,
+    now: datetime,
+) -> int:
+    """Give ``owner``'s rows back, due at ``at``, refunding the claim's attempt; return count.
+
+    For work that was not tried (credentials refused, a prerequisite still pending): the
+    attempt the claim counted is returned so that waiting never exhausts a row.
+    """
+    c = table.c
+    refunded = sa.case((c.attempts > 0, c.attempts - 1), else_=0)
+    values = _released(now, state="queued", attempts=refunded, **{due.name: at})
+    stmt = sa.update(table).where(_owned(table, ids, owner)).values(values)
+    return conn.execute(stmt).rowcount
+
+
 def extend(
     conn: Connection, table: Table, ids: Sequence[int], *, owner: str, lease_s: float, now: datetime
 ) -> int:

@@ -170,6 +170,53 @@ def bury(conn: Connection, ids: Sequence[int], *, owner: str, error: str, now: d
     return _lease.bury(conn, outbox, ids, owner=owner, error=error, now=now)
 
 
+def release(
+    conn: Connection, ids: Sequence[int], *, owner: str, at: datetime, now: datetime
+) -> int:
+    """Give commands back untried, due at ``at``, without using an attempt; return count."""
+    return _lease.release(conn, outbox, outbox.c.next_attempt_at, ids, owner=owner, at=at, now=now)
+
+
+def extend_lease(
+    conn: Connection, ids: Sequence[int], *, owner: str, lease_s: float, now: datetime
+) -> int:
+    """Keep a long batch's lease alive; return how many commands ``owner`` still holds."""
+    return _lease.extend(conn, outbox, ids, owner=owner, lease_s=lease_s, now=now)
+
+
+def unfinished(conn: Connection, coalesce_keys: Iterable[str]) -> list[tuple[str, int, datetime]]:
+    """Queued or running commands with these keys: ``(key, id, when due or lease ends)``.
+
+    Lets the worker hold an event back while its contact's upsert still waits for a retry.
+    """
+    c = outbox.c
+    due = sa.case((c.state == "running", c.lease_expires_at), else_=c.next_attempt_at)
+    wanted = list(dict.fromkeys(coalesce_keys))
+    found: list[tuple[str, int, datetime]] = []
+    for start in range(0, len(wanted), 500):  # keep the IN list under driver limits
+        stmt = sa.select(c.coalesce_key, c.id, due.label("due")).where(
+            c.coalesce_key.in_(wanted[start : start + 500]),
+            c.state.in_(("queued", "running")),
+        )
+        found.extend((row.coalesce_key, row.id, row.due) for row in conn.execute(stmt))
+    return found
+
+
+def next_due(conn: Connection) -> datetime | None:
+    """When the earliest unfinished command becomes claimable (``None``: nothing left).
+
+    Queued commands are due at ``next_attempt_at``; running ones when their lease expires.
+    """
+    c = outbox.c
+    queued = sa.select(sa.func.min(c.next_attempt_at)).where(
+        c.state == "queued", c.attempts < c.max_attempts
+    )
+    running = sa.select(sa.func.min(c.lease_expires_at)).where(c.state == "running")
+    times = [conn.execute(stmt).scalar_one_or_none() for stmt in (queued, running)]
+    found = [t for t in times if t is not None]
+    return min(found) if found else None
+
+
 def get(conn: Connection, command_id: int) -> Command | None:
     """The command with id ``command_id``."""
     row = conn.execute(sa.select(outbox).where(outbox.c.id == command_id)).one_or_none()

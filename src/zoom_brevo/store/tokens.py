@@ -39,3 +39,20 @@ def delete(conn: Connection, subject: str) -> bool:
     """Forget ``subject``'s token (deauthorization); ``True`` if there was one."""
     stmt = sa.delete(oauth_tokens).where(oauth_tokens.c.subject == subject)
     return conn.execute(stmt).rowcount == 1
+
+
+def load_all(conn: Connection) -> list[tuple[str, bytes]]:
+    """Every ``(subject, ciphertext)`` pair, by subject (for key rotation)."""
+    stmt = sa.select(oauth_tokens.c.subject, oauth_tokens.c.ciphertext).order_by(
+        oauth_tokens.c.subject
+    )
+    return [(row.subject, row.ciphertext) for row in conn.execute(stmt)]
+
+
+def delete_stale(conn: Connection, prefix: str, *, before: datetime) -> int:
+    """Forget the entries whose subject starts with ``prefix`` updated before ``before``."""
+    stmt = sa.delete(oauth_tokens).where(
+        oauth_tokens.c.subject.startswith(prefix, autoescape=True),
+        oauth_tokens.c.updated_at < before,
+    )
+    return conn.execute(stmt).rowcount

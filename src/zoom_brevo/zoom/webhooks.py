@@ -47,11 +47,13 @@ def verify(
     *,
     now: float,
     tolerance_s: float = DEFAULT_TOLERANCE_S,
+    max_future_s: float | None = None,
 ) -> None:
     """Accept the request or raise ``WebhookRejected(status=401, reason=...)``.
 
     ``headers`` needs ``x-zm-request-timestamp`` (epoch seconds) and ``x-zm-signature``
-    (any letter case); ``now`` is epoch seconds.
+    (any letter case); ``now`` is epoch seconds. Timestamps older than ``tolerance_s`` or
+    ahead of ``now`` by more than ``max_future_s`` (default: ``tolerance_s``) are refused.
     """
     timestamp = _header(headers, TIMESTAMP_HEADER)
     signature = _header(headers, SIGNATURE_HEADER)
@@ -65,7 +67,7 @@ def verify(
         raise _rejected("x-zm-request-timestamp is not epoch seconds", "bad_timestamp") from None
     if sent_at < now - tolerance_s:
         raise _rejected("webhook timestamp is too old (replayed?)", "stale_timestamp")
-    if sent_at > now + tolerance_s:
+    if sent_at > now + (tolerance_s if max_future_s is None else max_future_s):
         raise _rejected("webhook timestamp is in the future", "future_timestamp")
     expected = sign(secret, timestamp, raw_body)
     if not hmac.compare_digest(expected.encode(), signature.strip().encode()):

@@ -133,7 +133,8 @@ class BrevoEmulator:
                 allowed = True
                 continue
             body = await _json_body(request)
-            base_url = str(request.base_url).rstrip("/")
+            # Under a Mount (the combined sandbox), report URLs must keep the prefix.
+            base_url = str(request.base_url).rstrip("/") + request.scope.get("root_path", "")
             req = self._req(match.groupdict(), request.query_params, body, base_url)
             contacts_api.settle_processes(req)
             return await op.handler(req)

@@ -1,0 +1,132 @@
+"""``zoom-brevo report engagement``: who engages most, who attended a meeting, and how."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy.engine import Engine
+
+from zoom_brevo.cli.context import state_of, stdout
+from zoom_brevo.reports.engagement import (
+    full_name,
+    meeting_attendees,
+    person_meetings,
+    ranked_people,
+)
+from zoom_brevo.reports.formatting import Column, Format, to_csv, to_json, to_table
+from zoom_brevo.store.engine import reading
+from zoom_brevo.wiring import open_store
+
+DEFAULT_LIMIT = 50
+
+PEOPLE_COLUMNS = (
+    Column("email", "Email", "id"),
+    Column("name", "Name"),
+    Column("meetings_attended", "Meetings attended", "count"),
+    Column("total_minutes", "Total minutes", "minutes"),
+    Column("last_attended", "Last attended (UTC)", "time"),
+    Column("score", "Score", "score"),
+)
+ATTENDEE_COLUMNS = (
+    Column("email", "Email", "id"),
+    Column("name", "Name"),
+    Column("minutes", "Minutes", "minutes"),
+    Column("ratio", "Ratio", "ratio"),
+    Column("rejoins", "Rejoins", "count"),
+    Column("first_join", "First join (UTC)", "time"),
+    Column("last_leave", "Last leave (UTC)", "time"),
+    Column("score", "Score", "score"),
+)
+MEETING_COLUMNS = (
+    Column("start_time", "Start (UTC)", "time"),
+    Column("kind", "Kind"),
+    Column("topic", "Topic"),
+    Column("uuid", "UUID", "id"),
+    Column("minutes", "Minutes", "minutes"),
+    Column("ratio", "Ratio", "ratio"),
+    Column("rejoins", "Rejoins", "count"),
+    Column("first_join", "First join (UTC)", "time"),
+    Column("last_leave", "Last leave (UTC)", "time"),
+)
+
+app = typer.Typer(help="Reports from what the store knows.", no_args_is_help=True)
+
+
+@app.command("engagement")
+def engagement(
+    ctx: typer.Context,
+    meeting: Annotated[
+        str | None,
+        typer.Option("--meeting", metavar="UUID", help="Attendees of one meeting instance."),
+    ] = None,
+    email: Annotated[
+        str | None, typer.Option("--email", metavar="ADDRESS", help="One person's meetings.")
+    ] = None,
+    output: Annotated[
+        Format, typer.Option("--format", help="table, csv (spreadsheets) or json.")
+    ] = "table",
+    limit: Annotated[
+        int, typer.Option("--limit", min=0, help="At most N rows (0 = all).")
+    ] = DEFAULT_LIMIT,
+) -> None:
+    """People ranked by engagement score; or one meeting's attendees; or one person's meetings."""
+    if meeting and email:
+        raise typer.BadParameter("give --meeting or --email, not both")
+    settings = state_of(ctx).settings()
+    engine = open_store(settings)
+    try:
+        title, columns, rows, header = _query(engine, meeting, email, limit or None)
+    finally:
+        engine.dispose()
+    if output == "csv":
+        typer.echo(to_csv(columns, rows), nl=False)
+    elif output == "json":
+        typer.echo(to_json(columns, rows, **header))
+    else:
+        stdout().print(to_table(title, columns, rows))
+
+
+Query = tuple[str, tuple[Column, ...], list[dict[str, Any]], dict[str, Any]]
+
+
+def _query(engine: Engine, meeting: str | None, email: str | None, limit: int | None) -> Query:
+    with reading(engine) as conn:
+        if meeting:
+            instance, attendees = meeting_attendees(conn, meeting, limit=limit)
+            header = {
+                "report": "meeting",
+                "meeting": {
+                    "uuid": instance.uuid,
+                    "id": instance.meeting_id,
+                    "kind": instance.kind,
+                    "topic": instance.topic,
+                    "start_time": _iso(instance.start_time),
+                    "end_time": _iso(instance.end_time),
+                },
+            }
+            title = f"Attendees of {instance.topic or instance.uuid} ({len(attendees)})"
+            return title, ATTENDEE_COLUMNS, [asdict(a) for a in attendees], header
+        if email:
+            person, meetings = person_meetings(conn, email, limit=limit)
+            name = full_name(person.first_name, person.last_name) if person else None
+            header = {
+                "report": "person",
+                "person": {
+                    "email": email.lower(),
+                    "name": name,
+                    "meetings_attended": person.meetings_attended if person else None,
+                    "total_minutes": person.total_minutes if person else None,
+                    "score": person.score if person else None,
+                },
+            }
+            title = f"Meetings of {email.lower()} ({len(meetings)})"
+            return title, MEETING_COLUMNS, [asdict(m) for m in meetings], header
+        ranked = ranked_people(conn, limit=limit)
+        title = f"People by engagement score ({len(ranked)})"
+        return title, PEOPLE_COLUMNS, [asdict(p) for p in ranked], {"report": "people"}
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None

@@ -1,0 +1,46 @@
+"""``zoom-brevo serve``: the webhook server, with the worker in-process unless --no-worker."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from zoom_brevo.cli.context import state_of
+from zoom_brevo.cli.sandbox_cmd import ensure_free
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[
+        str | None, typer.Option("--host", help="Interface to listen on (default: server.host).")
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option("--port", min=1, max=65535, help="TCP port (default: server.port)."),
+    ] = None,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="Only receive webhooks; run `worker` elsewhere.")
+    ] = False,
+) -> None:
+    """Receive Zoom webhooks on POST /webhooks/zoom; serve /healthz, /readyz and /metrics.
+
+    Runs until SIGTERM or Ctrl-C, then answers the requests in flight, stops the worker
+    and exits 0.
+    """
+    from zoom_brevo.runtime import background_worker  # noqa: PLC0415 (keeps CLI start-up fast)
+    from zoom_brevo.server.app import create_app, webhook_options  # noqa: PLC0415
+    from zoom_brevo.server.runner import run_server  # noqa: PLC0415
+    from zoom_brevo.wiring import open_store  # noqa: PLC0415
+
+    settings = state_of(ctx).settings(quiet=False)
+    options = webhook_options(settings)
+    bind_host = host or settings.server.host
+    bind_port = port or settings.server.port
+    ensure_free(bind_host, bind_port)
+    engine = open_store(settings)
+    try:
+        worker = None if no_worker else background_worker(settings, engine)
+        run_server(create_app(options, engine, worker=worker), host=bind_host, port=bind_port)
+    finally:
+        engine.dispose()

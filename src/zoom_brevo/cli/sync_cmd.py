@@ -1,0 +1,200 @@
+"""``zoom-brevo sync meeting|webinar ID_OR_UUID``: collect one past meeting and deliver it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich.table import Table
+from sqlalchemy.engine import Engine
+
+from zoom_brevo.cli.context import print_error, state_of, stderr, stdout
+from zoom_brevo.config import Settings
+from zoom_brevo.delivery.worker import Deliverer, DeliveryReport
+from zoom_brevo.pipeline.mapping import resolve_field_mapping
+from zoom_brevo.pipeline.sync import SyncOptions, SyncReport, sync_meeting, sync_webinar
+from zoom_brevo.wiring import brevo_client, open_store
+from zoom_brevo.zoom.client import ZoomClient
+
+EXIT_FAILED = 1
+DELIVERY_DEADLINE_S = 600.0
+
+app = typer.Typer(
+    help="Collect one past meeting or webinar from Zoom and deliver it to Brevo.",
+    no_args_is_help=True,
+)
+
+Target = Annotated[str, typer.Argument(metavar="ID_OR_UUID", help="Meeting number or UUID.")]
+NoEvents = Annotated[
+    bool, typer.Option("--no-events", help="Update contacts and lists only; send no events.")
+]
+JsonOutput = Annotated[
+    bool, typer.Option("--json", help="Print only a JSON document on standard output.")
+]
+Sync = Callable[[ZoomClient, Engine, str, SyncOptions], Awaitable[SyncReport]]
+
+
+class CountingTransport(httpx.AsyncBaseTransport):
+    """Counts the HTTP requests sent through it (the Zoom calls of the summary)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport | None = None) -> None:
+        self.inner = inner or httpx.AsyncHTTPTransport()
+        self.requests = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Count, then send."""
+        self.requests += 1
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        """Close the wrapped transport."""
+        await self.inner.aclose()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The sync report, the delivery report and the Zoom requests made."""
+
+    sync: SyncReport
+    delivery: DeliveryReport
+    zoom_calls: int
+
+    def to_json(self) -> dict[str, Any]:
+        """One JSON document for ``--json``."""
+        return {
+            **self.sync.to_json(),
+            "zoom_calls": self.zoom_calls,
+            "delivery": self.delivery.to_json(),
+        }
+
+
+@app.command("meeting")
+def meeting(
+    ctx: typer.Context, target: Target, no_events: NoEvents = False, json_output: JsonOutput = False
+) -> None:
+    """Collect a past meeting (every ended instance of a meeting number) and deliver it."""
+
+    async def run(zoom: ZoomClient, engine: Engine, ident: str, options: SyncOptions) -> SyncReport:
+        return await sync_meeting(zoom, engine, ident, options, now=datetime.now(UTC))
+
+    _main(ctx, run, target, events=not no_events, json_output=json_output)
+
+
+@app.command("webinar")
+def webinar(
+    ctx: typer.Context, target: Target, no_events: NoEvents = False, json_output: JsonOutput = False
+) -> None:
+    """Collect a past webinar's registrants, attendees and absentees and deliver them."""
+
+    async def run(zoom: ZoomClient, engine: Engine, ident: str, options: SyncOptions) -> SyncReport:
+        return await sync_webinar(zoom, engine, ident, options, now=datetime.now(UTC))
+
+    _main(ctx, run, target, events=not no_events, json_output=json_output)
+
+
+def _main(ctx: typer.Context, sync: Sync, target: str, *, events: bool, json_output: bool) -> None:
+    settings = state_of(ctx).settings()
+    options = sync_options(settings, events=events)
+    engine = open_store(settings)
+    try:
+        outcome = asyncio.run(_sync_and_deliver(settings, engine, sync, target, options))
+    finally:
+        engine.dispose()
+    show(outcome, json_output=json_output)
+    problem = delivery_problem(outcome.delivery)
+    if problem:
+        print_error(problem)
+        raise typer.Exit(EXIT_FAILED)
+
+
+def sync_options(settings: Settings, *, events: bool) -> SyncOptions:
+    """The sync options the configuration gives."""
+    zoom = settings.connectors.zoom
+    return SyncOptions(
+        lists=zoom.lists.ids(),
+        field_mapping=resolve_field_mapping(settings.field_mapping.attributes()),
+        exclude_domains=tuple(zoom.exclude_domains),
+        events=events,
+    )
+
+
+async def _sync_and_deliver(
+    settings: Settings, engine: Engine, sync: Sync, target: str, options: SyncOptions
+) -> Outcome:
+    counter = CountingTransport()
+    zoom_settings = settings.connectors.zoom
+    zoom = ZoomClient.server_to_server(
+        account_id=zoom_settings.account_id,
+        client_id=zoom_settings.client_id,
+        client_secret=zoom_settings.client_secret.get_secret_value(),
+        api_base_url=zoom_settings.api_base_url,
+        oauth_base_url=zoom_settings.oauth_base_url,
+        plan=zoom_settings.plan,
+        transport=counter,
+    )
+    async with zoom:
+        report = await sync(zoom, engine, target, options)
+    stderr().print(f"Collected {report.instances} instance(s); delivering to Brevo...")
+    async with brevo_client(settings) as brevo:
+        owner = f"{socket.gethostname()}:{os.getpid()}"
+        deliverer = Deliverer(engine, brevo, owner=owner)
+        delivered = await deliverer.drain(DELIVERY_DEADLINE_S, wait_for_imports=True)
+    return Outcome(report, delivered, counter.requests)
+
+
+def delivery_problem(report: DeliveryReport) -> str | None:
+    """Why the command must exit 1 although the sync itself worked, if it must."""
+    if report.dead or report.rejected:
+        return (
+            f"Brevo refused {report.dead + report.rejected} command(s); see "
+            "'zoom-brevo status' and 'zoom-brevo retry'."
+        )
+    if report.outstanding:
+        return (
+            f"{report.outstanding} command(s) are still waiting for delivery (Brevo busy?); "
+            "'zoom-brevo worker' will finish them."
+        )
+    return None
+
+
+def show(outcome: Outcome, *, json_output: bool) -> None:
+    """Print what was done: a table, or the JSON document."""
+    if json_output:
+        typer.echo(json.dumps(outcome.to_json(), indent=2))
+        return
+    stdout().print(summary_table(outcome))
+
+
+def summary_table(outcome: Outcome) -> Table:
+    """One row per counter."""
+    sync, delivery = outcome.sync, outcome.delivery
+    table = Table(title=f"zoom-brevo sync {sync.kind} {sync.target}", title_justify="left")
+    table.add_column("What")
+    table.add_column("Count", justify="right")
+    rows: list[tuple[str, int]] = [
+        ("Instances", sync.instances),
+        ("Participant rows", sync.participant_rows),
+        ("Registrants", sync.registrants),
+        ("Absentees", sync.absentees),
+        ("People", sync.people),
+        ("Contacts upserted", delivery.contacts_upserted),
+        ("Contacts imported", delivery.contacts_imported),
+        ("List additions", delivery.list_adds),
+        ("Events sent", delivery.events_sent),
+        ("Events already sent", sync.events_already_sent + delivery.skipped_already_sent),
+        ("Guests skipped", sync.guests_skipped),
+        *((f"  skipped: {reason}", n) for reason, n in sorted(sync.skipped_by_reason.items())),
+        ("Zoom calls", outcome.zoom_calls),
+        ("Brevo calls", delivery.brevo_calls),
+    ]
+    for label, count in rows:
+        table.add_row(label, str(count))
+    return table

@@ -1,0 +1,174 @@
+"""Send events and template e-mails at most once, with the ledger.
+
+Order per batch: effects still waiting for their contact (an upsert queued for a retry, an
+import not finished) are given back untried; effects already in the ledger are completed
+without a call; the rest are sent, then their ledger keys recorded and their rows completed
+in ONE transaction.
+
+Crash window: a crash after Brevo accepted a request and before that transaction commits
+leaves the rows claimed but unrecorded; once the lease expires they are sent again. For
+e-mails Brevo closes the window: the request's ``headers.idempotencyKey`` is derived from
+its ledger keys, so the replay within 30 minutes is refused as a duplicate and counted as
+sent (reference brevo.md 4.1). Events have no such key at Brevo (brevo.md 6): a replay in
+that window can send an event twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+
+from zoom_brevo.brevo.client import BrevoClient
+from zoom_brevo.brevo.models import Event, MessageVersion, Recipient
+from zoom_brevo.delivery.decisions import is_transient_message
+from zoom_brevo.delivery.plan import Effect, EmailRequest, plan_emails, plan_events
+from zoom_brevo.delivery.report import DeliveryReport
+from zoom_brevo.delivery.rows import Settler
+from zoom_brevo.errors import ApiError, PayloadRejected, RetriableApiError
+from zoom_brevo.pipeline.commands import SendEvent, SendTemplateEmail
+from zoom_brevo.store import ledger, outbox
+from zoom_brevo.store.engine import reading
+
+WaitFor = Callable[[str], datetime | None]
+
+
+def _ids(effects: Sequence[Effect]) -> list[int]:
+    return [i for effect in effects for i in effect.ids]
+
+
+def event_of(command: SendEvent) -> Event:
+    """The Brevo event for a command (the contact is identified by e-mail)."""
+    return Event(
+        event_name=command.event_name,
+        identifiers={"email_id": command.email.strip().lower()},
+        event_date=command.event_date,
+        event_properties=dict(command.event_properties) or None,
+    )
+
+
+def version_of(command: SendTemplateEmail) -> MessageVersion:
+    """One personalised version of a template e-mail."""
+    params = dict(command.params) or None
+    return MessageVersion(to=[Recipient(email=command.email.strip().lower())], params=params)
+
+
+class EffectSender:
+    """Sends the effects of a batch and settles their rows."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        brevo: BrevoClient,
+        settler: Settler,
+        report: DeliveryReport,
+        *,
+        wait_for_import: WaitFor,
+    ) -> None:
+        self._engine = engine
+        self._brevo = brevo
+        self._settler = settler
+        self._report = report
+        self._wait_for_import = wait_for_import
+
+    async def send(self, effects: Sequence[Effect]) -> None:
+        """Hold back, skip, then send ``effects``: events first, then e-mails."""
+        ready = self._hold_back(effects)
+        ready = self._skip_recorded(ready)
+        for chunk in plan_events(ready):
+            await self._send_events(chunk)
+        for request in plan_emails(ready):
+            await self._send_email(request)
+
+    def _hold_back(self, effects: Sequence[Effect]) -> list[Effect]:
+        """Give back effects whose contact is not in Brevo yet; return the others."""
+        waits = self._contact_waits(effects)
+        ready: list[Effect] = []
+        for effect in effects:
+            until = waits.get(effect.ledger_key)
+            if until is None:
+                ready.append(effect)
+            else:
+                self._settler.release(effect.ids, until)
+                self._report.deferred += len(effect.ids)
+        return ready
+
+    def _contact_waits(self, effects: Sequence[Effect]) -> dict[str, datetime]:
+        keys = {f"contact:{effect.email}" for effect in effects}
+        keys |= {f"contact:{effect.email.strip().lower()}" for effect in effects}
+        with reading(self._engine) as conn:
+            pending = outbox.unfinished(conn, keys)
+        waits: dict[str, datetime] = {}
+        for effect in effects:
+            first = min(effect.ids)
+            candidates = [
+                due
+                for key, row_id, due in pending
+                if row_id < first and key.lower() == f"contact:{effect.email}".lower()
+            ]
+            imported = self._wait_for_import(effect.email.strip().lower())
+            if imported is not None:
+                candidates.append(imported)
+            if candidates:
+                waits[effect.ledger_key] = max(candidates)
+        return waits
+
+    def _skip_recorded(self, effects: Sequence[Effect]) -> list[Effect]:
+        """Complete effects the ledger says were sent; return the others."""
+        with reading(self._engine) as conn:
+            sent = ledger.already_sent(conn, [effect.ledger_key for effect in effects])
+        skipped = [effect for effect in effects if effect.ledger_key in sent]
+        self._settler.complete(_ids(skipped))
+        self._report.skipped_already_sent += len(skipped)
+        return [effect for effect in effects if effect.ledger_key not in sent]
+
+    async def _send_events(self, chunk: Sequence[Effect]) -> None:
+        self._settler.keep_lease()
+        events = [event_of(e.command) for e in chunk if isinstance(e.command, SendEvent)]
+        self._report.brevo_calls += 1
+        try:
+            result = await self._brevo.send_events(events)
+        except ApiError as exc:
+            self._settler.fail(_ids(chunk), exc)
+            return
+        failed: dict[int, str] = {f.index: f.message for f in result.failures}
+        sent = [effect for index, effect in enumerate(chunk) if index not in failed]
+        self._settler.commit_sent([e.ledger_key for e in sent], _ids(sent))
+        self._report.events_sent += len(sent)
+        for index, message in failed.items():
+            self._event_refused(chunk[index], message)
+
+    def _event_refused(self, effect: Effect, message: str) -> None:
+        text = f"Brevo refused event {effect.command.ledger_key!r}: {message}"
+        if is_transient_message(message):
+            self._settler.fail(effect.ids, RetriableApiError(text, service="brevo"))
+        else:
+            self._settler.bury(effect.ids, text)
+
+    async def _send_email(self, request: EmailRequest) -> None:
+        self._settler.keep_lease()
+        self._report.brevo_calls += 1
+        try:
+            await self._brevo.send_transactional(
+                template_id=request.template_id,
+                versions=[
+                    version_of(e.command)
+                    for e in request.effects
+                    if isinstance(e.command, SendTemplateEmail)
+                ],
+                idempotency_key=request.idempotency_key,
+            )
+        except PayloadRejected as exc:
+            if len(request.effects) == 1:
+                self._settler.fail(_ids(request.effects), exc)
+                return
+            for effect in request.effects:  # find the one version Brevo refuses
+                await self._send_email(EmailRequest(request.template_id, (effect,)))
+            return
+        except ApiError as exc:
+            self._settler.fail(_ids(request.effects), exc)
+            return
+        # A duplicate key means Brevo already sent this exact request: it counts as sent.
+        self._settler.commit_sent([e.ledger_key for e in request.effects], _ids(request.effects))
+        self._report.emails_sent += len(request.effects)

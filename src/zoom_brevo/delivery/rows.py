@@ -1,0 +1,118 @@
+"""The store side of one claimed batch: complete, retry, bury or give back its outbox rows.
+
+Every method is one short transaction and only touches rows this worker still holds (the
+store checks the lease owner), so a row taken over after a lost lease is left alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy.engine import Engine
+
+from zoom_brevo.backoff import BackoffPolicy
+from zoom_brevo.delivery.decisions import decide
+from zoom_brevo.delivery.report import DeliveryReport
+from zoom_brevo.errors import ApiError, RetriableApiError
+from zoom_brevo.store import ledger, outbox
+from zoom_brevo.store.engine import transaction
+from zoom_brevo.store.outbox import Command
+
+log = structlog.get_logger(__name__)
+
+
+class Settler:
+    """Settles the rows of one batch claimed by ``owner``."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        claimed: Sequence[Command],
+        *,
+        owner: str,
+        lease_s: float,
+        max_attempts: int,
+        policy: BackoffPolicy,
+        clock: Callable[[], datetime],
+        report: DeliveryReport,
+    ) -> None:
+        self._engine = engine
+        self._rows = {command.id: command for command in claimed}
+        self._owner = owner
+        self._lease_s = lease_s
+        self._max_attempts = max_attempts
+        self._policy = policy
+        self._clock = clock
+        self._report = report
+        self._lease_renewed_at = clock()
+
+    def keep_lease(self) -> None:
+        """Extend the batch's lease once half of it has passed (a long run of upserts)."""
+        now = self._clock()
+        if now - self._lease_renewed_at < timedelta(seconds=self._lease_s / 2):
+            return
+        with transaction(self._engine) as conn:
+            outbox.extend_lease(
+                conn, list(self._rows), owner=self._owner, lease_s=self._lease_s, now=now
+            )
+        self._lease_renewed_at = now
+
+    def complete(self, ids: Sequence[int]) -> None:
+        """Mark rows sent."""
+        if ids:
+            with transaction(self._engine) as conn:
+                outbox.complete(conn, ids, owner=self._owner, now=self._clock())
+
+    def commit_sent(self, ledger_keys: Iterable[str], ids: Sequence[int]) -> None:
+        """Record effects in the ledger and complete their rows, in one transaction."""
+        now = self._clock()
+        with transaction(self._engine) as conn:
+            for key in ledger_keys:
+                ledger.record_if_new(conn, key, now=now)
+            outbox.complete(conn, ids, owner=self._owner, now=now)
+
+    def bury(self, ids: Sequence[int], reason: str, *, rejected: bool = True) -> None:
+        """Dead-letter rows at once with ``reason`` (shown by ``status``)."""
+        if not ids:
+            return
+        with transaction(self._engine) as conn:
+            buried = outbox.bury(conn, ids, owner=self._owner, error=reason, now=self._clock())
+        self._report.dead += buried
+        if rejected:
+            self._report.rejected += buried
+        log.warning("delivery_dead_lettered", rows=buried, reason=reason[:200])
+
+    def release(self, ids: Sequence[int], at: datetime) -> None:
+        """Give rows back untried, due at ``at``, without using an attempt."""
+        if ids:
+            with transaction(self._engine) as conn:
+                outbox.release(conn, ids, owner=self._owner, at=at, now=self._clock())
+
+    def release_all(self) -> None:
+        """Give back every row of the batch still held (stopping: nothing more is tried)."""
+        self.release(list(self._rows), self._clock())
+
+    def fail(self, ids: Sequence[int], error: ApiError) -> datetime | None:
+        """Retry or bury rows after ``error``; the retry time, if retried.
+
+        Raises ``error`` again after giving the whole batch back when it says to stop
+        (credentials refused): no attempt is used and nothing else is tried.
+        """
+        attempts = max((self._rows[i].attempts for i in ids), default=0)
+        limit = min([self._max_attempts, *(self._rows[i].max_attempts for i in ids)])
+        now = self._clock()
+        decision = decide(
+            error, attempts=attempts, max_attempts=limit, policy=self._policy, now=now
+        )
+        if decision.action == "stop":
+            self.release_all()
+            raise error
+        if decision.action == "bury" or decision.at is None:
+            self.bury(ids, str(error), rejected=not isinstance(error, RetriableApiError))
+            return None
+        with transaction(self._engine) as conn:
+            outbox.retry(conn, ids, owner=self._owner, at=decision.at, error=str(error), now=now)
+        self._report.retried += len(ids)
+        return decision.at

@@ -1,0 +1,162 @@
+"""The outbox delivery worker: claim a batch with a lease, coalesce, send, settle; repeat.
+
+``drain`` delivers until nothing is left to do (waiting for scheduled retries up to a
+deadline), for ``sync`` and the demo; ``run`` polls until stopped, for ``worker`` and
+``serve``. Several workers may share one database: claims are leased and disjoint.
+Refused credentials (``AuthError``) stop both at once, with the batch given back untried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from sqlalchemy.engine import Engine
+
+from zoom_brevo.backoff import BackoffPolicy
+from zoom_brevo.brevo.client import BrevoClient
+from zoom_brevo.delivery.contacts import ContactSender
+from zoom_brevo.delivery.decisions import CheckSchedule
+from zoom_brevo.delivery.effects import EffectSender
+from zoom_brevo.delivery.imports import ImportTracker, pending_imports
+from zoom_brevo.delivery.plan import plan_batch
+from zoom_brevo.delivery.report import DeliveryReport
+from zoom_brevo.delivery.rows import Settler
+from zoom_brevo.store import outbox
+from zoom_brevo.store.engine import reading, transaction
+
+__all__ = ["Deliverer", "DeliveryReport"]
+
+log = structlog.get_logger(__name__)
+DEFAULT_RETRY_POLICY = BackoffPolicy(base_s=5.0, cap_s=900.0)
+# When the earliest due row cannot be claimed yet (it waits behind an older one for the
+# same contact), look again after this long instead of spinning.
+IDLE_S = 0.5
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Deliverer:
+    """Delivers outbox commands to Brevo."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        brevo: BrevoClient,
+        *,
+        owner: str,
+        import_threshold: int = 50,
+        batch_size: int = 1000,
+        lease_s: float = 60.0,
+        max_attempts: int = 8,
+        clock: Callable[[], datetime] = _utc_now,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        retry_policy: BackoffPolicy = DEFAULT_RETRY_POLICY,
+        import_checks: CheckSchedule | None = None,
+        poll_interval_s: float = 1.0,
+    ) -> None:
+        self._engine = engine
+        self._brevo = brevo
+        self._owner = owner
+        self._import_threshold = import_threshold
+        self._batch_size = batch_size
+        self._lease_s = lease_s
+        self._max_attempts = max_attempts
+        self._clock = clock
+        self._sleep = sleep
+        self._policy = retry_policy
+        self._poll_interval_s = poll_interval_s
+        self._imports = ImportTracker(
+            engine, brevo, clock=clock, schedule=import_checks or CheckSchedule()
+        )
+
+    async def drain(
+        self, deadline_s: float = 300.0, *, wait_for_imports: bool = False
+    ) -> DeliveryReport:
+        """Deliver until the outbox has nothing left to do, or ``deadline_s`` has passed.
+
+        Scheduled retries are waited for when due before the deadline. With
+        ``wait_for_imports`` the imports started are also followed to their end (their
+        rejected rows stored) before returning.
+        """
+        report = DeliveryReport()
+        end = self._clock() + timedelta(seconds=deadline_s)
+        while True:
+            delivered = await self.step(report)
+            await self._imports.check_due(report)
+            if delivered:
+                continue
+            wake = self._next_wake(wait_for_imports)
+            now = self._clock()
+            if wake is None or wake > end:
+                break
+            wait_s = (wake - now).total_seconds()
+            await self._sleep(wait_s if wait_s > 0 else IDLE_S)
+        self._finish(report)
+        return report
+
+    async def run(self, stop: asyncio.Event) -> DeliveryReport:
+        """Deliver until ``stop`` is set, polling every ``poll_interval_s`` when idle."""
+        report = DeliveryReport()
+        while not stop.is_set():
+            delivered = await self.step(report)
+            await self._imports.check_due(report)
+            if not delivered:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=self._poll_interval_s)
+        self._finish(report)
+        return report
+
+    async def step(self, report: DeliveryReport) -> bool:
+        """Claim and deliver one batch; ``False`` when nothing was due."""
+        now = self._clock()
+        with transaction(self._engine) as conn:
+            claimed = outbox.claim_batch(
+                conn, limit=self._batch_size, owner=self._owner, lease_s=self._lease_s, now=now
+            )
+        if not claimed:
+            return False
+        report.batches += 1
+        settler = Settler(
+            self._engine,
+            claimed,
+            owner=self._owner,
+            lease_s=self._lease_s,
+            max_attempts=self._max_attempts,
+            policy=self._policy,
+            clock=self._clock,
+            report=report,
+        )
+        plan = plan_batch(outbox.coalesce(claimed), import_threshold=self._import_threshold)
+        for bad in plan.malformed:
+            settler.bury(list(bad.ids), bad.reason)
+        contacts = ContactSender(
+            self._engine, self._brevo, settler, self._imports, report,
+            owner=self._owner, clock=self._clock,
+        )  # fmt: skip
+        await contacts.send(plan)
+        effects = EffectSender(
+            self._engine, self._brevo, settler, report, wait_for_import=self._imports.wait_until
+        )
+        await effects.send(plan.effects)
+        log.info("delivery_batch", rows=len(claimed), calls=report.brevo_calls)
+        return True
+
+    def _next_wake(self, wait_for_imports: bool) -> datetime | None:
+        with reading(self._engine) as conn:
+            due = outbox.next_due(conn)
+        if not wait_for_imports:
+            return due
+        check = self._imports.next_check_at()
+        return min((t for t in (due, check) if t is not None), default=None)
+
+    def _finish(self, report: DeliveryReport) -> None:
+        with reading(self._engine) as conn:
+            counts = outbox.counts(conn)
+            report.pending_imports = len(pending_imports(conn))
+        report.outstanding = counts["queued"] + counts["running"]

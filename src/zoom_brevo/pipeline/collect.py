@@ -1,0 +1,140 @@
+"""The I/O shell between Zoom and the store: pages in, facts out, in bounded chunks.
+
+Each function streams one Zoom listing and writes it in short transactions of
+``chunk_size`` rows, so memory does not grow with the meeting and no transaction is held
+open across HTTP calls. Participant rows go to the staging area (``staging``) until the
+final transaction switches them in; registrants are upserts and go straight to the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import datetime
+from typing import TypeVar
+
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.engine import Connection, Engine
+
+from zoom_brevo.engagement import Participation, PollAnswer, QuestionAsked, count_participation
+from zoom_brevo.errors import NotReady
+from zoom_brevo.pipeline import rows as convert
+from zoom_brevo.pipeline import staging
+from zoom_brevo.store import facts
+from zoom_brevo.store.engine import transaction
+from zoom_brevo.store.schema import registrants as registrants_table
+from zoom_brevo.zoom.models import Participant, Registrant, WebinarPollReport, WebinarQAReport
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+DEFAULT_CHUNK = 1000
+
+
+async def chunked(items: AsyncIterator[T], size: int) -> AsyncIterator[list[T]]:
+    """``items`` in lists of at most ``size``."""
+    batch: list[T] = []
+    async for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+async def collect_participants(
+    engine: Engine,
+    uuid: str,
+    rows: AsyncIterator[Participant],
+    *,
+    registrations_of: tuple[facts.Kind, int] | None = None,
+    now: datetime,
+    chunk_size: int = DEFAULT_CHUNK,
+) -> int:
+    """Stage the final participant rows of instance ``uuid``; return how many Zoom sent.
+
+    ``registrations_of``: (kind, id) whose stored registrants give the e-mail of rows that
+    carry a ``registrant_id`` but no e-mail. Raises NotReady when every row still has a zero
+    duration: Zoom has not processed the attendance yet (reference zoom.md 2.2, 2.4).
+    """
+    with transaction(engine) as conn:
+        staging.clear(conn, uuid)
+    count, processed = 0, False
+    async for batch in chunked(rows, chunk_size):
+        count += len(batch)
+        processed = processed or any(row.duration > 0 for row in batch)
+        with transaction(engine) as conn:
+            emails = _registrant_emails(conn, batch, registrations_of)
+            found = (
+                convert.session_from_participant(r, emails.get(r.registrant_id or ""))
+                for r in batch
+            )
+            staging.stage(conn, uuid, [s for s in found if s is not None], now=now)
+    if count and not processed:
+        raise NotReady(
+            "Zoom has not finished processing this meeting's attendance (every duration is "
+            "still 0); try again in a few minutes.",
+            service="zoom",
+        )
+    return count
+
+
+def _registrant_emails(
+    conn: Connection, batch: Sequence[Participant], registrations_of: tuple[str, int] | None
+) -> dict[str, str]:
+    wanted = [r.registrant_id for r in batch if r.registrant_id and not r.user_email.strip()]
+    if registrations_of is None or not wanted:
+        return {}
+    kind, meeting_id = registrations_of
+    c = registrants_table.c
+    stmt = sa.select(c.registrant_id, c.email).where(
+        c.kind == kind, c.meeting_id == meeting_id, c.registrant_id.in_(wanted)
+    )
+    return {row.registrant_id: row.email for row in conn.execute(stmt)}
+
+
+async def collect_registrants(
+    engine: Engine,
+    rows: AsyncIterator[Registrant],
+    kind: facts.Kind,
+    meeting_id: int,
+    *,
+    tracking_source: str | None = None,
+    sources: Mapping[str, str] | None = None,
+    now: datetime,
+    chunk_size: int = DEFAULT_CHUNK,
+) -> int:
+    """Store registrants (or absentees, who are registrants); return how many Zoom sent.
+
+    ``tracking_source``: the source name of every row (a listing filtered by source);
+    ``sources``: source id -> name, for rows that name their source by id.
+    """
+    count = 0
+    async for batch in chunked(rows, chunk_size):
+        count += len(batch)
+        with transaction(engine) as conn:
+            for row in batch:
+                fact = convert.registrant_fact(
+                    row, kind, meeting_id, tracking_source=tracking_source, sources=sources
+                )
+                if fact is not None:
+                    facts.upsert_registrant(conn, fact, now=now)
+    return count
+
+
+def participation(
+    qa: WebinarQAReport | None, polls: WebinarPollReport | None
+) -> dict[str, Participation]:
+    """Questions asked and polls answered per e-mail (deleted questions left out)."""
+    asked = [
+        QuestionAsked(entry.email, detail.question_id)
+        for entry in (qa.questions if qa else [])
+        for detail in entry.question_details
+        if detail.question_status != "deleted"
+    ]
+    answered = [
+        PollAnswer(entry.email, detail.polling_id)
+        for entry in (polls.questions if polls else [])
+        for detail in entry.question_details
+    ]
+    return count_participation(asked, answered)

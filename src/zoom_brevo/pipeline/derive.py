@@ -1,0 +1,312 @@
+"""Facts of one person -> the Brevo commands for one meeting or webinar instance. Pure.
+
+Input is what the store knows about one person (one lower-cased e-mail address; two
+sign-ins that differ only in letter case are one person): their registration to the
+meeting or webinar being synced, and their sessions in every instance they attended.
+Output is one contact upsert (attributes and lists), the ``zoom_attended`` /
+``zoom_absent`` event when due, and the person's engagement across meetings.
+
+Rules:
+
+- **Attended** means minutes > 0 in the instance (waiting-room time does not count).
+- **Absent** means an approved registration and no minutes. Absences count in the
+  engagement summary as ratio 0 for every collected instance of a meeting the person
+  registered for (docs/engagement.md section 4).
+- Someone who only sat in the waiting room and did not register produces nothing.
+- Lists: ``meeting_participants`` (attended a meeting); ``webinar_registrants`` (every
+  approved registrant), ``webinar_attendees`` (attended, registered or not),
+  ``webinar_absentees`` (registered, did not attend).
+- Events (ledger keys ``zoom_attended:<uuid>:<email>`` / ``zoom_absent:<uuid>:<email>``)
+  are left out when ``events`` is off or their key is in ``already``: recorded in the
+  ledger or already waiting in the outbox. So a second sync queues no event.
+- The contact's attributes come from ``mapping.map_person`` (names, formats, never-blank,
+  excluded domains); a person it skips gets no command at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence, Set
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from zoom_brevo.engagement import (
+    DEFAULT_WEIGHTS,
+    Attendance,
+    EngagementSummary,
+    Interval,
+    MeetingEngagement,
+    Participation,
+    ScoreWeights,
+    SessionRow,
+    attendance,
+    meeting_engagement,
+    summarize,
+)
+from zoom_brevo.pipeline.commands import Command, SendEvent, UpsertContact
+from zoom_brevo.pipeline.mapping import (
+    DEFAULT_FIELD_MAPPING,
+    AttendanceStatus,
+    MappedContact,
+    PersonFacts,
+    Skipped,
+    SkipReason,
+    contact_names,
+    map_person,
+)
+
+Kind = Literal["meeting", "webinar"]
+ATTENDED_EVENT = "zoom_attended"
+ABSENT_EVENT = "zoom_absent"
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceInfo:
+    """The meeting or webinar instance being synced."""
+
+    kind: Kind
+    uuid: str
+    meeting_id: int
+    topic: str | None = None
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+
+    @property
+    def span(self) -> Interval | None:
+        """The instance's actual span, when both ends are known."""
+        if self.start_time is None or self.end_time is None:
+            return None
+        return Interval(self.start_time, self.end_time)
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """A person's registration to the meeting or webinar being synced."""
+
+    status: str = "approved"
+    first_name: str | None = None
+    last_name: str | None = None
+    tracking_source: str | None = None
+    join_url: str | None = None
+
+    @property
+    def approved(self) -> bool:
+        """Only approved registrations make someone expected (and absent if they stay away)."""
+        return self.status == "approved"
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceRecord:
+    """One instance in a person's history: its span and the person's sessions in it.
+
+    ``registered``: the person had an approved registration for it (no sessions = absence).
+    """
+
+    uuid: str
+    span: Interval | None
+    sessions: tuple[SessionRow, ...] = ()
+    registered: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PersonInput:
+    """Everything known about one person (one lower-cased e-mail address)."""
+
+    email: str
+    display_name: str | None = None
+    registration: Registration | None = None
+    history: tuple[InstanceRecord, ...] = ()
+    participation: Participation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeriveOptions:
+    """What the configuration decides: lists by role, field mapping, exclusions, events."""
+
+    lists: Mapping[str, int] = field(default_factory=dict)
+    field_mapping: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_FIELD_MAPPING))
+    exclude_domains: tuple[str, ...] = ()
+    events: bool = True
+    weights: ScoreWeights = DEFAULT_WEIGHTS
+
+
+@dataclass(frozen=True, slots=True)
+class PersonOutcome:
+    """What to enqueue and store for one person, or why they were skipped."""
+
+    email: str
+    commands: tuple[Command, ...] = ()
+    skipped: SkipReason | None = None
+    attended: bool = False
+    absent: bool = False
+    summary: EngagementSummary | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    events_already_sent: int = 0
+
+    @property
+    def contact(self) -> UpsertContact | None:
+        """The contact command, if any."""
+        found = [c for c in self.commands if isinstance(c, UpsertContact)]
+        return found[0] if found else None
+
+
+def event_key(event_name: str, uuid: str, email: str) -> str:
+    """The ledger key of an event for one person and instance."""
+    return f"{event_name}:{uuid}:{email}"
+
+
+def candidate_event_keys(instance: InstanceInfo, email: str) -> tuple[str, str]:
+    """Both event keys a person could get for ``instance`` (to look up before deriving)."""
+    return (
+        event_key(ATTENDED_EVENT, instance.uuid, email),
+        event_key(ABSENT_EVENT, instance.uuid, email),
+    )
+
+
+def current_attendance(instance: InstanceInfo, person: PersonInput) -> Attendance:
+    """The person's attendance in the instance being synced."""
+    rows = next((r.sessions for r in person.history if r.uuid == instance.uuid), ())
+    return attendance(rows, span=instance.span)
+
+
+def engagement_records(
+    person: PersonInput, current_uuid: str | None = None
+) -> list[MeetingEngagement]:
+    """One record per instance of the person's history (absences as ratio 0)."""
+    records = []
+    for record in person.history:
+        taken = person.participation if record.uuid == current_uuid else None
+        attended = attendance(record.sessions, span=record.span)
+        if attended.attended or taken is not None:
+            records.append(meeting_engagement(record.uuid, attended, taken))
+        elif record.registered:
+            records.append(MeetingEngagement(record.uuid, 0.0, ratio=0.0))
+    return records
+
+
+def derive_person(
+    instance: InstanceInfo,
+    person: PersonInput,
+    options: DeriveOptions,
+    *,
+    already: Set[str] = frozenset(),
+    now: datetime,
+) -> PersonOutcome:
+    """The commands for ``person`` in ``instance`` (rules in the module docstring)."""
+    present = current_attendance(instance, person)
+    registered = person.registration is not None and person.registration.approved
+    absent = registered and not present.attended
+    summary = summarize(engagement_records(person, instance.uuid), now=now, weights=options.weights)
+    if not present.attended and not registered:
+        return PersonOutcome(person.email, summary=summary)
+    facts = _facts(instance, person, present, absent, summary)
+    first, last = contact_names(facts)
+    mapped = map_person(
+        facts, field_mapping=options.field_mapping, exclude_domains=options.exclude_domains
+    )
+    if isinstance(mapped, Skipped):
+        return PersonOutcome(person.email, skipped=mapped.reason, summary=summary)
+    contact = UpsertContact(
+        mapped.email, mapped.attributes, _list_ids(instance.kind, present, registered, options)
+    )
+    events = _events(instance, person, mapped, present, absent) if options.events else []
+    fresh = [e for e in events if e.ledger_key not in already]
+    return PersonOutcome(
+        mapped.email,
+        commands=(contact, *fresh),
+        attended=present.attended,
+        absent=absent,
+        summary=summary,
+        first_name=first,
+        last_name=last,
+        events_already_sent=len(events) - len(fresh),
+    )
+
+
+def _facts(
+    instance: InstanceInfo,
+    person: PersonInput,
+    present: Attendance,
+    absent: bool,
+    summary: EngagementSummary,
+) -> PersonFacts:
+    reg = person.registration
+    status: AttendanceStatus | None = None
+    if instance.kind == "webinar":
+        status = "attended" if present.attended else ("absent" if absent else "registered")
+    return PersonFacts(
+        email=person.email,
+        first_name=reg.first_name if reg else None,
+        last_name=reg.last_name if reg else None,
+        display_name=person.display_name,
+        join_time=present.first_join if present.attended else None,
+        minutes=present.minutes if present.attended else None,
+        webinar_title=instance.topic if instance.kind == "webinar" else None,
+        attendance_status=status,
+        registration_source=reg.tracking_source if reg else None,
+        attendance_ratio=present.ratio if present.attended else None,
+        engagement=summary,
+    )
+
+
+def _list_ids(
+    kind: Kind, present: Attendance, registered: bool, options: DeriveOptions
+) -> tuple[int, ...]:
+    if kind == "meeting":
+        roles = ["meeting_participants"] if present.attended else []
+    else:
+        roles = ["webinar_registrants"] if registered else []
+        if present.attended:
+            roles.append("webinar_attendees")
+        elif registered:
+            roles.append("webinar_absentees")
+    return tuple(options.lists[r] for r in roles if options.lists.get(r))
+
+
+def _events(
+    instance: InstanceInfo,
+    person: PersonInput,
+    contact: MappedContact,
+    present: Attendance,
+    absent: bool,
+) -> list[SendEvent]:
+    properties = _event_properties(instance, person)
+    if present.attended:
+        properties["minutes_attended"] = round(present.minutes, 1)
+        name = ATTENDED_EVENT
+    elif absent:
+        name = ABSENT_EVENT
+    else:
+        return []
+    key = event_key(name, instance.uuid, contact.email)
+    return [SendEvent(name, contact.email, key, properties)]
+
+
+def _event_properties(instance: InstanceInfo, person: PersonInput) -> dict[str, Any]:
+    reg = person.registration
+    values: dict[str, Any] = {
+        f"{instance.kind}_id": str(instance.meeting_id),
+        "uuid": instance.uuid,
+        "topic": instance.topic,
+        "start_time": _iso(instance.start_time),
+        "end_time": _iso(instance.end_time),
+        "join_url": reg.join_url if reg else None,
+    }
+    return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def sessions_by_instance(
+    rows: Sequence[tuple[str, SessionRow]],
+) -> dict[str, tuple[SessionRow, ...]]:
+    """``(instance uuid, row)`` pairs grouped by instance, keeping their order."""
+    grouped: dict[str, list[SessionRow]] = {}
+    for uuid, row in rows:
+        grouped.setdefault(uuid, []).append(row)
+    return {uuid: tuple(found) for uuid, found in grouped.items()}

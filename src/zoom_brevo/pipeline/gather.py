@@ -1,0 +1,225 @@
+"""Read one instance's people from the store, a bounded chunk at a time.
+
+The people of an instance are the e-mail addresses in its final sessions plus the
+approved registrants of its meeting or webinar, walked in e-mail order with keyset paging
+(``email > :after LIMIT n``). For each chunk, three queries load the chunk's sessions in
+every instance, their registrations and the instances involved, and build one
+``derive.PersonInput`` per address. Memory is bounded by the chunk size, not by the size
+of the meeting; the interval union runs per person in Python on that person's rows only.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from zoom_brevo.engagement import Interval, Participation, SessionRow
+from zoom_brevo.pipeline.derive import InstanceInfo, InstanceRecord, PersonInput, Registration
+from zoom_brevo.pipeline.staging import STAGING
+from zoom_brevo.store import ledger
+from zoom_brevo.store.schema import attendance_sessions, meeting_instances, outbox, registrants
+
+COLLECTED = ("collected", "reconciled")
+IN_FLIGHT = ("queued", "running")
+
+
+def people_of(conn: Connection, info: InstanceInfo, *, after: str, limit: int) -> list[str]:
+    """The next ``limit`` e-mail addresses of the instance's people after ``after``.
+
+    Each side of the union is cut to its own first ``limit`` addresses (via its e-mail
+    index) before the union, so a page costs ``limit`` rows, not the whole meeting.
+    """
+    s, r = attendance_sessions.c, registrants.c
+    attended = sa.select(s.email.label("email")).where(
+        s.instance_uuid == info.uuid, s.source == "final", s.email > after
+    )
+    registered = sa.select(r.email.label("email")).where(
+        r.kind == info.kind,
+        r.meeting_id == info.meeting_id,
+        r.status == "approved",
+        r.email > after,
+    )
+    parts = [
+        sa.select(q.subquery().c.email).distinct().order_by("email").limit(limit).subquery()
+        for q in (attended, registered)
+    ]
+    union = sa.union(*(sa.select(p.c.email) for p in parts)).subquery()
+    stmt = sa.select(union.c.email).order_by(union.c.email).limit(limit)
+    return list(conn.execute(stmt).scalars())
+
+
+@dataclass(frozen=True, slots=True)
+class _Instance:
+    uuid: str
+    kind: str
+    meeting_id: int
+    span: Interval | None
+    collected: bool
+
+
+def load_people(
+    conn: Connection,
+    info: InstanceInfo,
+    emails: Sequence[str],
+    *,
+    participation: Mapping[str, Participation] | None = None,
+) -> list[PersonInput]:
+    """``PersonInput`` for each address of ``emails`` (see the module docstring)."""
+    sessions = _sessions(conn, emails)
+    registrations = _registrations(conn, emails)
+    registered_ids = {(k, m) for regs in registrations.values() for (k, m) in regs}
+    uuids = {uuid for per in sessions.values() for uuid in per}
+    instances = _instances(conn, uuids, {m for _, m in registered_ids})
+    taken = participation or {}
+    people = []
+    for email in emails:
+        person = _person(
+            info, email, sessions.get(email, {}), registrations.get(email, {}), instances
+        )
+        if email in taken:
+            person = replace(person, participation=taken[email])
+        people.append(person)
+    return people
+
+
+def _person(
+    info: InstanceInfo,
+    email: str,
+    sessions: Mapping[str, list[tuple[str | None, SessionRow]]],
+    registrations: Mapping[tuple[str, int], Registration],
+    instances: Mapping[str, _Instance],
+) -> PersonInput:
+    history: dict[str, InstanceRecord] = {}
+    for uuid, rows in sessions.items():
+        known = instances.get(uuid)
+        registered = known is not None and _registered(registrations, known)
+        span = known.span if known else None
+        history[uuid] = InstanceRecord(uuid, span, tuple(r for _, r in rows), registered)
+    for known in instances.values():
+        if known.uuid not in history and known.collected and _registered(registrations, known):
+            history[known.uuid] = InstanceRecord(known.uuid, known.span, (), registered=True)
+    current = sessions.get(info.uuid, [])
+    names = [name for name, _ in current if name]
+    return PersonInput(
+        email=email,
+        display_name=names[0] if names else None,
+        registration=registrations.get((info.kind, info.meeting_id)),
+        history=tuple(history[u] for u in sorted(history)),
+    )
+
+
+def _registered(registrations: Mapping[tuple[str, int], Registration], inst: _Instance) -> bool:
+    found = registrations.get((inst.kind, inst.meeting_id))
+    return found is not None and found.approved
+
+
+def _sessions(
+    conn: Connection, emails: Sequence[str]
+) -> dict[str, dict[str, list[tuple[str | None, SessionRow]]]]:
+    """Per e-mail, per instance: the final rows where there are any, else provisional ones."""
+    c = attendance_sessions.c
+    stmt = (
+        sa.select(c.email, c.instance_uuid, c.source, c.name, c.join_time, c.leave_time, c.status)
+        .where(c.email.in_(list(emails)), c.source != STAGING)
+        .order_by(c.email, c.instance_uuid, c.join_time)
+    )
+    found: dict[tuple[str, str], dict[str, list[tuple[str | None, SessionRow]]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for row in conn.execute(stmt):
+        session = SessionRow(
+            join_time=row.join_time, leave_time=row.leave_time, status=row.status, email=row.email
+        )
+        found[(row.email, row.instance_uuid)][row.source].append((row.name, session))
+    result: dict[str, dict[str, list[tuple[str | None, SessionRow]]]] = defaultdict(dict)
+    for (email, uuid), by_source in found.items():
+        result[email][uuid] = by_source.get("final") or by_source.get("provisional", [])
+    return result
+
+
+def _registrations(
+    conn: Connection, emails: Sequence[str]
+) -> dict[str, dict[tuple[str, int], Registration]]:
+    c = registrants.c
+    stmt = sa.select(
+        c.email,
+        c.kind,
+        c.meeting_id,
+        c.status,
+        c.first_name,
+        c.last_name,
+        c.tracking_source,
+        c.join_url,
+    ).where(c.email.in_(list(emails)))
+    found: dict[str, dict[tuple[str, int], Registration]] = defaultdict(dict)
+    for row in conn.execute(stmt):
+        found[row.email][(row.kind, row.meeting_id)] = Registration(
+            status=row.status,
+            first_name=row.first_name,
+            last_name=row.last_name,
+            tracking_source=row.tracking_source,
+            join_url=row.join_url,
+        )
+    return found
+
+
+def _instances(
+    conn: Connection, uuids: Iterable[str], meeting_ids: Iterable[int]
+) -> dict[str, _Instance]:
+    c = meeting_instances.c
+    wanted_uuids, wanted_ids = list(uuids), list(meeting_ids)
+    if not wanted_uuids and not wanted_ids:
+        return {}
+    stmt = sa.select(c.uuid, c.kind, c.meeting_id, c.start_time, c.end_time, c.collect_state).where(
+        sa.or_(c.uuid.in_(wanted_uuids), c.meeting_id.in_(wanted_ids))
+    )
+    return {
+        row.uuid: _Instance(
+            row.uuid,
+            row.kind,
+            row.meeting_id,
+            _span(row.start_time, row.end_time),
+            row.collect_state in COLLECTED,
+        )
+        for row in conn.execute(stmt)
+    }
+
+
+def _span(start: datetime | None, end: datetime | None) -> Interval | None:
+    return Interval(start, end) if start is not None and end is not None else None
+
+
+def effects_known(conn: Connection, keys: Sequence[str]) -> set[str]:
+    """Which event/e-mail ledger keys were sent already or are waiting in the outbox."""
+    known = ledger.already_sent(conn, keys)
+    pending = [k for k in keys if k not in known]
+    c = outbox.c
+    for start in range(0, len(pending), 500):
+        chunk = {f"event:{k}": k for k in pending[start : start + 500]}
+        stmt = sa.select(c.coalesce_key).where(
+            c.coalesce_key.in_(list(chunk)), c.state.in_(IN_FLIGHT)
+        )
+        known.update(chunk[key] for key in conn.execute(stmt).scalars())
+    return known
+
+
+def guests_without_email(conn: Connection, uuid: str) -> int:
+    """People of the instance's final sessions that Zoom gave no e-mail for."""
+    c = attendance_sessions.c
+    stmt = sa.select(sa.func.count(sa.distinct(c.person_key))).where(
+        c.instance_uuid == uuid, c.source == "final", c.email.is_(None)
+    )
+    return int(conn.execute(stmt).scalar_one())
+
+
+def chunks(conn: Connection, info: InstanceInfo, size: int) -> Iterator[list[str]]:
+    """The instance's people, ``size`` addresses at a time."""
+    after = ""
+    while batch := people_of(conn, info, after=after, limit=size):
+        yield batch
+        after = batch[-1]

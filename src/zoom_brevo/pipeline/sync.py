@@ -1,0 +1,374 @@
+"""``sync meeting`` / ``sync webinar``: collect one past meeting or webinar, queue its commands.
+
+Two phases. **Collect** (HTTP): for every instance, its details, registrants and the final
+participant list are streamed into the store in chunks (``collect``). **Derive** (one
+transaction, no HTTP): the staged attendance of every instance is switched in, the
+instances are marked collected, and each person's commands are derived from the store
+(``gather`` -> ``derive``) and queued in the outbox. Facts and commands commit together;
+since every instance is collected before anyone is derived, a person's cross-meeting
+aggregates include all the instances of this sync. Nothing is delivered here.
+
+Zoom endpoints (reference zoom.md 2.1):
+
+- meetings: ``/past_meetings/{id}/instances`` for a numeric id (every ended instance; a
+  UUID names one), ``/past_meetings/{uuid}`` for details, ``/meetings/{id}/registrants``
+  and ``/past_meetings/{uuid}/participants``. The MEDIUM participant list is used rather
+  than the HEAVY report: it has the same session rows with the Zoom user id and e-mail
+  (which is what links people), draws on a larger per-second budget, has no daily cap and
+  reaches 15 months back instead of 12.
+- webinars: the HEAVY report ``/report/webinars/{uuid}/participants`` with
+  ``include_fields=registrant_id``, because attendees outside the account often have no
+  e-mail and only the registrant id links them to their registration (reference zoom.md
+  6.1); past 6 months Zoom answers 12702 and the MEDIUM ``/past_webinars`` list is used.
+  Registrants come once per tracking source (``tracking_source_id`` filter) and once
+  unfiltered, so that each gets its source name; absentees from ``/absentees``; Q&A and
+  poll reports give the participation counted in the score. A webinar instance's span is
+  its start plus the scheduled duration (Zoom has no past-webinar details endpoint here).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy.engine import Connection, Engine
+
+from zoom_brevo.engagement import DEFAULT_WEIGHTS, Participation, ScoreWeights
+from zoom_brevo.errors import NotFound, PayloadRejected
+from zoom_brevo.pipeline import collect, gather, persist, staging
+from zoom_brevo.pipeline.commands import SendEvent
+from zoom_brevo.pipeline.derive import (
+    DeriveOptions,
+    InstanceInfo,
+    PersonOutcome,
+    candidate_event_keys,
+    derive_person,
+)
+from zoom_brevo.pipeline.mapping import DEFAULT_FIELD_MAPPING, SkipReason
+from zoom_brevo.store import facts, outbox
+from zoom_brevo.store.engine import transaction
+from zoom_brevo.zoom.client import ZoomClient
+from zoom_brevo.zoom.models import Participant
+from zoom_brevo.zoom.responses import TOO_OLD
+
+log = structlog.get_logger(__name__)
+DERIVE_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class SyncOptions:
+    """What the configuration decides for a sync."""
+
+    lists: Mapping[str, int] = field(default_factory=dict)
+    field_mapping: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_FIELD_MAPPING))
+    exclude_domains: tuple[str, ...] = ()
+    events: bool = True
+    weights: ScoreWeights = DEFAULT_WEIGHTS
+    chunk_size: int = collect.DEFAULT_CHUNK
+
+    def derive_options(self) -> DeriveOptions:
+        """The part the pure derivation needs."""
+        return DeriveOptions(
+            lists=self.lists,
+            field_mapping=self.field_mapping,
+            exclude_domains=self.exclude_domains,
+            events=self.events,
+            weights=self.weights,
+        )
+
+
+@dataclass(slots=True)
+class SyncReport:
+    """What one sync collected and queued (counts only; no personal data)."""
+
+    kind: str
+    target: str
+    instances: int = 0
+    participant_rows: int = 0
+    registrants: int = 0
+    absentees: int = 0
+    people: int = 0
+    attended: int = 0
+    absent: int = 0
+    contacts: int = 0
+    list_adds: int = 0
+    events_queued: int = 0
+    events_already_sent: int = 0
+    skipped_by_reason: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def guests_skipped(self) -> int:
+        """People left out of Brevo (no usable e-mail, excluded domain)."""
+        return sum(self.skipped_by_reason.values())
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-safe document."""
+        return {
+            "kind": self.kind,
+            "target": self.target,
+            "instances": self.instances,
+            "participant_rows": self.participant_rows,
+            "registrants": self.registrants,
+            "absentees": self.absentees,
+            "people": self.people,
+            "attended": self.attended,
+            "absent": self.absent,
+            "contacts": self.contacts,
+            "list_adds": self.list_adds,
+            "events_queued": self.events_queued,
+            "events_already_sent": self.events_already_sent,
+            "guests_skipped": self.guests_skipped,
+            "skipped_by_reason": dict(sorted(self.skipped_by_reason.items())),
+        }
+
+
+@dataclass(slots=True)
+class _Run:
+    """What every step of one sync shares."""
+
+    zoom: ZoomClient
+    engine: Engine
+    options: SyncOptions
+    report: SyncReport
+    now: datetime
+
+
+def parse_target(id_or_uuid: str) -> int | str:
+    """A meeting number (spaces allowed, as Zoom prints them) or an instance UUID."""
+    text = id_or_uuid.strip()
+    digits = text.replace(" ", "")
+    if digits.isdigit():
+        return int(digits)
+    if not text:
+        raise NotFound("No meeting ID or UUID given.", service="zoom")
+    return text
+
+
+# --- meetings ----------------------------------------------------------------------------
+
+
+async def sync_meeting(
+    zoom: ZoomClient, engine: Engine, id_or_uuid: str, options: SyncOptions, *, now: datetime
+) -> SyncReport:
+    """Collect a past meeting (every ended instance of a numeric id) and queue its commands."""
+    target = parse_target(id_or_uuid)
+    run = _Run(zoom, engine, options, SyncReport("meeting", str(target)), now)
+    if isinstance(target, int):
+        uuids = [i.uuid async for i in zoom.past_meeting_instances(target)]
+        if not uuids:
+            raise NotFound(f"Zoom lists no ended instance of meeting {target}.", service="zoom")
+    else:
+        uuids = [target]
+    infos: list[InstanceInfo] = []
+    for uuid in uuids:
+        info = await _meeting_instance(run, uuid)
+        if all(i.meeting_id != info.meeting_id for i in infos):
+            rows = zoom.meeting_registrants(info.meeting_id)
+            run.report.registrants += await _optional(
+                collect.collect_registrants(engine, rows, "meeting", info.meeting_id, now=now)
+            )
+        participants = zoom.past_meeting_participants(uuid)
+        run.report.participant_rows += await collect.collect_participants(
+            engine, uuid, participants, now=now, chunk_size=options.chunk_size
+        )
+        infos.append(info)
+    _finish(run, infos, {})
+    return run.report
+
+
+async def _meeting_instance(run: _Run, uuid: str) -> InstanceInfo:
+    details = await run.zoom.past_meeting(uuid)
+    meeting_id = details.id or 0
+    instance = facts.Instance(
+        uuid=uuid,
+        meeting_id=meeting_id,
+        kind="meeting",
+        topic=details.topic or None,
+        host_id=details.host_id,
+        host_email=details.user_email,
+        start_time=details.start_time,
+        end_time=details.end_time,
+    )
+    with transaction(run.engine) as conn:
+        facts.upsert_instance(conn, instance, now=run.now)
+    return InstanceInfo(
+        "meeting", uuid, meeting_id, instance.topic, details.start_time, details.end_time
+    )
+
+
+# --- webinars ----------------------------------------------------------------------------
+
+
+async def sync_webinar(
+    zoom: ZoomClient, engine: Engine, id_or_uuid: str, options: SyncOptions, *, now: datetime
+) -> SyncReport:
+    """Collect a past webinar's registrants, attendees and absentees and queue its commands."""
+    target = parse_target(id_or_uuid)
+    run = _Run(zoom, engine, options, SyncReport("webinar", str(target)), now)
+    if isinstance(target, int):
+        webinar_id = target
+        found = [(i.uuid, i.start_time) async for i in zoom.past_webinar_instances(target)]
+        if not found:
+            raise NotFound(f"Zoom lists no ended instance of webinar {target}.", service="zoom")
+    else:
+        qa = await zoom.webinar_qa_report(target)  # the one report naming the webinar of a UUID
+        webinar_id, found = qa.id or 0, [(target, qa.start_time)]
+    topic, duration_min = await _webinar_schedule(zoom, webinar_id)
+    await _webinar_registrants(run, webinar_id)
+    infos: list[InstanceInfo] = []
+    taken: dict[str, dict[str, Participation]] = {}
+    for uuid, start in found:
+        end = start + timedelta(minutes=duration_min) if start and duration_min else None
+        info = InstanceInfo("webinar", uuid, webinar_id, topic, start, end)
+        await _webinar_instance(run, info)
+        taken[uuid] = await _participation(zoom, uuid)
+        infos.append(info)
+    _finish(run, infos, taken)
+    return run.report
+
+
+async def _webinar_schedule(zoom: ZoomClient, webinar_id: int) -> tuple[str | None, int | None]:
+    try:
+        webinar = await zoom.webinar(webinar_id)
+    except NotFound:  # an expired webinar: no topic, no span
+        return None, None
+    return webinar.topic or None, webinar.duration
+
+
+async def _webinar_registrants(run: _Run, webinar_id: int) -> None:
+    listing = run.zoom.webinar_tracking_sources(webinar_id)
+    sources = {s.id: s.source_name async for s in listing if s.id}
+    for source_id, name in sources.items():
+        rows = run.zoom.webinar_registrants(webinar_id, tracking_source_id=source_id)
+        await collect.collect_registrants(
+            run.engine, rows, "webinar", webinar_id, tracking_source=name, now=run.now
+        )
+    rows = run.zoom.webinar_registrants(webinar_id)
+    run.report.registrants += await collect.collect_registrants(
+        run.engine, rows, "webinar", webinar_id, sources=sources, now=run.now
+    )
+
+
+async def _webinar_instance(run: _Run, info: InstanceInfo) -> None:
+    instance = facts.Instance(
+        uuid=info.uuid,
+        meeting_id=info.meeting_id,
+        kind="webinar",
+        topic=info.topic,
+        start_time=info.start_time,
+        end_time=info.end_time,
+    )
+    with transaction(run.engine) as conn:
+        facts.upsert_instance(conn, instance, now=run.now)
+    absentees = run.zoom.webinar_absentees(info.uuid)
+    run.report.absentees += await _optional(
+        collect.collect_registrants(run.engine, absentees, "webinar", info.meeting_id, now=run.now)
+    )
+    try:
+        rows = await _webinar_attendees(run, info, run.zoom.webinar_participant_report(info.uuid))
+    except NotFound as exc:
+        if exc.code != TOO_OLD:
+            raise
+        rows = await _webinar_attendees(run, info, run.zoom.past_webinar_participants(info.uuid))
+    run.report.participant_rows += rows
+
+
+async def _webinar_attendees(
+    run: _Run, info: InstanceInfo, rows: AsyncIterator[Participant]
+) -> int:
+    return await collect.collect_participants(
+        run.engine,
+        info.uuid,
+        rows,
+        registrations_of=("webinar", info.meeting_id),
+        now=run.now,
+        chunk_size=run.options.chunk_size,
+    )
+
+
+async def _participation(zoom: ZoomClient, uuid: str) -> dict[str, Participation]:
+    try:
+        qa = await zoom.webinar_qa_report(uuid)
+        polls = await zoom.webinar_poll_report(uuid)
+    except NotFound:
+        return {}
+    return collect.participation(qa, polls)
+
+
+async def _optional(counting: Any) -> int:
+    """A registrant listing that Zoom may refuse when registration is off (code 3000)."""
+    try:
+        found: int = await counting
+    except (NotFound, PayloadRejected) as exc:
+        log.info("zoom_registrants_unavailable", code=exc.code)
+        return 0
+    return found
+
+
+# --- derive ------------------------------------------------------------------------------
+
+
+def _finish(
+    run: _Run, infos: list[InstanceInfo], taken: Mapping[str, Mapping[str, Participation]]
+) -> None:
+    """Switch in the staged attendance and queue every instance's commands, atomically."""
+    with transaction(run.engine) as conn:
+        for info in infos:
+            staging.promote(conn, info.uuid)
+            facts.set_collected(conn, info.uuid, "collected", now=run.now)
+        for info in sorted(infos, key=lambda i: (i.start_time is None, i.start_time, i.uuid)):
+            run.report.instances += 1
+            guests = gather.guests_without_email(conn, info.uuid)
+            if guests:
+                run.report.skipped_by_reason[SkipReason.NO_EMAIL.value] += guests
+            for emails in gather.chunks(conn, info, DERIVE_CHUNK):
+                _derive_chunk(run, conn, info, emails, taken.get(info.uuid, {}))
+
+
+def _derive_chunk(
+    run: _Run,
+    conn: Connection,
+    info: InstanceInfo,
+    emails: list[str],
+    taken: Mapping[str, Participation],
+) -> None:
+    people = gather.load_people(conn, info, emails, participation=taken)
+    keys = [k for p in people for k in candidate_event_keys(info, p.email)]
+    already = gather.effects_known(conn, keys) if run.options.events else set()
+    derive_options = run.options.derive_options()
+    commands: list[outbox.NewCommand] = []
+    contacts: list[PersonOutcome] = []
+    for person in people:
+        outcome = derive_person(info, person, derive_options, already=already, now=run.now)
+        _count(run.report, outcome)
+        if outcome.contact is None:
+            continue
+        contacts.append(outcome)
+        commands.extend(
+            outbox.NewCommand(c.kind, c.to_payload(), c.coalescing_key) for c in outcome.commands
+        )
+    persist.store_people(conn, contacts, now=run.now)
+    outbox.add_many(conn, commands, now=run.now)
+
+
+def _count(report: SyncReport, outcome: PersonOutcome) -> None:
+    if outcome.skipped is not None:
+        report.skipped_by_reason[outcome.skipped.value] += 1
+        return
+    contact = outcome.contact
+    if contact is None:
+        return
+    report.people += 1
+    report.attended += outcome.attended
+    report.absent += outcome.absent
+    report.contacts += 1
+    report.list_adds += len(contact.list_ids)
+    report.events_queued += sum(isinstance(c, SendEvent) for c in outcome.commands)
+    report.events_already_sent += outcome.events_already_sent
+
+
+__all__ = ["SyncOptions", "SyncReport", "sync_meeting", "sync_webinar"]

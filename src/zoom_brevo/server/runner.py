@@ -1,0 +1,102 @@
+"""Process shells: serve the app with uvicorn, or run a worker alone, until SIGTERM/SIGINT.
+
+On SIGTERM uvicorn stops listening, answers the requests in flight (up to
+``graceful_timeout_s``) and then runs the app's lifespan shutdown, which stops the
+in-process worker. Both shells end normally after a signal, so the process exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+from types import FrameType
+from typing import Any
+
+import uvicorn
+
+from zoom_brevo.errors import ConfigError
+from zoom_brevo.server.background import DEFAULT_STOP_TIMEOUT_S, Worker, WorkerTask
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+DEFAULT_GRACEFUL_TIMEOUT_S = 10
+
+
+def run_server(
+    app: Any,
+    *,
+    host: str,
+    port: int,
+    graceful_timeout_s: int = DEFAULT_GRACEFUL_TIMEOUT_S,
+) -> list[int]:
+    """Serve ``app`` on ``host:port`` until SIGTERM/SIGINT; return the signals received."""
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        lifespan="on",
+        log_config=None,  # keep the redacting logging set up by the CLI
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=graceful_timeout_s,
+    )
+    server = uvicorn.Server(config)
+    with _noting_signals() as received:
+        try:
+            server.run()
+        except SystemExit as exc:  # uvicorn exits when it cannot bind or start the app
+            raise ConfigError(
+                f"the server could not start on {host}:{port} (see the log above)"
+            ) from exc
+    return received
+
+
+@contextlib.contextmanager
+def _noting_signals() -> Iterator[list[int]]:
+    """Record stop signals instead of dying from them.
+
+    uvicorn re-raises the signal that stopped it once it has shut down, so that the
+    previous handler runs; with the default handler that would kill the process (exit
+    -15) after a clean shutdown. The handler installed here only notes it.
+    """
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def note(sig: int, _frame: FrameType | None) -> None:
+        received.append(sig)
+
+    previous = {sig: signal.signal(sig, note) for sig in STOP_SIGNALS}
+    try:
+        yield received
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def run_worker_process(worker: Worker, *, stop_timeout_s: float = DEFAULT_STOP_TIMEOUT_S) -> None:
+    """Run ``worker`` until SIGTERM/SIGINT (then stop it, bounded) or until it ends.
+
+    The worker's own failure is raised, so that the command exits non-zero with it.
+    """
+    asyncio.run(_until_signal(worker, stop_timeout_s))
+
+
+async def _until_signal(worker: Worker, stop_timeout_s: float) -> None:
+    task = WorkerTask(worker)
+    loop = asyncio.get_running_loop()
+    for sig in STOP_SIGNALS:
+        loop.add_signal_handler(sig, task.stop.set)
+    try:
+        task.start()
+        await task.until_stop_or_exit()
+        await task.shutdown(stop_timeout_s)
+    finally:
+        for sig in STOP_SIGNALS:
+            loop.remove_signal_handler(sig)
+    failure = task.failure()
+    if failure is not None:
+        raise failure

@@ -1,0 +1,214 @@
+"""derive_person: one person's facts -> contact, lists and events (pure, table-driven)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from zoom_brevo.engagement import Interval, Participation, SessionRow
+from zoom_brevo.pipeline.commands import SendEvent, UpsertContact
+from zoom_brevo.pipeline.derive import (
+    DeriveOptions,
+    InstanceInfo,
+    InstanceRecord,
+    PersonInput,
+    Registration,
+    derive_person,
+    event_key,
+)
+from zoom_brevo.pipeline.mapping import SkipReason
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+M = timedelta(minutes=1)
+NOW = T0 + timedelta(days=1)
+LISTS = {
+    "meeting_participants": 1,
+    "webinar_attendees": 2,
+    "webinar_registrants": 3,
+    "webinar_absentees": 4,
+}
+OPTIONS = DeriveOptions(lists=LISTS, exclude_domains=("internal.example",))
+MEETING = InstanceInfo("meeting", "uuid-m", 111, "Weekly", T0, T0 + 60 * M)
+WEBINAR = InstanceInfo("webinar", "uuid-w", 222, "Launch", T0, T0 + 60 * M)
+
+
+def rows(*spans: tuple[int, int], status: str = "in_meeting") -> tuple[SessionRow, ...]:
+    return tuple(
+        SessionRow(T0 + a * M, T0 + b * M, status=status)  # type: ignore[arg-type]
+        for a, b in spans
+    )
+
+
+def person(
+    instance: InstanceInfo,
+    sessions: tuple[SessionRow, ...] = (),
+    *,
+    email: str = "ann@example.com",
+    registration: Registration | None = None,
+    history: tuple[InstanceRecord, ...] = (),
+    participation: Participation | None = None,
+) -> PersonInput:
+    current = InstanceRecord(
+        instance.uuid, instance.span, sessions, registered=registration is not None
+    )
+    return PersonInput(
+        email=email,
+        display_name="Ann Lee",
+        registration=registration,
+        history=(current, *history),
+        participation=participation,
+    )
+
+
+def contact_of(commands: tuple[object, ...]) -> UpsertContact:
+    found = [c for c in commands if isinstance(c, UpsertContact)]
+    assert len(found) == 1
+    return found[0]
+
+
+def events_of(commands: tuple[object, ...]) -> list[str]:
+    return [c.event_name for c in commands if isinstance(c, SendEvent)]
+
+
+@pytest.mark.parametrize(
+    ("sessions", "minutes", "ratio"),
+    [
+        (rows((0, 30)), 30.0, 0.5),
+        (rows((0, 10), (20, 30)), 20.0, 0.333),  # rejoin: the gap is not counted
+        (rows((0, 30), (10, 40)), 40.0, 0.667),  # two devices: overlap counted once
+        (rows((-5, 70)), 60.0, 1.0),  # cut to the meeting's span
+    ],
+)
+def test_meeting_attendee_gets_union_minutes_ratio_join_date_list_and_event(
+    sessions: tuple[SessionRow, ...], minutes: float, ratio: float
+) -> None:
+    outcome = derive_person(MEETING, person(MEETING, sessions), OPTIONS, now=NOW)
+    contact = contact_of(outcome.commands)
+    assert contact.attributes["MEETING_DURATION"] == minutes
+    assert contact.attributes["ZOOM_ATTENDANCE_RATIO"] == ratio
+    assert contact.attributes["MEETING_JOIN_DATE"] == "2026-03-02"
+    assert contact.attributes["FIRSTNAME"] == "Ann"
+    assert contact.list_ids == (1,)
+    assert events_of(outcome.commands) == ["zoom_attended"]
+    assert outcome.attended
+
+
+def test_waiting_room_only_without_registration_produces_nothing() -> None:
+    sessions = rows((0, 20), status="in_waiting_room")
+    outcome = derive_person(MEETING, person(MEETING, sessions), OPTIONS, now=NOW)
+    assert outcome.commands == ()
+    assert not outcome.attended
+
+
+@pytest.mark.parametrize(
+    ("sessions", "registration", "status", "lists", "events"),
+    [
+        (rows((0, 45)), Registration(tracking_source="Newsletter"), "attended", (3, 2),
+         ["zoom_attended"]),
+        ((), Registration(tracking_source="Newsletter"), "absent", (3, 4), ["zoom_absent"]),
+        (rows((0, 45)), None, "attended", (2,), ["zoom_attended"]),  # came without registering
+        ((), Registration(status="pending"), None, None, []),  # not expected: nothing
+    ],
+)  # fmt: skip
+def test_webinar_status_lists_and_events(
+    sessions: tuple[SessionRow, ...],
+    registration: Registration | None,
+    status: str | None,
+    lists: tuple[int, ...] | None,
+    events: list[str],
+) -> None:
+    subject = person(WEBINAR, sessions, registration=registration)
+    outcome = derive_person(WEBINAR, subject, OPTIONS, now=NOW)
+    if lists is None:
+        assert outcome.commands == ()
+        return
+    contact = contact_of(outcome.commands)
+    assert contact.attributes["ATTENDANCE_STATUS"] == status
+    assert contact.attributes["WEBINAR_NAME"] == "Launch"
+    assert contact.list_ids == lists
+    assert events_of(outcome.commands) == events
+    if registration is not None:
+        assert contact.attributes["UTM_SOURCE"] == "Newsletter"
+
+
+def test_absentee_gets_no_duration_and_lowers_the_average_ratio() -> None:
+    week = 7 * 24 * 60
+    span = Interval(T0 - week * M, T0 - week * M + 60 * M)
+    earlier = InstanceRecord("uuid-old", span, rows((-week, -week + 60)))
+    subject = person(WEBINAR, (), registration=Registration(), history=(earlier,))
+    outcome = derive_person(WEBINAR, subject, OPTIONS, now=NOW)
+    attributes = contact_of(outcome.commands).attributes
+    assert "MEETING_DURATION" not in attributes
+    assert attributes["ZOOM_MEETINGS_ATTENDED"] == 1
+    assert outcome.summary is not None
+    assert outcome.summary.average_ratio == 0.5  # (1.0 + 0 for the absence) / 2
+
+
+def test_aggregates_cover_every_instance_and_participation_raises_the_score() -> None:
+    other = InstanceRecord("uuid-2", Interval(T0 + 2 * 60 * M, T0 + 3 * 60 * M), rows((120, 150)))
+    quiet = person(MEETING, rows((0, 30)), history=(other,))
+    asked = person(MEETING, rows((0, 30)), history=(other,), participation=Participation(2, 1))
+    a = derive_person(MEETING, quiet, OPTIONS, now=NOW)
+    b = derive_person(MEETING, asked, OPTIONS, now=NOW)
+    attributes = contact_of(a.commands).attributes
+    assert attributes["ZOOM_MEETINGS_ATTENDED"] == 2
+    assert attributes["ZOOM_TOTAL_MINUTES"] == 60.0
+    assert attributes["ZOOM_LAST_ATTENDED"] == "2026-03-02"
+    score = contact_of(b.commands).attributes["ZOOM_ENGAGEMENT_SCORE"]
+    assert isinstance(score, float)
+    assert score > attributes["ZOOM_ENGAGEMENT_SCORE"]  # type: ignore[operator]
+
+
+def test_an_event_already_sent_or_queued_is_left_out() -> None:
+    key = event_key("zoom_attended", MEETING.uuid, "ann@example.com")
+    outcome = derive_person(MEETING, person(MEETING, rows((0, 30))), OPTIONS, already={key},
+                            now=NOW)  # fmt: skip
+    assert events_of(outcome.commands) == []
+    assert outcome.events_already_sent == 1
+    assert contact_of(outcome.commands).list_ids == (1,)  # the contact is still updated
+
+
+def test_events_off_sends_none() -> None:
+    options = DeriveOptions(lists=LISTS, events=False)
+    outcome = derive_person(MEETING, person(MEETING, rows((0, 30))), options, now=NOW)
+    assert events_of(outcome.commands) == []
+    assert outcome.events_already_sent == 0
+
+
+def test_event_carries_the_instance_and_minutes() -> None:
+    outcome = derive_person(MEETING, person(MEETING, rows((0, 30))), OPTIONS, now=NOW)
+    (event,) = [c for c in outcome.commands if isinstance(c, SendEvent)]
+    assert event.ledger_key == "zoom_attended:uuid-m:ann@example.com"
+    assert event.event_properties == {
+        "meeting_id": "111",
+        "uuid": "uuid-m",
+        "topic": "Weekly",
+        "start_time": "2026-03-02T09:00:00Z",
+        "end_time": "2026-03-02T10:00:00Z",
+        "minutes_attended": 30.0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("email", "reason"),
+    [
+        ("not-an-address", SkipReason.INVALID_EMAIL),
+        ("boss@internal.example", SkipReason.EXCLUDED_DOMAIN),
+        ("boss@eu.internal.example", SkipReason.EXCLUDED_DOMAIN),
+    ],
+)
+def test_unusable_addresses_are_skipped_with_a_reason_and_nothing_is_sent(
+    email: str, reason: SkipReason
+) -> None:
+    outcome = derive_person(MEETING, person(MEETING, rows((0, 30)), email=email), OPTIONS,
+                            now=NOW)  # fmt: skip
+    assert outcome.commands == ()
+    assert outcome.skipped is reason
+
+
+def test_unconfigured_lists_are_left_out() -> None:
+    options = DeriveOptions(lists={"webinar_registrants": 3})
+    subject = person(WEBINAR, (), registration=Registration())
+    outcome = derive_person(WEBINAR, subject, options, now=NOW)
+    assert contact_of(outcome.commands).list_ids == (3,)
