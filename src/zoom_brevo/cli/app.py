@@ -20,6 +20,7 @@ from zoom_brevo.cli import (
     backfill_cmd,
     check_cmd,
     demo_cmd,
+    forget_cmd,
     init_cmd,
     report_cmd,
     retry_cmd,
@@ -79,6 +80,7 @@ app.command("serve")(serve_cmd.serve)
 app.command("worker")(worker_cmd.worker)
 app.command("backfill")(backfill_cmd.backfill)
 app.add_typer(report_cmd.app, name="report")
+app.command("forget")(forget_cmd.forget)
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> NoReturn:

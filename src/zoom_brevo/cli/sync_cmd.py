@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 
 from zoom_brevo.cli.context import print_error, state_of, stderr, stdout
 from zoom_brevo.config import Settings
+from zoom_brevo.delivery.decisions import CheckSchedule
 from zoom_brevo.delivery.worker import Deliverer, DeliveryReport
 from zoom_brevo.pipeline.mapping import resolve_field_mapping
 from zoom_brevo.pipeline.sync import SyncOptions, SyncReport, sync_meeting, sync_webinar
@@ -81,11 +82,7 @@ def meeting(
     ctx: typer.Context, target: Target, no_events: NoEvents = False, json_output: JsonOutput = False
 ) -> None:
     """Collect a past meeting (every ended instance of a meeting number) and deliver it."""
-
-    async def run(zoom: ZoomClient, engine: Engine, ident: str, options: SyncOptions) -> SyncReport:
-        return await sync_meeting(zoom, engine, ident, options, now=datetime.now(UTC))
-
-    _main(ctx, run, target, events=not no_events, json_output=json_output)
+    _main(ctx, collect_meeting, target, events=not no_events, json_output=json_output)
 
 
 @app.command("webinar")
@@ -93,11 +90,21 @@ def webinar(
     ctx: typer.Context, target: Target, no_events: NoEvents = False, json_output: JsonOutput = False
 ) -> None:
     """Collect a past webinar's registrants, attendees and absentees and deliver them."""
+    _main(ctx, collect_webinar, target, events=not no_events, json_output=json_output)
 
-    async def run(zoom: ZoomClient, engine: Engine, ident: str, options: SyncOptions) -> SyncReport:
-        return await sync_webinar(zoom, engine, ident, options, now=datetime.now(UTC))
 
-    _main(ctx, run, target, events=not no_events, json_output=json_output)
+async def collect_meeting(
+    zoom: ZoomClient, engine: Engine, ident: str, options: SyncOptions
+) -> SyncReport:
+    """The collect phase of ``sync meeting`` (also run by the demo)."""
+    return await sync_meeting(zoom, engine, ident, options, now=datetime.now(UTC))
+
+
+async def collect_webinar(
+    zoom: ZoomClient, engine: Engine, ident: str, options: SyncOptions
+) -> SyncReport:
+    """The collect phase of ``sync webinar`` (also run by the demo)."""
+    return await sync_webinar(zoom, engine, ident, options, now=datetime.now(UTC))
 
 
 def _main(ctx: typer.Context, sync: Sync, target: str, *, events: bool, json_output: bool) -> None:
@@ -105,7 +112,7 @@ def _main(ctx: typer.Context, sync: Sync, target: str, *, events: bool, json_out
     options = sync_options(settings, events=events)
     engine = open_store(settings)
     try:
-        outcome = asyncio.run(_sync_and_deliver(settings, engine, sync, target, options))
+        outcome = asyncio.run(sync_and_deliver(settings, engine, sync, target, options))
     finally:
         engine.dispose()
     show(outcome, json_output=json_output)
@@ -126,9 +133,20 @@ def sync_options(settings: Settings, *, events: bool) -> SyncOptions:
     )
 
 
-async def _sync_and_deliver(
-    settings: Settings, engine: Engine, sync: Sync, target: str, options: SyncOptions
+async def sync_and_deliver(
+    settings: Settings,
+    engine: Engine,
+    sync: Sync,
+    target: str,
+    options: SyncOptions,
+    *,
+    import_checks: CheckSchedule | None = None,
 ) -> Outcome:
+    """Collect ``target`` with ``sync``, then drain the outbox to Brevo (the whole command).
+
+    ``import_checks``: when to read a started import's status (default: the worker's,
+    spaced for Brevo's hourly limit; the demo's emulator imports at once).
+    """
     counter = CountingTransport()
     zoom_settings = settings.connectors.zoom
     zoom = ZoomClient.server_to_server(
@@ -145,7 +163,7 @@ async def _sync_and_deliver(
     stderr().print(f"Collected {report.instances} instance(s); delivering to Brevo...")
     async with brevo_client(settings) as brevo:
         owner = f"{socket.gethostname()}:{os.getpid()}"
-        deliverer = Deliverer(engine, brevo, owner=owner)
+        deliverer = Deliverer(engine, brevo, owner=owner, import_checks=import_checks)
         delivered = await deliverer.drain(DELIVERY_DEADLINE_S, wait_for_imports=True)
     return Outcome(report, delivered, counter.requests)
 

@@ -1,0 +1,392 @@
+"""Webinar sync benchmark: ``zoom-brevo sync webinar`` on N attendees + N absentees.
+
+For each N the combined sandbox (emulated Zoom Pro and Brevo "general", REAL rate limits)
+is served by a subprocess over a scenario of one webinar with 2N registrants, N of whom
+attended, two tracking sources, Q&A and polls. The sync is the real command line,
+``zoom-brevo --config ... sync webinar ID --json``, in another subprocess, so its peak RSS
+(``os.wait4``) measures the connector alone. The emulators' own counts are read after the
+sync from a ``/bench/stats`` route of the server. The per-contact baseline (one
+``POST /contacts`` per attendee with the same BrevoClient and rate limits) runs for
+``--baseline-n`` against its own fresh sandbox. Not a test: run it by hand, e.g.
+
+    .venv/bin/python bench/sync_webinar.py --sizes 1000,10000,100000 --baseline-n 1000
+
+Every subprocess has a timeout (``--timeout-per-1000``, plus a floor), after which it is
+killed and the N reported as timed out. ``--json PATH`` also writes the raw figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from zoom_brevo.sandbox.serving import free_port
+
+SEED = 11
+WEBINAR_TOPIC = "Benchmark webinar"
+START_TIMEOUT_S = 120.0
+REGISTRANTS_PATH = "/webinars/{webinarId}/registrants"
+
+
+# --- server side (subprocess) ------------------------------------------------------------
+
+
+def build(n: int) -> tuple[Any, int]:
+    """The sandbox over one webinar with 2n registrants, n attendees; (sandbox, webinar id)."""
+    from zoom_brevo.sandbox.combined import build_sandbox  # noqa: PLC0415
+    from zoom_brevo.sandbox.scenario import Scenario  # noqa: PLC0415
+
+    scenario = Scenario(seed=SEED)
+    host = scenario.user(email="host@example.com")
+    webinar = scenario.webinar(
+        host, topic=WEBINAR_TOPIC, registrants=2 * n, attendees=n, sources=2, qa=True, polls=True
+    )
+    box = build_sandbox(scenario, zoom_plan="pro", brevo_plan="general", enforce_rate_limits=True)
+    return box, webinar.id
+
+
+def expected_calls(box: Any, webinar_id: int, page: int = 300) -> dict[str, Any]:
+    """What the connector must spend on Zoom's paged lists for this scenario."""
+    webinar = box.scenario.find(webinar_id)
+    inst = webinar.latest
+    per_source = Counter(
+        s.id for i in range(len(webinar.registrants)) if (s := webinar.source_of(i))
+    )
+    return {
+        "registrants": len(webinar.registrants),
+        "attendees": webinar.attendees,
+        "attendee_rows": inst.row_count(),
+        "absentees": webinar.absentee_count(),
+        "per_source": dict(per_source),
+        "pages": {
+            REGISTRANTS_PATH: math.ceil(len(webinar.registrants) / page),
+            REGISTRANTS_PATH + "?tracking_source_id": sum(
+                math.ceil(k / page) for k in per_source.values()
+            ),
+            "/report/webinars/{webinarId}/participants": math.ceil(inst.row_count() / page),
+            "/past_webinars/{webinarId}/absentees": math.ceil(webinar.absentee_count() / page),
+        },
+    }
+
+
+def serve(n: int, port: int) -> None:
+    """Serve the sandbox of size n plus ``GET /bench/stats`` until terminated."""
+    import uvicorn  # noqa: PLC0415
+    from starlette.applications import Starlette  # noqa: PLC0415
+    from starlette.requests import Request  # noqa: PLC0415
+    from starlette.responses import JSONResponse  # noqa: PLC0415
+    from starlette.routing import Mount, Route  # noqa: PLC0415
+
+    from zoom_brevo.demo import zoom_calls_by_endpoint  # noqa: PLC0415
+
+    box, webinar_id = build(n)
+    expected = expected_calls(box, webinar_id)
+
+    async def stats(_request: Request) -> JSONResponse:
+        state = box.brevo.state
+        return JSONResponse(
+            {
+                "zoom_calls": zoom_calls_by_endpoint(box.zoom.stats),
+                "zoom_token_requests": box.zoom.stats.token_requests,
+                "zoom_429": sum(r.status == 429 for r in box.zoom.stats.requests),
+                "brevo_calls": dict(box.brevo.stats.requests),
+                "brevo_429": sum(r.status == 429 for r in box.brevo.stats.log),
+                "contacts": len(state.contacts),
+                "lists": {str(i): len(entry.members) for i, entry in state.lists.items()},
+                "events": dict(Counter(e.event_name for e in state.events)),
+                "expected": expected,
+            }
+        )
+
+    app = Starlette(
+        routes=[
+            Route("/bench/stats", stats),
+            Mount("/zoom", app=box.zoom.app),
+            Mount("/brevo", app=box.brevo.app),
+        ]
+    )
+    print(json.dumps({"webinar_id": webinar_id, "lists": box.list_ids}), flush=True)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
+                lifespan="off")  # fmt: skip
+
+
+# --- baseline (subprocess) ---------------------------------------------------------------
+
+
+async def baseline(base_url: str, webinar_id: int, list_id: int) -> dict[str, Any]:
+    """One ``POST /contacts`` per attendee, as the connector spec's example code does."""
+    from zoom_brevo.brevo.client import BrevoClient  # noqa: PLC0415
+    from zoom_brevo.sandbox import combined  # noqa: PLC0415
+    from zoom_brevo.zoom.client import ZoomClient  # noqa: PLC0415
+
+    zoom = ZoomClient.server_to_server(
+        account_id=combined.ZOOM_ACCOUNT_ID,
+        client_id=combined.ZOOM_CLIENT_ID,
+        client_secret=combined.ZOOM_CLIENT_SECRET,
+        api_base_url=f"{base_url}/zoom/v2",
+        oauth_base_url=f"{base_url}/zoom",
+        plan="pro",
+    )
+    brevo = BrevoClient(combined.BREVO_API_KEY, f"{base_url}/brevo/v3", plan="general")
+    started = time.monotonic()
+    upserts = 0
+    async with zoom, brevo:
+        uuid = [i.uuid async for i in zoom.past_webinar_instances(webinar_id)][-1]
+        seen: set[str] = set()
+        async for row in zoom.webinar_participant_report(uuid):
+            email = row.user_email.strip().lower()
+            if not email or email in seen:
+                continue
+            seen.add(email)
+            first, _, last = row.name.partition(" ")
+            attributes = {"FIRSTNAME": first, "LASTNAME": last, "WEBINAR_NAME": WEBINAR_TOPIC}
+            await brevo.upsert_contact(email, attributes=attributes, list_ids=[list_id])
+            upserts += 1
+    return {"upserts": upserts, "wall_s": time.monotonic() - started}
+
+
+# --- driver ------------------------------------------------------------------------------
+
+
+@dataclass
+class Measured:
+    """One benchmark run (sync or baseline) at one N."""
+
+    kind: str
+    n: int
+    exit_code: int | None = None
+    wall_s: float = 0.0
+    peak_rss_mb: float = 0.0
+    stats: dict[str, Any] = field(default_factory=dict)
+    output: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+
+    @property
+    def contacts_per_s(self) -> float:
+        return self.stats.get("contacts", 0) / self.wall_s if self.wall_s else 0.0
+
+    @property
+    def brevo_calls(self) -> int:
+        return int(sum(self.stats.get("brevo_calls", {}).values()))
+
+    @property
+    def zoom_calls(self) -> int:
+        return int(sum(self.stats.get("zoom_calls", {}).values()))
+
+
+def start_server(n: int) -> tuple[subprocess.Popen[str], str, dict[str, Any]]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, __file__, "serve", "--n", str(n), "--port", str(port)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    info = json.loads(process.stdout.readline() or "{}")
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{base}/bench/stats", timeout=5)
+        except httpx.TransportError:
+            time.sleep(0.2)
+        else:
+            return process, base, info
+    process.kill()
+    raise SystemExit(f"sandbox for N={n} did not start")
+
+
+def run_child(args: list[str], timeout_s: float) -> tuple[int | None, float, float, str, str]:
+    """Run ``args``; (exit code or None on timeout, wall s, peak RSS MB, stdout, stderr)."""
+    started = time.monotonic()
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    chunks: dict[str, str] = {}
+
+    def drain(name: str, stream: Any) -> None:
+        chunks[name] = stream.read()
+
+    readers = [
+        threading.Thread(target=drain, args=(name, stream), daemon=True)
+        for name, stream in (("out", process.stdout), ("err", process.stderr))
+    ]
+    for reader in readers:
+        reader.start()
+    timed_out = threading.Event()
+
+    def kill() -> None:
+        timed_out.set()
+        process.kill()
+
+    timer = threading.Timer(timeout_s, kill)
+    timer.start()
+    # wait4 gives this child's own rusage (RUSAGE_CHILDREN would mix in the servers).
+    _, status, usage = os.wait4(process.pid, 0)
+    timer.cancel()
+    wall = time.monotonic() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    for reader in readers:
+        reader.join(10)
+    code = None if timed_out.is_set() else process.returncode
+    return code, wall, usage.ru_maxrss / 1024, chunks.get("out", ""), chunks.get("err", "")
+
+
+def measure_sync(n: int, timeout_s: float, workdir: Path) -> Measured:
+    from zoom_brevo.sandbox.combined import sandbox_config  # noqa: PLC0415
+
+    result = Measured("sync", n)
+    server, base, info = start_server(n)
+    try:
+        config = workdir / f"sync-{n}.yaml"
+        storage = f"sqlite:///{workdir / f'sync-{n}.db'}"
+        config.write_text(sandbox_config(base, info["lists"], storage_url=storage), "utf-8")
+        cli = "from zoom_brevo.cli import main; main()"
+        args = [sys.executable, "-c", cli, "--config", str(config), "sync", "webinar",
+                str(info["webinar_id"]), "--json"]  # fmt: skip
+        code, wall, rss, out, err = run_child(args, timeout_s)
+        result.exit_code, result.wall_s, result.peak_rss_mb = code, wall, rss
+        result.stats = httpx.get(f"{base}/bench/stats", timeout=120).json()
+        result.stats["list_roles"] = {str(v): k for k, v in info["lists"].items()}
+        try:
+            result.output = json.loads(out)
+        except json.JSONDecodeError:
+            result.error = err.strip()[-2000:]
+        if code != 0:
+            result.error = err.strip()[-2000:]
+    finally:
+        server.terminate()
+        server.wait(60)
+    return result
+
+
+def measure_baseline(n: int, timeout_s: float) -> Measured:
+    result = Measured("baseline", n)
+    server, base, info = start_server(n)
+    try:
+        args = [sys.executable, __file__, "baseline", "--base", base,
+                "--webinar", str(info["webinar_id"]),
+                "--list", str(info["lists"]["webinar_attendees"])]  # fmt: skip
+        code, wall, rss, out, err = run_child(args, timeout_s)
+        result.exit_code, result.wall_s, result.peak_rss_mb = code, wall, rss
+        result.stats = httpx.get(f"{base}/bench/stats", timeout=120).json()
+        result.output = json.loads(out) if code == 0 else {}
+        if code != 0:
+            result.error = err.strip()[-2000:]
+    finally:
+        server.terminate()
+        server.wait(60)
+    return result
+
+
+# --- report ------------------------------------------------------------------------------
+
+
+def report(runs: list[Measured], base: Measured | None) -> str:
+    lines = ["## Per N (connector: zoom-brevo sync webinar, events on)", ""]
+    lines += [
+        "| N attendees | registrants | exit | wall s | peak RSS MB | contacts | contacts/s"
+        " | Zoom calls | Brevo calls | Brevo by family |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in runs:
+        exp = r.stats.get("expected", {})
+        fams = ", ".join(f"{k} {v}" for k, v in sorted(r.stats.get("brevo_calls", {}).items()))
+        lines.append(
+            f"| {r.n:,} | {exp.get('registrants', 0):,} | {r.exit_code} | {r.wall_s:.1f}"
+            f" | {r.peak_rss_mb:.0f} | {r.stats.get('contacts', 0):,} | {r.contacts_per_s:.0f}"
+            f" | {r.zoom_calls} | {r.brevo_calls} | {fams} |"
+        )
+    lines += ["", "## Zoom calls per list (measured / expected ceil(rows/300))", ""]
+    lines += ["| N | endpoint | calls | expected |", "|---:|---|---:|---:|"]
+    for r in runs:
+        pages = r.stats.get("expected", {}).get("pages", {})
+        for endpoint, calls in sorted(r.stats.get("zoom_calls", {}).items()):
+            want = pages.get(endpoint, "")
+            lines.append(f"| {r.n:,} | `{endpoint}` | {calls} | {want} |")
+        lines.append(f"| {r.n:,} | token requests | {r.stats.get('zoom_token_requests')} | |")
+    lines += ["", "## Brevo state after the sync (check)", ""]
+    for r in runs:
+        roles = r.stats.get("list_roles", {})
+        lists = {roles.get(k, k): v for k, v in r.stats.get("lists", {}).items()}
+        lines.append(
+            f"- N={r.n:,}: contacts {r.stats.get('contacts')}, lists {lists},"
+            f" events {r.stats.get('events')}, 429s Zoom {r.stats.get('zoom_429')}"
+            f" Brevo {r.stats.get('brevo_429')}" + (f"; ERROR {r.error}" if r.error else "")
+        )
+    if base is not None:
+        lines += ["", "## Per-contact baseline", ""]
+        lines.append(
+            f"- N={base.n:,}: exit {base.exit_code}, {base.output.get('upserts')} upserts,"
+            f" Brevo calls {base.brevo_calls} {base.stats.get('brevo_calls')},"
+            f" Zoom calls {base.zoom_calls}, wall {base.wall_s:.1f} s,"
+            f" peak RSS {base.peak_rss_mb:.0f} MB, {base.contacts_per_s:.1f} contacts/s"
+            + (f"; ERROR {base.error}" if base.error else "")
+        )
+        same = next((r for r in runs if r.n == base.n), None)
+        if same is not None and base.brevo_calls:
+            contacts = same.stats.get("brevo_calls", {}).get("contacts", 0)
+            lines.append(
+                f"- ratio of Brevo calls at N={base.n:,}: all families"
+                f" {same.brevo_calls}/{base.brevo_calls} = {same.brevo_calls / base.brevo_calls:.2%};"
+                f" contacts family only {contacts}/{base.brevo_calls}"
+                f" = {contacts / base.brevo_calls:.2%}"
+            )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command")
+    s = sub.add_parser("serve")
+    s.add_argument("--n", type=int, required=True)
+    s.add_argument("--port", type=int, required=True)
+    b = sub.add_parser("baseline")
+    b.add_argument("--base", required=True)
+    b.add_argument("--webinar", type=int, required=True)
+    b.add_argument("--list", type=int, required=True)
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--baseline-n", type=int, default=1000, help="0: no baseline")
+    parser.add_argument("--timeout-per-1000", type=float, default=25.0)
+    parser.add_argument("--min-timeout", type=float, default=300.0)
+    parser.add_argument("--json", dest="json_path", default="")
+    args = parser.parse_args()
+    if args.command == "serve":
+        serve(args.n, args.port)
+        return
+    if args.command == "baseline":
+        print(json.dumps(asyncio.run(baseline(args.base, args.webinar, args.list))))
+        return
+
+    def timeout(n: int) -> float:
+        return max(args.min_timeout, n / 1000 * args.timeout_per_1000)
+
+    runs: list[Measured] = []
+    base: Measured | None = None
+    with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp:
+        for n in (int(x) for x in args.sizes.split(",") if x):
+            print(f"N={n:,}: syncing (timeout {timeout(n):.0f} s)...", file=sys.stderr)
+            runs.append(measure_sync(n, timeout(n), Path(tmp)))
+            print(f"  done in {runs[-1].wall_s:.1f} s", file=sys.stderr)
+        if args.baseline_n:
+            print(f"baseline N={args.baseline_n:,}...", file=sys.stderr)
+            base = measure_baseline(args.baseline_n, timeout(args.baseline_n * 10))
+    print(report(runs, base))
+    if args.json_path:
+        document = {"runs": [asdict(r) for r in runs], "baseline": base and asdict(base)}
+        Path(args.json_path).write_text(json.dumps(document, indent=2), "utf-8")
+
+
+if __name__ == "__main__":
+    main()

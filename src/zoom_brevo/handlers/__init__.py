@@ -1,0 +1,1 @@
+"""Stored Zoom webhooks -> facts, Brevo commands and jobs (see ``dispatch`` and ``jobs``)."""

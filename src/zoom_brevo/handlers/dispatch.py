@@ -1,0 +1,198 @@
+"""Stored webhooks -> handlers: event name to handler, one transaction per inbox row.
+
+``InboxProcessor.process_batch`` takes the oldest pending rows. Each row is handled in its
+own transaction that first takes the row (``pending`` -> ``processed``, only if still
+pending: two workers never both handle it) and then writes the handler's facts, commands
+and jobs; all of it commits together or not at all.
+
+- Unknown events are marked ``ignored`` (stored, never an error).
+- A payload that does not validate can never succeed: the row is marked ``failed`` with
+  the reason at once.
+- Any other error rolls the row's transaction back and leaves it pending for the next
+  pass; after ``max_attempts`` tries in this process it is marked ``failed`` with the
+  error (a poison row must not be retried for ever). Other rows go on meanwhile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+import structlog
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.engine import Connection, Engine
+
+from zoom_brevo.handlers import lifecycle, participants, recordings, registrations
+from zoom_brevo.handlers.context import Context, HandlerOptions
+from zoom_brevo.handlers.deauthorization import handle_deauthorized
+from zoom_brevo.handlers.events import (
+    Deauthorization,
+    Envelope,
+    MeetingObject,
+    ParticipantObject,
+    RecordingObject,
+    RegistrationObject,
+    parse_body,
+)
+from zoom_brevo.store import inbox
+from zoom_brevo.store.engine import reading, transaction
+from zoom_brevo.store.schema import inbox as inbox_table
+
+log = structlog.get_logger(__name__)
+DEFAULT_MAX_ATTEMPTS = 3
+DEFAULT_BATCH = 100
+MAX_ERROR_CHARS = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """How to parse one event and which handler takes it."""
+
+    model: type[BaseModel]
+    handler: Callable[[Context, Any], None]
+
+
+_MEETING_EVENTS: dict[str, Route] = {}
+for _kind in ("meeting", "webinar"):
+    _MEETING_EVENTS |= {
+        f"{_kind}.started": Route(Envelope[MeetingObject], lifecycle.handle_started),
+        f"{_kind}.ended": Route(Envelope[MeetingObject], lifecycle.handle_ended),
+        f"{_kind}.participant_joined": Route(
+            Envelope[ParticipantObject], participants.handle_joined
+        ),
+        f"{_kind}.participant_left": Route(Envelope[ParticipantObject], participants.handle_left),
+    }
+    for _action in ("created", "approved", "cancelled", "denied"):
+        _MEETING_EVENTS[f"{_kind}.registration_{_action}"] = Route(
+            Envelope[RegistrationObject], registrations.handle_registration
+        )
+
+ROUTES: dict[str, Route] = {
+    **_MEETING_EVENTS,
+    "recording.completed": Route(Envelope[RecordingObject], recordings.handle_completed),
+    "app_deauthorized": Route(Deauthorization, handle_deauthorized),
+}
+
+
+def handled_events() -> frozenset[str]:
+    """Every event name with a handler."""
+    return frozenset(ROUTES)
+
+
+def _take(conn: Connection, event_id: int, now: datetime) -> bool:
+    """Claim a pending row by marking it processed; ``False`` if another worker has it."""
+    c = inbox_table.c
+    stmt = (
+        sa.update(inbox_table)
+        .where(c.id == event_id, c.status == "pending")
+        .values(status="processed", processed_at=now, error=None)
+    )
+    return conn.execute(stmt).rowcount == 1
+
+
+@dataclass
+class Outcome:
+    """How one pass went (counts only)."""
+
+    processed: int = 0
+    ignored: int = 0
+    failed: int = 0
+    deferred: int = 0
+
+    @property
+    def handled(self) -> int:
+        """Rows whose state changed."""
+        return self.processed + self.ignored + self.failed
+
+
+@dataclass
+class InboxProcessor:
+    """Runs the handlers over pending inbox rows."""
+
+    engine: Engine
+    options: HandlerOptions
+    clock: Callable[[], datetime]
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    batch_size: int = DEFAULT_BATCH
+    _tries: dict[int, int] = field(default_factory=dict)
+
+    def process_batch(self) -> Outcome:
+        """Handle up to ``batch_size`` pending rows, oldest first."""
+        outcome = Outcome()
+        with reading(self.engine) as conn:
+            rows = inbox.pending(conn, limit=self.batch_size)
+        for row in rows:
+            self._process(row, outcome)
+        return outcome
+
+    def process_all(self) -> Outcome:
+        """Handle pending rows until none is left that this process may still try."""
+        total = Outcome()
+        while True:
+            outcome = self.process_batch()
+            for name in ("processed", "ignored", "failed", "deferred"):
+                setattr(total, name, getattr(total, name) + getattr(outcome, name))
+            if outcome.handled == 0:
+                return total
+
+    def _process(self, row: inbox.InboxEvent, outcome: Outcome) -> None:
+        now = self.clock()
+        try:
+            status = self._handle(row, now)
+        except ValidationError as exc:
+            self._fail(row, f"payload does not match {row.event_type}: {_short(exc)}", now)
+            outcome.failed += 1
+        except Exception as exc:  # noqa: BLE001 (one bad row must not stop the others)
+            tries = self._tries.get(row.id, 0) + 1
+            self._tries[row.id] = tries
+            log.warning("inbox_event_error", event_id=row.id, event_type=row.event_type,
+                        error_type=type(exc).__name__, attempt=tries)  # fmt: skip
+            if tries >= self.max_attempts:
+                self._fail(row, f"{type(exc).__name__}: {exc}", now)
+                outcome.failed += 1
+            else:
+                outcome.deferred += 1
+        else:
+            self._tries.pop(row.id, None)
+            if status == "ignored":
+                outcome.ignored += 1
+            elif status == "processed":
+                outcome.processed += 1
+
+    def _handle(self, row: inbox.InboxEvent, now: datetime) -> str | None:
+        body = parse_body(row.raw_body)
+        name = str(body.get("event", row.event_type))
+        route = ROUTES.get(name)
+        with transaction(self.engine) as conn:
+            if route is None:
+                if not _take(conn, row.id, now):
+                    return None
+                inbox.mark(conn, row.id, "ignored", now=now)
+                return "ignored"
+            parsed = route.model.model_validate(body)
+            if not _take(conn, row.id, now):
+                return None
+            route.handler(Context(conn, self.options, now), parsed)
+            return "processed"
+
+    def _fail(self, row: inbox.InboxEvent, error: str, now: datetime) -> None:
+        self._tries.pop(row.id, None)
+        log.error("inbox_event_failed", event_id=row.id, event_type=row.event_type)
+        with transaction(self.engine) as conn:
+            c = inbox_table.c
+            conn.execute(
+                sa.update(inbox_table)
+                .where(c.id == row.id, c.status == "pending")
+                .values(status="failed", processed_at=now, error=error[:MAX_ERROR_CHARS])
+            )
+
+
+def _short(exc: ValidationError) -> str:
+    errors = exc.errors()
+    if not errors:
+        return "invalid"
+    where = ".".join(str(p) for p in errors[0]["loc"])
+    return f"{where}: {errors[0]['msg']}" if where else errors[0]["msg"]

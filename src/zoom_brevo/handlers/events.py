@@ -1,0 +1,228 @@
+"""Typed, tolerant views of the Zoom webhook payloads the handlers act on.
+
+Shapes follow reference zoom.md 4.4. Tolerances, each seen in Zoom's own examples:
+
+- ``id`` is a string in started/ended/participant events and an integer in registration
+  and recording events; both are read as text (``meeting_id`` gives the number).
+- Zoom's ``participant_joined`` example has ``date_time`` instead of ``join_time`` (and
+  the ``participant_left`` example a stray ``date_time`` beside ``leave_time``): the
+  specific field wins, ``date_time`` is the fallback.
+- Optional fields may be missing, ``null`` or blank; unknown fields are ignored.
+- ``app_deauthorized`` has no ``object`` and carries ``event_ts`` inside ``payload``
+  as a string (zoom.md 4.4).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+Kind = Literal["meeting", "webinar"]
+WEBINAR_TYPES = frozenset({5, 6, 9})  # reference zoom.md 4.4: webinar ``type`` values
+
+
+def _text(value: Any) -> Any:
+    """``null`` -> ``""``; numbers -> their decimal text; strings stripped."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return str(int(value)) if float(value).is_integer() else str(value)
+    return value.strip() if isinstance(value, str) else value
+
+
+def _time(value: Any) -> Any:
+    """Blank or ``null`` times are unknown (``None``)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_text)]
+Time = Annotated[datetime | None, BeforeValidator(_time)]
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """``value`` with UTC assumed when Zoom left the offset out."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class MeetingObject(_Model):
+    """``payload.object`` of meeting and webinar events (the instance)."""
+
+    id: Text = ""
+    uuid: Text = ""
+    host_id: Text = ""
+    host_email: Text = ""
+    topic: Text = ""
+    type: int | None = None
+    start_time: Time = None
+    end_time: Time = None
+    duration: int | None = None
+    timezone: Text = ""
+
+    @property
+    def meeting_id(self) -> int:
+        """The meeting or webinar number (0 when Zoom sent no usable one)."""
+        digits = self.id.replace(" ", "")
+        return int(digits) if digits.isdigit() else 0
+
+    @property
+    def started_at(self) -> datetime | None:
+        """Start time, timezone-aware."""
+        return aware(self.start_time)
+
+    @property
+    def ended_at(self) -> datetime | None:
+        """End time, timezone-aware."""
+        return aware(self.end_time)
+
+
+class Participant(_Model):
+    """``payload.object.participant`` of joined/left events."""
+
+    user_id: Text = ""
+    user_name: Text = ""
+    id: Text = ""
+    participant_uuid: Text = ""
+    participant_user_id: Text = ""
+    registrant_id: Text = ""
+    customer_key: Text = ""
+    email: Text = ""
+    join_time: Time = None
+    leave_time: Time = None
+    date_time: Time = None  # Zoom's example typo (reference zoom.md 6.15)
+    leave_reason: Text = ""
+
+    @property
+    def joined_at(self) -> datetime | None:
+        """When this session began (``join_time``, else ``date_time``)."""
+        return aware(self.join_time or self.date_time)
+
+    @property
+    def left_at(self) -> datetime | None:
+        """When this session ended (``leave_time``, else ``date_time``)."""
+        return aware(self.leave_time or self.date_time)
+
+
+class ParticipantObject(MeetingObject):
+    """The instance plus the participant who joined or left."""
+
+    participant: Participant = Field(default_factory=Participant)
+
+
+class TrackingSource(_Model):
+    """The registration link a registrant came through."""
+
+    id: Text = ""
+    source_name: Text = ""
+    tracking_url: Text = ""
+
+
+class RegistrantInfo(_Model):
+    """``payload.object.registrant`` of registration events."""
+
+    id: Text = ""
+    first_name: Text = ""
+    last_name: Text = ""
+    email: Text = ""
+    status: Text = ""
+    join_url: Text = ""
+    tracking_source: TrackingSource | None = None
+
+
+class RegistrationObject(MeetingObject):
+    """The webinar plus the registrant."""
+
+    registrant: RegistrantInfo = Field(default_factory=RegistrantInfo)
+
+
+class RecordingFile(_Model):
+    """One file of a cloud recording (download URLs are not kept: they carry no identity)."""
+
+    id: Text = ""
+    file_type: Text = ""
+    file_extension: Text = ""
+    recording_type: Text = ""
+    file_size: int | None = None
+    status: Text = ""
+    recording_start: Text = ""
+    recording_end: Text = ""
+
+
+class RecordingObject(MeetingObject):
+    """``recording.completed``'s object: the instance, its share link and files."""
+
+    share_url: Text = ""
+    password: Text = ""
+    recording_play_passcode: Text = ""
+    recording_files: list[RecordingFile] = Field(default_factory=list)
+
+    @property
+    def kind(self) -> Kind:
+        """Recordings of webinars carry a webinar ``type``."""
+        return "webinar" if self.type in WEBINAR_TYPES else "meeting"
+
+
+ObjectT = TypeVar("ObjectT", bound=_Model)
+
+
+class Payload(_Model, Generic[ObjectT]):
+    """``payload``: the account and the event's object."""
+
+    account_id: Text = ""
+    operator: Text = ""
+    operator_id: Text = ""
+    object: ObjectT
+
+
+class Envelope(_Model, Generic[ObjectT]):
+    """A whole webhook body: ``{"event", "event_ts", "payload"}``."""
+
+    event: str
+    event_ts: Any = None
+    payload: Payload[ObjectT]
+
+    @property
+    def obj(self) -> ObjectT:
+        """``payload.object``."""
+        return self.payload.object
+
+
+class DeauthorizationPayload(_Model):
+    """``app_deauthorized``'s payload (Marketplace spec: no ``object``)."""
+
+    account_id: Text = ""
+    user_id: Text = ""
+    client_id: Text = ""
+    deauthorization_time: Time = None
+
+
+class Deauthorization(_Model):
+    """A whole ``app_deauthorized`` body."""
+
+    event: str
+    payload: DeauthorizationPayload
+
+
+def event_kind(event: str) -> Kind:
+    """``meeting`` or ``webinar`` from an event name like ``webinar.participant_left``."""
+    return "webinar" if event.startswith("webinar.") else "meeting"
+
+
+def parse_body(raw_body: bytes) -> dict[str, Any]:
+    """The stored body as a JSON object (``ValueError`` when it is not one)."""
+    body = json.loads(raw_body)
+    if not isinstance(body, dict):
+        raise ValueError("webhook body is not a JSON object")  # noqa: TRY004 (a bad value)
+    return body

@@ -1,0 +1,280 @@
+"""Delayed work queued by the handlers, and the runner that claims and settles it.
+
+Kinds:
+
+- ``collect`` (payload ``uuid``, ``kind``, ``meeting_id``): the same code as
+  ``zoom-brevo sync meeting|webinar UUID`` with events on (``zoom_attended`` /
+  ``zoom_absent``); the final report replaces the provisional sessions. Zoom's data is
+  late right after the end (reference zoom.md 2.4): ``NotReady`` (zero durations, or 3001
+  "no such meeting" for an instance a webhook said had ended) is retried with growing
+  delays. Once collected, a ``reconcile`` job is queued ``reconcile_after_s`` later (when
+  > 0) that collects again to catch late data; every event is ledgered, none repeats.
+- ``reconcile``: as ``collect``, and marks the instance ``reconciled``.
+- ``recording``: the recording follow-up (``handlers.recordings``); waits for ``collect``.
+- ``pair_leave``: a leave that came before its join (``handlers.participants``).
+
+Jobs that only touch the database run in the transaction that completes them, so their
+commands are queued exactly once. Jobs that call Zoom or Brevo settle afterwards; they are
+written so that running them twice does no harm.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy.engine import Connection, Engine
+
+from zoom_brevo.backoff import BackoffPolicy
+from zoom_brevo.brevo.client import BrevoClient
+from zoom_brevo.errors import ConfigError, FatalApiError, NotFound, NotReady, RetriableApiError
+from zoom_brevo.handlers import recordings
+from zoom_brevo.handlers.context import Context, GiveUp, HandlerOptions, enqueue
+from zoom_brevo.handlers.lifecycle import COLLECT_JOB
+from zoom_brevo.handlers.participants import PAIR_LEAVE_FIRST_DELAY_S, PAIR_LEAVE_JOB, pair_leave
+from zoom_brevo.handlers.recordings import RECORDING_JOB
+from zoom_brevo.pipeline.sync import sync_meeting, sync_webinar
+from zoom_brevo.store import facts, jobs, ledger
+from zoom_brevo.store.engine import transaction
+from zoom_brevo.zoom.client import ZoomClient
+from zoom_brevo.zoom.responses import NO_SUCH_MEETING
+
+log = structlog.get_logger(__name__)
+RECONCILE_JOB = "reconcile"
+KINDS = (COLLECT_JOB, RECONCILE_JOB, RECORDING_JOB, PAIR_LEAVE_JOB)
+DEFAULT_LEASE_S = 900.0
+ERROR_POLICY = BackoffPolicy(base_s=30.0, cap_s=3600.0)
+
+
+def not_ready_policy(collect_delay_s: float) -> BackoffPolicy:
+    """Retry timing while Zoom processes attendance: from ~``delay_s`` (>= 5 s) up to 1 h."""
+    return BackoffPolicy(base_s=max(5.0, min(collect_delay_s, 600.0)), cap_s=3600.0)
+
+
+def wait_policy(collect_delay_s: float) -> BackoffPolicy:
+    """How often a follow-up looks again whether the attendance is collected."""
+    return BackoffPolicy(base_s=max(2.0, min(collect_delay_s / 4, 300.0)), cap_s=600.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """The job finished."""
+
+
+@dataclass(frozen=True, slots=True)
+class RetryIn:
+    """Run the job again after ``delay_s`` (``reason`` is stored as its last error)."""
+
+    delay_s: float
+    reason: str
+
+
+Result = Done | RetryIn
+
+
+@dataclass(frozen=True, slots=True)
+class JobDeps:
+    """What jobs may use: the store, both APIs and the options."""
+
+    engine: Engine
+    zoom: ZoomClient
+    brevo: BrevoClient
+    options: HandlerOptions
+
+
+def _payload_uuid(job: jobs.Job) -> str:
+    uuid = job.payload.get("uuid")
+    if not isinstance(uuid, str) or not uuid:
+        raise GiveUp(f"{job.kind} job without a meeting uuid")
+    return uuid
+
+
+# --- collect / reconcile ------------------------------------------------------------------
+
+
+async def collect(deps: JobDeps, job: jobs.Job, now: datetime) -> Result:
+    """Collect the instance's final attendance and queue its commands (``sync``)."""
+    uuid = _payload_uuid(job)
+    sync = sync_webinar if job.payload.get("kind") == "webinar" else sync_meeting
+    try:
+        await sync(deps.zoom, deps.engine, uuid, deps.options.sync_options(), now=now)
+    except NotFound as exc:
+        # The ended event proves the instance exists: 3001 here means "not processed yet".
+        if exc.code != NO_SUCH_MEETING:
+            raise
+        raise NotReady(str(exc), service="zoom", status=exc.status, code=exc.code) from exc
+    with transaction(deps.engine) as conn:
+        if job.kind == RECONCILE_JOB:
+            facts.set_collected(conn, uuid, "reconciled", now=now)
+        elif deps.options.reconcile_after_s > 0:
+            jobs.enqueue(
+                conn,
+                RECONCILE_JOB,
+                dict(job.payload),
+                now=now,
+                run_at=now + timedelta(seconds=deps.options.reconcile_after_s),
+                unique_key=f"{RECONCILE_JOB}:{uuid}",
+            )
+    return Done()
+
+
+# --- recording follow-up ------------------------------------------------------------------
+
+
+def recording_followup(ctx: Context, job: jobs.Job) -> Result:
+    """``event`` / ``transactional`` mode, in the job's own transaction."""
+    uuid = _payload_uuid(job)
+    try:
+        recordings.queue_followup(ctx, uuid)
+    except recordings.Waiting:
+        policy = wait_policy(ctx.options.collect_delay_s)
+        return RetryIn(policy.delay_s(job.attempts - 1), "waiting for the final attendance")
+    return Done()
+
+
+async def recording_campaign(deps: JobDeps, job: jobs.Job, now: datetime) -> Result:
+    """``campaign`` mode: list, members, campaign, send; each step ledgered once."""
+    uuid = _payload_uuid(job)
+    waiting = RetryIn(wait_policy(deps.options.collect_delay_s).delay_s(job.attempts - 1), "")
+    with transaction(deps.engine) as conn:
+        try:
+            step = recordings.campaign_step(conn, uuid, deps.options)
+        except recordings.Waiting:
+            return RetryIn(waiting.delay_s, "waiting for the final attendance")
+    if step is None or step.sent:
+        return Done()
+    if step.list_id is None:
+        name = recordings.campaign_list_name(step.found)
+        list_id = await recordings.create_campaign_list(deps.brevo, name)
+        with transaction(deps.engine) as conn:
+            _record(conn, f"{recordings.CAMPAIGN_LIST_KEY}:{uuid}", {"list_id": list_id}, now)
+            enqueue(conn, recordings.list_members(step.found, list_id), now=now)
+        return RetryIn(waiting.delay_s, "waiting for the list members to reach Brevo")
+    if step.contacts_pending:
+        return RetryIn(waiting.delay_s, "waiting for the list members to reach Brevo")
+    campaign_id = step.campaign_id
+    if campaign_id is None:
+        content = recordings.campaign_content(step.found, deps.options)
+        campaign_id = await deps.brevo.create_email_campaign(list_ids=[step.list_id], **content)
+        with transaction(deps.engine) as conn:
+            _record(conn, f"{recordings.CAMPAIGN_KEY}:{uuid}", {"campaign_id": campaign_id}, now)
+    await deps.brevo.send_campaign_now(campaign_id)
+    with transaction(deps.engine) as conn:
+        _record(conn, f"{recordings.CAMPAIGN_SENT_KEY}:{uuid}", {"campaign_id": campaign_id}, now)
+    return Done()
+
+
+def _record(conn: Connection, key: str, detail: dict[str, Any], now: datetime) -> None:
+    ledger.record_if_new(conn, key, now=now, detail=detail)
+
+
+# --- pair_leave ---------------------------------------------------------------------------
+
+
+def pair_leave_job(ctx: Context, job: jobs.Job) -> Result:
+    """Close a kept leave's session, or look again later; the last try gives up quietly."""
+    if pair_leave(ctx, job.payload) or job.attempts >= job.max_attempts:
+        return Done()
+    delay_s = PAIR_LEAVE_FIRST_DELAY_S * 2 ** (job.attempts - 1)
+    return RetryIn(delay_s, "the matching join has not arrived yet")
+
+
+# --- the runner ---------------------------------------------------------------------------
+
+AsyncJob = Callable[[JobDeps, jobs.Job, datetime], Awaitable[Result]]
+DbJob = Callable[[Context, jobs.Job], Result]
+
+
+class JobRunner:
+    """Claims due jobs one at a time, runs them and settles them (complete, retry, bury)."""
+
+    def __init__(
+        self, deps: JobDeps, *, owner: str, clock: Callable[[], datetime],
+        lease_s: float = DEFAULT_LEASE_S,
+    ) -> None:  # fmt: skip
+        self._deps = deps
+        self._owner = owner
+        self._clock = clock
+        self._lease_s = lease_s
+
+    async def step(self) -> bool:
+        """Run one due job; ``False`` when none was due."""
+        now = self._clock()
+        with transaction(self._deps.engine) as conn:
+            claimed = jobs.claim(conn, owner=self._owner, lease_s=self._lease_s, now=now,
+                                 kinds=KINDS)  # fmt: skip
+        if not claimed:
+            return False
+        await self.run(claimed[0])
+        return True
+
+    async def run(self, job: jobs.Job) -> None:
+        """Run ``job`` (already claimed by this runner) and settle it."""
+        db_job = self._db_job(job)
+        try:
+            if db_job is not None:
+                self._run_in_transaction(job, db_job)
+                return
+            result = await self._async_job(job)(self._deps, job, self._clock())
+        except Exception as exc:  # noqa: BLE001 (settled: retried or buried, never lost)
+            self._settle_error(job, exc)
+            return
+        self._settle(job, result)
+
+    def _db_job(self, job: jobs.Job) -> DbJob | None:
+        if job.kind == PAIR_LEAVE_JOB:
+            return pair_leave_job
+        if job.kind == RECORDING_JOB and self._deps.options.recordings.mode != "campaign":
+            return recording_followup
+        return None
+
+    def _async_job(self, job: jobs.Job) -> AsyncJob:
+        if job.kind == RECORDING_JOB:
+            return recording_campaign
+        if job.kind in (COLLECT_JOB, RECONCILE_JOB):
+            return collect
+        raise GiveUp(f"unknown job kind {job.kind!r}")
+
+    def _run_in_transaction(self, job: jobs.Job, db_job: DbJob) -> None:
+        now = self._clock()
+        with transaction(self._deps.engine) as conn:
+            result = db_job(Context(conn, self._deps.options, now), job)
+            self._settle_on(conn, job, result, now)
+
+    def _settle(self, job: jobs.Job, result: Result) -> None:
+        now = self._clock()
+        with transaction(self._deps.engine) as conn:
+            self._settle_on(conn, job, result, now)
+
+    def _settle_on(self, conn: Connection, job: jobs.Job, result: Result, now: datetime) -> None:
+        if isinstance(result, Done):
+            jobs.complete(conn, job.id, owner=self._owner, now=now)
+            log.info("job_done", kind=job.kind, job_id=job.id, attempts=job.attempts)
+            return
+        at = now + timedelta(seconds=result.delay_s)
+        jobs.retry(conn, job.id, owner=self._owner, at=at, error=result.reason, now=now)
+
+    def _settle_error(self, job: jobs.Job, exc: Exception) -> None:
+        now = self._clock()
+        message = f"{type(exc).__name__}: {exc}"
+        with transaction(self._deps.engine) as conn:
+            if isinstance(exc, GiveUp | ConfigError | FatalApiError):
+                jobs.bury(conn, job.id, owner=self._owner, error=message, now=now)
+                log.error("job_dead", kind=job.kind, job_id=job.id, error_type=type(exc).__name__)
+                return
+            delay = self._retry_delay(job, exc)
+            at = now + timedelta(seconds=delay)
+            jobs.retry(conn, job.id, owner=self._owner, at=at, error=message, now=now)
+        log.info("job_retry", kind=job.kind, job_id=job.id, error_type=type(exc).__name__,
+                 retry_in_s=round(delay, 1))  # fmt: skip
+
+    def _retry_delay(self, job: jobs.Job, exc: Exception) -> float:
+        attempt = max(0, job.attempts - 1)
+        if isinstance(exc, NotReady):
+            return not_ready_policy(self._deps.options.collect_delay_s).delay_s(attempt)
+        if isinstance(exc, RetriableApiError) and exc.retry_after_s is not None:
+            return exc.retry_after_s
+        return ERROR_POLICY.delay_s(attempt)

@@ -1,0 +1,121 @@
+"""``*.participant_joined`` / ``*.participant_left``: provisional attendance, live.
+
+Each join becomes a provisional session; each leave closes the person's latest session
+that began by the leave time (``facts.record_leave``), so sessions are paired by time, not
+by arrival order (reference zoom.md 4.3). A person is keyed like the final report's rows
+(``pipeline.rows.person_key``): e-mail first, then Zoom user id, registrant id, session id.
+
+Out of order: a leave that arrives before its join matches no session. It is kept as a
+``pair_leave`` job (unique per person and leave time) that tries again a few times with a
+growing delay; once the join has arrived the pair is closed. If it never arrives, the job
+gives up quietly: the final report of the ``collect`` job replaces every provisional
+session anyway (a kept leave is dropped as soon as that happened). Duplicates are harmless:
+a redelivered join is the same natural key, a redelivered leave writes the same leave time.
+
+Known limit: a leave that overtakes its join while the person's earlier session is still
+open closes that earlier session (the only one that began by then); provisional sessions
+are approximate by nature and the final report corrects them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from zoom_brevo.handlers.context import Context
+from zoom_brevo.handlers.events import Envelope, Participant, ParticipantObject, event_kind
+from zoom_brevo.handlers.lifecycle import instance_of
+from zoom_brevo.pipeline.rows import clean_email
+from zoom_brevo.store import facts, jobs
+from zoom_brevo.store.schema import registrants
+
+PAIR_LEAVE_JOB = "pair_leave"
+PAIR_LEAVE_ATTEMPTS = 6
+PAIR_LEAVE_FIRST_DELAY_S = 2.0
+FINAL_STATES = ("collected", "reconciled")
+
+
+def person_key(who: Participant, email: str | None) -> str:
+    """The key of the person in this instance (as ``pipeline.rows.person_key``)."""
+    user = who.participant_user_id or who.id
+    if email:
+        return f"email:{email}"
+    if user:
+        return f"user:{user}"
+    if who.registrant_id:
+        return f"registrant:{who.registrant_id}"
+    if who.user_id:
+        return f"session:{who.user_id}"
+    return f"guest:{who.user_name}"
+
+
+def _email(ctx: Context, body: Envelope[ParticipantObject]) -> str | None:
+    """The participant's address, or their registration's (webinar guests often have none)."""
+    who = body.obj.participant
+    found = clean_email(who.email)
+    if found or not who.registrant_id:
+        return found
+    c = registrants.c
+    stmt = sa.select(c.email).where(
+        c.kind == event_kind(body.event),
+        c.meeting_id == body.obj.meeting_id,
+        c.registrant_id == who.registrant_id,
+    )
+    return ctx.conn.execute(stmt.limit(1)).scalar_one_or_none()
+
+
+def _store_instance(ctx: Context, body: Envelope[ParticipantObject]) -> None:
+    if not body.obj.uuid:
+        raise ValueError("the event names no meeting instance (payload.object.uuid is empty)")
+    instance = instance_of(body.obj, event_kind(body.event), body.payload.account_id)
+    facts.upsert_instance(ctx.conn, instance, now=ctx.now)
+
+
+def handle_joined(ctx: Context, body: Envelope[ParticipantObject]) -> None:
+    """Open a provisional session."""
+    who = body.obj.participant
+    joined = who.joined_at
+    if joined is None:
+        raise ValueError("participant_joined without join_time")
+    _store_instance(ctx, body)
+    email = _email(ctx, body)
+    session = facts.Session(
+        person_key=person_key(who, email),
+        join_time=joined,
+        email=email,
+        name=who.user_name or None,
+    )
+    facts.record_join(ctx.conn, body.obj.uuid, session, now=ctx.now)
+
+
+def handle_left(ctx: Context, body: Envelope[ParticipantObject]) -> None:
+    """Close the matching provisional session, or keep the leave for later pairing."""
+    who = body.obj.participant
+    left = who.left_at
+    if left is None:
+        raise ValueError("participant_left without leave_time")
+    _store_instance(ctx, body)
+    key = person_key(who, _email(ctx, body))
+    if facts.record_leave(ctx.conn, body.obj.uuid, key, left):
+        return
+    payload = {"uuid": body.obj.uuid, "person_key": key, "leave_time": left.isoformat()}
+    jobs.enqueue(
+        ctx.conn,
+        PAIR_LEAVE_JOB,
+        payload,
+        now=ctx.now,
+        run_at=ctx.now + timedelta(seconds=PAIR_LEAVE_FIRST_DELAY_S),
+        unique_key=f"{PAIR_LEAVE_JOB}:{body.obj.uuid}:{key}:{left.isoformat()}",
+        max_attempts=PAIR_LEAVE_ATTEMPTS,
+    )
+
+
+def pair_leave(ctx: Context, payload: dict[str, Any]) -> bool:
+    """Close the session a kept leave belongs to; ``False`` while its join is still missing."""
+    instance = facts.get_instance(ctx.conn, payload["uuid"])
+    if instance is None or instance.collect_state in FINAL_STATES:
+        return True  # erased, or the final report replaced every provisional session
+    left = datetime.fromisoformat(payload["leave_time"])
+    return facts.record_leave(ctx.conn, payload["uuid"], payload["person_key"], left)

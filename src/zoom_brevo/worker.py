@@ -1,0 +1,124 @@
+"""The one background worker: inbox handlers, delayed jobs and Brevo delivery, side by side.
+
+``serve`` runs it in-process (unless ``--no-worker``) and ``worker`` runs it alone. Three
+loops share one ``stop`` event and one event loop:
+
+- the **inbox processor** turns stored webhooks into facts, commands and jobs
+  (``handlers.dispatch``; database work, run in a thread so that the server's event loop
+  keeps answering webhooks within Zoom's 3 s);
+- the **job runner** runs due jobs (``handlers.jobs``: collect, reconcile, recording
+  follow-ups);
+- the **deliverer** sends the outbox to Brevo (``delivery.worker.Deliverer``).
+
+Each loop finishes its current step when ``stop`` is set. A database outage in one step is
+logged and retried at the next poll; anything else ends the worker with its error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+import structlog
+from sqlalchemy.engine import Engine
+
+from zoom_brevo.brevo.client import BrevoClient
+from zoom_brevo.config import Settings
+from zoom_brevo.errors import StoreError
+from zoom_brevo.handlers.context import HandlerOptions, RecordingOptions
+from zoom_brevo.handlers.dispatch import InboxProcessor
+from zoom_brevo.handlers.jobs import JobDeps, JobRunner
+from zoom_brevo.pipeline.mapping import resolve_field_mapping
+from zoom_brevo.server.background import Worker
+from zoom_brevo.zoom.client import ZoomClient
+
+log = structlog.get_logger(__name__)
+DEFAULT_POLL_S = 0.5
+
+Step = Callable[[], Awaitable[bool]]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def handler_options(settings: Settings) -> HandlerOptions:
+    """The handlers' options from the configuration."""
+    zoom = settings.connectors.zoom
+    rec = settings.brevo.recordings
+    sender = rec.sender
+    mode = rec.mode if zoom.sync.recordings else "off"
+    return HandlerOptions(
+        lists=zoom.lists.ids(),
+        field_mapping=resolve_field_mapping(settings.field_mapping.attributes()),
+        exclude_domains=tuple(zoom.exclude_domains),
+        collect_delay_s=zoom.collect.delay_s,
+        reconcile_after_s=zoom.collect.reconcile_after_s,
+        recordings=RecordingOptions(
+            mode=mode,
+            template_id=rec.template_id,
+            sender_name=sender.name if sender else None,
+            sender_email=str(sender.email) if sender else None,
+        ),
+        participants=zoom.sync.participants,
+        webinars=zoom.sync.webinars,
+    )
+
+
+async def run_worker(
+    engine: Engine,
+    *,
+    zoom: ZoomClient,
+    brevo: BrevoClient,
+    options: HandlerOptions,
+    owner: str,
+    stop: asyncio.Event,
+    clock: Callable[[], datetime] = _utc_now,
+    poll_s: float = DEFAULT_POLL_S,
+) -> None:
+    """Process the inbox, run jobs and deliver the outbox until ``stop`` is set."""
+    from zoom_brevo.delivery.worker import Deliverer  # noqa: PLC0415 (import cost)
+
+    processor = InboxProcessor(engine, options, clock)
+    runner = JobRunner(JobDeps(engine, zoom, brevo, options), owner=owner, clock=clock)
+    deliverer = Deliverer(engine, brevo, owner=owner, clock=clock, poll_interval_s=poll_s)
+
+    async def inbox_step() -> bool:
+        outcome = await asyncio.to_thread(processor.process_batch)
+        return outcome.handled > 0
+
+    async with asyncio.TaskGroup() as group:
+        group.create_task(_poll("inbox", inbox_step, stop, poll_s))
+        group.create_task(_poll("jobs", runner.step, stop, poll_s))
+        group.create_task(deliverer.run(stop))
+
+
+async def _poll(name: str, step: Step, stop: asyncio.Event, poll_s: float) -> None:
+    """Call ``step`` while it finds work; between idle steps wait ``poll_s`` (or ``stop``)."""
+    while not stop.is_set():
+        try:
+            busy = await step()
+        except StoreError as exc:
+            log.warning("worker_store_unavailable", loop=name, error=str(exc))
+            busy = False
+        if not busy:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=poll_s)
+
+
+def background_worker(settings: Settings, engine: Engine) -> Worker:
+    """The worker ``serve`` and ``worker`` run, wired from ``settings``."""
+    from zoom_brevo.runtime import worker_owner  # noqa: PLC0415
+    from zoom_brevo.wiring import brevo_client, zoom_client  # noqa: PLC0415
+
+    options = handler_options(settings)
+
+    async def work(stop: asyncio.Event) -> None:
+        async with zoom_client(settings) as zoom, brevo_client(settings) as brevo:
+            await run_worker(
+                engine, zoom=zoom, brevo=brevo, options=options, owner=worker_owner(), stop=stop
+            )
+
+    return work

@@ -1,0 +1,95 @@
+"""Dispatch: every sample Zoom sends is handled; unknown, invalid and poison rows are contained."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from zoom_brevo.handlers.dispatch import handled_events
+from zoom_brevo.store import facts, inbox
+from zoom_brevo.store.engine import reading
+
+from .conftest import processor, put
+
+
+def statuses(engine: Engine) -> dict[int, tuple[str, str | None]]:
+    with reading(engine) as conn:
+        return {
+            i: (row.status, row.error)
+            for i in range(1, 100)
+            if (row := inbox.get(conn, i)) is not None
+        }
+
+
+def samples(shared_dir: Path) -> list[Path]:
+    folder = shared_dir / "samples" / "zoom-webhooks"
+    return sorted(p for p in folder.glob("*.json") if "url_validation" not in p.name)
+
+
+def test_every_sample_payload_is_handled_without_error(engine: Engine, shared_dir: Path) -> None:
+    # app_deauthorized erases everything (pending rows included), so it goes last.
+    files = sorted(samples(shared_dir), key=lambda p: "deauthorized" in p.name)
+    assert len(files) >= 13
+    ids = [put(engine, json.loads(p.read_text("utf-8"))) for p in files]
+    outcome = processor(engine).process_all()
+    found = statuses(engine)
+    bad = {files[ids.index(i)].name: s for i, s in found.items() if s[0] != "processed"}
+    assert bad == {}
+    assert outcome.processed == len([i for i in ids if i is not None])
+
+
+def test_app_deauthorized_erases_the_stored_personal_data(engine: Engine, shared_dir: Path) -> None:
+    folder = shared_dir / "samples" / "zoom-webhooks"
+    joined = json.loads((folder / "apihub-meeting_participant_joined.json").read_text("utf-8"))
+    put(engine, joined)
+    processor(engine).process_all()
+    with reading(engine) as conn:
+        assert facts.sessions(conn, "4444AAAiAAAAAiAiAiiAii==") != []
+    deauth = folder / "docs-marketplace-events_app_deauthorized.json"
+    put(engine, json.loads(deauth.read_text("utf-8")))
+    outcome = processor(engine).process_all()
+    assert outcome.processed == 1
+    with reading(engine) as conn:
+        assert facts.sessions(conn, "4444AAAiAAAAAiAiAiiAii==") == []
+        assert facts.get_instance(conn, "4444AAAiAAAAAiAiAiiAii==") is None
+
+
+def test_every_sample_event_name_has_a_handler(shared_dir: Path) -> None:
+    names = {json.loads(p.read_text("utf-8"))["event"] for p in samples(shared_dir)}
+    assert names <= handled_events()
+
+
+def test_an_unknown_event_is_stored_and_marked_ignored(engine: Engine) -> None:
+    put(engine, {"event": "meeting.chat_message_sent", "event_ts": 1, "payload": {}})
+    outcome = processor(engine).process_all()
+    assert (outcome.ignored, outcome.failed) == (1, 0)
+    assert statuses(engine)[1] == ("ignored", None)
+
+
+def test_a_payload_that_cannot_validate_fails_at_once_with_the_reason(engine: Engine) -> None:
+    put(engine, {"event": "meeting.started", "event_ts": 1, "payload": {"object": "nope"}})
+    processor(engine).process_all()
+    status, error = statuses(engine)[1]
+    assert status == "failed"
+    assert error is not None and "payload.object" in error
+
+
+@pytest.mark.parametrize("attempts", [1, 3])
+def test_a_poison_row_is_retried_a_bounded_number_of_times_and_blocks_no_other(
+    engine: Engine, attempts: int
+) -> None:
+    poison = {"event": "meeting.ended", "event_ts": 1, "payload": {"object": {"id": "1"}}}
+    good = {"event": "meeting.chat_message_sent", "event_ts": 2, "payload": {}}
+    put(engine, poison)
+    put(engine, good)
+    worker = processor(engine)
+    worker.max_attempts = attempts
+    passes = [worker.process_batch() for _ in range(attempts)]
+    assert statuses(engine)[2] == ("ignored", None)
+    status, error = statuses(engine)[1]
+    assert status == "failed"
+    assert error is not None and "uuid" in error
+    assert [p.deferred for p in passes] == [1] * (attempts - 1) + [0]

@@ -1,0 +1,197 @@
+"""Jobs against the emulators: collect (retried while Zoom is not ready), then the follow-ups."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.engine import Engine
+
+from zoom_brevo.brevo.client import BrevoClient
+from zoom_brevo.delivery.worker import Deliverer
+from zoom_brevo.handlers.context import HandlerOptions, RecordingOptions
+from zoom_brevo.handlers.dispatch import InboxProcessor
+from zoom_brevo.handlers.jobs import JobDeps, JobRunner
+from zoom_brevo.sandbox.combined import (
+    BREVO_API_KEY,
+    ZOOM_ACCOUNT_ID,
+    ZOOM_CLIENT_ID,
+    ZOOM_CLIENT_SECRET,
+    Sandbox,
+    build_sandbox,
+)  # fmt: skip
+from zoom_brevo.sandbox.scenario import Scenario
+from zoom_brevo.sandbox.webhook_sender import ZoomEvents
+from zoom_brevo.store import facts, jobs
+from zoom_brevo.store.engine import reading
+from zoom_brevo.zoom.client import ZoomClient
+
+from .conftest import put
+from .test_handlers import all_jobs, commands
+
+MIN = timedelta(minutes=1)
+BASE = "http://sandbox.test"
+
+
+@dataclass
+class Clock:
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Env:
+    box: Sandbox
+    zoom: ZoomClient
+    brevo: BrevoClient
+    clock: Clock
+    engine: Engine
+    events: ZoomEvents
+
+    def runner(self, options: HandlerOptions) -> JobRunner:
+        deps = JobDeps(self.engine, self.zoom, self.brevo, options)
+        return JobRunner(deps, owner="test", clock=self.clock)
+
+    def webhooks(self, options: HandlerOptions, *payloads: dict[str, Any]) -> None:
+        for payload in payloads:
+            put(self.engine, payload, now=self.clock.now)
+        assert InboxProcessor(self.engine, options, self.clock).process_all().failed == 0
+
+
+def world() -> Scenario:
+    sc = Scenario(seed=9, anchor=datetime.now(UTC).replace(minute=0, second=0, microsecond=0))
+    host = sc.user(email="host@example.com")
+    web = sc.webinar(host, topic="Launch", registrants=0, attendees=0, sources=0, recording=True)
+    ann = web.add_registrant(sc.new_person("ann@example.com", "Ann", "A"))
+    web.add_registrant(sc.new_person("ben@example.com", "Ben", "B"))
+    w = web.latest.start
+    web.latest.add_attendee(ann.person, [(w, w + 30 * MIN)], ann)
+    return sc
+
+
+@pytest.fixture
+async def env(engine: Engine) -> AsyncIterator[Env]:
+    box = build_sandbox(world(), enforce_rate_limits=False)
+    transport = httpx.ASGITransport(app=box.app)
+    zoom = ZoomClient.server_to_server(
+        account_id=ZOOM_ACCOUNT_ID, client_id=ZOOM_CLIENT_ID, client_secret=ZOOM_CLIENT_SECRET,
+        api_base_url=f"{BASE}/zoom/v2", oauth_base_url=f"{BASE}/zoom", transport=transport,
+    )  # fmt: skip
+    brevo = BrevoClient(BREVO_API_KEY, base_url=f"{BASE}/brevo/v3", transport=transport)
+    async with zoom, brevo:
+        clock = Clock(datetime.now(UTC))
+        yield Env(box, zoom, brevo, clock, engine, ZoomEvents(account_id=ZOOM_ACCOUNT_ID))
+
+
+def options(mode: str = "event", **recording: Any) -> HandlerOptions:
+    return HandlerOptions(
+        collect_delay_s=0, reconcile_after_s=3600,
+        recordings=RecordingOptions(mode=mode, **recording),  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+async def settle(env: Env, opts: HandlerOptions, rounds: int = 6) -> None:
+    """Run due jobs, moving the clock past each retry, until none is left due soon."""
+    runner = env.runner(opts)
+    for _ in range(rounds):
+        while await runner.step():
+            pass
+        env.clock.now += timedelta(minutes=30)
+
+
+async def test_collect_retries_while_zoom_is_not_ready_then_queues_events_and_a_reconcile(
+    env: Env,
+) -> None:
+    inst = env.box.scenario.webinars[0].latest
+    opts = options()
+    env.webhooks(opts, env.events.ended(inst))
+    env.box.zoom.report_delay_s = 10**8  # 3001 for every report
+    assert await env.runner(opts).step()
+    [job] = all_jobs(env.engine)
+    assert (job.kind, job.state, job.attempts) == ("collect", "queued", 1)
+    assert job.last_error is not None and job.last_error.startswith("NotReady")
+    assert job.run_at >= env.clock.now + timedelta(seconds=2.5)
+
+    env.box.zoom.report_delay_s = 0
+    env.clock.now = job.run_at
+    assert await env.runner(opts).step()
+    with reading(env.engine) as conn:
+        assert jobs.get(conn, job.id).state == "done"  # type: ignore[union-attr]
+        reconcile = jobs.get_by_key(conn, f"reconcile:{inst.uuid}")
+        assert facts.get_instance(conn, inst.uuid).collect_state == "collected"  # type: ignore[union-attr]
+    assert reconcile is not None
+    assert reconcile.run_at == env.clock.now + timedelta(seconds=3600)
+    sent = {(p["event_name"], p["email"]) for k, p in commands(env.engine) if k == "event"}
+    assert sent == {("zoom_attended", "ann@example.com"), ("zoom_absent", "ben@example.com")}
+
+
+async def test_a_reconcile_sends_no_event_twice(env: Env) -> None:
+    inst = env.box.scenario.webinars[0].latest
+    opts = options()
+    env.webhooks(opts, env.events.ended(inst))
+    await settle(env, dataclasses.replace(opts, reconcile_after_s=60))
+    with reading(env.engine) as conn:
+        assert facts.get_instance(conn, inst.uuid).collect_state == "reconciled"  # type: ignore[union-attr]
+    names = [p["event_name"] for k, p in commands(env.engine) if k == "event"]
+    assert sorted(names) == ["zoom_absent", "zoom_attended"]
+
+
+@pytest.mark.parametrize(
+    ("mode", "kind", "extra"),
+    [("event", "event", {}), ("transactional", "email", {"template_id": 7})],
+)
+async def test_the_recording_link_goes_to_attendees_and_webinar_absentees_once_collected(
+    env: Env, mode: str, kind: str, extra: dict[str, Any]
+) -> None:
+    inst = env.box.scenario.webinars[0].latest
+    opts = options(mode, **extra)
+    env.webhooks(opts, env.events.recording_completed(inst))
+    env.webhooks(opts, env.events.recording_completed(inst, download_token="again"))
+    await settle(env, opts)
+    found = [
+        p for k, p in commands(env.engine)
+        if k == kind and p.get("event_name", "zoom_recording_ready") == "zoom_recording_ready"
+    ]  # fmt: skip
+    assert sorted(p["email"] for p in found) == ["ann@example.com", "ben@example.com"]
+    rec = inst.recording
+    assert rec is not None
+    if kind == "event":
+        assert found[0]["event_properties"]["share_url"] == rec.share_url
+    else:
+        assert {p["template_id"] for p in found} == {7}
+        assert found[0]["params"]["SHARE_URL"] == rec.share_url
+        assert found[0]["params"]["PASSCODE"] == rec.passcode
+
+
+async def test_transactional_mode_without_a_template_dead_letters_the_follow_up(env: Env) -> None:
+    inst = env.box.scenario.webinars[0].latest
+    opts = options("transactional")
+    env.webhooks(opts, env.events.recording_completed(inst))
+    await settle(env, opts)
+    dead = [j for j in all_jobs(env.engine) if j.state == "dead"]
+    assert [j.kind for j in dead] == ["recording"]
+    assert "template_id" in (dead[0].last_error or "")
+
+
+async def test_campaign_mode_creates_the_list_and_sends_one_campaign(env: Env) -> None:
+    inst = env.box.scenario.webinars[0].latest
+    opts = options("campaign", template_id=3, sender_email="team@example.com")
+    env.webhooks(opts, env.events.recording_completed(inst))
+    deliverer = Deliverer(env.engine, env.brevo, owner="test", clock=env.clock)
+    for _ in range(4):
+        await settle(env, opts, rounds=2)
+        await deliverer.drain(deadline_s=5)
+    state = env.box.brevo.state
+    [campaign] = state.campaigns.values()
+    assert campaign.status == "sent"
+    assert sorted(campaign.sent_to) == ["ann@example.com", "ben@example.com"]
+    [listed] = [lst for lst in state.lists.values() if lst.name.startswith("Zoom recording - ")]
+    assert listed.name == f"Zoom recording - Launch {inst.start.date().isoformat()}"
+    assert campaign.list_ids == [listed.id]
