@@ -80,7 +80,7 @@ def histogram(minutes: Iterable[float], *, upto_min: float | None = None) -> lis
     length gets the same bins; values beyond it still land in the last bin.
     """
     values = [m for m in minutes if m > 0]
-    top = max([*values, upto_min or 0.0])
+    top = upto_min if upto_min else max(values, default=0.0)
     if top <= 0:
         return []
     width = bin_width(top)

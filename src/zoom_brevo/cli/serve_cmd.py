@@ -28,10 +28,10 @@ def serve(
     Runs until SIGTERM or Ctrl-C, then answers the requests in flight, stops the worker
     and exits 0.
     """
-    from zoom_brevo.worker import background_worker  # noqa: PLC0415 (keeps CLI start-up fast)
     from zoom_brevo.server.app import create_app, webhook_options  # noqa: PLC0415
     from zoom_brevo.server.runner import run_server  # noqa: PLC0415
     from zoom_brevo.wiring import open_store  # noqa: PLC0415
+    from zoom_brevo.worker import background_worker  # noqa: PLC0415 (keeps CLI start-up fast)
 
     settings = state_of(ctx).settings(quiet=False)
     options = webhook_options(settings)

@@ -12,9 +12,9 @@ def worker(ctx: typer.Context) -> None:
 
     Several workers may share one database; each claims its own batches.
     """
-    from zoom_brevo.worker import background_worker  # noqa: PLC0415 (keeps CLI start-up fast)
     from zoom_brevo.server.runner import run_worker_process  # noqa: PLC0415
     from zoom_brevo.wiring import open_store  # noqa: PLC0415
+    from zoom_brevo.worker import background_worker  # noqa: PLC0415 (keeps CLI start-up fast)
 
     settings = state_of(ctx).settings(quiet=False)
     engine = open_store(settings)
