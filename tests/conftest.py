@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import psycopg
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -37,12 +38,10 @@ def shared_dir() -> Path:
 def pg_url() -> str:
     """SQLAlchemy URL of a reachable PostgreSQL server (``$ZOOM_BREVO_TEST_PG`` or local)."""
     url = os.environ.get("ZOOM_BREVO_TEST_PG", DEFAULT_PG_URL)
-    import psycopg
-
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
     try:
         with psycopg.connect(dsn, connect_timeout=3):
             pass
     except psycopg.OperationalError as exc:
-        require(False, f"PostgreSQL not reachable at {dsn}: {exc}")
+        require(condition=False, reason=f"PostgreSQL not reachable at {dsn}: {exc}")
     return url

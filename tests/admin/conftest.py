@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -29,10 +30,21 @@ class Clock:
         return self.now_s
 
 
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = create_engine(f"sqlite:///{tmp_path / 'store.db'}")
+@pytest.fixture(scope="session")
+def migrated_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty store at the current migration, made once and copied by each test."""
+    path = tmp_path_factory.mktemp("template") / "store.db"
+    engine = create_engine(f"sqlite:///{path}")
     migrate(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def engine(tmp_path: Path, migrated_file: Path) -> Iterator[Engine]:
+    path = tmp_path / "store.db"
+    shutil.copyfile(migrated_file, path)
+    engine = create_engine(f"sqlite:///{path}")
     yield engine
     engine.dispose()
 

@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy.engine import Connection, Engine
 
+from zoom_brevo.ratelimit import Limit
 from zoom_brevo.store import facts, jobs, outbox
 from zoom_brevo.store.engine import transaction
 from zoom_brevo.store.ratebuckets import pause_until
-from zoom_brevo.ratelimit import Limit
 
 WEEKLY = "wk/Uuid//1=="
 LAUNCH = "launch+Uuid2=="
@@ -34,8 +34,7 @@ def seed(engine: Engine) -> dict[str, str]:
     """Seed everything; return the dead letters' refs by name."""
     with transaction(engine) as conn:
         _meetings(conn)
-        refs = _operations(conn)
-    return refs
+        return _operations(conn)
 
 
 def _meetings(conn: Connection) -> None:
@@ -61,7 +60,9 @@ def _meetings(conn: Connection) -> None:
     ], now=NOW)  # fmt: skip
     for email in ("alice@example.com", "dan@example.com", "erin@example.com", "frank@example.com"):
         f.upsert_registrant(conn, f.Registrant("webinar", 922, email, "approved"), now=NOW)
-    f.upsert_registrant(conn, f.Registrant("webinar", 922, "gone@example.com", "cancelled"), now=NOW)
+    f.upsert_registrant(
+        conn, f.Registrant("webinar", 922, "gone@example.com", "cancelled"), now=NOW
+    )
     f.upsert_person(conn, "alice@example.com", first_name="Alice", last_name="Liddell", now=NOW)
     f.set_engagement(conn, "alice@example.com", meetings_attended=2, total_minutes=110.0,
                      last_attended=at(10, 15), score=71.5, now=NOW)  # fmt: skip
@@ -73,10 +74,14 @@ def _operations(conn: Connection) -> dict[str, str]:
     o = outbox
     cmds = [
         o.NewCommand("contact", {"email": "alice@example.com", "attributes": {}}, "contact:alice"),
-        o.NewCommand("event", {"email": "bob@example.com", "event_name": "zoom_attended",
-                               "ledger_key": "k1"}),  # fmt: skip
-        o.NewCommand("event", {"email": "carol@example.com", "event_name": "zoom_absent",
-                               "ledger_key": "k2"}, max_attempts=1),  # fmt: skip
+        o.NewCommand(
+            "event", {"email": "bob@example.com", "event_name": "zoom_attended", "ledger_key": "k1"}
+        ),
+        o.NewCommand(
+            "event",
+            {"email": "carol@example.com", "event_name": "zoom_absent", "ledger_key": "k2"},
+            max_attempts=1,
+        ),
     ]
     ids = [o.add(conn, c, now=NOW) for c in cmds]
     claimed = o.claim_batch(conn, limit=10, owner=OWNER, lease_s=60, now=NOW)

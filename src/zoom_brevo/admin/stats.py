@@ -80,9 +80,9 @@ def histogram(minutes: Iterable[float], *, upto_min: float | None = None) -> lis
     length gets the same bins; values beyond it still land in the last bin.
     """
     values = [m for m in minutes if m > 0]
-    top = upto_min if upto_min else max(values, default=0.0)
-    if top <= 0:
+    if not values:
         return []
+    top = upto_min if upto_min else max(values)
     width = bin_width(top)
     count = max(1, math.ceil(top / width))
     counts = [0] * count

@@ -100,7 +100,10 @@ async def _backfill(
 ) -> None:
     engine = open_store(settings)
     try:
-        async with zoom_client(settings) as zoom, brevo_client(settings) as brevo:
+        async with (
+            zoom_client(settings, engine=engine) as zoom,
+            brevo_client(settings, engine=engine) as brevo,
+        ):
             sync = pipeline_sync(zoom, engine, sync_options(settings, events=events))
             with RichProgress() as progress:
                 walk = Backfill(

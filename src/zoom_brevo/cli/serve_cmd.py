@@ -28,6 +28,7 @@ def serve(
     Runs until SIGTERM or Ctrl-C, then answers the requests in flight, stops the worker
     and exits 0.
     """
+    from zoom_brevo.admin import admin_routes_for  # noqa: PLC0415
     from zoom_brevo.server.app import create_app, webhook_options  # noqa: PLC0415
     from zoom_brevo.server.runner import run_server  # noqa: PLC0415
     from zoom_brevo.wiring import open_store  # noqa: PLC0415
@@ -41,6 +42,8 @@ def serve(
     engine = open_store(settings)
     try:
         worker = None if no_worker else background_worker(settings, engine)
-        run_server(create_app(options, engine, worker=worker), host=bind_host, port=bind_port)
+        admin = admin_routes_for(settings, engine)  # none when server.admin_token is null
+        app = create_app(options, engine, worker=worker, extra_routes=admin)
+        run_server(app, host=bind_host, port=bind_port)
     finally:
         engine.dispose()

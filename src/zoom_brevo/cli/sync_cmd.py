@@ -22,7 +22,7 @@ from zoom_brevo.delivery.decisions import CheckSchedule
 from zoom_brevo.delivery.worker import Deliverer, DeliveryReport
 from zoom_brevo.pipeline.mapping import resolve_field_mapping
 from zoom_brevo.pipeline.sync import SyncOptions, SyncReport, sync_meeting, sync_webinar
-from zoom_brevo.wiring import brevo_client, open_store
+from zoom_brevo.wiring import brevo_client, open_store, shared_limiter
 from zoom_brevo.zoom.client import ZoomClient
 
 EXIT_FAILED = 1
@@ -157,11 +157,12 @@ async def sync_and_deliver(
         oauth_base_url=zoom_settings.oauth_base_url,
         plan=zoom_settings.plan,
         transport=counter,
+        limiter=shared_limiter(settings, engine),
     )
     async with zoom:
         report = await sync(zoom, engine, target, options)
     stderr().print(f"Collected {report.instances} instance(s); delivering to Brevo...")
-    async with brevo_client(settings) as brevo:
+    async with brevo_client(settings, engine=engine) as brevo:
         owner = f"{socket.gethostname()}:{os.getpid()}"
         deliverer = Deliverer(engine, brevo, owner=owner, import_checks=import_checks)
         delivered = await deliverer.drain(DELIVERY_DEADLINE_S, wait_for_imports=True)

@@ -90,25 +90,46 @@ Port = Annotated[int, BeforeValidator(_reject_bool), Field(ge=1, le=65535)]
 
 class _Model(BaseModel):
     # Numbers written unquoted (account ids, client ids) are still text.
-    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        coerce_numbers_to_str=True,
+        use_attribute_docstrings=True,  # the docstring under a field is its description
+    )
 
 
 class ZoomSync(_Model):
     """Which kinds of Zoom data reach Brevo."""
 
     participants: bool = True
+    """Meeting participants become Brevo contacts (their attendance is collected after each
+    meeting).
+    """
     webinars: bool = True
+    """Webinar registrants, attendees and absentees become Brevo contacts."""
     recordings: bool = True
+    """Recording links reach attendees when Zoom finishes a cloud recording (how:
+    `brevo.recordings.mode`); false is the same as mode `off`.
+    """
 
 
 class ZoomWebhook(_Model):
     """Secrets used to verify Zoom's webhook requests."""
 
     secret_token: OptionalSecret = None
+    """Your Zoom app's Secret Token (Features -> Event Subscriptions); signs every webhook and
+    answers URL validation. Required by `serve`.
+    """
     verification_token: OptionalSecret = None  # legacy, optional
+    """Zoom's retired verification token; accepted so old configurations load, not used (the secret
+    token verifies).
+    """
     # Zoom retries at +5, +20 and +60 min and does not say whether a retry is re-stamped
     # (reference zoom.md 4.2, 4.3): the window must exceed 85 min; dedupe stops replays.
     tolerance_s: Seconds = 7200.0
+    """Oldest signed request accepted, in seconds. Keep it above 85 minutes: Zoom retries a failed
+    delivery after 5, 20 and 60 minutes. Timestamps more than 5 minutes ahead are always refused.
+    """
 
 
 class ZoomUserOAuth(_Model):
@@ -119,17 +140,26 @@ class ZoomUserOAuth(_Model):
     """
 
     redirect_uri: HttpUrlStr
+    """This server's callback, registered in the Zoom app (e.g.
+    https://connector.example.com/oauth/callback).
+    """
     client_id: Annotated[str | None, BeforeValidator(_blank_to_none)] = None
+    """Client ID of the user-level app; default: `connectors.zoom.client_id` and `client_secret`."""
     client_secret: OptionalSecret = None
+    """Client secret of the user-level app; leave out for a public (PKCE-only) client."""
 
 
 class ZoomLists(_Model):
     """Brevo list ids that Zoom people are added to (``None``: no list)."""
 
     meeting_participants: OptionalId = None
+    """Brevo list for people who attended a meeting."""
     webinar_attendees: OptionalId = None
+    """Brevo list for people who attended a webinar (registered or not)."""
     webinar_registrants: OptionalId = None
+    """Brevo list for every approved webinar registrant."""
     webinar_absentees: OptionalId = None
+    """Brevo list for approved webinar registrants who did not attend."""
 
     def ids(self) -> dict[str, int]:
         """The configured list ids by role, leaving out the unset ones."""
@@ -140,27 +170,46 @@ class ZoomCollect(_Model):
     """When final attendance is collected after a meeting or webinar ends."""
 
     delay_s: Seconds = 300.0
+    """After a meeting or webinar ends, wait this long before collecting the final attendance (0 =
+    at once; retried while Zoom is still processing).
+    """
     reconcile_after_s: Seconds = 86400.0
+    """A second collection this long after the first, to catch late data (0 = none). Events are
+    never sent twice.
+    """
 
 
 class ZoomConnector(_Model):
     """``connectors.zoom``: credentials, endpoints and behaviour of the Zoom side."""
 
     enabled: bool = True
+    """Whether the Zoom connector is on; `check` skips the Zoom credentials when false."""
     account_id: RequiredText
+    """Account ID of the Server-to-Server OAuth app (Zoom Marketplace -> App Credentials)."""
     client_id: RequiredText
+    """Client ID of the Server-to-Server OAuth app."""
     client_secret: RequiredSecret
+    """Client secret of the Server-to-Server OAuth app."""
     api_base_url: HttpUrlStr = "https://api.zoom.us/v2"
+    """Zoom REST API base; point it at the sandbox to test without an account."""
     oauth_base_url: HttpUrlStr = "https://zoom.us"
+    """Zoom OAuth base; the token endpoint is `{oauth_base_url}/oauth/token`."""
     plan: ZoomPlan = "pro"
+    """Your Zoom plan; sets the per-category API rate limits the connector keeps to (Business,
+    Education and Enterprise: `business`).
+    """
     sync: ZoomSync = ZoomSync()
     webhook: ZoomWebhook = ZoomWebhook()
     lists: ZoomLists = ZoomLists()
     collect: ZoomCollect = ZoomCollect()
     exclude_domains: list[Annotated[str, AfterValidator(str.lower)]] = []
+    """E-mail domains (and their subdomains) never sent to Brevo, e.g. your own company's."""
     debug: bool = False
+    """JSON log lines with every field, at debug level."""
     log_level: LogLevel = "info"
+    """Log level; `verbose` is info with JSON lines carrying every field."""
     log_webhooks: bool = False
+    """Log every incoming webhook's headers and body (secrets and e-mail addresses masked)."""
     oauth: ZoomUserOAuth | None = None
 
 
@@ -174,23 +223,37 @@ class Sender(_Model):
     """Sender of recording campaigns."""
 
     name: str
+    """Sender name of recording campaigns."""
     email: EmailStr
+    """Sender address of recording campaigns (a sender verified in Brevo)."""
 
 
 class Recordings(_Model):
     """How a recording link reaches attendees through Brevo."""
 
     mode: RecordingsMode = "event"
+    """How a recording link reaches people: `event` sends `zoom_recording_ready` for your Brevo
+    automation; `transactional` sends template `template_id` to each person; `campaign` creates a
+    list and sends a campaign from `template_id`; `off` does nothing.
+    """
     template_id: OptionalId = None
+    """Brevo template ID for the `transactional` and `campaign` modes."""
     sender: Sender | None = None
+    """`{name, email}` sender for the `campaign` mode."""
 
 
 class BrevoSettings(_Model):
     """``brevo``: the Brevo account."""
 
     api_key: RequiredSecret
+    """Brevo REST API key (`xkeysib-...`, Brevo -> SMTP & API -> API keys); an SMTP key does not
+    work.
+    """
     base_url: HttpUrlStr = "https://api.brevo.com/v3"
+    """Brevo API base; point it at the sandbox to test without an account."""
     plan: BrevoPlan = "general"
+    """Your Brevo plan's API rate-limit tier; sets the per-endpoint limits the connector keeps to.
+    """
     recordings: Recordings = Recordings()
 
 
@@ -198,18 +261,33 @@ class FieldMapping(_Model):
     """Logical field -> Brevo attribute name (``email`` is Brevo's contact identifier)."""
 
     email: AttributeName = "email"
+    """Brevo's contact identifier (always `email`)."""
     name: AttributeName = "FIRSTNAME"
+    """Text attribute for the first name (from the registration, else the Zoom display name)."""
     last_name: AttributeName = "LASTNAME"
+    """Text attribute for the last name."""
     join_time: AttributeName = "MEETING_JOIN_DATE"
+    """Date attribute: the day the person first joined the latest meeting or webinar."""
     duration: AttributeName = "MEETING_DURATION"
+    """Number attribute: minutes attended in the latest meeting or webinar (overlapping sessions
+    counted once).
+    """
     webinar_title: AttributeName = "WEBINAR_NAME"
+    """Text attribute: topic of the latest webinar."""
     attendance_status: AttributeName = "ATTENDANCE_STATUS"
+    """Text attribute for webinars: `registered`, `attended` or `absent`."""
     registration_source: AttributeName = "UTM_SOURCE"
+    """Text attribute: the registration link's tracking source."""
     attendance_ratio: AttributeName = "ZOOM_ATTENDANCE_RATIO"
+    """Number attribute: share of the latest meeting attended, 0 to 1."""
     meetings_attended: AttributeName = "ZOOM_MEETINGS_ATTENDED"
+    """Number attribute: meetings and webinars attended in total."""
     total_minutes: AttributeName = "ZOOM_TOTAL_MINUTES"
+    """Number attribute: minutes attended in total."""
     last_attended: AttributeName = "ZOOM_LAST_ATTENDED"
+    """Date attribute: the last day the person attended."""
     engagement_score: AttributeName = "ZOOM_ENGAGEMENT_SCORE"
+    """Number attribute: engagement score 0 to 100 (docs/engagement.md)."""
 
     def attributes(self) -> dict[str, str]:
         """Logical key -> Brevo attribute, without the ``email`` identifier."""
@@ -220,16 +298,23 @@ class Storage(_Model):
     """Where the connector keeps its state."""
 
     url: str = "sqlite:///zoom-brevo.db"
+    """Database URL: a SQLite file, or `postgresql+psycopg://user@host/db` for several processes."""
     # One key, or several newest first (a list or comma-separated): see zoom_brevo.crypto.
     encryption_key: Annotated[OptionalSecret, BeforeValidator(_join_keys)] = None
+    """Key for tokens stored at rest (required for user-level OAuth). To rotate, give several keys
+    newest first, then run `zoom-brevo rotate-key`.
+    """
 
 
 class Server(_Model):
     """The webhook/admin HTTP server."""
 
     host: str = "127.0.0.1"
+    """Interface `serve` listens on."""
     port: Port = 8080
+    """TCP port `serve` listens on."""
     admin_token: OptionalSecret = None
+    """Bearer token for the dashboard and admin API under /admin; null = admin pages disabled."""
 
 
 class Settings(_Model):

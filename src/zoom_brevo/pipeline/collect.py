@@ -112,13 +112,15 @@ async def collect_registrants(
     count = 0
     async for batch in chunked(rows, chunk_size):
         count += len(batch)
+        converted = (
+            convert.registrant_fact(
+                row, kind, meeting_id, tracking_source=tracking_source, sources=sources
+            )
+            for row in batch
+        )
+        found = [fact for fact in converted if fact is not None]
         with transaction(engine) as conn:
-            for row in batch:
-                fact = convert.registrant_fact(
-                    row, kind, meeting_id, tracking_source=tracking_source, sources=sources
-                )
-                if fact is not None:
-                    facts.upsert_registrant(conn, fact, now=now)
+            facts.upsert_registrants(conn, found, now=now)
     return count
 
 

@@ -256,16 +256,26 @@ _REGISTRANT_MERGED = (
 
 def upsert_registrant(conn: Connection, registrant: Registrant, *, now: datetime) -> None:
     """Insert or merge a registration; the newest ``status`` wins."""
-    values = {**asdict(registrant), "email": registrant.email.lower()}
-    insert = upsert_insert(conn, registrants).values(
-        {**values, "created_at": now, "updated_at": now}
-    )
+    upsert_registrants(conn, [registrant], now=now)
+
+
+def upsert_registrants(conn: Connection, found: Sequence[Registrant], *, now: datetime) -> None:
+    """:func:`upsert_registrant` for many, in order: one statement, executed per row.
+
+    Building and compiling the statement once per batch instead of once per row is what
+    keeps a 200,000-registrant webinar from spending minutes in SQLAlchemy.
+    """
+    if not found:
+        return
+    insert = upsert_insert(conn, registrants)
     merged = _merge_set(insert, registrants, _REGISTRANT_MERGED)
     stmt = insert.on_conflict_do_update(
         index_elements=["kind", "meeting_id", "email"],
-        set_={**merged, "status": insert.excluded.status, "updated_at": now},
+        set_={**merged, "status": insert.excluded.status, "updated_at": insert.excluded.updated_at},
     )
-    conn.execute(stmt)
+    stamps = {"created_at": now, "updated_at": now}
+    rows = [{**asdict(r), "email": r.email.lower(), **stamps} for r in found]
+    conn.execute(stmt, rows)
 
 
 def list_registrants(

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from zoom_brevo.store._sql import upsert_insert
+from zoom_brevo.store.notify import notify
 from zoom_brevo.store.schema import inbox
 
 Status = Literal["pending", "processed", "ignored", "failed"]
@@ -61,7 +62,10 @@ def insert(
         .on_conflict_do_nothing(index_elements=[inbox.c.dedupe_key])
         .returning(inbox.c.id)
     )
-    return conn.execute(stmt).scalar_one_or_none()
+    event_id = conn.execute(stmt).scalar_one_or_none()
+    if event_id is not None:
+        notify(conn)
+    return event_id
 
 
 def get(conn: Connection, event_id: int) -> InboxEvent | None:

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from zoom_brevo.store import _lease
 from zoom_brevo.store._lease import State
 from zoom_brevo.store._sql import upsert_insert
+from zoom_brevo.store.notify import notify
 from zoom_brevo.store.schema import jobs
 
 DEFAULT_MAX_ATTEMPTS = 8
@@ -73,7 +74,10 @@ def enqueue(
         .on_conflict_do_nothing(index_elements=[jobs.c.unique_key])
         .returning(jobs.c.id)
     )
-    return conn.execute(stmt).scalar_one_or_none()
+    job_id = conn.execute(stmt).scalar_one_or_none()
+    if job_id is not None and (run_at is None or run_at <= now):
+        notify(conn)
+    return job_id
 
 
 def claim(

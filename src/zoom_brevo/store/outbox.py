@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection
 from zoom_brevo.store import _lease
 from zoom_brevo.store._lease import State
 from zoom_brevo.store._sql import is_postgres
+from zoom_brevo.store.notify import notify
 from zoom_brevo.store.schema import outbox
 
 DEFAULT_MAX_ATTEMPTS = 10
@@ -95,6 +96,7 @@ def add(conn: Connection, command: NewCommand, *, now: datetime) -> int:
     """Queue one command; return its id."""
     stmt = sa.insert(outbox).values(_values(command, now)).returning(outbox.c.id)
     command_id: int = conn.execute(stmt).scalar_one()
+    notify(conn)
     return command_id
 
 
@@ -103,6 +105,7 @@ def add_many(conn: Connection, commands: Iterable[NewCommand], *, now: datetime)
     rows = [_values(command, now) for command in commands]
     if rows:
         conn.execute(sa.insert(outbox), rows)
+        notify(conn)
     return len(rows)
 
 

@@ -40,10 +40,17 @@ def _save(conn: Connection, key: str, bucket: Bucket) -> None:
 
 
 def reserve_token(conn: Connection, key: str, limit: Limit, *, now_s: float) -> float:
-    """Reserve one call under ``key``; return how many seconds the caller must wait first."""
-    bucket, wait_s = reserve(_locked_bucket(conn, key, limit, now_s), limit, now_s)
+    """Reserve one call under ``key``; return how many seconds the caller must wait first.
+
+    ``now_s`` is read before the row lock is granted, so a caller that waited for the lock
+    may bring a time older than the bucket's; the bucket's time never goes back (that
+    would refill the same interval twice) and the caller waits the difference instead.
+    """
+    bucket = _locked_bucket(conn, key, limit, now_s)
+    at_s = max(now_s, bucket.updated_s)
+    bucket, wait_s = reserve(bucket, limit, at_s)
     _save(conn, key, bucket)
-    return wait_s
+    return wait_s + (at_s - now_s)
 
 
 def pause_until(conn: Connection, key: str, limit: Limit, *, until_s: float, now_s: float) -> None:

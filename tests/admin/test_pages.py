@@ -1,0 +1,114 @@
+"""The server-rendered pages: content, escaping, errors as pages, security headers."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+from tests.admin.conftest import sign_in
+from tests.admin.seed import LAUNCH, WEEKLY
+
+
+@pytest.fixture
+async def browser(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """A signed-in client (session cookie)."""
+    await sign_in(client)
+    return client
+
+
+def meeting_url(uuid: str, query: str = "") -> str:
+    return f"/admin/meetings/{quote(uuid, safe='')}{query}"
+
+
+async def test_meetings_page_lists_each_occurrence_with_a_link_to_it(
+    browser: httpx.AsyncClient,
+) -> None:
+    html = (await browser.get("/admin/meetings")).text
+    assert f'href="{meeting_url(WEEKLY)}"' in html
+    assert f'href="{meeting_url(LAUNCH)}"' in html
+    assert html.count("<tr>") == 3  # header + two meetings
+
+
+async def test_topics_and_errors_from_outside_are_escaped(browser: httpx.AsyncClient) -> None:
+    meetings = (await browser.get("/admin/meetings")).text
+    assert "Weekly &lt;sync&gt;" in meetings
+    assert "<sync>" not in meetings
+    operations = (await browser.get("/admin/operations")).text
+    assert "&lt;b&gt;bad&lt;/b&gt;" in operations
+
+
+async def test_meeting_page_shows_three_charts_and_the_sortable_table(
+    browser: httpx.AsyncClient,
+) -> None:
+    html = (await browser.get(meeting_url(WEEKLY, "?sort=name&order=asc"))).text
+    assert html.count("<svg") == 3
+    for css in ("line-chart", "bar-chart", "funnel-chart"):
+        assert css in html
+    assert 'aria-sort="ascending"' in html
+    assert html.index("Alice Liddell") < html.index("Bob Stone") < html.index("Carol")
+    assert 'href="/admin/people/alice%40example.com"' in html
+
+
+async def test_person_page_shows_the_score_chart(browser: httpx.AsyncClient) -> None:
+    html = (await browser.get("/admin/people/alice%40example.com")).text
+    assert "Alice Liddell" in html
+    assert html.count('class="marker"') == 2
+
+
+async def test_operations_page_has_a_retry_form_per_dead_letter(
+    browser: httpx.AsyncClient, refs: dict[str, str]
+) -> None:
+    html = (await browser.get("/admin/operations")).text
+    for ref in refs.values():
+        assert f'name="ref" value="{ref}"' in html
+    assert "brevo:contacts" in html
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        (meeting_url("no such meeting"), 404),
+        ("/admin/people/nobody%40example.com", 404),
+        ("/admin/people/nobody", 400),
+        ("/admin/meetings?page=-1", 400),
+        (meeting_url(WEEKLY, "?sort=drop+table"), 400),
+        ("/admin/nowhere", 404),
+    ],
+)
+async def test_bad_addresses_get_an_error_page_not_a_500(
+    browser: httpx.AsyncClient, url: str, status: int
+) -> None:
+    response = await browser.get(url)
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith("text/html")
+    assert "status-code" in response.text
+
+
+async def test_retry_with_a_malformed_reference_is_a_bad_request(
+    browser: httpx.AsyncClient,
+) -> None:
+    html = (await browser.get("/admin/operations")).text
+    csrf = html.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    response = await browser.post(
+        "/admin/operations/retry", data={"ref": "x:1", "csrf_token": csrf}
+    )
+    assert response.status_code == 400
+
+
+async def test_every_admin_response_carries_a_strict_content_security_policy(
+    client: httpx.AsyncClient,
+) -> None:
+    for url in ("/admin/login", "/admin/meetings", "/admin/api/meetings"):
+        headers = (await client.get(url)).headers
+        assert "default-src 'none'" in headers["content-security-policy"]
+        assert "script-src" not in headers["content-security-policy"]
+        assert headers["x-frame-options"] == "DENY"
+        assert headers["cache-control"] == "no-store"
+
+
+async def test_the_stylesheet_is_served_without_credentials(client: httpx.AsyncClient) -> None:
+    response = await client.get("/admin/static/admin.css")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/css")

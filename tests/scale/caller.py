@@ -1,0 +1,72 @@
+"""A process that makes Zoom and Brevo calls through the shared limiter (run by the tests).
+
+``python -m tests.scale.caller CONFIG START_AT MEETING_ID UUID ZOOM_CALLS BREVO_CALLS TAG``
+waits until the wall-clock ``START_AT`` (so every process starts together, after its
+imports), then makes ``ZOOM_CALLS`` light and heavy Zoom calls each and ``BREVO_CALLS``
+contact upserts and events each, four at a time per kind, with clients wired exactly as
+``worker`` wires them (``wiring.zoom_client(settings, engine=engine)``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from zoom_brevo.brevo.models import Event
+from zoom_brevo.config import load_settings
+from zoom_brevo.wiring import brevo_client, open_store, zoom_client
+
+CONCURRENCY = 4
+
+
+async def spread(count: int, call: Callable[[int], Awaitable[object]]) -> None:
+    async def lane(start: int) -> None:
+        for n in range(start, count, CONCURRENCY):
+            await call(n)
+
+    await asyncio.gather(*(lane(i) for i in range(CONCURRENCY)))
+
+
+async def main(argv: list[str]) -> None:
+    config, start_at, meeting_id, uuid, zoom_calls, brevo_calls, tag = argv
+    settings = load_settings(Path(config), {})
+    engine = open_store(settings)
+    async with (
+        zoom_client(settings, engine=engine) as zoom,
+        brevo_client(settings, engine=engine) as brevo,
+    ):
+        await zoom.verify_credentials()
+        await asyncio.sleep(max(0.0, float(start_at) - time.time()))
+
+        async def light(_: int) -> None:
+            await zoom.meeting(meeting_id)
+
+        async def heavy(_: int) -> None:
+            async for _p in zoom.meeting_participant_report(uuid):
+                pass
+
+        async def contact(n: int) -> None:
+            await brevo.upsert_contact(f"p{tag}-{n}@example.com")
+
+        async def event(n: int) -> None:
+            await brevo.send_event(
+                Event(event_name="zoom_attended", identifiers={"email_id": f"p{tag}-{n}@example.com"})
+            )
+
+        begun = time.time()
+        await asyncio.gather(
+            spread(int(zoom_calls), light),
+            spread(int(zoom_calls), heavy),
+            spread(int(brevo_calls), contact),
+            spread(int(brevo_calls), event),
+        )
+    engine.dispose()
+    print(json.dumps({"tag": tag, "elapsed_s": time.time() - begun}))  # noqa: T201
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1:]))

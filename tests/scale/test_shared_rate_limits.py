@@ -1,0 +1,101 @@
+"""Three processes share Zoom's and Brevo's account-wide limits through PostgreSQL.
+
+The emulators run in this process with their real limits (Zoom Pro, Brevo General); three
+``tests.scale.caller`` processes, wired as ``worker`` is, all want to call faster than the
+account allows. The emulator, not the clients, judges: no 429, and no one-second window
+holding more calls of a category/family than its limit.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+from tests.scale.conftest import Recorder
+from zoom_brevo.sandbox.combined import build_sandbox, demo_scenario, sandbox_config
+from zoom_brevo.sandbox.serving import serving
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+PROCESSES = 3
+ZOOM_CALLS = 12  # per process, per category (light, heavy)
+BREVO_CALLS = 12  # per process, per family (contacts, events)
+LIMITS = {"zoom:light": 30, "zoom:heavy": 10, "brevo:contacts": 10, "brevo:events": 10}
+
+
+@pytest.fixture
+def sandbox() -> Iterator[tuple[Recorder, str, str, str]]:
+    scenario = demo_scenario()
+    box = build_sandbox(scenario, zoom_plan="pro", brevo_plan="general")
+    recorder = Recorder(box.app)
+    meeting = scenario.meetings[0]
+    with serving(recorder) as base:
+        yield recorder, base, str(meeting.id), meeting.instances[0].uuid
+
+
+def run_callers(config: Path, meeting_id: str, uuid: str) -> list[dict[str, float]]:
+    start_at = time.time() + 3.0  # after every process has imported and fetched a token
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable, "-m", "tests.scale.caller", str(config), str(start_at),
+                meeting_id, uuid, str(ZOOM_CALLS), str(BREVO_CALLS), str(n),
+            ],
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(PROCESSES)
+    ]
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err[-3000:]
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    return results
+
+
+def test_three_processes_stay_within_every_account_wide_limit_without_429(
+    sandbox: tuple[Recorder, str, str, str], pg_schema_url: str, tmp_path: Path
+) -> None:
+    recorder, base, meeting_id, uuid = sandbox
+    config = tmp_path / "zoom-brevo.yaml"
+    config.write_text(sandbox_config(base, storage_url=pg_schema_url))
+
+    run_callers(config, meeting_id, uuid)
+
+    expected = {
+        "zoom:light": PROCESSES * ZOOM_CALLS,
+        "zoom:heavy": PROCESSES * ZOOM_CALLS,
+        "brevo:contacts": PROCESSES * BREVO_CALLS,
+        "brevo:events": PROCESSES * BREVO_CALLS,
+    }
+    rejected = {bucket: recorder.count(bucket, 429) for bucket in LIMITS}
+    assert rejected == dict.fromkeys(LIMITS, 0)
+    assert {bucket: recorder.count(bucket, 200) + recorder.count(bucket, 201)
+            + recorder.count(bucket, 204) for bucket in LIMITS} == expected
+    peaks = {bucket: recorder.max_in_window(bucket) for bucket in LIMITS}
+    for bucket, limit in LIMITS.items():
+        # Never above the limit in any one-second window, and not throttled far below it:
+        # the three processes together use most of one account's budget, not a third.
+        assert limit * 0.6 <= peaks[bucket] <= limit, (bucket, peaks)
+
+
+def test_debug(sandbox, pg_schema_url, tmp_path):
+    recorder, base, meeting_id, uuid = sandbox
+    config = tmp_path / "zoom-brevo.yaml"
+    config.write_text(sandbox_config(base, storage_url=pg_schema_url))
+    run_callers(config, meeting_id, uuid)
+    t0 = min(c.at_s for c in recorder.calls)
+    for c in recorder.calls:
+        if c.bucket in ("zoom:heavy", "brevo:events"):
+            print(f"{c.at_s - t0:8.3f} {c.bucket} {c.status}")
+    raise AssertionError

@@ -1,0 +1,43 @@
+"""Bulk registrant upserts merge exactly as one-at-a-time upserts do, duplicates included."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+
+from tests.store.conftest import NOW
+from zoom_brevo.store import facts
+from zoom_brevo.store.facts import Registrant
+from zoom_brevo.store.schema import registrants
+
+ROWS = [
+    Registrant("webinar", 9, "Bo@X.io", "approved", "r1", first_name="Bo", tracking_source="Ads"),
+    Registrant("webinar", 9, "ann@x.io", "approved", "r2", last_name="Lee"),
+    # The same address again in one batch (other letter case): merged, the newer status wins.
+    Registrant("webinar", 9, "bo@x.io", "cancelled", None, join_url="https://z/j"),
+    Registrant("webinar", 10, "ann@x.io", "pending"),
+]
+
+
+def test_a_batch_merges_like_the_same_rows_one_by_one(engine: Engine) -> None:
+    with engine.begin() as conn:
+        facts.upsert_registrants(conn, ROWS, now=NOW)
+        bulk = {m: facts.list_registrants(conn, "webinar", m) for m in (9, 10)}
+        conn.execute(registrants.delete())
+        for row in ROWS:
+            facts.upsert_registrant(conn, row, now=NOW)
+        single = {m: facts.list_registrants(conn, "webinar", m) for m in (9, 10)}
+    assert bulk == single
+    assert bulk[9] == [
+        Registrant("webinar", 9, "ann@x.io", "approved", "r2", last_name="Lee"),
+        Registrant(
+            "webinar", 9, "bo@x.io", "cancelled", "r1", first_name="Bo",
+            join_url="https://z/j", tracking_source="Ads",
+        ),
+    ]  # fmt: skip
+    assert [r.status for r in bulk[10]] == ["pending"]
+
+
+def test_an_empty_batch_writes_nothing(engine: Engine) -> None:
+    with engine.begin() as conn:
+        facts.upsert_registrants(conn, [], now=NOW)
+        assert facts.list_registrants(conn, "webinar", 9) == []
