@@ -41,7 +41,7 @@ def sandbox() -> Iterator[tuple[Recorder, str, str, str]]:
 
 
 def run_callers(config: Path, meeting_id: str, uuid: str) -> list[dict[str, float]]:
-    start_at = time.time() + 3.0  # after every process has imported and fetched a token
+    start_at = time.time() + 4.0  # after every process has imported and fetched a token
     procs = [
         subprocess.Popen(
             [

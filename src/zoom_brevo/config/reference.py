@@ -58,7 +58,8 @@ else `./zoom-brevo.yaml`; `zoom-brevo init` writes a commented template with eve
   or empty; `$$` is a literal `$`.
 - Unknown keys are errors, with a "did you mean" hint.
 - Secrets (type "secret text") are never printed or logged.
-- An empty value (`""`, e.g. from `${{VAR:-}}`) of an optional key means `null`.
+- An empty value (`""`, e.g. from `${{VAR:-}}`) of a key whose default is `null` means
+  `null`.
 - `zoom-brevo check` loads the file and reports the first problem with its key and line.
 
 Keys marked *required* must be present; every other key may be left out and takes the
