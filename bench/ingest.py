@@ -1,23 +1,26 @@
 """Webhook intake benchmark: the real app vs a bare ASGI app that only answers 200.
 
 Each server runs under uvicorn in its own subprocess (the real one on a SQLite WAL store in
-a temporary directory); this process drives signed, distinct webhooks over loopback with
-httpx at several concurrency levels and prints accepted/s and time-to-acknowledge
-percentiles for both, and the ratio. Not a test: run it by hand, e.g.
+a temporary directory). ``wrk`` (C, one thread) drives it over loopback with a Lua script
+that cycles through pre-signed, distinct request bodies (generated up front, timestamps
+inside the tolerance window, written to a file the script loads), for ``--duration``
+seconds at each concurrency level, so the load generator costs little CPU. After each
+level of the real app the inbox rows added are compared with the 200s wrk counted and
+the requests it issued (no loss: accepted <= rows <= issued). Not a test: run it by
+hand (needs ``wrk``: ``apt-get install -y wrk``), e.g.
 
-    .venv/bin/python bench/ingest.py --requests 2000 --levels 1,10,50,200
+    .venv/bin/python bench/ingest.py --duration 10 --levels 1,10,50,200
 
-``--sync normal`` runs the store with ``PRAGMA synchronous=NORMAL`` and ``--max-batch 1``
-turns group commit off, to see what each costs or buys.
+``--sync normal`` runs the store with ``PRAGMA synchronous=NORMAL``, ``--max-batch 1``
+turns group commit off, ``--http``/``--loop`` pick uvicorn's HTTP parser and event loop.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
-import statistics
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,7 +39,7 @@ SECRET = "bench-secret"  # noqa: S105 (signs benchmark traffic only)
 PATH = "/webhooks/zoom"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Result:
     server: str
     concurrency: int
@@ -44,21 +47,26 @@ class Result:
     seconds: float
     p50_ms: float
     p99_ms: float
+    issued: int = 0
+    errors: int = 0
+    wrapped: bool = False
+    rows: int | None = None  # inbox rows this level added (real app only)
 
     @property
     def per_s(self) -> float:
         return self.accepted / self.seconds
 
 
-def serve(kind: str, port: int, db: str, sync: str, max_batch: int) -> None:
+def serve(args: argparse.Namespace) -> None:
     """Subprocess side: run the real app or the ceiling app until terminated."""
     import uvicorn  # noqa: PLC0415
 
-    if kind == "ceiling":
+    if args.serve == "ceiling":
         app: Any = ceiling_app
     else:
-        app = real_app(db, sync, max_batch)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        app = real_app(args.db, args.sync, args.max_batch)
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False,
+                http=args.http, loop=args.loop)  # fmt: skip
 
 
 async def ceiling_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -127,40 +135,89 @@ def requests_for(count: int, tag: str) -> list[tuple[bytes, dict[str, str]]]:
     return out
 
 
-async def drive(url: str, server: str, concurrency: int, count: int) -> Result:
-    work = requests_for(count, f"{server}-{concurrency}-{time.time_ns()}")
-    latencies: list[float] = []
-    accepted = 0
-    queue = iter(work)
-    # One client (one keep-alive connection) per concurrent sender, built before the clock
-    # starts: each httpx client loads an SSL context, which costs more than a request here.
-    clients = [httpx.AsyncClient(base_url=url, timeout=60) for _ in range(concurrency)]
-    await asyncio.gather(*(client.get("/healthz") for client in clients))  # connect first
+LUA = r"""
+-- Cycles through pre-signed bodies; thread i takes lines i, i+T, i+2T... (never repeats
+-- until it wraps). Lines: timestamp TAB signature TAB body.
+local threads = {}
+function setup(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+function init(args)
+  lines = {}
+  for line in io.lines(args[1]) do lines[#lines + 1] = line end
+  step, next_index, issued, ok, wrapped = tonumber(args[2]), id + 1, 0, 0, 0
+end
+function request()
+  local ts, sig, body = lines[next_index]:match("^([^\t]*)\t([^\t]*)\t(.*)$")
+  next_index = next_index + step
+  if next_index > #lines then next_index, wrapped = id + 1, 1 end
+  issued = issued + 1
+  local headers = {["Content-Type"] = "application/json; charset=utf-8",
+                   ["x-zm-request-timestamp"] = ts, ["x-zm-signature"] = sig}
+  return wrk.format("POST", "/webhooks/zoom", headers, body)
+end
+function response(status, headers, body)
+  if status == 200 then ok = ok + 1 end
+end
+function done(summary, latency, requests)
+  local issued_all, ok_all, wrapped_all = 0, 0, 0
+  for _, t in ipairs(threads) do
+    issued_all = issued_all + t:get("issued")
+    ok_all = ok_all + t:get("ok")
+    wrapped_all = wrapped_all + t:get("wrapped")
+  end
+  local e = summary.errors
+  io.write(string.format(
+    '\nRESULT {"responses":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"issued":%d,' ..
+    '"ok":%d,"non2xx":%d,"socket_errors":%d,"wrapped":%d}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    issued_all, ok_all, e.status, e.connect + e.read + e.write + e.timeout, wrapped_all))
+end
+"""
 
-    async def one_sender(client: httpx.AsyncClient) -> None:
-        nonlocal accepted
-        for body, headers in queue:
-            started = time.perf_counter()
-            response = await client.post(PATH, content=body, headers=headers)
-            latencies.append(time.perf_counter() - started)
-            accepted += response.status_code == 200
 
-    began = time.perf_counter()
-    await asyncio.gather(*(one_sender(client) for client in clients))
-    seconds = time.perf_counter() - began
-    for client in clients:
-        await client.aclose()
-    cuts = statistics.quantiles(latencies, n=100)
-    return Result(server, concurrency, accepted, seconds, cuts[49] * 1000, cuts[98] * 1000)
+def write_bodies(path: Path, count: int, tag: str) -> None:
+    """``count`` signed, distinct webhooks for the Lua script (timestamp, signature, body)."""
+    with path.open("w", encoding="utf-8") as out:
+        for body, headers in requests_for(count, tag):
+            ts, sig = headers["x-zm-request-timestamp"], headers["x-zm-signature"]
+            out.write(f"{ts}\t{sig}\t{body.decode()}\n")
+
+
+def drive(url: str, server: str, concurrency: int, args: argparse.Namespace, tmp: Path) -> Result:
+    """One wrk run at ``concurrency`` connections for ``args.duration`` seconds."""
+    bodies = tmp / f"bodies-{server}-{concurrency}.tsv"
+    write_bodies(bodies, args.bodies, f"{server}-{concurrency}-{time.time_ns()}")
+    script = tmp / "intake.lua"
+    script.write_text(LUA, "utf-8")
+    command = ["wrk", "-t1", f"-c{concurrency}", f"-d{args.duration}s", "--timeout", "10s"]
+    command += ["-s", str(script), url, "--", str(bodies), "1"]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
+    raw = json.loads(line.removeprefix("RESULT "))
+    bodies.unlink()
+    return Result(
+        server,
+        concurrency,
+        accepted=raw["ok"],
+        seconds=raw["duration_us"] / 1e6,
+        p50_ms=raw["p50_us"] / 1000,
+        p99_ms=raw["p99_us"] / 1000,
+        issued=raw["issued"],
+        errors=raw["non2xx"] + raw["socket_errors"],
+        wrapped=bool(raw["wrapped"]),
+    )
 
 
 def start_server(
-    kind: str, db: str, sync: str, max_batch: int
+    kind: str, db: str, args: argparse.Namespace
 ) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    args = [sys.executable, __file__, "--serve", kind, "--port", str(port), "--db", db]
-    args += ["--sync", sync, "--max-batch", str(max_batch)]
-    process = subprocess.Popen(args)
+    command = [sys.executable, __file__, "--serve", kind, "--port", str(port), "--db", db]
+    command += ["--sync", args.sync, "--max-batch", str(args.max_batch)]
+    command += ["--http", args.http, "--loop", args.loop]
+    process = subprocess.Popen(command)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -182,26 +239,35 @@ def stored_rows(db: str) -> int:
 
 
 def run(args: argparse.Namespace) -> None:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk not found: apt-get install -y wrk")
     levels = [int(x) for x in args.levels.split(",")]
     results: list[Result] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        db = str(Path(tmp) / "bench.db")
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        db = str(tmp / "bench.db")
         for kind in ("real", "ceiling"):
-            process, url = start_server(kind, db, args.sync, args.max_batch)
+            process, url = start_server(kind, db, args)
             try:
-                asyncio.run(drive(url, kind, 1, 50))  # warm-up
-                results += [asyncio.run(drive(url, kind, n, args.requests)) for n in levels]
+                for level in levels:
+                    before = stored_rows(db) if kind == "real" else 0
+                    result = drive(url, kind, level, args, tmp)
+                    time.sleep(0.5)  # requests cut off by wrk's stop may still commit
+                    if kind == "real":
+                        result.rows = stored_rows(db) - before
+                    results.append(result)
             finally:
                 process.terminate()
                 process.wait(30)
-        rows = stored_rows(db)
-    report(results, args, rows)
+    report(results, args)
 
 
-def report(results: list[Result], args: argparse.Namespace, rows: int) -> None:
+def report(results: list[Result], args: argparse.Namespace) -> None:
     by = {(r.server, r.concurrency): r for r in results}
-    print(f"sync={args.sync} max_batch={args.max_batch} requests/level={args.requests}")
-    print(f"inbox rows after the run: {rows} (warm-up included)")
+    print(
+        f"wrk -t1, {args.duration} s per level, {args.bodies} distinct bodies per level;"
+        f" sync={args.sync} max_batch={args.max_batch} http={args.http} loop={args.loop}"
+    )
     header = "| concurrency | real accepted/s | real p50 ms | real p99 ms |"
     header += " ceiling req/s | ceiling p50 ms | ceiling p99 ms | real/ceiling |"
     print(header)
@@ -213,26 +279,38 @@ def report(results: list[Result], args: argparse.Namespace, rows: int) -> None:
             f" {ceiling.per_s:.0f} | {ceiling.p50_ms:.1f} | {ceiling.p99_ms:.1f} |"
             f" {real.per_s / ceiling.per_s:.0%} |"
         )
-    failures = [r for r in results if r.accepted != args.requests]
-    for r in failures:
-        print(f"WARNING: {r.server} at {r.concurrency}: {r.accepted}/{args.requests} accepted")
+    print()
+    print("| concurrency | issued | 200s | inbox rows added | errors | no loss |")
+    print("|---|---|---|---|---|---|")
+    for r in results:
+        if r.server != "real":
+            continue
+        intact = r.rows is not None and r.accepted <= r.rows <= r.issued and not r.wrapped
+        print(f"| {r.concurrency} | {r.issued} | {r.accepted} | {r.rows} | {r.errors} |"
+              f" {'yes' if intact else 'NO'} |")  # fmt: skip
+    for r in results:
+        if r.wrapped:
+            print(f"WARNING: {r.server} at {r.concurrency} ran out of distinct bodies (--bodies)")
     if args.json:
         print(json.dumps([r.__dict__ for r in results]))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=2000, help="requests per level")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per level")
+    parser.add_argument("--bodies", type=int, default=60_000, help="distinct bodies per level")
     parser.add_argument("--levels", default="1,10,50,200", help="concurrency levels")
     parser.add_argument("--sync", choices=["full", "normal"], default="full")
     parser.add_argument("--max-batch", type=int, default=200, help="group-commit batch size")
+    parser.add_argument("--http", choices=["auto", "h11", "httptools"], default="auto")
+    parser.add_argument("--loop", choices=["auto", "asyncio", "uvloop"], default="auto")
     parser.add_argument("--json", action="store_true", help="also print the raw results")
     parser.add_argument("--serve", choices=["real", "ceiling"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.port, args.db, args.sync, args.max_batch)
+        serve(args)
     else:
         os.environ.setdefault("PYTHONHASHSEED", "0")
         run(args)

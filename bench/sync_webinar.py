@@ -243,7 +243,7 @@ def run_child(args: list[str], timeout_s: float) -> tuple[int | None, float, flo
     return code, wall, usage.ru_maxrss / 1024, chunks.get("out", ""), chunks.get("err", "")
 
 
-def measure_sync(n: int, timeout_s: float, workdir: Path) -> Measured:
+def measure_sync(n: int, timeout_s: float, workdir: Path, wrap: list[str]) -> Measured:
     from zoom_brevo.sandbox.combined import sandbox_config  # noqa: PLC0415
 
     result = Measured("sync", n)
@@ -253,7 +253,7 @@ def measure_sync(n: int, timeout_s: float, workdir: Path) -> Measured:
         storage = f"sqlite:///{workdir / f'sync-{n}.db'}"
         config.write_text(sandbox_config(base, info["lists"], storage_url=storage), "utf-8")
         cli = "from zoom_brevo.cli import main; main()"
-        args = [sys.executable, "-c", cli, "--config", str(config), "sync", "webinar",
+        args = [*wrap, sys.executable, "-c", cli, "--config", str(config), "sync", "webinar",
                 str(info["webinar_id"]), "--json"]  # fmt: skip
         code, wall, rss, out, err = run_child(args, timeout_s)
         result.exit_code, result.wall_s, result.peak_rss_mb = code, wall, rss
@@ -361,6 +361,9 @@ def main() -> None:
     parser.add_argument("--timeout-per-1000", type=float, default=25.0)
     parser.add_argument("--min-timeout", type=float, default=300.0)
     parser.add_argument("--json", dest="json_path", default="")
+    parser.add_argument(
+        "--wrap", default="", help="command prefix for the sync, e.g. a profiler (RSS then wrong)"
+    )
     args = parser.parse_args()
     if args.command == "serve":
         serve(args.n, args.port)
@@ -377,7 +380,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp:
         for n in (int(x) for x in args.sizes.split(",") if x):
             print(f"N={n:,}: syncing (timeout {timeout(n):.0f} s)...", file=sys.stderr)
-            runs.append(measure_sync(n, timeout(n), Path(tmp)))
+            runs.append(measure_sync(n, timeout(n), Path(tmp), args.wrap.split()))
             print(f"  done in {runs[-1].wall_s:.1f} s", file=sys.stderr)
         if args.baseline_n:
             print(f"baseline N={args.baseline_n:,}...", file=sys.stderr)

@@ -255,10 +255,15 @@ class StoredUserOAuth(UserOAuth):
 
 @dataclass(frozen=True, slots=True)
 class Taken:
-    """The outcome of taking a pending authorization: its code verifier, or the problem."""
+    """The outcome of taking a pending authorization: its code verifier, or the problem.
+
+    ``replace``: the authorization was started by an admin, so it may replace a connected
+    user; otherwise it may only connect the first user (or one Zoom refused).
+    """
 
     code_verifier: str | None
     problem: StateProblem | None = None
+    replace: bool = False
 
 
 def state_subject(state: str) -> str:
@@ -290,11 +295,19 @@ class PendingAuthorizations:
     def __repr__(self) -> str:
         return f"PendingAuthorizations(ttl_s={self.ttl_s})"
 
-    def remember(self, auth: AuthorizationRequest) -> None:
-        """Keep ``auth``'s verifier under its state; forget the expired ones."""
+    def remember(self, auth: AuthorizationRequest, *, replace: bool = False) -> None:
+        """Keep ``auth``'s verifier under its state; forget the expired ones.
+
+        ``replace``: whether the callback may replace a connected user (see :class:`Taken`).
+        """
         now = self._now()
         subject = state_subject(auth.state)
-        plaintext = json.dumps({"code_verifier": auth.code_verifier, "created_at": now.isoformat()})
+        record = {
+            "code_verifier": auth.code_verifier,
+            "created_at": now.isoformat(),
+            "replace": replace,
+        }
+        plaintext = json.dumps(record)
         sealed = self._cipher.seal(plaintext.encode(), context=subject)
         with transaction(self._engine) as conn:
             rows.delete_stale(conn, STATE_PREFIX, before=now - timedelta(seconds=self.ttl_s))
@@ -311,10 +324,11 @@ class PendingAuthorizations:
             record = json.loads(self._cipher.open(sealed, context=subject))
             created_at = datetime.fromisoformat(record["created_at"])
             verifier = str(record["code_verifier"])
-        except (ValueError, KeyError, TypeError, StoreError, ConfigError):
+            replace = record.get("replace") is True
+        except (ValueError, KeyError, TypeError, AttributeError, StoreError, ConfigError):
             return Taken(None, "unknown")  # unreadable (altered, or its key was removed)
         problem = check_age(created_at, self._now(), self.ttl_s)
-        return Taken(None, problem) if problem else Taken(verifier)
+        return Taken(None, problem) if problem else Taken(verifier, replace=replace)
 
 
 # --- key rotation -------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Connection, Engine
 
+from zoom_brevo.errors import StoreError
 from zoom_brevo.store.engine import transaction
 
 log = structlog.get_logger(__name__)
@@ -94,7 +95,11 @@ class Scheduler:
             if self._alive(self._conn):
                 return True
             self.step_down()
-        conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        except sa.exc.DBAPIError as exc:
+            log.warning("scheduler_lock_unavailable", error=type(exc.orig).__name__)
+            return False
         try:
             got = conn.execute(
                 sa.text("SELECT pg_try_advisory_lock(:id)"), {"id": self._lock_id}
@@ -138,7 +143,11 @@ class Scheduler:
         """Compete for the lock and run rounds every ``interval_s`` until ``stop``."""
         try:
             while not stop.is_set():
-                await asyncio.to_thread(self.round, self._clock())
+                try:
+                    await asyncio.to_thread(self.round, self._clock())
+                except (StoreError, sa.exc.DBAPIError) as exc:  # down: try again next round
+                    log.warning("scheduler_store_unavailable", error=type(exc).__name__)
+                    await asyncio.to_thread(self.step_down)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=self._interval_s)
         finally:

@@ -8,7 +8,12 @@ loops share one ``stop`` event and one event loop:
   keeps answering webhooks within Zoom's 3 s);
 - the **job runner** runs due jobs (``handlers.jobs``: collect, reconcile, recording
   follow-ups);
-- the **deliverer** sends the outbox to Brevo (``delivery.worker.Deliverer``).
+- the **deliverer** sends the outbox to Brevo (``delivery.worker.Deliverer``);
+- the **scheduler** runs the periodic chores, in one process per database
+  (``scheduler.Scheduler``).
+
+An idle loop waits ``poll_s`` or until the database announces new work
+(``store.notify.Waker``: LISTEN/NOTIFY on PostgreSQL, plain polling on SQLite).
 
 Each loop finishes its current step when ``stop`` is set. A database outage in one step is
 logged and retried at the next poll; anything else ends the worker with its error.
@@ -31,7 +36,9 @@ from zoom_brevo.handlers.context import HandlerOptions, RecordingOptions
 from zoom_brevo.handlers.dispatch import InboxProcessor
 from zoom_brevo.handlers.jobs import JobDeps, JobRunner
 from zoom_brevo.pipeline.mapping import resolve_field_mapping
+from zoom_brevo.scheduler import Scheduler
 from zoom_brevo.server.background import Worker
+from zoom_brevo.store.notify import Waker, Wakeup
 from zoom_brevo.zoom.client import ZoomClient
 
 log = structlog.get_logger(__name__)
@@ -89,21 +96,29 @@ async def run_worker(
         outcome = await asyncio.to_thread(processor.process_batch)
         return outcome.handled > 0
 
-    async with asyncio.TaskGroup() as group:
-        group.create_task(_poll("inbox", inbox_step, stop, poll_s))
-        group.create_task(_poll("jobs", runner.step, stop, poll_s))
-        group.create_task(deliverer.run(stop))
+    async with Waker.for_engine(engine) as waker, asyncio.TaskGroup() as group:
+        group.create_task(_poll("inbox", inbox_step, stop, poll_s, waker.wakeup()))
+        group.create_task(_poll("jobs", runner.step, stop, poll_s, waker.wakeup()))
+        group.create_task(deliverer.run(stop, waker.wakeup()))
+        group.create_task(Scheduler(engine, clock=clock).run(stop))
 
 
-async def _poll(name: str, step: Step, stop: asyncio.Event, poll_s: float) -> None:
-    """Call ``step`` while it finds work; between idle steps wait ``poll_s`` (or ``stop``)."""
+async def _poll(
+    name: str, step: Step, stop: asyncio.Event, poll_s: float, wakeup: Wakeup | None = None
+) -> None:
+    """Call ``step`` while it finds work; between idle steps wait ``poll_s``, ``stop`` or
+    ``wakeup`` (new work announced)."""
     while not stop.is_set():
         try:
             busy = await step()
         except StoreError as exc:
             log.warning("worker_store_unavailable", loop=name, error=str(exc))
             busy = False
-        if not busy:
+        if busy:
+            continue
+        if wakeup is not None:
+            await wakeup.wait(poll_s, stop)
+        else:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=poll_s)
 
@@ -116,7 +131,10 @@ def background_worker(settings: Settings, engine: Engine) -> Worker:
     options = handler_options(settings)
 
     async def work(stop: asyncio.Event) -> None:
-        async with zoom_client(settings) as zoom, brevo_client(settings) as brevo:
+        async with (
+            zoom_client(settings, engine=engine) as zoom,
+            brevo_client(settings, engine=engine) as brevo,
+        ):
             await run_worker(
                 engine, zoom=zoom, brevo=brevo, options=options, owner=worker_owner(), stop=stop
             )

@@ -13,12 +13,13 @@ once.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -197,16 +198,19 @@ def wait_healthy(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
     pytest.fail(f"serve did not become healthy:\n{log.read_text()}")
 
 
-@pytest.fixture
-def running(tmp_path: Path) -> Iterator[tuple[World, Running]]:
-    world = build_world()
+@contextlib.contextmanager
+def connector(
+    tmp_path: Path, world: World, *, brevo_yaml: str = "", wrap: Callable[[Any], Any] | None = None
+) -> Iterator[Running]:
+    """``serve --no-worker`` and ``worker`` over the sandbox (optionally wrapped) until exit."""
     box = build_sandbox(world.scenario)
-    with serving(box.app) as sandbox_url:
+    with serving(wrap(box.app) if wrap else box.app) as sandbox_url:
         store = tmp_path / "store.db"
         text = sandbox_config(sandbox_url, box.list_ids, storage_url=f"sqlite:///{store}")
         text = text.replace(
             "  zoom:\n", "  zoom:\n    collect:\n      delay_s: 1\n      reconcile_after_s: 0\n", 1
         )
+        text = text.replace("brevo:\n", "brevo:\n" + brevo_yaml, 1)
         config = tmp_path / "zoom-brevo.yaml"
         config.write_text(text, "utf-8")
         port = free_port()
@@ -218,11 +222,18 @@ def running(tmp_path: Path) -> Iterator[tuple[World, Running]]:
         try:
             wait_healthy(server, url, serve_log)
             worker = start(["--config", str(config), "worker"], worker_log)
-            yield world, Running(box, url, store, worker_log)
+            yield Running(box, url, store, worker_log)
         finally:
             codes = [stop(p) for p in (server, worker) if p is not None]
         assert codes == [0] * len(codes), serve_log.read_text() + worker_log.read_text()
         assert "Traceback" not in worker_log.read_text(), worker_log.read_text()
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[tuple[World, Running]]:
+    world = build_world()
+    with connector(tmp_path, world) as run:
+        yield world, run
 
 
 # --- playing the webhooks -------------------------------------------------------------------
@@ -349,3 +360,102 @@ async def test_a_live_meeting_and_webinar_reach_brevo_exactly_once(
     assert rec is not None
     ready = by_name[("zoom_recording_ready", "alice@example.com")].event_properties or {}
     assert (ready["share_url"], ready["passcode"]) == (rec.share_url, rec.passcode)
+
+
+# --- recording links as transactional e-mails -------------------------------------------------
+
+TEMPLATE_ID = 7
+RECORDINGS_BY_EMAIL = f"  recordings:\n    mode: transactional\n    template_id: {TEMPLATE_ID}\n"
+SMTP_PATH = "/brevo/v3/smtp/email"
+
+
+class LoseFirstEmailAnswer:
+    """ASGI wrapper: Brevo takes the first ``POST /smtp/email`` but its answer is lost (502).
+
+    The connector must send it again (same idempotency key); Brevo refuses the replay as a
+    duplicate, so nobody gets the e-mail twice (reference brevo.md 4.1).
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.lost = 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if (
+            self.lost
+            or scope["type"] != "http"
+            or (scope["method"], scope["path"])
+            != (
+                "POST",
+                SMTP_PATH,
+            )
+        ):
+            await self.app(scope, receive, send)
+            return
+        self.lost += 1
+
+        async def swallow(_message: Any) -> None:
+            return None
+
+        await self.app(scope, receive, swallow)
+        await send({"type": "http.response.start", "status": 502, "headers": []})
+        await send({"type": "http.response.body", "body": b"bad gateway"})
+
+
+@pytest.fixture
+def running_transactional(
+    tmp_path: Path,
+) -> Iterator[tuple[World, Running, LoseFirstEmailAnswer]]:
+    world = build_world()
+    wrappers: list[LoseFirstEmailAnswer] = []
+
+    def wrap(app: Any) -> LoseFirstEmailAnswer:
+        wrappers.append(LoseFirstEmailAnswer(app))
+        return wrappers[0]
+
+    with connector(tmp_path, world, brevo_yaml=RECORDINGS_BY_EMAIL, wrap=wrap) as run:
+        yield world, run, wrappers[0]
+
+
+async def test_recording_emails_reach_each_person_once_despite_duplicates_and_a_lost_answer(
+    running_transactional: tuple[World, Running, LoseFirstEmailAnswer],
+) -> None:
+    world, run, lossy = running_transactional
+    async with httpx.AsyncClient(base_url=run.url) as http:
+        sender = WebhookSender(WEBHOOK_PATH, WEBHOOK_SECRET, client=http)
+        deliveries = await play(world, sender)  # every recording.completed twice
+    assert {d.status for d in deliveries} == {200}
+
+    wait_settled(run.store, run.logs)
+    assert dead_work(run.store) == {"failed_webhooks": 0, "dead_jobs": 0, "dead_commands": 0}
+
+    want = expected(world)
+    state = run.box.brevo.state
+    wanted_emails = Counter(
+        {
+            (email, uuid): n
+            for (name, email, uuid), n in want.events.items()
+            if name == "zoom_recording_ready"
+        }
+    )
+    got_emails: Counter[tuple[str, str]] = Counter()
+    for email in state.emails:
+        assert email.template_id == TEMPLATE_ID
+        for to in email.to:
+            got_emails[(to, str(email.params.get("UUID")))] += 1
+    assert got_emails == wanted_emails
+    assert set(got_emails.values()) == {1}
+
+    assert lossy.lost == 1  # the first e-mail request was taken but its answer lost ...
+    replays = [r for r in run.box.brevo.stats.log if r.path == "/smtp/email" and r.status == 400]
+    assert len(replays) == 1  # ... and its replay refused by Brevo as a duplicate
+
+    rec = world.meeting.recording
+    assert rec is not None
+    alice = next(e for e in state.emails if e.to == ["alice@example.com"])
+    assert (alice.params["SHARE_URL"], alice.params["PASSCODE"]) == (rec.share_url, rec.passcode)
+    names = Counter(e.event_name for e in state.events)
+    assert "zoom_recording_ready" not in names
+    assert names["zoom_attended"] == sum(
+        n for (name, _, _), n in want.events.items() if name == "zoom_attended"
+    )

@@ -100,7 +100,7 @@ async def test_login_sets_an_httponly_samesite_strict_session_cookie(
     cookie = cookie_header(response, "zb_admin_session").lower()
     assert "httponly" in cookie
     assert "samesite=strict" in cookie
-    assert "path=/admin" in cookie
+    assert "path=/;" in cookie  # the whole site: /oauth/authorize takes the session too
     assert "max-age=28800" in cookie
     assert "secure" not in cookie  # plain http to 127.0.0.1: the documented exception
     assert (await client.get("/admin/operations")).status_code == 200
@@ -190,7 +190,7 @@ async def test_a_tampered_session_cookie_is_refused(client: httpx.AsyncClient) -
     value = client.cookies["zb_admin_session"]
     nonce, expires, signature = value.split(".")
     client.cookies.set("zb_admin_session", f"{nonce}.{int(expires) + 9999}.{signature}",
-                       domain="127.0.0.1", path="/admin")  # fmt: skip
+                       domain="127.0.0.1", path="/")  # fmt: skip
     assert (await client.get("/admin/meetings")).status_code == 401
 
 
@@ -210,6 +210,10 @@ async def test_logout_needs_csrf_and_ends_the_session(client: httpx.AsyncClient)
     response = await client.post("/admin/logout", data={"csrf_token": form_csrf(page.text)})
     assert response.status_code == 303
     assert (await client.get("/admin/meetings")).status_code == 401
+    cleared = [c.lower() for c in response.headers.get_list("set-cookie")]
+    paths = sorted(c.split("path=")[1].split(";")[0] for c in cleared)
+    assert paths == ["/", "/admin"]  # the session's, and one an older version set on /admin
+    assert all("max-age=0" in c for c in cleared)
 
 
 def test_sessions_signed_with_another_token_are_invalid() -> None:

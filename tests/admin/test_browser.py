@@ -2,8 +2,8 @@
 
 The sandbox serves the emulated Zoom and Brevo; ``zoom-brevo sync meeting|webinar`` collects
 and delivers a recurring meeting and a webinar; one delivery is then dead-lettered and one
-import row rejected by hand. The server is ``server.app.create_app`` with the admin routes
-exactly as ``serve`` wires them. Screenshots go to ``docs/img/``.
+import row rejected by hand. The server is ``server.app.create_app`` with the admin and
+user-level OAuth routes exactly as ``serve`` wires them. Screenshots go to ``docs/img/``.
 
 Needs Debian's ``chromium`` (``apt-get install chromium``) and the Python ``playwright``
 package; Playwright's own browser download is never used.
@@ -25,12 +25,14 @@ import structlog
 from sqlalchemy.engine import Engine
 
 from tests.conftest import REPO_ROOT, require
-from zoom_brevo.admin import admin_routes_for, queries
+from zoom_brevo.admin import queries, site_routes_for
 from zoom_brevo.cli.app import run
 from zoom_brevo.config import load_settings
+from zoom_brevo.crypto import Cipher, generate_key
+from zoom_brevo.oauth_tokens import TokenRepository
 from zoom_brevo.sandbox.combined import build_sandbox, sandbox_config
 from zoom_brevo.sandbox.scenario import Scenario
-from zoom_brevo.sandbox.serving import serving
+from zoom_brevo.sandbox.serving import free_port, serving
 from zoom_brevo.server.app import create_app, webhook_options
 from zoom_brevo.store import facts, outbox
 from zoom_brevo.store.engine import create_engine, reading, transaction
@@ -56,6 +58,7 @@ class Site:
     meeting_uuid: str
     webinar_uuid: str
     dead_ref: str
+    zoom_user: TokenRepository
 
 
 def _sync(config: Path, *args: str) -> None:
@@ -100,10 +103,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     folder = tmp_path_factory.mktemp("browser")
     scenario, meeting_id, webinar_id = _world()
     box = build_sandbox(scenario, enforce_rate_limits=False)
+    port, key = free_port(), generate_key()
     with serving(box.app) as sandbox_url:
         config = folder / "zoom-brevo.yaml"
         text = sandbox_config(sandbox_url, box.list_ids, storage_url=f"sqlite:///{folder / 's.db'}")
-        config.write_text(f"{text}server:\n  admin_token: {ADMIN_TOKEN}\n", "utf-8")
+        oauth = f"    oauth:\n      redirect_uri: http://127.0.0.1:{port}/oauth/callback\n"
+        text = text.replace("    lists:", f"{oauth}    lists:")
+        text += f"  encryption_key: {key}\nserver:\n  admin_token: {ADMIN_TOKEN}\n"
+        config.write_text(text, "utf-8")
         _sync(config, "meeting", str(meeting_id))
         _sync(config, "webinar", str(webinar_id))
         settings = load_settings(config, {})
@@ -112,14 +119,15 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         with reading(engine) as conn:
             instances = facts.list_instances(conn)
         app = create_app(webhook_options(settings), engine,
-                         extra_routes=admin_routes_for(settings, engine))  # fmt: skip
-        with serving(app) as base:
+                         extra_routes=site_routes_for(settings, engine))  # fmt: skip
+        with serving(app, port=port) as base:
             yield Site(
                 base=base,
                 engine=engine,
                 meeting_uuid=next(i.uuid for i in reversed(instances) if i.kind == "meeting"),
                 webinar_uuid=next(i.uuid for i in instances if i.kind == "webinar"),
                 dead_ref=dead_ref,
+                zoom_user=TokenRepository(engine, Cipher([key])),
             )
         engine.dispose()
 
@@ -242,3 +250,36 @@ def test_check_runs_on_demand_against_the_configured_services(page: Any, site: S
     page.click("#check button[type=submit]")
     page.wait_for_url("**/admin/operations*")
     assert "all good" in page.locator("#check").inner_text()
+
+
+def connect(page: Any, site: Site) -> str:
+    """Click the operations page's (re)connect link, through Zoom's consent, back here."""
+    page.goto(f"{site.base}/admin/operations")
+    state = page.locator("#zoom-user-state").get_attribute("data-state")
+    page.click("#zoom-connect")
+    page.wait_for_url(f"{site.base}/oauth/callback?**")
+    assert page.locator("h1").inner_text() == "Zoom connected"
+    return str(state)
+
+
+def test_the_admin_connects_and_reconnects_the_zoom_user_nobody_else_can(
+    page: Any, browser: Any, site: Site
+) -> None:
+    assert connect(page, site) == "not_connected"
+    first = site.zoom_user.load()
+    assert first is not None
+    # Reconnecting needs admin credentials: the session cookie (Path=/) goes along.
+    assert connect(page, site) == "connected"
+    second = site.zoom_user.load()
+    assert second is not None
+    assert second.refresh_token != first.refresh_token
+    page.goto(f"{site.base}/admin/operations")
+    assert page.locator("#zoom-user-state").inner_text() == "connected"
+    context = browser.new_context(viewport=VIEWPORT)
+    try:
+        refused = context.new_page().goto(f"{site.base}/oauth/authorize")
+        assert refused.status == 403
+        assert "A Zoom user is already connected" in refused.text()
+    finally:
+        context.close()
+    assert site.zoom_user.load() == second

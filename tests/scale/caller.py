@@ -1,10 +1,10 @@
 """A process that makes Zoom and Brevo calls through the shared limiter (run by the tests).
 
-``python -m tests.scale.caller CONFIG START_AT MEETING_ID UUID ZOOM_CALLS BREVO_CALLS TAG``
-waits until the wall-clock ``START_AT`` (so every process starts together, after its
-imports), then makes ``ZOOM_CALLS`` light and heavy Zoom calls each and ``BREVO_CALLS``
-contact upserts and events each, four at a time per kind, with clients wired exactly as
-``worker`` wires them (``wiring.zoom_client(settings, engine=engine)``).
+``python -m tests.scale.caller CONFIG MEETING_ID UUID ZOOM_CALLS BREVO_CALLS TAG`` warms
+up, prints ``ready`` and waits for a line on stdin (so that every process starts
+together); then it makes ``ZOOM_CALLS`` light and heavy Zoom calls each and
+``BREVO_CALLS`` contact upserts and events each, four at a time per kind, with clients
+wired as ``worker`` wires them (``wiring.zoom_client(settings, engine=engine)``).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ async def spread(count: int, call: Callable[[int], Awaitable[object]]) -> None:
 
 
 async def main(argv: list[str]) -> None:
-    config, start_at, meeting_id, uuid, zoom_calls, brevo_calls, tag = argv
+    config, meeting_id, uuid, zoom_calls, brevo_calls, tag = argv
     settings = load_settings(Path(config), {})
     engine = open_store(settings)
     async with (
@@ -52,7 +52,9 @@ async def main(argv: list[str]) -> None:
 
         async def event(n: int) -> None:
             await brevo.send_event(
-                Event(event_name="zoom_attended", identifiers={"email_id": f"p{tag}-{n}@example.com"})
+                Event(
+                    event_name="zoom_attended", identifiers={"email_id": f"p{tag}-{n}@example.com"}
+                )
             )
 
         await zoom.verify_credentials()
@@ -60,7 +62,8 @@ async def main(argv: list[str]) -> None:
         # warm, so the measured run shows the steady state (its buckets refill meanwhile).
         for warm_up in (light, heavy, contact, event):
             await warm_up(-1)
-        await asyncio.sleep(max(0.0, float(start_at) - time.time()))
+        print("ready", flush=True)  # noqa: T201
+        await asyncio.to_thread(sys.stdin.readline)
         begun = time.time()
         await asyncio.gather(
             spread(int(zoom_calls), light),

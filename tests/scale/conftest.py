@@ -83,3 +83,7 @@ class Recorder:
         return sum(
             1 for c in self.calls if c.bucket == bucket and (status is None or c.status == status)
         )
+
+
+# The store's two-dialect ``engine`` fixture (SQLite file and PostgreSQL schema).
+from tests.store.conftest import engine, pg_migrated_url, sqlite_template  # noqa: E402, F401

@@ -101,7 +101,7 @@ def test_declared_length_reads_only_plain_numbers(header: str | None, expected: 
     [
         (b"{not json", "malformed_json"),
         (b"\xff\xfe", "malformed_json"),
-        (b"[" * 100_000 + b"]" * 100_000, "malformed_json"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested_too_deeply"),
         (b"[1, 2]", "not_an_object"),
         (b'"meeting.started"', "not_an_object"),
         (b"{}", "no_event"),

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from zoom_brevo.crypto import generate_key
 from zoom_brevo.sandbox.combined import WEBHOOK_SECRET, build_sandbox, sandbox_config
 from zoom_brevo.sandbox.serving import free_port, serving
 from zoom_brevo.sandbox.webhook_sender import WebhookSender
@@ -89,6 +90,30 @@ async def test_serve_stores_signed_webhooks_and_exits_0_on_sigterm(
     assert code == 0, err
     assert took < EXIT_WITHIN_S
     assert "Traceback" not in err
+
+
+def test_serve_mounts_the_oauth_routes_next_to_admin(tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    box = build_sandbox()
+    with serving(box.app) as sandbox_url:
+        text = sandbox_config(sandbox_url, storage_url=f"sqlite:///{tmp_path / 'store.db'}")
+        oauth = f"    oauth:\n      redirect_uri: {url}/oauth/callback\n"
+        text = text.replace("    lists:", f"{oauth}    lists:")
+        text += f"  encryption_key: {generate_key()}\nserver:\n  admin_token: t0ken-t0ken\n"
+        config = tmp_path / "zoom-brevo.yaml"
+        config.write_text(text, "utf-8")
+        process = start(["--config", str(config), "serve", "--no-worker", "--port", str(port)])
+        try:
+            wait_healthy(process, url)
+            authorize = httpx.get(f"{url}/oauth/authorize", timeout=5)
+            login = httpx.get(f"{url}/admin/login", timeout=5)
+        finally:
+            code, err, _ = terminate(process)
+    assert authorize.status_code == 302, authorize.text
+    assert authorize.headers["location"].startswith(f"{sandbox_url}/zoom/oauth/authorize?")
+    assert login.status_code == 200
+    assert code == 0, err
 
 
 def wait_for_log(process: subprocess.Popen[str], event: str, max_lines: int = 50) -> None:

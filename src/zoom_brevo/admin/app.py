@@ -1,8 +1,10 @@
 """The admin sub-application (dashboard + JSON API) and its mount under ``/admin``.
 
-``admin_routes_for(settings, engine)`` is what the server passes to
+``admin_routes_for(settings, engine)`` is the admin part of what the server passes to
 ``create_app(..., extra_routes=...)``: nothing at all when ``server.admin_token`` is null,
-so every ``/admin`` URL is a plain 404.
+so every ``/admin`` URL is a plain 404. ``site_routes_for`` adds ``/oauth/*`` when
+``connectors.zoom.oauth`` is configured, with the same :class:`AdminAuth` deciding who may
+replace a connected Zoom user.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from importlib.resources import files
 from typing import Any
 
@@ -22,13 +25,12 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from zoom_brevo.admin.api import api_routes, error_response
-from zoom_brevo.admin.auth import DEFAULT_SESSION_TTL_S, AdminAuth, LoginLimiter
-from zoom_brevo.admin.context import AdminContext, CheckCache, RunCheck
+from zoom_brevo.admin.auth import DEFAULT_SESSION_TTL_S, MOUNT, AdminAuth, LoginLimiter
+from zoom_brevo.admin.context import AdminContext, CheckCache, ReadConnection, RunCheck
 from zoom_brevo.admin.views import Pages
 from zoom_brevo.config import Settings
 from zoom_brevo.errors import StoreError
 
-MOUNT = "/admin"
 # Inline SVG needs no script; styles come from our own stylesheet only.
 SECURITY_HEADERS = {
     "content-security-policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; "
@@ -48,7 +50,8 @@ class AdminConfig:
     ``secure_cookie``: ``True`` always sets the cookies' Secure flag, ``False`` never
     (plain-http testing only), ``None`` (default) sets it except for plain http to a
     loopback host (``http://127.0.0.1``, ``http://localhost``), where browsers would
-    otherwise drop the cookie.
+    otherwise drop the cookie. ``oauth_status``: reads the user-level Zoom connection for
+    the operations page (``None``: user-level OAuth not configured, nothing shown).
     """
 
     token: str
@@ -59,6 +62,7 @@ class AdminConfig:
     limits: dict[str, Any] | None = None
     run_check: RunCheck | None = None
     clock: Callable[[], float] = time.time
+    oauth_status: ReadConnection | None = None
 
 
 class _SecurityHeaders:
@@ -86,13 +90,18 @@ class _SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def admin_app(config: AdminConfig, engine: Engine) -> Starlette:
-    """The admin ASGI app (mount it at ``/admin``)."""
+def admin_auth(config: AdminConfig) -> AdminAuth:
+    """The credentials check of ``config`` (share it to count failures in one place)."""
     limiter = LoginLimiter(max_failures=config.login_max_failures, window_s=config.login_window_s)
-    auth = AdminAuth(config.token, clock=config.clock, secure_cookie=config.secure_cookie,
+    return AdminAuth(config.token, clock=config.clock, secure_cookie=config.secure_cookie,
                      session_ttl_s=config.session_ttl_s, limiter=limiter)  # fmt: skip
-    ctx = AdminContext(engine=engine, auth=auth, checks=CheckCache(config.run_check),
-                       limits=config.limits)  # fmt: skip
+
+
+def admin_app(config: AdminConfig, engine: Engine, *, auth: AdminAuth | None = None) -> Starlette:
+    """The admin ASGI app (mount it at ``/admin``); ``auth`` defaults to ``admin_auth(config)``."""
+    ctx = AdminContext(engine=engine, auth=auth or admin_auth(config),
+                       checks=CheckCache(config.run_check), limits=config.limits,
+                       oauth_status=config.oauth_status)  # fmt: skip
     pages = Pages(ctx)
     css = files("zoom_brevo.admin").joinpath("static/admin.css").read_bytes()
 
@@ -124,29 +133,60 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith(f"{root}/api/")
 
 
-def admin_routes(config: AdminConfig, engine: Engine) -> list[BaseRoute]:
+def admin_routes(
+    config: AdminConfig, engine: Engine, *, auth: AdminAuth | None = None
+) -> list[BaseRoute]:
     """The admin app mounted at ``/admin``, for ``create_app(extra_routes=...)``."""
-    return [Mount(MOUNT, app=admin_app(config, engine))]
+    return [Mount(MOUNT, app=admin_app(config, engine, auth=auth))]
+
+
+def admin_config_for(
+    settings: Settings, engine: Engine, *, secure_cookie: bool | None = None
+) -> AdminConfig | None:
+    """The admin app's configuration; ``None`` when ``server.admin_token`` is null."""
+    from zoom_brevo.cli.checks import run_check  # noqa: PLC0415 (clients load only if used)
+    from zoom_brevo.cli.status_cmd import limits  # noqa: PLC0415
+    from zoom_brevo.server.oauth_routes import connection_status, oauth_app  # noqa: PLC0415
+
+    secret = settings.server.admin_token
+    if secret is None or not secret.get_secret_value():
+        return None
+
+    async def check() -> Any:
+        return await run_check(settings)
+
+    reader = None if oauth_app(settings) is None else partial(connection_status, settings, engine)
+    return AdminConfig(
+        token=secret.get_secret_value(),
+        secure_cookie=secure_cookie,
+        limits=limits(settings),
+        run_check=check,
+        oauth_status=reader,
+    )
 
 
 def admin_routes_for(
     settings: Settings, engine: Engine, *, secure_cookie: bool | None = None
 ) -> list[BaseRoute]:
     """The admin routes as configured; none when ``server.admin_token`` is null."""
-    from zoom_brevo.cli.checks import run_check  # noqa: PLC0415 (clients load only if used)
-    from zoom_brevo.cli.status_cmd import limits  # noqa: PLC0415
+    config = admin_config_for(settings, engine, secure_cookie=secure_cookie)
+    return [] if config is None else admin_routes(config, engine)
 
-    secret = settings.server.admin_token
-    if secret is None or not secret.get_secret_value():
-        return []
 
-    async def check() -> Any:
-        return await run_check(settings)
+def site_routes_for(
+    settings: Settings, engine: Engine, *, secure_cookie: bool | None = None
+) -> list[BaseRoute]:
+    """What ``serve`` mounts besides the webhook: ``/admin`` and ``/oauth/*`` as configured.
 
-    config = AdminConfig(
-        token=secret.get_secret_value(),
-        secure_cookie=secure_cookie,
-        limits=limits(settings),
-        run_check=check,
-    )
-    return admin_routes(config, engine)
+    One :class:`AdminAuth` serves both, so ``/oauth/authorize`` may replace a connected
+    Zoom user only for a request with admin credentials (bearer header or session cookie).
+    ConfigError when user-level OAuth is configured without ``storage.encryption_key``.
+    """
+    from zoom_brevo.server.oauth_routes import oauth_routes_for  # noqa: PLC0415
+
+    config = admin_config_for(settings, engine, secure_cookie=secure_cookie)
+    if config is None:
+        return [*oauth_routes_for(settings, engine)]
+    auth = admin_auth(config)
+    oauth = oauth_routes_for(settings, engine, may_connect=auth.is_admin)
+    return [*admin_routes(config, engine, auth=auth), *oauth]

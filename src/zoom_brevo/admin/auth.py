@@ -4,10 +4,12 @@
   ``hmac.compare_digest``. Meant for scripts and the JSON API; no CSRF token needed, since a
   browser never adds that header to a cross-site request on its own.
 - **Session**: the login form takes the same token and sets a signed cookie
-  (``HttpOnly``, ``SameSite=Strict``, ``Secure``, ``Path=/admin``, expiring). Every
-  state-changing request made with the cookie must carry the CSRF token bound to that
-  session (form field ``csrf_token`` or header ``X-CSRF-Token``). The login form itself is
-  protected by a double-submit cookie.
+  (``HttpOnly``, ``SameSite=Strict``, ``Secure``, expiring). Its path is the server's root
+  (``/``), not ``/admin``: ``/oauth/authorize`` accepts it too, so that a signed-in admin can
+  reconnect the Zoom user; ``SameSite=Strict`` keeps it off requests started by other
+  sites. Every state-changing request made with the cookie must carry the CSRF token bound
+  to that session (form field ``csrf_token`` or header ``X-CSRF-Token``). The login form
+  itself is protected by a double-submit cookie.
 - **Brute force**: wrong tokens, from the form or as a bearer header, are counted per client
   address; after ``max_failures`` in ``window_s`` seconds that client gets 429 until the
   window has passed.
@@ -28,6 +30,7 @@ from typing import Literal
 
 from starlette.requests import Request
 
+MOUNT = "/admin"
 SESSION_COOKIE = "zb_admin_session"
 LOGIN_CSRF_COOKIE = "zb_admin_login_csrf"
 CSRF_FIELD = "csrf_token"
@@ -49,6 +52,11 @@ def _sign(key: bytes, message: str) -> str:
 def tokens_equal(given: str, expected: str) -> bool:
     """Constant-time comparison of two tokens."""
     return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def site_root(admin_root_path: str) -> str:
+    """The server's root path (the session cookie's path) from the admin app's root path."""
+    return admin_root_path.removesuffix(MOUNT) or "/"
 
 
 def bearer_token(header: str | None) -> str | None:
@@ -208,6 +216,14 @@ class AdminAuth:
         if nonce is not None:
             return Identity("session", nonce)
         return Refusal(401, "sign in with the admin token (server.admin_token)")
+
+    def is_admin(self, request: Request) -> bool:
+        """Whether ``request`` carries admin credentials (bearer header or session cookie).
+
+        For routes outside ``/admin`` (``/oauth/authorize``); wrong bearer tokens count
+        towards the same failure limit as the admin pages'.
+        """
+        return isinstance(self.authenticate(request), Identity)
 
     def csrf_token(self, identity: Identity) -> str:
         """The CSRF token forms must carry for ``identity`` (empty for bearer requests)."""

@@ -22,9 +22,13 @@ from starlette.responses import Response
 
 from zoom_brevo.admin import models
 from zoom_brevo.admin.auth import CSRF_FIELD, CSRF_HEADER, AdminAuth, Identity, Refusal
+from zoom_brevo.oauth_tokens import OAuthStatus
 from zoom_brevo.store.engine import reading, transaction
 
 T = TypeVar("T")
+MAX_PAGE = 100_000
+MAX_UUID_CHARS = 200
+MAX_EMAIL_CHARS = 320
 CHECK_TIMEOUT_S = 60.0
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -46,6 +50,8 @@ class CheckOutcome(Protocol):
 RunCheck = Callable[[], Awaitable[CheckOutcome]]
 Handler = Callable[[Request, Identity], Awaitable[Response]]
 Refuse = Callable[[Request, Refusal], Response]
+ReadConnection = Callable[[], tuple[OAuthStatus, str] | None]
+"""The user-level Zoom connection and where to (re-)authorize (blocking: run off the loop)."""
 
 
 @dataclass
@@ -76,6 +82,7 @@ class AdminContext:
     auth: AdminAuth
     checks: CheckCache
     limits: dict[str, Any] | None = None
+    oauth_status: ReadConnection | None = None
 
     def now(self) -> datetime:
         """The auth clock as an aware datetime."""
@@ -137,7 +144,7 @@ def retry_after_header(refusal: Refusal) -> dict[str, str]:
 # -- request parameters (400 for anything malformed) -------------------------------------
 
 
-def int_param(request: Request, name: str, default: int, *, maximum: int = 100_000) -> int:
+def int_param(request: Request, name: str, default: int, *, maximum: int = MAX_PAGE) -> int:
     """A positive integer query parameter."""
     raw = request.query_params.get(name)
     if raw is None or raw == "":
@@ -169,7 +176,7 @@ def order_param(request: Request) -> Literal["asc", "desc"]:
 def uuid_param(request: Request) -> str:
     """The meeting UUID path parameter (Zoom UUIDs are base64: up to 200 characters)."""
     value: str = request.path_params["uuid"]
-    if not value or len(value) > 200 or not value.isprintable():
+    if not value or len(value) > MAX_UUID_CHARS or not value.isprintable():
         raise HTTPException(400, "not a meeting UUID")
     return value
 
@@ -178,6 +185,6 @@ def email_param(request: Request) -> str:
     """The e-mail address path parameter, lower-cased."""
     value: str = request.path_params["email"].strip()
     local, at, domain = value.rpartition("@")
-    if not at or not local or not domain or len(value) > 320 or not value.isprintable():
+    if not at or not local or not domain or len(value) > MAX_EMAIL_CHARS or not value.isprintable():
         raise HTTPException(400, "not an e-mail address")
     return value.lower()

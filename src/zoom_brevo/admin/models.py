@@ -7,11 +7,12 @@ schemas from them (``model_json_schema``), so the document cannot drift from the
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 SyncState = Literal["collected", "pending"]
+DEAD_LETTER_REF = r"^(outbox|job):[0-9]{1,18}$"  # ids fit a 64-bit integer column
 
 
 class _Model(BaseModel):
@@ -202,8 +203,19 @@ class Operations(_Model):
 class RetryRequest(_Model):
     """Dead letters to re-queue: the given ``refs``, or every one with ``all``."""
 
-    refs: list[str] = Field(default_factory=list, examples=[["outbox:12", "job:3"]])
-    all: bool = False
+    model_config = ConfigDict(
+        json_schema_extra={  # one of the two is needed (the route answers 400 otherwise)
+            "anyOf": [
+                {"required": ["all"], "properties": {"all": {"const": True}}},
+                {"required": ["refs"], "properties": {"refs": {"minItems": 1}}},
+            ]
+        }
+    )
+
+    refs: list[Annotated[str, StringConstraints(pattern=DEAD_LETTER_REF)]] = Field(
+        default_factory=list, examples=[["outbox:12", "job:3"]]
+    )
+    all: bool = Field(default=False, strict=True)  # 0 or "yes" is a mistake, not a wish
 
 
 class RetryResult(_Model):

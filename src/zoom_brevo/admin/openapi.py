@@ -10,6 +10,7 @@ from pydantic.json_schema import models_json_schema
 
 from zoom_brevo import __version__
 from zoom_brevo.admin import models
+from zoom_brevo.admin.context import MAX_EMAIL_CHARS, MAX_PAGE, MAX_UUID_CHARS
 from zoom_brevo.admin.queries import SORT_KEYS
 
 REF = "#/components/schemas/{model}"
@@ -64,17 +65,25 @@ def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any
     }
 
 
-def _path(name: str, description: str) -> dict[str, Any]:
+def _path(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {
         "name": name,
         "in": "path",
         "required": True,
         "description": description,
-        "schema": {"type": "string"},
+        "schema": {"type": "string", **schema},
     }
 
 
-PAGE = _query("page", "Page number, from 1", {"type": "integer", "minimum": 1, "default": 1})
+PAGE = _query(
+    "page",
+    "Page number, from 1",
+    {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+)
+# What the routes accept is wider (any printable text; unknown ones are 404): the schema
+# names the values that can exist, Zoom's base64 UUIDs and e-mail addresses.
+UUID = {"pattern": f"^[A-Za-z0-9+/=_-]{{1,{MAX_UUID_CHARS}}}$"}
+EMAIL = {"format": "email", "maxLength": MAX_EMAIL_CHARS}
 
 
 @functools.cache
@@ -108,7 +117,7 @@ def openapi_document() -> dict[str, Any]:
                     "MeetingDetail",
                     errors=("400", "404", "503"),
                     parameters=[
-                        _path("uuid", "Zoom instance UUID, URL-encoded once"),
+                        _path("uuid", "Zoom instance UUID, URL-encoded once", UUID),
                         _query("sort", "Attendee table column", sort),
                         _query("order", "Sort direction", order),
                         PAGE,
@@ -120,7 +129,7 @@ def openapi_document() -> dict[str, Any]:
                     "One person and their meetings",
                     "PersonDetail",
                     errors=("400", "404", "503"),
-                    parameters=[_path("email", "E-mail address")],
+                    parameters=[_path("email", "E-mail address", EMAIL)],
                 )
             },
             "/api/operations": {

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -27,6 +29,7 @@ from zoom_brevo.admin.auth import (
     SESSION_COOKIE,
     Identity,
     Refusal,
+    site_root,
     tokens_equal,
 )
 from zoom_brevo.admin.context import (
@@ -38,6 +41,8 @@ from zoom_brevo.admin.context import (
     retry_after_header,
     uuid_param,
 )
+from zoom_brevo.errors import ConfigError, StoreError
+from zoom_brevo.oauth_tokens import AUTHORIZE_PATH
 
 SORTS = frozenset(queries.SORT_KEYS)
 TICK_STEPS_MIN = (1, 2, 5, 10, 15, 30, 60, 120, 240)
@@ -144,6 +149,50 @@ def score_chart(meetings: Sequence[models.PersonMeeting]) -> str:
     )
 
 
+# -- the user-level Zoom connection ---------------------------------------------------------
+
+CONNECTION_LABELS = {
+    "connected": "connected",
+    "not_connected": "not connected",
+    "reauthorize": "re-authorize needed",
+    "unknown": "unknown",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ZoomUser:
+    """The user-level OAuth connection as the operations page shows it."""
+
+    state: str
+    detail: str
+    authorize_url: str
+
+    @property
+    def label(self) -> str:
+        """Connected, not connected, re-authorize needed (or unknown)."""
+        return CONNECTION_LABELS[self.state]
+
+    @property
+    def action(self) -> str:
+        """The button's label."""
+        return "Connect Zoom user" if self.state == "not_connected" else "Reconnect Zoom user"
+
+
+async def zoom_user(ctx: AdminContext, prefix: str) -> ZoomUser | None:
+    """The connection, when ``connectors.zoom.oauth`` is configured (else ``None``)."""
+    if ctx.oauth_status is None:
+        return None
+    fallback = site_root(prefix).rstrip("/") + AUTHORIZE_PATH
+    try:
+        found = await run_in_threadpool(ctx.oauth_status)
+    except (StoreError, ConfigError) as exc:
+        return ZoomUser("unknown", f"the stored connection could not be read: {exc}", fallback)
+    if found is None:
+        return None
+    status, url = found
+    return ZoomUser(status.state, status.describe(url), url)
+
+
 # -- pages -------------------------------------------------------------------------------
 
 
@@ -200,13 +249,20 @@ class Pages:
         return response
 
     def _cookie(
-        self, request: Request, response: Response, name: str, value: str, *, max_age: int
+        self,
+        request: Request,
+        response: Response,
+        name: str,
+        value: str,
+        *,
+        max_age: int,
+        path: str | None = None,
     ) -> None:
         response.set_cookie(
             name,
             value,
             max_age=max_age,
-            path=request.scope.get("root_path") or "/",
+            path=path or request.scope.get("root_path") or "/",
             secure=self.ctx.auth.cookie_secure(request),
             httponly=True,
             samesite="strict",
@@ -239,16 +295,19 @@ class Pages:
         response = _redirect(
             request, _next_target(request, next_value if isinstance(next_value, str) else None)
         )
-        self._cookie(request, response, SESSION_COOKIE, value, max_age=int(auth.sessions.ttl_s))
+        # Path=/ (not /admin): /oauth/authorize takes the session too (reconnect Zoom user).
+        self._cookie(request, response, SESSION_COOKIE, value,
+                     max_age=int(auth.sessions.ttl_s), path=_session_path(request))  # fmt: skip
         response.delete_cookie(LOGIN_CSRF_COOKIE, path=request.scope.get("root_path") or "/")
         return response
 
     async def logout(self, request: Request, _who: Identity) -> Response:
-        """POST /logout: drop the session cookie."""
+        """POST /logout: drop the session cookie (and one an older version set on /admin)."""
         response = _redirect(request, "/login")
-        response.delete_cookie(SESSION_COOKIE, path=request.scope.get("root_path") or "/",
-                               secure=self.ctx.auth.cookie_secure(request), httponly=True,
-                               samesite="strict")  # fmt: skip
+        for path in {_session_path(request), request.scope.get("root_path") or "/"}:
+            response.delete_cookie(SESSION_COOKIE, path=path,
+                                   secure=self.ctx.auth.cookie_secure(request), httponly=True,
+                                   samesite="strict")  # fmt: skip
         return response
 
     async def home(self, request: Request, _who: Identity) -> Response:
@@ -307,6 +366,7 @@ class Pages:
             "nav": "operations",
             "requeued": request.query_params.get("requeued"),
             "check_available": self.ctx.checks.run is not None,
+            "zoom_user": await zoom_user(self.ctx, request.scope.get("root_path", "")),
         }
         return self.render(request, "operations.html", context, who=who)
 
@@ -366,6 +426,10 @@ def _next_target(request: Request, value: str | None) -> str:
         if rest not in ("/login", "/logout") and "\\" not in rest:
             return rest
     return "/meetings"
+
+
+def _session_path(request: Request) -> str:
+    return site_root(request.scope.get("root_path", ""))
 
 
 def _redirect(request: Request, path: str) -> Response:

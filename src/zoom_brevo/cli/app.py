@@ -42,10 +42,22 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 TRACEBACK_ENV_VAR = "ZOOM_BREVO_TRACEBACK"  # "1": show tracebacks of unexpected errors
 
+SET_UP, SYNC, OPERATE, TRY = "Set up", "Sync", "Operate", "Try it"
+EPILOG = """\
+First time? `zoom-brevo demo` runs the whole flow against built-in emulators (no
+account needed). For real: `zoom-brevo init`, fill in the file, `zoom-brevo check`,
+`zoom-brevo setup-brevo`, then `zoom-brevo serve` (or `sync` / `backfill` for the past).
+
+Exit codes: 0 success, 1 the work failed (the message says what to do next), 2 bad usage
+or configuration. `zoom-brevo COMMAND --help` shows a command's options.
+"""
+
 app = typer.Typer(
     name="zoom-brevo",
-    help="Connect Zoom meetings and webinars to Brevo contacts, events and follow-ups.",
-    add_completion=False,
+    help="Connect Zoom meetings and webinars to Brevo contacts, lists, events and follow-ups.",
+    epilog=EPILOG,
+    # --install-completion / --show-completion: Typer's, shell detected by shellingham.
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
 )
@@ -67,20 +79,20 @@ def _global_options(
     state_of(ctx).config = config
 
 
-app.command("init")(init_cmd.init)
-app.command("check")(check_cmd.check)
-app.command("sandbox")(sandbox_cmd.sandbox)
-app.command("demo")(demo_cmd.demo)
-app.command("status")(status_cmd.status)
-app.command("retry")(retry_cmd.retry)
-app.add_typer(sync_cmd.app, name="sync")
-app.command("setup-brevo")(setup_brevo_cmd.setup_brevo)
-app.command("rotate-key")(rotate_key_cmd.rotate_key)
-app.command("serve")(serve_cmd.serve)
-app.command("worker")(worker_cmd.worker)
-app.command("backfill")(backfill_cmd.backfill)
-app.add_typer(report_cmd.app, name="report")
-app.command("forget")(forget_cmd.forget)
+app.command("init", rich_help_panel=SET_UP)(init_cmd.init)
+app.command("check", rich_help_panel=SET_UP)(check_cmd.check)
+app.command("setup-brevo", rich_help_panel=SET_UP)(setup_brevo_cmd.setup_brevo)
+app.add_typer(sync_cmd.app, name="sync", rich_help_panel=SYNC)
+app.command("backfill", rich_help_panel=SYNC)(backfill_cmd.backfill)
+app.command("serve", rich_help_panel=SYNC)(serve_cmd.serve)
+app.command("worker", rich_help_panel=SYNC)(worker_cmd.worker)
+app.command("status", rich_help_panel=OPERATE)(status_cmd.status)
+app.command("retry", rich_help_panel=OPERATE)(retry_cmd.retry)
+app.add_typer(report_cmd.app, name="report", rich_help_panel=OPERATE)
+app.command("forget", rich_help_panel=OPERATE)(forget_cmd.forget)
+app.command("rotate-key", rich_help_panel=OPERATE)(rotate_key_cmd.rotate_key)
+app.command("demo", rich_help_panel=TRY)(demo_cmd.demo)
+app.command("sandbox", rich_help_panel=TRY)(sandbox_cmd.sandbox)
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> NoReturn:
@@ -117,7 +129,11 @@ def describe_failure(exc: BaseException) -> tuple[str, int]:
         return _usage_message(exc), exc.exit_code
     if isinstance(exc, typer.Abort | KeyboardInterrupt):
         return "interrupted", EXIT_INTERRUPTED
-    return f"unexpected {type(exc).__name__}: {exc} (please report this)", EXIT_FAILED
+    return (
+        f"unexpected {type(exc).__name__}: {exc} (please report this; run again with"
+        f" {TRACEBACK_ENV_VAR}=1 to see the traceback)",
+        EXIT_FAILED,
+    )
 
 
 def _expected(exc: BaseException) -> bool:
@@ -127,8 +143,10 @@ def _expected(exc: BaseException) -> bool:
 def _usage_message(exc: typer.TyperException) -> str:
     ctx = getattr(exc, "ctx", None)
     path = getattr(ctx, "command_path", None)
+    # A group run without its subcommand has printed its help and has nothing to add.
+    text = exc.format_message().strip().rstrip(".") or "missing command"
     hint = f"; see '{path} --help'" if path else ""
-    return f"{exc.format_message()}{hint}"
+    return f"{text}{hint}"
 
 
 def exit_code_for(error: ZoomBrevoError) -> int:

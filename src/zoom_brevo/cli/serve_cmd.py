@@ -25,10 +25,11 @@ def serve(
 ) -> None:
     """Receive Zoom webhooks on POST /webhooks/zoom; serve /healthz, /readyz and /metrics.
 
-    Runs until SIGTERM or Ctrl-C, then answers the requests in flight, stops the worker
-    and exits 0.
+    Also /admin when server.admin_token is set, and /oauth/authorize + /oauth/callback when
+    connectors.zoom.oauth is. Runs until SIGTERM or Ctrl-C, then answers the requests in
+    flight, stops the worker and exits 0.
     """
-    from zoom_brevo.admin import admin_routes_for  # noqa: PLC0415
+    from zoom_brevo.admin import site_routes_for  # noqa: PLC0415
     from zoom_brevo.server.app import create_app, webhook_options  # noqa: PLC0415
     from zoom_brevo.server.runner import run_server  # noqa: PLC0415
     from zoom_brevo.wiring import open_store  # noqa: PLC0415
@@ -41,9 +42,9 @@ def serve(
     ensure_free(bind_host, bind_port)
     engine = open_store(settings)
     try:
+        routes = site_routes_for(settings, engine)  # /admin, /oauth/*: each only if configured
         worker = None if no_worker else background_worker(settings, engine)
-        admin = admin_routes_for(settings, engine)  # none when server.admin_token is null
-        app = create_app(options, engine, worker=worker, extra_routes=admin)
+        app = create_app(options, engine, worker=worker, extra_routes=routes)
         run_server(app, host=bind_host, port=bind_port)
     finally:
         engine.dispose()

@@ -1,5 +1,8 @@
 """``zoom-brevo status``: queue depths, dead letters, import rejections, last sync, limits.
 
+With ``connectors.zoom.oauth`` configured it also shows the user-level Zoom connection
+(connected, not connected, or re-authorize at ``<server>/oauth/authorize``).
+
 An operator tool: dead-letter errors and refused addresses are shown as stored; nothing
 from the configuration's secrets is read or printed.
 """
@@ -12,12 +15,13 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from zoom_brevo.brevo.families import Family, windows
 from zoom_brevo.cli.context import state_of, stdout
 from zoom_brevo.config import Settings
 from zoom_brevo.delivery.imports import pending_imports
+from zoom_brevo.errors import ConfigError, StoreError
 from zoom_brevo.store import deadletters, facts, inbox, jobs, outbox
 from zoom_brevo.store.engine import reading
 from zoom_brevo.wiring import open_store
@@ -33,12 +37,16 @@ def status(
         bool, typer.Option("--json", help="Print only a JSON document on standard output.")
     ] = False,
 ) -> None:
-    """Inbox/job/outbox depths, dead letters, import rejections, last sync and rate limits."""
+    """Inbox/job/outbox depths, dead letters, import rejections, last sync and rate limits.
+
+    Also the user-level Zoom connection when connectors.zoom.oauth is configured.
+    """
     settings = state_of(ctx).settings()
     engine = open_store(settings)
     try:
         with reading(engine) as conn:
             document = collect(conn, settings)
+        document["zoom_user_oauth"] = zoom_user_oauth(settings, engine)
     finally:
         engine.dispose()
     if json_output:
@@ -66,6 +74,28 @@ def collect(conn: Connection, settings: Settings) -> dict[str, Any]:
         ],
         "last_sync": _last_sync(conn),
         "limits": limits(settings),
+    }
+
+
+def zoom_user_oauth(settings: Settings, engine: Engine) -> dict[str, Any] | None:
+    """The user-level Zoom connection (``None`` when ``connectors.zoom.oauth`` is not set).
+
+    ``state`` is ``connected``, ``not_connected``, ``reauthorize`` or ``unknown`` (the stored
+    record or its key could not be read); ``message`` says what to do.
+    """
+    from zoom_brevo.server.oauth_routes import connection_status  # noqa: PLC0415
+
+    try:
+        found = connection_status(settings, engine)
+    except (ConfigError, StoreError) as exc:
+        return {"state": "unknown", "message": f"the stored connection could not be read: {exc}"}
+    if found is None:
+        return None
+    connection, authorize_url = found
+    return {
+        **connection.to_json(),
+        "message": connection.describe(authorize_url),
+        "authorize_url": authorize_url,
     }
 
 
@@ -135,6 +165,9 @@ def show(document: dict[str, Any]) -> None:
     console.print("Inbox: " + ", ".join(f"{k} {v}" for k, v in document["inbox"].items()))
     console.print(f"Last sync: {document['last_sync'] or 'never'}")
     console.print(f"Imports being checked: {len(document['pending_imports'])}")
+    oauth = document.get("zoom_user_oauth")
+    if oauth is not None:
+        console.print(f"Zoom user OAuth: {oauth['message']}", markup=False)
     _show_dead(document["dead_letters"])
     _show_rejections(document["import_rejections"])
     _show_limits(document["limits"])

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from zoom_brevo.cli.context import print_error, state_of, stderr, stdout
 from zoom_brevo.config import Settings
 from zoom_brevo.delivery.decisions import CheckSchedule
+from zoom_brevo.delivery.plan import IMPORT_ROWS_PER_REQUEST
 from zoom_brevo.delivery.worker import Deliverer, DeliveryReport
 from zoom_brevo.pipeline.mapping import resolve_field_mapping
 from zoom_brevo.pipeline.sync import SyncOptions, SyncReport, sync_meeting, sync_webinar
@@ -27,6 +28,10 @@ from zoom_brevo.zoom.client import ZoomClient
 
 EXIT_FAILED = 1
 DELIVERY_DEADLINE_S = 600.0
+# Outbox rows per delivery batch. Each batch's contacts go out as one import, and every
+# import costs at least one GET /processes from Brevo's 100-an-hour budget (brevo.md 5):
+# a person is about two rows (contact, event), so a batch carries a full import.
+DELIVERY_BATCH = 2 * IMPORT_ROWS_PER_REQUEST
 
 app = typer.Typer(
     help="Collect one past meeting or webinar from Zoom and deliver it to Brevo.",
@@ -164,7 +169,9 @@ async def sync_and_deliver(
     stderr().print(f"Collected {report.instances} instance(s); delivering to Brevo...")
     async with brevo_client(settings, engine=engine) as brevo:
         owner = f"{socket.gethostname()}:{os.getpid()}"
-        deliverer = Deliverer(engine, brevo, owner=owner, import_checks=import_checks)
+        deliverer = Deliverer(
+            engine, brevo, owner=owner, batch_size=DELIVERY_BATCH, import_checks=import_checks
+        )
         delivered = await deliverer.drain(DELIVERY_DEADLINE_S, wait_for_imports=True)
     return Outcome(report, delivered, counter.requests)
 

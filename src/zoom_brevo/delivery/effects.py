@@ -85,13 +85,16 @@ class EffectSender:
         """Give back effects whose contact is not in Brevo yet; return the others."""
         waits = self._contact_waits(effects)
         ready: list[Effect] = []
+        held: dict[datetime, list[int]] = {}  # one release per due time, not per effect
         for effect in effects:
             until = waits.get(effect.ledger_key)
             if until is None:
                 ready.append(effect)
             else:
-                self._settler.release(effect.ids, until)
-                self._report.deferred += len(effect.ids)
+                held.setdefault(until, []).extend(effect.ids)
+        for until, ids in held.items():
+            self._settler.release(ids, until)
+            self._report.deferred += len(ids)
         return ready
 
     def _contact_waits(self, effects: Sequence[Effect]) -> dict[str, datetime]:

@@ -27,6 +27,7 @@ from zoom_brevo.delivery.report import DeliveryReport
 from zoom_brevo.delivery.rows import Settler
 from zoom_brevo.store import outbox
 from zoom_brevo.store.engine import reading, transaction
+from zoom_brevo.store.notify import Wakeup
 
 __all__ = ["Deliverer", "DeliveryReport"]
 
@@ -100,13 +101,20 @@ class Deliverer:
         self._finish(report)
         return report
 
-    async def run(self, stop: asyncio.Event) -> DeliveryReport:
-        """Deliver until ``stop`` is set, polling every ``poll_interval_s`` when idle."""
+    async def run(self, stop: asyncio.Event, wakeup: Wakeup | None = None) -> DeliveryReport:
+        """Deliver until ``stop`` is set, polling every ``poll_interval_s`` when idle.
+
+        With ``wakeup`` (``store.notify``), an idle wait also ends when work is announced.
+        """
         report = DeliveryReport()
         while not stop.is_set():
             delivered = await self.step(report)
             await self._imports.check_due(report)
-            if not delivered:
+            if delivered:
+                continue
+            if wakeup is not None:
+                await wakeup.wait(self._poll_interval_s, stop)
+            else:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=self._poll_interval_s)
         self._finish(report)

@@ -27,6 +27,9 @@ JSON_MEDIA_TYPE = "application/json"
 # and a bounded name fits the inbox's event_type column on every database.
 _EVENT_NAME = re.compile(r"[A-Za-z0-9_]+(?:[.:-][A-Za-z0-9_]+)*")
 MAX_EVENT_NAME = 100
+# Zoom's bodies nest about six levels deep; a cap far above that answers a pathological
+# (but signed) body with the same 400 whatever the stack depth of the caller.
+MAX_NESTING = 64
 _PARTICIPANT_FIELDS = (
     "participant_uuid",
     "participant_user_id",
@@ -91,14 +94,39 @@ def classify(raw_body: bytes) -> UrlValidation | Notification:
 
 
 def parse_object(raw_body: bytes) -> dict[str, Any]:
-    """The body as a JSON object (400 ``malformed_json`` / ``not_an_object``)."""
+    """The body as a JSON object (400 malformed_json, not_an_object, nested_too_deeply)."""
     try:
         body = json.loads(raw_body)
-    except (ValueError, RecursionError):
+    except ValueError:
         raise WebhookRejected("body is not valid JSON", reason="malformed_json") from None
+    except RecursionError:
+        raise _too_deep() from None
     if not isinstance(body, dict):
         raise WebhookRejected("body must be a JSON object", reason="not_an_object")
+    if nested_deeper_than(body, MAX_NESTING):
+        raise _too_deep()
     return body
+
+
+def _too_deep() -> WebhookRejected:
+    return WebhookRejected(
+        f"body is nested more than {MAX_NESTING} levels deep", reason="nested_too_deeply"
+    )
+
+
+def nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether JSON ``value`` has arrays/objects more than ``limit`` levels deep (no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        elif not isinstance(item, list):
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in item)
+    return False
 
 
 def event_name(body: Mapping[str, Any]) -> str:

@@ -5,6 +5,13 @@ TTL), sets a cookie with the state (so the callback must come back to the browse
 started it) and redirects to Zoom. ``/oauth/callback`` takes the state (single use), trades
 the code for tokens and stores them sealed. Every failure is a small page saying what to do,
 with a 4xx (our side or the user's) or 502/503 (Zoom or the database unavailable), never 500.
+
+Who may connect: anybody while no user is connected or Zoom refused the stored tokens
+(``invalid_grant``); once a user is connected, only a request the ``may_connect``
+predicate accepts (the server passes "carries admin credentials"), so that whoever can
+reach the server cannot swap the operator's Zoom user for their own. The pending
+authorization remembers which case it was: a first connection whose callback arrives
+after somebody else connected is refused too.
 """
 
 from __future__ import annotations
@@ -26,12 +33,13 @@ from starlette.routing import Route
 
 from zoom_brevo.config import Settings
 from zoom_brevo.crypto import Cipher
-from zoom_brevo.errors import ApiError, AuthError, InvalidGrant, StoreError
+from zoom_brevo.errors import ApiError, AuthError, ConfigError, InvalidGrant, StoreError
 from zoom_brevo.oauth_tokens import (
     AUTHORIZE_PATH,
     OAuthStatus,
     PendingAuthorizations,
     StateProblem,
+    Taken,
     TokenRepository,
 )
 from zoom_brevo.zoom.oauth import OAuthApp, TokenSet, authorization_url, exchange_code
@@ -39,6 +47,10 @@ from zoom_brevo.zoom.oauth import OAuthApp, TokenSet, authorization_url, exchang
 CALLBACK_PATH = "/oauth/callback"
 STATE_COOKIE = "zoom_brevo_oauth_state"
 DEFAULT_TIMEOUT_S = 30.0
+ADMIN_PATH = "/admin"
+
+MayConnect = Callable[[Request], bool]
+"""Whether a request may replace a connected Zoom user (e.g. it carries admin credentials)."""
 
 log = structlog.get_logger(__name__)
 
@@ -107,6 +119,30 @@ ZOOM_DOWN_PAGE = Page(502, "Zoom could not be reached", f"Zoom did not answer pr
 STORE_PAGE = Page(503, "Storage unavailable", f"The database did not answer. {_RESTART}")
 
 
+def already_connected_page(*, admin_available: bool, during_sign_in: bool = False) -> Page:
+    """The 403 page for someone without admin credentials while a user is connected."""
+    what = (
+        "A Zoom user was connected while this sign-in was in progress"
+        if during_sign_in
+        else "A Zoom user is already connected"
+    )
+    how = (
+        f"sign in to {ADMIN_PATH} and use Reconnect on the Operations page to replace it"
+        if admin_available
+        else f"set server.admin_token, then sign in to {ADMIN_PATH} and use Reconnect to replace it"
+    )
+    return Page(403, "Zoom user already connected", f"{what}; {how}.")
+
+
+UNCHECKED_PAGE = Page(
+    503,
+    "Zoom connection could not be checked",
+    "The stored Zoom connection could not be read (the database is unavailable, or the"
+    f" record or its key is missing). Try again later, or sign in to {ADMIN_PATH} and use"
+    " Reconnect.",
+)
+
+
 def connected_page(tokens: TokenSet) -> Page:
     """The page after a successful connection."""
     return Page(
@@ -127,15 +163,23 @@ class OAuthFlow:
     transport: httpx.AsyncBaseTransport | None = None
     clock: Callable[[], float] = time.time
     timeout_s: float = DEFAULT_TIMEOUT_S
+    may_connect: MayConnect | None = None
+    """Accepts requests that may replace a connected user; ``None``: no request may."""
 
     def __repr__(self) -> str:
         return f"OAuthFlow(app={self.app!r})"
 
-    async def authorize(self, _request: Request) -> Response:
-        """GET /oauth/authorize: remember state + verifier, redirect to Zoom."""
+    async def authorize(self, request: Request) -> Response:
+        """GET /oauth/authorize: check who may connect, remember state + verifier, redirect."""
+        replace = self.may_connect is not None and self.may_connect(request)
+        if not replace:
+            refusal = await self._refuse_replacing(during_sign_in=False)
+            if refusal is not None:
+                log.warning("zoom_oauth_authorize_refused", status=refusal.status)
+                return refusal.response()
         auth = authorization_url(self.app)
         try:
-            await run_in_threadpool(self.pending.remember, auth)
+            await run_in_threadpool(lambda: self.pending.remember(auth, replace=replace))
         except StoreError:
             return STORE_PAGE.response()
         response = RedirectResponse(auth.url, status_code=302, headers=_PRIVATE)
@@ -148,8 +192,22 @@ class OAuthFlow:
             httponly=True,
             samesite="lax",  # sent on the top-level redirect back from Zoom
         )
-        log.info("zoom_oauth_authorize_started")
+        log.info("zoom_oauth_authorize_started", replace=replace)
         return response
+
+    async def _refuse_replacing(self, *, during_sign_in: bool) -> Page | None:
+        """A refusal unless no user is connected or Zoom refused the stored tokens."""
+        try:
+            status = await run_in_threadpool(self.tokens.status)
+        except (StoreError, ConfigError) as exc:
+            log.warning("zoom_oauth_status_unreadable", error=type(exc).__name__)
+            return UNCHECKED_PAGE
+        if status.state != "connected":
+            return None
+        admin_available = self.may_connect is not None
+        return already_connected_page(
+            admin_available=admin_available, during_sign_in=during_sign_in
+        )
 
     async def callback(self, request: Request) -> Response:
         """GET /oauth/callback?code&state: check the state, trade the code, store tokens."""
@@ -180,8 +238,15 @@ class OAuthFlow:
             taken = await run_in_threadpool(self.pending.take, state)
         except StoreError:
             return STORE_PAGE
+        return await self._finish(code, taken)
+
+    async def _finish(self, code: str, taken: Taken) -> Page:
         if taken.code_verifier is None:
             return state_page(taken.problem or "unknown")
+        if not taken.replace:  # somebody may have connected since this sign-in started
+            refusal = await self._refuse_replacing(during_sign_in=True)
+            if refusal is not None:
+                return refusal
         return await self._exchange(code, taken.code_verifier)
 
     async def _exchange(self, code: str, code_verifier: str) -> Page:
@@ -230,16 +295,26 @@ def oauth_app(settings: Settings) -> OAuthApp | None:
     )
 
 
-def oauth_routes_for(settings: Settings, engine: Engine) -> list[Route]:
+def oauth_routes_for(
+    settings: Settings, engine: Engine, *, may_connect: MayConnect | None = None
+) -> list[Route]:
     """The routes when user-level OAuth is configured (else none).
 
-    ConfigError naming ``storage.encryption_key`` when it is configured without a key.
+    ``may_connect``: which requests may replace a connected user (the server passes the
+    admin credentials check); without it only a first connection or a re-authorization
+    after ``invalid_grant`` is possible. ConfigError naming ``storage.encryption_key`` when
+    user-level OAuth is configured without a key.
     """
     app = oauth_app(settings)
     if app is None:
         return []
     cipher = Cipher.from_setting(settings.storage.encryption_key)
-    flow = OAuthFlow(app, TokenRepository(engine, cipher), PendingAuthorizations(engine, cipher))
+    flow = OAuthFlow(
+        app,
+        TokenRepository(engine, cipher),
+        PendingAuthorizations(engine, cipher),
+        may_connect=may_connect,
+    )
     return oauth_routes(flow)
 
 

@@ -7,12 +7,15 @@ notification is answered 200 only after its row is committed. Every client mista
 transport failures, reference zoom.md 4.3).
 
 Statuses: 200 stored / duplicate / URL validation answered; 400 malformed; 401 bad or
-missing signature or timestamp; 413 body over the limit; 415 content-type not JSON;
-503 the inbox cannot be written.
+missing signature or timestamp; 408 body not received within ``body_timeout_s``; 413 body
+over the limit; 415 content-type not JSON; 503 the inbox cannot be written. An answer
+given before the whole body was read closes the connection, so a client still sending
+(slowly) cannot hold it open.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Callable
@@ -43,6 +46,9 @@ DEFAULT_TOLERANCE_S = 7200.0
 # Clocks disagree a little; a timestamp further ahead than this was not made by Zoom now.
 MAX_FUTURE_S = 300.0
 _LOGGED_BODY_CHARS = 65_536
+# uvicorn bounds no request body's duration; Zoom sends a body at once and waits 3 s for
+# the answer (reference zoom.md 4.3), so a body still arriving after this is not Zoom's.
+DEFAULT_BODY_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,7 @@ class WebhookOptions:
     tolerance_s: float = DEFAULT_TOLERANCE_S
     max_future_s: float = MAX_FUTURE_S
     max_body_bytes: int = MAX_BODY_BYTES
+    body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S
     log_webhooks: bool = False
 
 
@@ -64,6 +71,7 @@ class _Seen:
     outcome: str = ""
     raw_body: bytes = b""
     body: Any = None
+    body_read: bool = False
 
 
 class WebhookEndpoint:
@@ -100,6 +108,8 @@ class WebhookEndpoint:
             log.warning("webhook_store_unavailable")
             response = _error(503, seen.outcome, "the inbox cannot be written; retry later")
         seen.status = response.status_code
+        if not seen.body_read:
+            response.headers["connection"] = "close"
         self._metrics.webhook_ack_seconds.observe(time.perf_counter() - started)
         if self._options.log_webhooks:
             _log_delivery(request, seen)
@@ -111,7 +121,8 @@ class WebhookEndpoint:
         if length is not None and length > opts.max_body_bytes:
             raise _too_large(opts.max_body_bytes)
         check_content_type(request.headers.get("content-type"))
-        seen.raw_body = raw = await read_limited(request, opts.max_body_bytes)
+        seen.raw_body = raw = await read_within(request, opts.max_body_bytes, opts.body_timeout_s)
+        seen.body_read = True
         verify(
             opts.secret_token,
             request.headers,
@@ -129,6 +140,17 @@ class WebhookEndpoint:
         stored = await self._writer.store(event)
         seen.outcome = "stored" if stored else "duplicate"
         return JSONResponse({"status": seen.outcome})
+
+
+async def read_within(request: Request, limit: int, timeout_s: float) -> bytes:
+    """:func:`read_limited`, refused (408) when the body takes longer than ``timeout_s``."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            return await read_limited(request, limit)
+    except TimeoutError:
+        raise WebhookRejected(
+            f"body not received within {timeout_s:g} s", status=408, reason="body_timeout"
+        ) from None
 
 
 async def read_limited(request: Request, limit: int) -> bytes:

@@ -42,11 +42,16 @@ class DeadLetter:
         return f"{self.source}:{self.id}"
 
 
+def _is_row_id(text: str) -> bool:
+    # ASCII digits only ("²".isdigit() is true) and within a 64-bit integer column.
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def parse_ref(ref: str) -> tuple[Source, int]:
     """Split ``"job:12"`` into ``("job", 12)``; ValueError for anything else."""
     source, _, number = ref.partition(":")
     for known in _TABLES:
-        if source == known and number.isdigit():
+        if source == known and _is_row_id(number):
             return known, int(number)
     raise ValueError(f"not a dead letter reference: {ref!r} (expected job:ID or outbox:ID)")
 

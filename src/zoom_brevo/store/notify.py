@@ -27,6 +27,7 @@ from zoom_brevo.backoff import BackoffPolicy
 from zoom_brevo.store._sql import is_postgres
 
 CHANNEL = "zoom_brevo_work"
+APPLICATION_NAME = "zoom-brevo-waker"
 _NOTIFY = sa.text("SELECT pg_notify(:channel, '')")
 # A silent connection is checked this often, so a half-open socket is noticed.
 HEALTH_CHECK_S = 30.0
@@ -35,10 +36,10 @@ RECONNECT = BackoffPolicy(base_s=0.5, cap_s=30.0, max_attempts=1_000_000)
 log = structlog.get_logger(__name__)
 
 
-def notify(conn: Connection) -> None:
+def notify(conn: Connection, channel: str = CHANNEL) -> None:
     """Announce new work, delivered when ``conn``'s transaction commits (PostgreSQL only)."""
     if is_postgres(conn):
-        conn.execute(_NOTIFY, {"channel": CHANNEL})
+        conn.execute(_NOTIFY, {"channel": channel})
 
 
 def libpq_dsn(engine: Engine) -> str | None:
@@ -156,12 +157,10 @@ class Waker:
             self._task = None
 
     async def _listen_forever(self, dsn: str) -> None:
-        import psycopg  # noqa: PLC0415 (SQLite users never load the driver)
-
         while True:
             try:
                 await self._listen(dsn)
-            except (psycopg.Error, OSError) as exc:
+            except Exception as exc:  # noqa: BLE001 - whatever broke, listen again; polls cover
                 self._listening.clear()
                 delay = self._reconnect.delay_s(self._failures)
                 self._failures += 1
@@ -169,10 +168,12 @@ class Waker:
                 await asyncio.sleep(delay)
 
     async def _listen(self, dsn: str) -> None:
-        import psycopg  # noqa: PLC0415
+        import psycopg  # noqa: PLC0415 (SQLite users never load the driver)
         from psycopg import sql as psql  # noqa: PLC0415
 
-        conn = await psycopg.AsyncConnection.connect(dsn, autocommit=True, connect_timeout=5)
+        conn = await psycopg.AsyncConnection.connect(
+            dsn, autocommit=True, connect_timeout=5, application_name=APPLICATION_NAME
+        )
         try:
             await conn.execute(psql.SQL("LISTEN {}").format(psql.Identifier(self._channel)))
             self._failures = 0
