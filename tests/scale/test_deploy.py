@@ -12,7 +12,6 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-import click
 import pytest
 import typer
 import yaml
@@ -25,12 +24,14 @@ DEPLOY = REPO_ROOT / "deploy"
 UNITS = ("zoom-brevo-worker.service", "zoom-brevo-serve.service")
 
 
-def parse_command_line(args: list[str]) -> tuple[str, click.Context]:
-    """Parse ``args`` (after the program name) as the CLI would; return the command name."""
-    group = typer.main.get_command(app)
-    assert isinstance(group, click.Group)
+def parse_command_line(args: list[str]) -> tuple[str, Any]:
+    """Parse ``args`` (after the program name) as the CLI would: the command and context.
+
+    Typer's vendored click layer raises on an unknown command or option.
+    """
+    group: Any = typer.main.get_command(app)
     root = group.make_context("zoom-brevo", list(args), resilient_parsing=False)
-    name, command, rest = group.resolve_command(root, root.protected_args + root.args)
+    name, command, rest = group.resolve_command(root, [*root._protected_args, *root.args])
     assert command is not None and name is not None
     return name, command.make_context(name, rest, parent=root)
 
@@ -54,11 +55,8 @@ def test_compose_runs_postgresql_15_a_server_without_worker_and_workers() -> Non
 
 
 def test_compose_configuration_loads_and_points_at_the_postgres_service() -> None:
-    environ = dict.fromkeys(
-        ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET")
-        + ("ZOOM_WEBHOOK_SECRET", "BREVO_API_KEY", "POSTGRES_PASSWORD"),
-        "x",
-    )
+    names = ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET", "ZOOM_WEBHOOK_SECRET")
+    environ = dict.fromkeys((*names, "BREVO_API_KEY", "POSTGRES_PASSWORD"), "x")
     settings = load_settings(DEPLOY / "zoom-brevo.compose.yaml", environ)
     assert settings.storage.url.startswith("postgresql+psycopg://zoom_brevo:x@postgres:5432/")
     mounted = compose()["x-app"]["volumes"][0].split(":")

@@ -62,3 +62,64 @@ def test_pending_lists_unprocessed_events_oldest_first_and_mark_records_outcomes
         assert inbox.counts(conn) == {"pending": 2, "processed": 1, "failed": 1}
     assert failed is not None
     assert (failed.status, failed.error, failed.processed_at) == ("failed", "no handler", later)
+
+
+def new(key: str, body: bytes = BODY) -> inbox.NewInboxEvent:
+    return inbox.NewInboxEvent(key, "meeting.ended", body, {"x-zm-request-timestamp": "1"})
+
+
+def test_insert_many_gives_ids_in_input_order_in_one_batch(engine: Engine) -> None:
+    with engine.begin() as conn:
+        ids = inbox.insert_many(conn, [new("c"), new("a"), new("b")], now=NOW)
+    assert None not in ids
+    assert ids == sorted(ids)  # stored in arrival order
+    with engine.connect() as conn:
+        keys = [inbox.get(conn, event_id) for event_id in ids if event_id is not None]
+    assert [event.dedupe_key for event in keys if event is not None] == ["c", "a", "b"]
+
+
+def test_insert_many_gives_none_for_stored_and_in_batch_duplicates(engine: Engine) -> None:
+    existing = insert(engine, key="old")
+    with engine.begin() as conn:
+        batch = [new("x", b"first"), new("old"), new("y"), new("x", b"second"), new("x", b"3")]
+        ids = inbox.insert_many(conn, batch, now=NOW)
+    assert existing is not None
+    assert [event_id is None for event_id in ids] == [False, True, False, True, True]
+    with engine.connect() as conn:
+        first_x = inbox.get(conn, ids[0] or 0)
+        assert inbox.counts(conn) == {"pending": 3}
+    assert first_x is not None
+    assert first_x.raw_body == b"first"  # the first occurrence is the one stored
+
+
+def test_insert_many_stores_every_byte_and_header_exactly(engine: Engine) -> None:
+    bodies = [bytes(range(256)) + BODY, b"", "caf\u00e9 \u2603".encode(), b"\x00\r\n\xff" * 100]
+    rows = [new(f"k{i}", body) for i, body in enumerate(bodies)]
+    with engine.begin() as conn:
+        ids = inbox.insert_many(conn, rows, now=NOW)
+    with engine.connect() as conn:
+        events = [inbox.get(conn, event_id or 0) for event_id in ids]
+    assert [event.raw_body if event else None for event in events] == bodies
+    assert all(event and event.headers == {"x-zm-request-timestamp": "1"} for event in events)
+    assert all(event and (event.received_at, event.status) == (NOW, "pending") for event in events)
+
+
+def test_insert_many_splits_a_batch_above_the_bound_parameter_limit(engine: Engine) -> None:
+    count = 6_000  # 6 parameters a row: 36,000, above SQLite's 32,766 and PostgreSQL's 32,767
+    rows = [new(f"k{i}", str(i).encode()) for i in range(count)]
+    with engine.begin() as conn:
+        ids = inbox.insert_many(conn, rows, now=NOW)
+        again = inbox.insert_many(conn, rows[:3], now=NOW)
+    assert len(set(ids)) == count
+    assert None not in ids
+    assert again == [None, None, None]
+    with engine.connect() as conn:
+        last = inbox.get(conn, ids[-1] or 0)
+        assert inbox.counts(conn) == {"pending": count}
+    assert last is not None
+    assert (last.dedupe_key, last.raw_body) == (f"k{count - 1}", str(count - 1).encode())
+
+
+def test_insert_many_of_nothing_is_nothing(engine: Engine) -> None:
+    with engine.begin() as conn:
+        assert inbox.insert_many(conn, [], now=NOW) == []

@@ -147,7 +147,7 @@ def retry_after_header(refusal: Refusal) -> dict[str, str]:
 def int_param(request: Request, name: str, default: int, *, maximum: int = MAX_PAGE) -> int:
     """A positive integer query parameter."""
     raw = request.query_params.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     if not raw.isdigit() or not 1 <= int(raw) <= maximum:
         raise HTTPException(400, f"query parameter {name!r} must be a whole number from 1")

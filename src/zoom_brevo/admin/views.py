@@ -374,9 +374,12 @@ class Pages:
         """POST /operations/retry: re-queue one dead letter (``ref``) or all (``all``)."""
         form = await request.form()
         ref = form.get("ref")
-        wanted = models.RetryRequest(
-            refs=[ref] if isinstance(ref, str) and ref else [], all=form.get("all") == "1"
-        )
+        try:
+            wanted = models.RetryRequest(
+                refs=[ref] if isinstance(ref, str) and ref else [], all=form.get("all") == "1"
+            )
+        except ValueError as exc:  # pydantic's ValidationError: a malformed reference
+            raise HTTPException(400, "not a dead letter reference (job:ID or outbox:ID)") from exc
         if not wanted.all and not wanted.refs:
             raise HTTPException(400, "name a dead letter to retry")
         now = self.ctx.now()

@@ -22,6 +22,8 @@ from zoom_brevo.errors import (
 
 SERVICE = "brevo"
 AUTHORISED_IPS_URL = "https://app.brevo.com/security/authorised_ips"
+STATUS_PAGE = "https://status.brevo.com"
+CHECK_HINT = "`zoom-brevo check` compares the configured lists and attributes with Brevo's"
 
 # brevo.md section 1: the IP allow-list 401 and the variants reported for it.
 _IP_BLOCK_MARKERS = (
@@ -116,10 +118,20 @@ def _classify(status: int, body: ErrorBody, operation: str) -> tuple[type[ApiErr
             "the Brevo plan, then retry."
         )
     if status == 404:
-        return NotFound, f"Brevo {operation}: not found{detail}"
+        return NotFound, f"Brevo {operation}: not found{detail}. {_capital(CHECK_HINT)}."
     if status >= 500 or status in (408, 425):
-        return RetriableApiError, f"Brevo {operation} failed with HTTP {status}{detail}"
-    return PayloadRejected, f"Brevo rejected {operation} (HTTP {status}){detail}"
+        return RetriableApiError, (
+            f"Brevo {operation} failed with HTTP {status}{detail}; retried with backoff. "
+            f"If this persists, check {STATUS_PAGE} and run the command again later."
+        )
+    return PayloadRejected, (
+        f"Brevo rejected {operation} (HTTP {status}){detail}. Fix what Brevo names "
+        f"({CHECK_HINT}); queued commands can then be re-sent with `zoom-brevo retry`."
+    )
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _detail(body: ErrorBody) -> str:

@@ -111,7 +111,8 @@ class Session:
             )
         except httpx.TransportError as exc:
             error = RetriableApiError(
-                f"Brevo {call.operation}: {type(exc).__name__} talking to the API",
+                f"Brevo {call.operation}: {type(exc).__name__} talking to the API; retried "
+                "with backoff. If this persists, check the network and brevo.base_url.",
                 service=SERVICE,
             )
             error.__cause__ = exc

@@ -80,17 +80,21 @@ def _global_options(
 
 
 app.command("init", rich_help_panel=SET_UP)(init_cmd.init)
-app.command("check", rich_help_panel=SET_UP)(check_cmd.check)
-app.command("setup-brevo", rich_help_panel=SET_UP)(setup_brevo_cmd.setup_brevo)
+app.command("check", rich_help_panel=SET_UP, epilog=check_cmd.EPILOG)(check_cmd.check)
+app.command("setup-brevo", rich_help_panel=SET_UP, epilog=setup_brevo_cmd.EPILOG)(
+    setup_brevo_cmd.setup_brevo
+)
 app.add_typer(sync_cmd.app, name="sync", rich_help_panel=SYNC)
-app.command("backfill", rich_help_panel=SYNC)(backfill_cmd.backfill)
+app.command("backfill", rich_help_panel=SYNC, epilog=backfill_cmd.EPILOG)(backfill_cmd.backfill)
 app.command("serve", rich_help_panel=SYNC)(serve_cmd.serve)
 app.command("worker", rich_help_panel=SYNC)(worker_cmd.worker)
 app.command("status", rich_help_panel=OPERATE)(status_cmd.status)
-app.command("retry", rich_help_panel=OPERATE)(retry_cmd.retry)
+app.command("retry", rich_help_panel=OPERATE, epilog=retry_cmd.EPILOG)(retry_cmd.retry)
 app.add_typer(report_cmd.app, name="report", rich_help_panel=OPERATE)
-app.command("forget", rich_help_panel=OPERATE)(forget_cmd.forget)
-app.command("rotate-key", rich_help_panel=OPERATE)(rotate_key_cmd.rotate_key)
+app.command("forget", rich_help_panel=OPERATE, epilog=forget_cmd.EPILOG)(forget_cmd.forget)
+app.command("rotate-key", rich_help_panel=OPERATE, epilog=rotate_key_cmd.EPILOG)(
+    rotate_key_cmd.rotate_key
+)
 app.command("demo", rich_help_panel=TRY)(demo_cmd.demo)
 app.command("sandbox", rich_help_panel=TRY)(sandbox_cmd.sandbox)
 
@@ -129,11 +133,8 @@ def describe_failure(exc: BaseException) -> tuple[str, int]:
         return _usage_message(exc), exc.exit_code
     if isinstance(exc, typer.Abort | KeyboardInterrupt):
         return "interrupted", EXIT_INTERRUPTED
-    return (
-        f"unexpected {type(exc).__name__}: {exc} (please report this; run again with"
-        f" {TRACEBACK_ENV_VAR}=1 to see the traceback)",
-        EXIT_FAILED,
-    )
+    hint = f"please report this; run again with {TRACEBACK_ENV_VAR}=1 to see the traceback"
+    return f"unexpected {type(exc).__name__}: {exc} ({hint})", EXIT_FAILED
 
 
 def _expected(exc: BaseException) -> bool:

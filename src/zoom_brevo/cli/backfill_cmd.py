@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 import sqlalchemy as sa
 import typer
@@ -23,7 +24,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from zoom_brevo.cli.context import print_error, state_of, stderr, stdout
+from zoom_brevo.cli.context import epilog, print_error, state_of, stderr, stdout
 from zoom_brevo.cli.sync_cmd import delivery_problem, sync_options
 from zoom_brevo.config import Settings
 from zoom_brevo.delivery.report import DeliveryReport
@@ -43,16 +44,28 @@ from zoom_brevo.wiring import brevo_client, open_store, zoom_client
 
 DRAIN_DEADLINE_S = 300.0
 EXIT_FAILED = 1
+EPILOG = epilog(
+    """
+Progress bars (users, windows, instances) go to standard error. Sends no Brevo events
+unless `--events`, so months of history never trigger "thanks for attending" mails.
+""",
+    "zoom-brevo backfill --from 2025-01-01 --dry-run",
+    "zoom-brevo backfill --from 2025-01-01 --to 2025-03-31 --json",
+)
 
 
-def backfill(
+def backfill(  # every option is a keyword: Typer passes them by name
     ctx: typer.Context,
+    *,
     from_: Annotated[
-        str, typer.Option("--from", metavar="DATE", help="First day (YYYY-MM-DD, UTC).")
+        str,
+        typer.Option("--from", metavar="DATE", help="First day, included (YYYY-MM-DD, UTC)."),
     ],
     to: Annotated[
         str | None,
-        typer.Option("--to", metavar="DATE", help="Last day (YYYY-MM-DD, UTC; default today)."),
+        typer.Option(
+            "--to", metavar="DATE", help="Last day, included (YYYY-MM-DD, UTC; default: today)."
+        ),
     ] = None,
     dry_run: Annotated[
         bool,
@@ -60,12 +73,19 @@ def backfill(
     ] = False,
     events: Annotated[
         bool,
-        typer.Option("--events", help="Also send Brevo events (off: contacts and lists only)."),
+        typer.Option("--events", help="Also send Brevo events (default: contacts and lists only)."),
+    ] = False,
+    json_output: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print only a JSON summary on standard output (progress on standard error).",
+        ),
     ] = False,
 ) -> None:
-    """Sync all past meetings and webinars between two dates, with progress bars.
+    """Sync every past meeting and webinar between two dates.
 
-    Resumable: after Ctrl-C or a crash, the same command continues where it stopped.
+    Collects each ended instance from Zoom, then delivers to Brevo. Resumable: after Ctrl-C or a crash, the same command continues where it stopped.
     Zoom keeps 6 months of meeting reports and 15 months of participants; older dates
     are skipped with a warning.
     """
@@ -80,9 +100,9 @@ def backfill(
         stderr().print(f"warning: {warning}", markup=False)
     try:
         if dry_run:
-            asyncio.run(_dry_run(settings, span, end))
+            asyncio.run(_dry_run(settings, span, end, json_output=json_output))
         else:
-            asyncio.run(_backfill(settings, span, end, events=events))
+            asyncio.run(_backfill(settings, span, end, events=events, json_output=json_output))
     except KeyboardInterrupt:
         print_error("backfill interrupted; run the same command again to continue")
         raise
@@ -96,7 +116,7 @@ def _date(text: str, option: str) -> date:
 
 
 async def _backfill(
-    settings: Settings, span: BackfillRange, end: date | None, *, events: bool
+    settings: Settings, span: BackfillRange, end: date | None, *, events: bool, json_output: bool
 ) -> None:
     engine = open_store(settings)
     try:
@@ -122,14 +142,19 @@ async def _backfill(
             delivered = await deliverer.drain(DRAIN_DEADLINE_S, wait_for_imports=True)
     finally:
         engine.dispose()
-    stdout().print(summary_table(report, delivered))
+    if json_output:
+        typer.echo(json.dumps(summary_json(report, delivered), indent=2))
+    else:
+        stdout().print(summary_table(report, delivered))
     problem = delivery_problem(delivered)
     if problem:
         print_error(problem)
         raise typer.Exit(EXIT_FAILED)
 
 
-async def _dry_run(settings: Settings, span: BackfillRange, end: date | None) -> None:
+async def _dry_run(
+    settings: Settings, span: BackfillRange, end: date | None, *, json_output: bool
+) -> None:
     seen = DryRunSync()
     cursor = ReadOnlyCursor(_saved_position(settings))
     async with zoom_client(settings) as zoom:
@@ -144,6 +169,9 @@ async def _dry_run(settings: Settings, span: BackfillRange, end: date | None) ->
                 requested_end=end,
             )
             report = await walk.run()
+    if json_output:
+        typer.echo(json.dumps(dry_run_json(seen.found, report), indent=2))
+        return
     console = stdout()
     for line in dry_run_lines(seen.found, report):
         console.print(line, markup=False)
@@ -243,6 +271,47 @@ def summary_table(report: BackfillReport, delivered: DeliveryReport) -> Table:
     for name, count in rows:
         table.add_row(name, str(count))
     return table
+
+
+def summary_json(report: BackfillReport, delivered: DeliveryReport) -> dict[str, Any]:
+    """What the walk and the delivery did, as the ``--json`` document."""
+    return {
+        "dry_run": False,
+        "walk": _walk_json(report),
+        "delivery": delivered.to_json(),
+    }
+
+
+def dry_run_json(found: list[Found], report: BackfillReport) -> dict[str, Any]:
+    """The instances a real run would sync, as the ``--json`` document of ``--dry-run``."""
+    return {
+        "dry_run": True,
+        "walk": _walk_json(report),
+        "would_sync": [
+            {
+                "kind": item.kind,
+                "uuid": item.uuid,
+                "meeting_id": item.meeting_id,
+                "topic": item.topic,
+                "start_time": item.start_time.astimezone(UTC).isoformat()
+                if item.start_time
+                else None,
+            }
+            for item in found
+        ],
+    }
+
+
+def _walk_json(report: BackfillReport) -> dict[str, Any]:
+    return {
+        "users": report.users,
+        "windows": report.units,
+        "found": report.found,
+        "synced": report.synced,
+        "done_by_earlier_run": report.resumed_past,
+        "unavailable": list(report.unavailable),
+        "warnings": list(report.warnings),
+    }
 
 
 def dry_run_lines(found: list[Found], report: BackfillReport) -> list[str]:

@@ -10,9 +10,18 @@ import typer
 from rich.table import Table
 
 from zoom_brevo.cli.checks import CheckReport, run_check
-from zoom_brevo.cli.context import print_error, state_of, stdout
+from zoom_brevo.cli.context import epilog, print_error, state_of, stdout
 
 EXIT_FAILED = 1
+EPILOG = epilog(
+    """
+Exit codes: 0 all is well; 1 a credential fails or an attribute or list is missing (the
+message says what to fix; `zoom-brevo setup-brevo` creates missing ones); 2 the
+configuration itself is wrong.
+""",
+    "zoom-brevo check",
+    "zoom-brevo --config /etc/zoom-brevo.yaml check --json",
+)
 
 
 def check(
@@ -21,10 +30,11 @@ def check(
         bool, typer.Option("--json", help="Print only a JSON document on standard output.")
     ] = False,
 ) -> None:
-    """Validate config, fetch a Zoom token, test the Brevo key, report missing attributes/lists.
+    """Check the configuration, both credentials and Brevo's lists.
 
-    Exits 0 only if all is well, 1 if credentials fail or something is missing, 2 for a
-    configuration error.
+    Loads the configuration, fetches a Zoom Server-to-Server token (and shows its scopes),
+    calls Brevo with the API key, and compares the attributes and lists the configuration
+    names with those in the Brevo account. Changes nothing.
     """
     settings = state_of(ctx).settings()
     report = asyncio.run(run_check(settings))

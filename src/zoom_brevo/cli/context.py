@@ -64,3 +64,10 @@ def print_error(message: str) -> None:
     """Print ``message`` on standard error as ONE line, with secrets and e-mails masked."""
     line = " ".join(scrub(message).split())
     typer.echo(f"error: {line}", err=True)
+
+
+def epilog(text: str, *examples: str) -> str:
+    """A command's help epilog: ``text`` (markdown), then ``examples`` one per line."""
+    shown = "\n".join(examples)
+    block = f"\n\n**Examples**\n\n```\n{shown}\n```\n" if examples else ""
+    return f"{text.strip()}{block}"

@@ -10,11 +10,21 @@ from typing import Annotated
 import typer
 
 from zoom_brevo.cli.context import stderr, stdout
+from zoom_brevo.logging import configure_logging, log_style
 
 
 def demo(
     json_output: Annotated[
         bool, typer.Option("--json", help="Print only the summary, as JSON, on standard output.")
+    ] = False,
+    debug_logs: Annotated[
+        bool,
+        typer.Option(
+            "--debug-logs",
+            help="Log as a server with `debug: true` and `log_level: verbose` would: JSON"
+            " lines with every field and each HTTP request, on standard error (secrets and"
+            " e-mail addresses masked).",
+        ),
     ] = False,
 ) -> None:
     """Run setup-brevo, sync meeting and sync webinar against emulated Zoom and Brevo.
@@ -28,6 +38,10 @@ def demo(
     Brevo API calls made and the wall time. All names and addresses are made up.
     """
     from zoom_brevo.demo import render, run_demo  # noqa: PLC0415 (keeps CLI start-up fast)
+
+    if debug_logs:
+        level, as_json = log_style(debug=True, log_level="verbose")
+        configure_logging(level, json_output=as_json, log_requests=True)
 
     if not json_output:
         stderr().print("Starting the sandbox (emulated Zoom and Brevo on 127.0.0.1)...")

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 import typer
 
-from zoom_brevo.cli.context import print_error, state_of, stderr, stdout
+from zoom_brevo.cli.context import epilog, print_error, state_of, stderr, stdout
 from zoom_brevo.config import Settings
 from zoom_brevo.erasure import ErasureReport, forget_person, normalize_address
 from zoom_brevo.errors import ApiError
@@ -25,6 +25,13 @@ from zoom_brevo.wiring import brevo_client, open_store
 
 EXIT_FAILED = 1
 MAX_IN_FLIGHT_WAIT_S = 300.0
+EPILOG = epilog(
+    """
+Cannot be undone. Asks for confirmation unless `--yes` (required without a terminal).
+Output names the person by a masked address, never the address itself.
+""",
+    "zoom-brevo forget ada@example.com --brevo --yes --json",
+)
 
 BrevoOutcome = Literal["deleted", "not_found", "failed"]
 
@@ -41,14 +48,19 @@ def forget(
     ctx: typer.Context,
     address: Annotated[str, typer.Argument(metavar="ADDRESS", help="The person's e-mail address.")],
     brevo: Annotated[
-        bool, typer.Option("--brevo", help="Also delete the contact in Brevo.")
+        bool, typer.Option("--brevo", help="Also delete the person's contact in Brevo.")
     ] = False,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print only a JSON document on standard output.")
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> int:
-    """Erase everything stored about a person: facts, queued commands, webhooks, ledger."""
+    """Erase what is stored about a person (optionally in Brevo too).
+
+    Removes their attendance facts, queued Brevo commands, stored webhooks and sent-event
+    ledger entries. Exits 1 if the local erasure worked but Brevo could not delete the
+    contact (run it again).
+    """
     try:
         email = normalize_address(address)[0]
     except ValueError as exc:

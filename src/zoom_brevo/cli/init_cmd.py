@@ -25,7 +25,11 @@ def init(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
-    """Write a commented config template (every key, with its default)."""
+    """Write a commented configuration template.
+
+    Every key is there, with its default and what it does. Secrets are read from environment variables the template names; set them, edit the
+    file, then run `zoom-brevo check`.
+    """
     target = path or state_of(ctx).config_path
     write_template(target, force=force)
     names = ", ".join(TEMPLATE_ENV_VARS)

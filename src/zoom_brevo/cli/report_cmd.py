@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.engine import Engine
 
-from zoom_brevo.cli.context import state_of, stdout
+from zoom_brevo.cli.context import epilog, state_of, stdout
 from zoom_brevo.reports.engagement import (
     full_name,
     meeting_attendees,
@@ -51,29 +51,50 @@ MEETING_COLUMNS = (
     Column("last_leave", "Last leave (UTC)", "time"),
 )
 
-app = typer.Typer(help="Reports from what the store knows.", no_args_is_help=True)
+app = typer.Typer(
+    help="Report on what the store knows (no Zoom or Brevo call).", no_args_is_help=True
+)
+ENGAGEMENT_EPILOG = epilog(
+    """
+Times are UTC; minutes count each person once, even when they joined from two devices.
+""",
+    "zoom-brevo report engagement --limit 10",
+    "zoom-brevo report engagement --format csv --limit 0 > engagement.csv",
+    "zoom-brevo report engagement --meeting 'aBc123==' --format json",
+    "zoom-brevo report engagement --email ada@example.com",
+)
 
 
-@app.command("engagement")
+@app.command("engagement", epilog=ENGAGEMENT_EPILOG)
 def engagement(
     ctx: typer.Context,
     meeting: Annotated[
         str | None,
-        typer.Option("--meeting", metavar="UUID", help="Attendees of one meeting instance."),
+        typer.Option(
+            "--meeting", metavar="UUID", help="List the attendees of this meeting instance."
+        ),
     ] = None,
     email: Annotated[
-        str | None, typer.Option("--email", metavar="ADDRESS", help="One person's meetings.")
+        str | None,
+        typer.Option("--email", metavar="ADDRESS", help="List the meetings this person attended."),
     ] = None,
     output: Annotated[
-        Format, typer.Option("--format", help="table, csv (spreadsheets) or json.")
+        Format,
+        typer.Option(
+            "--format", help="table (terminal), csv (spreadsheets, with a header row) or json."
+        ),
     ] = "table",
     limit: Annotated[
-        int, typer.Option("--limit", min=0, help="At most N rows (0 = all).")
+        int, typer.Option("--limit", metavar="N", min=0, help="Show at most N rows (0: all).")
     ] = DEFAULT_LIMIT,
 ) -> None:
-    """People ranked by engagement score; or one meeting's attendees; or one person's meetings."""
+    """Rank people by engagement, or list attendees or meetings.
+
+    Without options: everyone, highest engagement score first. `--meeting UUID`: that
+    meeting instance's attendees. `--email ADDRESS`: the meetings that person attended.
+    """
     if meeting and email:
-        raise typer.BadParameter("give --meeting or --email, not both")
+        raise typer.BadParameter("give either --meeting or --email, not both")
     settings = state_of(ctx).settings()
     engine = open_store(settings)
     try:

@@ -7,10 +7,17 @@ from typing import Annotated
 
 import typer
 
-from zoom_brevo.cli.context import state_of, stdout
+from zoom_brevo.cli.context import epilog, state_of, stdout
 from zoom_brevo.crypto import Cipher
 from zoom_brevo.oauth_tokens import rotate_key as run_rotation
 from zoom_brevo.wiring import open_store
+
+EPILOG = epilog(
+    """
+With `storage.encryption_key: NEW_KEY,OLD_KEY` in the configuration:
+""",
+    "zoom-brevo rotate-key     # then remove OLD_KEY from the configuration",
+)
 
 
 def rotate_key(
@@ -19,9 +26,9 @@ def rotate_key(
         bool, typer.Option("--json", help="Print only a JSON document on standard output.")
     ] = False,
 ) -> None:
-    """Re-encrypt the stored OAuth tokens with the newest key of storage.encryption_key.
+    """Re-encrypt stored OAuth tokens with the newest encryption key.
 
-    Put the new key first and keep the old ones after it (a list, or comma-separated);
+    The newest key is the first of storage.encryption_key. Put the new key first and keep the old ones after it (a list, or comma-separated);
     run this; then the old keys can be removed. Every stored token is checked first:
     nothing changes unless all of them can be read.
     """

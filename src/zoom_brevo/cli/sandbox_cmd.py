@@ -14,10 +14,19 @@ DEFAULT_PORT = 8765
 
 
 def sandbox(
-    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")] = DEFAULT_PORT,
-    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", metavar="PORT", min=1, max=65535, help="TCP port to listen on.")
+    ] = DEFAULT_PORT,
+    host: Annotated[
+        str, typer.Option("--host", metavar="HOST", help="Interface to listen on.")
+    ] = "127.0.0.1",
 ) -> None:
-    """Serve the emulated Zoom and Brevo APIs (seeded with a demo scenario) until Ctrl-C."""
+    """Serve emulated Zoom and Brevo APIs for manual testing.
+
+    Runs until Ctrl-C, seeded with the demo scenario. Prints a configuration pointing at it on standard
+    output: `zoom-brevo sandbox > sandbox.yaml`, then in another terminal
+    `zoom-brevo --config sandbox.yaml check`.
+    """
     import uvicorn  # noqa: PLC0415 (keeps CLI start-up fast)
 
     from zoom_brevo.sandbox.combined import build_sandbox, sandbox_config  # noqa: PLC0415 (keeps CLI start-up fast)

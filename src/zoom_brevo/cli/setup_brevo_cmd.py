@@ -8,30 +8,38 @@ from typing import Annotated
 
 import typer
 
-from zoom_brevo.cli.context import print_error, state_of, stdout
+from zoom_brevo.cli.context import epilog, print_error, state_of, stdout
 from zoom_brevo.config import Settings
 from zoom_brevo.pipeline.setup_brevo import SetupResult, config_snippet, describe, needs_of
 from zoom_brevo.pipeline.setup_brevo import setup_brevo as run_setup
 from zoom_brevo.wiring import brevo_client
 
 EXIT_FAILED = 1
+EPILOG = epilog(
+    """
+Safe to run again: what exists is found, not duplicated. Exits 1 when something remains
+wrong (with `--dry-run`: also when something would be created).
+""",
+    "zoom-brevo setup-brevo --dry-run",
+    "zoom-brevo setup-brevo",
+)
 
 
 def setup_brevo(
     ctx: typer.Context,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the plan; change nothing in Brevo.")
+        bool, typer.Option("--dry-run", help="Print the plan only; change nothing in Brevo.")
     ] = False,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print only a JSON document on standard output.")
     ] = False,
 ) -> None:
-    """Create the missing attributes (with the right types), the Zoom folder and lists.
+    """Create the Brevo attributes and lists the configuration needs.
 
-    Lists configured as null are created (or found by name) and their ids printed as YAML
-    to paste into connectors.zoom.lists. Attributes with a wrong type and configured list
-    ids Brevo does not know are reported, never changed. Exits 1 when something remains
-    wrong (with --dry-run: also when something would be created).
+    Missing attributes are created with the right types, lists in a Zoom folder. Lists configured as null are
+    created (or found by name) and their ids printed as YAML to paste into
+    connectors.zoom.lists. Attributes with a wrong type and configured list ids Brevo
+    does not know are reported, never changed.
     """
     settings = state_of(ctx).settings()
     result = asyncio.run(_run(settings, dry_run=dry_run))

@@ -6,7 +6,8 @@ import asyncio
 import json
 import os
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -16,7 +17,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
-from zoom_brevo.cli.context import print_error, state_of, stderr, stdout
+from zoom_brevo.cli.context import epilog, print_error, state_of, stderr, stdout
 from zoom_brevo.config import Settings
 from zoom_brevo.delivery.decisions import CheckSchedule
 from zoom_brevo.delivery.plan import IMPORT_ROWS_PER_REQUEST
@@ -34,30 +35,62 @@ DELIVERY_DEADLINE_S = 600.0
 DELIVERY_BATCH = 2 * IMPORT_ROWS_PER_REQUEST
 
 app = typer.Typer(
-    help="Collect one past meeting or webinar from Zoom and deliver it to Brevo.",
+    help="Collect one past meeting or webinar and deliver it to Brevo.",
     no_args_is_help=True,
 )
 
-Target = Annotated[str, typer.Argument(metavar="ID_OR_UUID", help="Meeting number or UUID.")]
+Target = Annotated[
+    str,
+    typer.Argument(
+        metavar="ID_OR_UUID",
+        help="Meeting/webinar number (every ended instance) or one instance's UUID.",
+    ),
+]
 NoEvents = Annotated[
-    bool, typer.Option("--no-events", help="Update contacts and lists only; send no events.")
+    bool,
+    typer.Option("--no-events", help="Update contacts, attributes and lists only; send no events."),
 ]
 JsonOutput = Annotated[
-    bool, typer.Option("--json", help="Print only a JSON document on standard output.")
+    bool,
+    typer.Option(
+        "--json", help="Print only a JSON summary on standard output (messages on standard error)."
+    ),
 ]
+EPILOG_MEETING = epilog(
+    """
+Waits until Brevo has everything (up to 10 minutes); exits 1 if Brevo refused something
+(see `zoom-brevo status`). Running it again sends no event twice.
+""",
+    "zoom-brevo sync meeting 85746065432",
+    "zoom-brevo sync meeting 'aBc123==' --no-events --json",
+)
+EPILOG_WEBINAR = epilog(
+    """
+Registrants who did not attend become absentees (the no-show list and event). Waits until
+Brevo has everything (up to 10 minutes); running it again sends no event twice.
+""",
+    "zoom-brevo sync webinar 91234567890 --json",
+)
 Sync = Callable[[ZoomClient, Engine, str, SyncOptions], Awaitable[SyncReport]]
 
 
 class CountingTransport(httpx.AsyncBaseTransport):
     """Counts the HTTP requests sent through it (the Zoom calls of the summary)."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport | None = None,
+        on_request: Callable[[int], None] | None = None,
+    ) -> None:
         self.inner = inner or httpx.AsyncHTTPTransport()
         self.requests = 0
+        self.on_request = on_request
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Count, then send."""
         self.requests += 1
+        if self.on_request is not None:
+            self.on_request(self.requests)
         return await self.inner.handle_async_request(request)
 
     async def aclose(self) -> None:
@@ -82,19 +115,28 @@ class Outcome:
         }
 
 
-@app.command("meeting")
+@app.command("meeting", epilog=EPILOG_MEETING)
 def meeting(
     ctx: typer.Context, target: Target, no_events: NoEvents = False, json_output: JsonOutput = False
 ) -> None:
-    """Collect a past meeting (every ended instance of a meeting number) and deliver it."""
+    """Collect a past meeting's participants and deliver them to Brevo.
+
+    A meeting number collects every ended instance of it; a UUID only that instance.
+    Participants become contacts (with attendance attributes) on the meeting list, and
+    each gets a `zoom_attended` event unless `--no-events`.
+    """
     _main(ctx, collect_meeting, target, events=not no_events, json_output=json_output)
 
 
-@app.command("webinar")
+@app.command("webinar", epilog=EPILOG_WEBINAR)
 def webinar(
     ctx: typer.Context, target: Target, no_events: NoEvents = False, json_output: JsonOutput = False
 ) -> None:
-    """Collect a past webinar's registrants, attendees and absentees and deliver them."""
+    """Collect a past webinar's registrants, attendees and absentees and deliver them.
+
+    Each becomes a Brevo contact on the webinar's registrant, attendee or absentee list,
+    with the matching event unless `--no-events`.
+    """
     _main(ctx, collect_webinar, target, events=not no_events, json_output=json_output)
 
 
@@ -117,7 +159,9 @@ def _main(ctx: typer.Context, sync: Sync, target: str, *, events: bool, json_out
     options = sync_options(settings, events=events)
     engine = open_store(settings)
     try:
-        outcome = asyncio.run(sync_and_deliver(settings, engine, sync, target, options))
+        outcome = asyncio.run(
+            sync_and_deliver(settings, engine, sync, target, options, spinner=not json_output)
+        )
     finally:
         engine.dispose()
     show(outcome, json_output=json_output)
@@ -146,13 +190,37 @@ async def sync_and_deliver(
     options: SyncOptions,
     *,
     import_checks: CheckSchedule | None = None,
+    spinner: bool = False,
 ) -> Outcome:
     """Collect ``target`` with ``sync``, then drain the outbox to Brevo (the whole command).
 
     ``import_checks``: when to read a started import's status (default: the worker's,
-    spaced for Brevo's hourly limit; the demo's emulator imports at once).
+    spaced for Brevo's hourly limit; the demo's emulator imports at once). ``spinner``:
+    show each phase as a transient spinner on standard error (only on a terminal).
     """
-    counter = CountingTransport()
+    with phase(f"Collecting {target} from Zoom", enabled=spinner) as say:
+        counter = CountingTransport(on_request=lambda n: say(f"{n} Zoom request(s)"))
+        report = await _collect(settings, engine, sync, target, options, counter=counter)
+    stderr().print(f"Collected {report.instances} instance(s); delivering to Brevo...")
+    with phase("Delivering to Brevo", enabled=spinner):
+        async with brevo_client(settings, engine=engine) as brevo:
+            owner = f"{socket.gethostname()}:{os.getpid()}"
+            deliverer = Deliverer(
+                engine, brevo, owner=owner, batch_size=DELIVERY_BATCH, import_checks=import_checks
+            )
+            delivered = await deliverer.drain(DELIVERY_DEADLINE_S, wait_for_imports=True)
+    return Outcome(report, delivered, counter.requests)
+
+
+async def _collect(
+    settings: Settings,
+    engine: Engine,
+    sync: Sync,
+    target: str,
+    options: SyncOptions,
+    *,
+    counter: CountingTransport,
+) -> SyncReport:
     zoom_settings = settings.connectors.zoom
     zoom = ZoomClient.server_to_server(
         account_id=zoom_settings.account_id,
@@ -165,15 +233,22 @@ async def sync_and_deliver(
         limiter=shared_limiter(settings, engine),
     )
     async with zoom:
-        report = await sync(zoom, engine, target, options)
-    stderr().print(f"Collected {report.instances} instance(s); delivering to Brevo...")
-    async with brevo_client(settings, engine=engine) as brevo:
-        owner = f"{socket.gethostname()}:{os.getpid()}"
-        deliverer = Deliverer(
-            engine, brevo, owner=owner, batch_size=DELIVERY_BATCH, import_checks=import_checks
-        )
-        delivered = await deliverer.drain(DELIVERY_DEADLINE_S, wait_for_imports=True)
-    return Outcome(report, delivered, counter.requests)
+        return await sync(zoom, engine, target, options)
+
+
+@contextmanager
+def phase(message: str, *, enabled: bool) -> Iterator[Callable[[str], None]]:
+    """A transient spinner on standard error; yields ``say(detail)`` to update its text.
+
+    Disabled (``say`` does nothing) unless ``enabled`` and standard error is a terminal,
+    so logs, pipes and ``--json`` runs get no control characters.
+    """
+    console = stderr()
+    if not (enabled and console.is_terminal):
+        yield lambda _detail: None
+        return
+    with console.status(f"{message}...") as status:
+        yield lambda detail: status.update(f"{message}... {detail}")
 
 
 def delivery_problem(report: DeliveryReport) -> str | None:

@@ -69,8 +69,7 @@ class Settler:
         """Record effects in the ledger and complete their rows, in one transaction."""
         now = self._clock()
         with transaction(self._engine) as conn:
-            for key in ledger_keys:
-                ledger.record_if_new(conn, key, now=now)
+            ledger.record_all(conn, ledger_keys, now=now)
             outbox.complete(conn, ids, owner=self._owner, now=now)
 
     def bury(self, ids: Sequence[int], reason: str, *, rejected: bool = True) -> None:

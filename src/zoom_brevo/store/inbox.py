@@ -1,19 +1,23 @@
 """Raw webhook events, stored exactly as received before anything else happens.
 
-A webhook is acknowledged only after ``insert`` committed (ARCHITECTURE invariant 1); the
-caller computes ``dedupe_key`` from the content, so Zoom's redeliveries land on one row.
+A webhook is acknowledged only after ``insert``/``insert_many`` committed (ARCHITECTURE
+invariant 1); the caller computes ``dedupe_key`` from the content, so Zoom's redeliveries
+land on one row.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from zoom_brevo.store._sql import upsert_insert
+from zoom_brevo.store._sql import is_postgres
 from zoom_brevo.store.notify import notify
 from zoom_brevo.store.schema import inbox
 
@@ -39,6 +43,16 @@ def _event(row: sa.Row[Any]) -> InboxEvent:
     return InboxEvent(**row._asdict())
 
 
+@dataclass(frozen=True, slots=True)
+class NewInboxEvent:
+    """One webhook to store: its bytes exactly as received, and the key of its content."""
+
+    dedupe_key: str
+    event_type: str
+    raw_body: bytes
+    headers: dict[str, Any]
+
+
 def insert(
     conn: Connection,
     *,
@@ -49,23 +63,53 @@ def insert(
     now: datetime,
 ) -> int | None:
     """Store one event; return its new id, or ``None`` if ``dedupe_key`` was already stored."""
-    stmt = (
-        upsert_insert(conn, inbox)
-        .values(
-            received_at=now,
-            dedupe_key=dedupe_key,
-            event_type=event_type,
-            raw_body=raw_body,
-            headers=headers,
-            status="pending",
-        )
-        .on_conflict_do_nothing(index_elements=[inbox.c.dedupe_key])
-        .returning(inbox.c.id)
-    )
-    event_id = conn.execute(stmt).scalar_one_or_none()
-    if event_id is not None:
+    row = NewInboxEvent(dedupe_key, event_type, raw_body, headers)
+    return insert_many(conn, [row], now=now)[0]
+
+
+def insert_many(
+    conn: Connection, rows: Sequence[NewInboxEvent], *, now: datetime
+) -> list[int | None]:
+    """Store ``rows`` with one statement; their new ids in input order.
+
+    A row gets ``None`` when its ``dedupe_key`` was stored before or appears earlier in
+    ``rows`` (the first occurrence is the one stored). Workers are notified once.
+    """
+    firsts: dict[str, NewInboxEvent] = {}
+    for row in rows:
+        firsts.setdefault(row.dedupe_key, row)
+    if not firsts:
+        return []
+    params = [_params(row, now) for row in firsts.values()]
+    # An executemany with RETURNING: SQLAlchemy sends it as multi-row INSERT ... VALUES
+    # (...), (...) pages ("insertmanyvalues"), sized under the dialect's bound-parameter
+    # limit (999 on SQLite before 3.32). RETURNING comes back in no promised order, so
+    # ids are matched by dedupe key.
+    result = conn.execute(_upsert(is_postgres(conn)), params)
+    ids: dict[str, int] = {key: event_id for event_id, key in result}
+    if ids:
         notify(conn)
-    return event_id
+    return [ids.pop(row.dedupe_key, None) for row in rows]
+
+
+def _params(row: NewInboxEvent, now: datetime) -> dict[str, Any]:
+    return {
+        "received_at": now,
+        "dedupe_key": row.dedupe_key,
+        "event_type": row.event_type,
+        "raw_body": row.raw_body,
+        "headers": row.headers,
+        "status": "pending",
+    }
+
+
+@functools.cache
+def _upsert(postgres: bool) -> sa.Insert:
+    """Built once per dialect: statement construction was most of the per-row cost."""
+    stmt = postgresql.insert(inbox) if postgres else sqlite.insert(inbox)
+    return stmt.on_conflict_do_nothing(index_elements=[inbox.c.dedupe_key]).returning(
+        inbox.c.id, inbox.c.dedupe_key
+    )
 
 
 def get(conn: Connection, event_id: int) -> InboxEvent | None:

@@ -30,6 +30,14 @@ def record_if_new(
     return conn.execute(stmt).scalar_one_or_none() is not None
 
 
+def record_all(conn: Connection, keys: Iterable[str], *, now: datetime) -> None:
+    """Record every key as sent (known ones are left as they are): one statement, many rows."""
+    rows = [{"key": key, "sent_at": now, "detail": None} for key in dict.fromkeys(keys)]
+    if rows:
+        stmt = upsert_insert(conn, ledger).on_conflict_do_nothing(index_elements=[ledger.c.key])
+        conn.execute(stmt, rows)
+
+
 def already_sent(conn: Connection, keys: Iterable[str]) -> set[str]:
     """Which of ``keys`` are recorded (to drop them from a batch before sending)."""
     wanted = list(dict.fromkeys(keys))

@@ -153,6 +153,7 @@ class ServerToServerAuth(httpx.Auth):
 
 def _unreachable(exc: httpx.TransportError) -> RetriableApiError:
     return RetriableApiError(
-        f"Could not reach Zoom's token endpoint ({type(exc).__name__}); will retry.",
+        f"Could not reach Zoom's token endpoint ({type(exc).__name__}); retried with "
+        "backoff. If this persists, check the network and connectors.zoom.oauth_base_url.",
         service=SERVICE,
     )

@@ -504,7 +504,9 @@ def _first_loc(exc: pydantic.ValidationError) -> str:
 
 def _unreachable(exc: httpx.TransportError) -> RetriableApiError:
     return RetriableApiError(
-        f"Could not reach Zoom ({type(exc).__name__}); will retry.", service=SERVICE
+        f"Could not reach Zoom ({type(exc).__name__}); retried with backoff. If this "
+        "persists, check the network, the proxy settings and connectors.zoom.api_base_url.",
+        service=SERVICE,
     )
 
 

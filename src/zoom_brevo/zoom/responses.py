@@ -26,6 +26,7 @@ from zoom_brevo.errors import (
 
 SERVICE = "zoom"
 REAUTHORIZE_HINT = "re-authorize at /oauth/authorize"
+STATUS_PAGE = "https://status.zoom.us"
 _SCOPES_IN_MESSAGE = re.compile(r"scopes?\s*:?\s*\[([^\]]*)\]", re.IGNORECASE)
 _MAX_QUOTED = 300
 
@@ -180,13 +181,16 @@ def _status_error(
         said = f" (code {code}: {text})"
     if status == 429:
         return RateLimited(
-            f"Zoom rate limit reached{said}; waiting before the next call.",
+            f"Zoom rate limit reached{said}; calls wait and retry by themselves. If this "
+            "persists, check that connectors.zoom.plan matches the account's plan and that "
+            "no other app uses up the same account's limits.",
             retry_after_s=retry_after_s,
             **kw,
         )
     if status >= 500 or status in (408, 0):
         return RetriableApiError(
-            f"Zoom is unavailable (HTTP {status}){said}; will retry.",
+            f"Zoom is unavailable (HTTP {status}){said}; retried with backoff. If this "
+            f"persists, check {STATUS_PAGE} and run the command again later.",
             retry_after_s=retry_after_s,
             **kw,
         )
@@ -197,10 +201,22 @@ def _status_error(
             **kw,
         )
     if status == 404:
-        return NotFound(f"Zoom has no such resource (HTTP 404){said}.", **kw)
+        return NotFound(
+            f"Zoom has no such resource (HTTP 404){said}. Check the ID or UUID, and that the "
+            "app's account owns it.",
+            **kw,
+        )
     if 400 <= status < 500:
-        return PayloadRejected(f"Zoom rejected the request (HTTP {status}){said}.", **kw)
-    return FatalApiError(f"Unexpected answer from Zoom (HTTP {status}){said}.", **kw)
+        return PayloadRejected(
+            f"Zoom rejected the request (HTTP {status}){said}. Check the ID or UUID given; "
+            "to see the request, set connectors.zoom.log_level: verbose and run again.",
+            **kw,
+        )
+    return FatalApiError(
+        f"Unexpected answer from Zoom (HTTP {status}){said}. Check "
+        "connectors.zoom.api_base_url (default https://api.zoom.us/v2).",
+        **kw,
+    )
 
 
 def _quote(value: object) -> str:

@@ -1,0 +1,113 @@
+"""kill -9 of delivery workers at random moments loses no contact and no event.
+
+Three worker processes deliver a backlog (contact upserts and events) to the Brevo
+emulator through the shared limiter on PostgreSQL; every second or so one of them is
+killed with SIGKILL and a new one started. Leases of the killed worker expire and the
+others finish its batch. At the end every command is done, every contact and every event
+reached Brevo, and no event was sent twice.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from tests.conftest import REPO_ROOT
+from tests.faults.deliver import API_KEY
+from zoom_brevo.pipeline.commands import SendEvent, UpsertContact
+from zoom_brevo.sandbox.brevo import BrevoEmulator
+from zoom_brevo.sandbox.serving import serving
+from zoom_brevo.store import outbox
+from zoom_brevo.store.engine import create_engine, transaction
+from zoom_brevo.store.outbox import NewCommand
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(180)]
+
+CONTACTS = 60
+EVENTS = 60
+KILLS = 4
+
+
+@pytest.fixture
+def brevo() -> Iterator[tuple[BrevoEmulator, str]]:
+    emu = BrevoEmulator(api_keys={API_KEY}, enforce_rate_limits=True, plan="general")
+    with serving(emu.app) as base:
+        yield emu, f"{base}/v3"
+
+
+@pytest.fixture
+def pg_engine(pg_schema_url: str) -> Iterator[Engine]:
+    engine = create_engine(pg_schema_url)
+    yield engine
+    engine.dispose()
+
+
+def queue_backlog(engine: Engine) -> None:
+    commands: list[UpsertContact | SendEvent] = [
+        UpsertContact(email=f"c{n}@faults.example", attributes={"FIRSTNAME": f"C{n}"})
+        for n in range(CONTACTS)
+    ]
+    commands += [
+        SendEvent(event_name="zoom_attended", email=f"e{n}@faults.example", ledger_key=f"k:{n}")
+        for n in range(EVENTS)
+    ]
+    with transaction(engine) as conn:
+        outbox.add_many(
+            conn,
+            (NewCommand(c.kind, c.to_payload(), c.coalescing_key) for c in commands),
+            now=datetime.now(UTC),
+        )
+
+
+def start(url: str, brevo_url: str, n: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.faults.deliver", url, brevo_url, f"faults-{n}"],
+        cwd=REPO_ROOT,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def test_killed_workers_lose_nothing_and_send_no_event_twice(
+    brevo: tuple[BrevoEmulator, str], pg_engine: Engine, pg_schema_url: str
+) -> None:
+    emu, brevo_url = brevo
+    queue_backlog(pg_engine)
+    rng = random.Random(7)
+    procs = [start(pg_schema_url, brevo_url, n) for n in range(3)]
+    try:
+        time.sleep(3.0)  # the workers are up and delivering
+        for kill in range(KILLS):
+            victim = procs.pop(rng.randrange(len(procs)))
+            victim.kill()
+            victim.wait()
+            procs.append(start(pg_schema_url, brevo_url, 3 + kill))
+            time.sleep(rng.uniform(0.5, 1.5))
+        for proc in procs:
+            assert proc.wait(timeout=120) == 0
+    finally:
+        for proc in procs:
+            proc.kill()
+
+    with transaction(pg_engine) as conn:
+        assert outbox.counts(conn) == {
+            "queued": 0,
+            "running": 0,
+            "done": CONTACTS + EVENTS,
+            "dead": 0,
+        }
+    emails = {contact.email for contact in emu.state.contacts.values()}
+    assert emails == {f"c{n}@faults.example" for n in range(CONTACTS)}
+    sent = Counter(
+        (e.event_name, *sorted(map(str, e.identifiers.values()))) for e in emu.state.events
+    )
+    assert len(sent) == EVENTS
+    twice = sorted(key for key, count in sent.items() if count > 1)
+    assert twice == []

@@ -1,0 +1,166 @@
+"""With every debug switch on, no secret, token or e-mail address reaches a log line.
+
+Two real processes are watched: ``zoom-brevo demo --debug-logs`` (the whole connector
+against the sandbox, as ``debug: true`` + ``log_level: verbose`` log), and ``zoom-brevo
+serve`` with ``debug``, ``verbose`` and ``log_webhooks`` on, receiving signed webhooks full
+of e-mail addresses while its worker calls the emulators. Their standard error is the log.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from zoom_brevo.sandbox.combined import (
+    BREVO_API_KEY,
+    WEBHOOK_SECRET,
+    ZOOM_CLIENT_SECRET,
+    build_sandbox,
+    sandbox_config,
+)
+from zoom_brevo.sandbox.scenario import Scenario
+from zoom_brevo.sandbox.serving import free_port, serving
+from zoom_brevo.sandbox.webhook_sender import WebhookSender, ZoomEvents
+from zoom_brevo.server.app import WEBHOOK_PATH
+
+pytestmark = pytest.mark.slow
+CLI = [sys.executable, "-c", "from zoom_brevo.cli import main; main()"]
+SECRETS = (ZOOM_CLIENT_SECRET, WEBHOOK_SECRET, BREVO_API_KEY)
+DEMO_ADDRESSES = ("host@example.com", "rejoin.demo@example.com", "two.devices@example.com")
+EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+MASKED = r"(?!\*{10})"
+TOKEN_VALUES = (
+    re.compile(rf"(?i)\bbearer\s+{MASKED}[A-Za-z0-9._~+/=-]{{6,}}"),
+    re.compile(rf"(?i)api[-_]?key[\"']?\s*[:=,]\s*[\"'b]*{MASKED}[^\s\"',)}}\]]{{4,}}"),
+    re.compile(rf"(?i)(access|refresh)_token[\"']?\s*[:=]\s*[\"']?{MASKED}[^\s\"',}}&]{{6,}}"),
+    re.compile(r"\bxkeysib-(?!\*{10})"),
+)
+DEBUG_SWITCHES = "    debug: true\n    log_level: verbose\n    log_webhooks: true\n"
+
+
+def leaks(log: str, known: tuple[str, ...]) -> list[str]:
+    """Each log line that shows a known secret, a token value or an e-mail address."""
+    found = []
+    for line in log.splitlines():
+        shown = [k for k in known if k in line]
+        shown += [m.group(0) for m in EMAIL.finditer(line)]
+        shown += [m.group(0) for p in TOKEN_VALUES for m in p.finditer(line)]
+        if shown:
+            found.append(f"{shown}: {line[:300]}")
+    return found
+
+
+def json_lines(log: str) -> list[dict[str, Any]]:
+    """The structured (structlog) log lines."""
+    parsed = []
+    for line in log.splitlines():
+        if line.startswith("{"):
+            parsed.append(json.loads(line))
+    return parsed
+
+
+def test_the_leak_detector_finds_what_it_looks_for() -> None:
+    assert leaks('{"email": "ann@example.com"}', ())
+    assert leaks("Authorization: Bearer abc.def-123", ())
+    assert leaks("{'api-key': 'xkeysib-abc'}", ())
+    assert leaks('"access_token": "tok123456"', ())
+    assert leaks("something sandbox-client-secret", SECRETS)
+    assert not leaks('{"authorization": "Bearer **********", "email": "<email:3f1c0a9b2e>"}', ())
+
+
+def test_the_whole_demo_with_debug_logging_logs_no_secret_and_no_address() -> None:
+    run = subprocess.run(
+        [*CLI, "demo", "--json", "--debug-logs"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    log = run.stderr
+
+    assert leaks(log, SECRETS + DEMO_ADDRESSES) == []
+    assert not [s for s in SECRETS if s in run.stdout]  # the summary shows sandbox people only
+    assert len(json_lines(log)) >= 4  # structured lines (delivery batches...)
+    assert log.count("HTTP Request:") >= 50  # verbose: every call to Zoom and Brevo
+
+
+def scenario() -> Scenario:
+    sc = Scenario(seed=3)
+    host = sc.user(email="host.person@example.com", first_name="Hostia", last_name="Person")
+    sc.meeting(host, topic="Leak check", participants=6)
+    sc.webinar(host, topic="Leak webinar", registrants=4, attendees=2)
+    return sc
+
+
+def webhooks(sc: Scenario) -> list[dict[str, Any]]:
+    events = ZoomEvents()
+    meeting, webinar = sc.meetings[0].latest, sc.webinars[0]
+    sent = [events.started(meeting)]
+    for att in meeting.attendances():
+        sent += [events.joined(meeting, att, s) for s in att.sessions]
+        sent += [events.left(meeting, att, s) for s in att.sessions]
+    sent += [events.registration_created(webinar, reg) for reg in webinar.registrants]
+    sent += [events.ended(meeting), events.recording_completed(meeting, "dl-token-0123456789")]
+    return sent
+
+
+def wait_healthy(process: subprocess.Popen[str], url: str) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    pytest.fail("serve did not become healthy")
+
+
+async def test_serve_with_webhook_logging_logs_no_secret_token_or_address(tmp_path: Path) -> None:
+    sc = scenario()
+    box = build_sandbox(sc)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    addresses = {p.email for p in sc.people() if p.email} | {"host.person@example.com"}
+    with serving(box.app) as sandbox_url:
+        text = sandbox_config(sandbox_url, box.list_ids, storage_url=f"sqlite:///{tmp_path}/s.db")
+        config = tmp_path / "zoom-brevo.yaml"
+        config.write_text(text.replace("    lists:", f"{DEBUG_SWITCHES}    lists:"), "utf-8")
+        process = subprocess.Popen(
+            [*CLI, "--config", str(config), "serve", "--port", str(port)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            wait_healthy(process, url)
+            async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+                sender = WebhookSender(WEBHOOK_PATH, WEBHOOK_SECRET, client=http)
+                statuses = [(await sender.send(body)).status for body in webhooks(sc)]
+                refused = await sender.post(b'{"event":"x"}', {"authorization": "Bearer abc123"})
+            deadline = time.monotonic() + 15  # let the worker call Zoom and Brevo
+            while box.zoom.stats.token_requests == 0 and time.monotonic() < deadline:
+                time.sleep(0.2)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            out, log = process.communicate(timeout=30)
+    tokens = tuple(box.zoom.tokens._access) + tuple(box.zoom.tokens._refresh)
+
+    assert set(statuses) == {200}
+    assert refused.status == 415
+    assert box.zoom.stats.token_requests >= 1 and tokens
+    assert leaks(out + log, SECRETS + tokens + tuple(addresses)) == []
+    received = [line for line in json_lines(log) if line["event"] == "webhook_received"]
+    assert len(received) == len(statuses) + 1
+    assert all("<email:" in json.dumps(line["body"]) for line in received if "joined" in
+               json.dumps(line["body"]))  # fmt: skip
