@@ -196,8 +196,15 @@ def run(workers: int, args: argparse.Namespace, base: str) -> dict[str, Any]:
         backlog(url, args.contacts, args.events)
         procs = [
             subprocess.Popen(
-                [sys.executable, __file__, "worker", url, f"{base}/brevo/v3", f"bench-{n}"]
-                + [args.limiter],
+                [
+                    sys.executable,
+                    __file__,
+                    "worker",
+                    url,
+                    f"{base}/brevo/v3",
+                    f"bench-{n}",
+                    args.limiter,
+                ],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tests.conftest import REPO_ROOT
@@ -25,7 +26,7 @@ from tests.faults.deliver import API_KEY
 from zoom_brevo.pipeline.commands import SendEvent, UpsertContact
 from zoom_brevo.sandbox.brevo import BrevoEmulator
 from zoom_brevo.sandbox.serving import serving
-from zoom_brevo.store import outbox
+from zoom_brevo.store import outbox, schema
 from zoom_brevo.store.engine import create_engine, transaction
 from zoom_brevo.store.outbox import NewCommand
 
@@ -97,6 +98,12 @@ def test_killed_workers_lose_nothing_and_send_no_event_twice(
             proc.kill()
 
     with transaction(pg_engine) as conn:
+        taken_over = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(schema.outbox)
+            .where(schema.outbox.c.attempts > 1)
+        ).scalar_one()
+        assert taken_over > 0  # the kills did cut batches short: others finished them
         assert outbox.counts(conn) == {
             "queued": 0,
             "running": 0,

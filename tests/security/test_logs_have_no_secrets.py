@@ -8,6 +8,7 @@ of e-mail addresses while its worker calls the emulators. Their standard error i
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import signal
@@ -24,6 +25,7 @@ from zoom_brevo.sandbox.combined import (
     BREVO_API_KEY,
     WEBHOOK_SECRET,
     ZOOM_CLIENT_SECRET,
+    Sandbox,
     build_sandbox,
     sandbox_config,
 )
@@ -45,6 +47,7 @@ TOKEN_VALUES = (
     re.compile(r"\bxkeysib-(?!\*{10})"),
 )
 DEBUG_SWITCHES = "    debug: true\n    log_level: verbose\n    log_webhooks: true\n"
+COLLECT_AT_ONCE = "    collect:\n      delay_s: 0.5\n"  # the worker calls Zoom after meeting.ended
 
 
 def leaks(log: str, known: tuple[str, ...]) -> list[str]:
@@ -61,11 +64,7 @@ def leaks(log: str, known: tuple[str, ...]) -> list[str]:
 
 def json_lines(log: str) -> list[dict[str, Any]]:
     """The structured (structlog) log lines."""
-    parsed = []
-    for line in log.splitlines():
-        if line.startswith("{"):
-            parsed.append(json.loads(line))
-    return parsed
+    return [json.loads(line) for line in log.splitlines() if line.startswith("{")]
 
 
 def test_the_leak_detector_finds_what_it_looks_for() -> None:
@@ -97,7 +96,7 @@ def test_the_whole_demo_with_debug_logging_logs_no_secret_and_no_address() -> No
 def scenario() -> Scenario:
     sc = Scenario(seed=3)
     host = sc.user(email="host.person@example.com", first_name="Hostia", last_name="Person")
-    sc.meeting(host, topic="Leak check", participants=6)
+    sc.meeting(host, topic="Leak check", participants=6, recording=True)
     sc.webinar(host, topic="Leak webinar", registrants=4, attendees=2)
     return sc
 
@@ -114,6 +113,11 @@ def webhooks(sc: Scenario) -> list[dict[str, Any]]:
     return sent
 
 
+def worked(box: Sandbox) -> bool:
+    """The worker has called Zoom (with a token) and Brevo (with the API key)."""
+    return box.zoom.stats.token_requests > 0 and sum(box.brevo.stats.requests.values()) > 0
+
+
 def wait_healthy(process: subprocess.Popen[str], url: str) -> None:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -126,16 +130,28 @@ def wait_healthy(process: subprocess.Popen[str], url: str) -> None:
     pytest.fail("serve did not become healthy")
 
 
-async def test_serve_with_webhook_logging_logs_no_secret_token_or_address(tmp_path: Path) -> None:
+async def send_all(url: str, bodies: list[dict[str, Any]]) -> tuple[list[int], int]:
+    """Deliver ``bodies`` signed, then one unsigned request with a bearer header."""
+    async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+        sender = WebhookSender(WEBHOOK_PATH, WEBHOOK_SECRET, client=http)
+        statuses = [(await sender.send(body)).status for body in bodies]
+        refused = await sender.post(b'{"event":"x"}', {"authorization": "Bearer abc123"})
+    return statuses, refused.status
+
+
+def test_serve_with_webhook_logging_logs_no_secret_token_or_address(tmp_path: Path) -> None:
     sc = scenario()
     box = build_sandbox(sc)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    addresses = {p.email for p in sc.people() if p.email} | {"host.person@example.com"}
+    bodies = webhooks(sc)
+    addresses = set(EMAIL.findall(json.dumps(bodies)))
     with serving(box.app) as sandbox_url:
         text = sandbox_config(sandbox_url, box.list_ids, storage_url=f"sqlite:///{tmp_path}/s.db")
         config = tmp_path / "zoom-brevo.yaml"
-        config.write_text(text.replace("    lists:", f"{DEBUG_SWITCHES}    lists:"), "utf-8")
+        config.write_text(
+            text.replace("    lists:", f"{DEBUG_SWITCHES}{COLLECT_AT_ONCE}    lists:"), "utf-8"
+        )
         process = subprocess.Popen(
             [*CLI, "--config", str(config), "serve", "--port", str(port)],
             stdout=subprocess.PIPE,
@@ -144,12 +160,9 @@ async def test_serve_with_webhook_logging_logs_no_secret_token_or_address(tmp_pa
         )
         try:
             wait_healthy(process, url)
-            async with httpx.AsyncClient(base_url=url, timeout=10) as http:
-                sender = WebhookSender(WEBHOOK_PATH, WEBHOOK_SECRET, client=http)
-                statuses = [(await sender.send(body)).status for body in webhooks(sc)]
-                refused = await sender.post(b'{"event":"x"}', {"authorization": "Bearer abc123"})
-            deadline = time.monotonic() + 15  # let the worker call Zoom and Brevo
-            while box.zoom.stats.token_requests == 0 and time.monotonic() < deadline:
+            statuses, refused = asyncio.run(send_all(url, bodies))
+            deadline = time.monotonic() + 20  # let the worker call Zoom and Brevo
+            while not worked(box) and time.monotonic() < deadline:
                 time.sleep(0.2)
         finally:
             process.send_signal(signal.SIGTERM)
@@ -157,8 +170,9 @@ async def test_serve_with_webhook_logging_logs_no_secret_token_or_address(tmp_pa
     tokens = tuple(box.zoom.tokens._access) + tuple(box.zoom.tokens._refresh)
 
     assert set(statuses) == {200}
-    assert refused.status == 415
-    assert box.zoom.stats.token_requests >= 1 and tokens
+    assert refused == 415
+    assert len(addresses) >= 5
+    assert worked(box) and tokens
     assert leaks(out + log, SECRETS + tokens + tuple(addresses)) == []
     received = [line for line in json_lines(log) if line["event"] == "webhook_received"]
     assert len(received) == len(statuses) + 1

@@ -27,10 +27,11 @@ def demo(
         ),
     ] = False,
 ) -> None:
-    """Run setup-brevo, sync meeting and sync webinar against emulated Zoom and Brevo.
+    """Run the whole flow against emulated Zoom and Brevo.
 
-    No account, network or configuration is needed: the emulators run on a free loopback
-    port and the store and configuration live in a temporary directory, deleted after.
+    setup-brevo, sync meeting and sync webinar, end to end. No account, network or
+    configuration is needed: the emulators run on a free loopback port and the store and
+    configuration live in a temporary directory, deleted after.
     The sandbox holds a team meeting (rejoins, two devices at once, guests without
     e-mail) and a 500-registrant webinar (attendees, absentees, two tracking sources,
     Q&A and polls), and starts with an empty Brevo account. Prints the contacts per

@@ -20,11 +20,15 @@ def serve(
         typer.Option("--port", min=1, max=65535, help="TCP port (default: server.port)."),
     ] = None,
     no_worker: Annotated[
-        bool, typer.Option("--no-worker", help="Only receive webhooks; run `worker` elsewhere.")
+        bool,
+        typer.Option(
+            "--no-worker", help="Only receive webhooks; run `zoom-brevo worker` elsewhere."
+        ),
     ] = False,
 ) -> None:
-    """Receive Zoom webhooks on POST /webhooks/zoom; serve /healthz, /readyz and /metrics.
+    """Run the webhook server, with the worker unless --no-worker.
 
+    Receives Zoom webhooks on POST /webhooks/zoom; serves /healthz, /readyz and /metrics.
     Also /admin when server.admin_token is set, and /oauth/authorize + /oauth/callback when
     connectors.zoom.oauth is. Runs until SIGTERM or Ctrl-C, then answers the requests in
     flight, stops the worker and exits 0.

@@ -37,9 +37,11 @@ def status(
         bool, typer.Option("--json", help="Print only a JSON document on standard output.")
     ] = False,
 ) -> None:
-    """Inbox/job/outbox depths, dead letters, import rejections, last sync and rate limits.
+    """Show queues, dead letters, the last sync and the rate limits.
 
-    Also the user-level Zoom connection when connectors.zoom.oauth is configured.
+    Inbox/job/outbox depths, dead letters (re-queue them with `zoom-brevo retry`), import
+    rejections, the last sync and the rate limits in effect. Also the user-level Zoom
+    connection when connectors.zoom.oauth is configured.
     """
     settings = state_of(ctx).settings()
     engine = open_store(settings)

@@ -132,10 +132,11 @@ def meeting(
 def webinar(
     ctx: typer.Context, target: Target, no_events: NoEvents = False, json_output: JsonOutput = False
 ) -> None:
-    """Collect a past webinar's registrants, attendees and absentees and deliver them.
+    """Collect a past webinar's registrants and deliver them to Brevo.
 
-    Each becomes a Brevo contact on the webinar's registrant, attendee or absentee list,
-    with the matching event unless `--no-events`.
+    Registrants, attendees and absentees each become a Brevo contact on the matching
+    list (registrants, attendees, absentees), with the matching event unless
+    `--no-events`.
     """
     _main(ctx, collect_webinar, target, events=not no_events, json_output=json_output)
 

@@ -1,0 +1,57 @@
+"""Errors a user reads on the command line say what to do next, not only what went wrong."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from zoom_brevo.brevo.responses import error_for
+from zoom_brevo.zoom.responses import map_error
+
+NEXT_STEP = re.compile(
+    r"\b(check|run|add|re-authori[sz]e|authori[sz]e|buy|fix|try again|retry)\b", re.IGNORECASE
+)
+
+ZOOM_CASES = [
+    (400, {"code": 3000, "message": "No registration."}),
+    (401, {"error": "invalid_client", "reason": "Invalid client"}),
+    (401, {"error": "invalid_grant", "reason": "Invalid Token!"}),
+    (403, {"code": 104, "message": "Invalid access."}),
+    (404, {"code": 1001, "message": "User does not exist."}),
+    (404, {"code": 3001, "message": "Meeting does not exist."}),
+    (400, {"code": 4700, "message": "Invalid access token, does not contain scopes:[x:y]."}),
+    (429, {"code": 429, "message": "Too many requests."}),
+    (503, None),
+    (302, None),
+]
+BREVO_CASES = [
+    (400, b'{"code": "invalid_parameter", "message": "Invalid email address"}'),
+    (401, b'{"code": "unauthorized", "message": "Key not found"}'),
+    (402, b'{"code": "not_enough_credits", "message": "Not enough credits"}'),
+    (403, b'{"code": "permission_denied", "message": "no"}'),
+    (404, b'{"code": "document_not_found", "message": "List not found"}'),
+    (500, b"<html>oops</html>"),
+]
+
+
+@pytest.mark.parametrize(("status", "body"), ZOOM_CASES)
+def test_every_zoom_error_names_a_next_step(status: int, body: object) -> None:
+    message = str(map_error(status, body))
+
+    assert NEXT_STEP.search(message), message
+
+
+@pytest.mark.parametrize(("status", "body"), BREVO_CASES)
+def test_every_brevo_error_names_a_next_step(status: int, body: bytes) -> None:
+    error = error_for(status, body, {}, operation="POST /contacts")
+
+    assert error is not None
+    assert NEXT_STEP.search(str(error)), str(error)
+
+
+def test_a_refused_brevo_payload_points_at_check_and_retry() -> None:
+    error = error_for(400, b'{"code": "invalid_parameter"}', {}, operation="POST /contacts")
+
+    assert "zoom-brevo check" in str(error)
+    assert "zoom-brevo retry" in str(error)
