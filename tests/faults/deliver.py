@@ -36,6 +36,7 @@ async def main(url: str, brevo_url: str, owner: str) -> None:
         )
         stop = asyncio.Event()
         running = asyncio.create_task(deliverer.run(stop))
+        print("ready", flush=True)  # noqa: T201
         while True:
             await asyncio.sleep(0.5)
             with transaction(engine) as conn:

@@ -1,10 +1,11 @@
 """A process that makes Zoom and Brevo calls through the shared limiter (run by the tests).
 
-``python -m tests.scale.caller CONFIG MEETING_ID UUID ZOOM_CALLS BREVO_CALLS TAG`` warms
-up, prints ``ready`` and waits for a line on stdin (so that every process starts
+``python -m tests.scale.caller CONFIG MEETING_ID UUID ZOOM_CALLS BREVO_CALLS TAG LIMITER``
+warms up, prints ``ready`` and waits for a line on stdin (so that every process starts
 together); then it makes ``ZOOM_CALLS`` light and heavy Zoom calls each and
 ``BREVO_CALLS`` contact upserts and events each, four at a time per kind, with clients
-wired as ``worker`` wires them (``wiring.zoom_client(settings, engine=engine)``).
+wired as ``worker`` wires them (``wiring.zoom_client(settings, engine=engine)``), or
+with ``LIMITER`` ``local``, each process with its own buckets.
 """
 
 from __future__ import annotations
@@ -32,12 +33,13 @@ async def spread(count: int, call: Callable[[int], Awaitable[object]]) -> None:
 
 
 async def main(argv: list[str]) -> None:
-    config, meeting_id, uuid, zoom_calls, brevo_calls, tag = argv
+    config, meeting_id, uuid, zoom_calls, brevo_calls, tag, limiter = argv
     settings = load_settings(Path(config), {})
     engine = open_store(settings)
+    shared = engine if limiter == "shared" else None  # "local": buckets per process
     async with (
-        zoom_client(settings, engine=engine) as zoom,
-        brevo_client(settings, engine=engine) as brevo,
+        zoom_client(settings, engine=shared) as zoom,
+        brevo_client(settings, engine=shared) as brevo,
     ):
 
         async def light(_: int) -> None:

@@ -85,9 +85,9 @@ def backfill(  # every option is a keyword: Typer passes them by name
 ) -> None:
     """Sync every past meeting and webinar between two dates.
 
-    Collects each ended instance from Zoom, then delivers to Brevo. Resumable: after Ctrl-C or a crash, the same command continues where it stopped.
-    Zoom keeps 6 months of meeting reports and 15 months of participants; older dates
-    are skipped with a warning.
+    Collects each ended instance from Zoom, then delivers to Brevo. Resumable: after Ctrl-C
+    or a crash, the same command continues where it stopped. Zoom keeps 6 months of meeting
+    reports and 15 months of participants; older dates are skipped with a warning.
     """
     today = datetime.now(UTC).date()
     start, end = _date(from_, "--from"), _date(to, "--to") if to else None

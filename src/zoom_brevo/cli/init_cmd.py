@@ -27,8 +27,8 @@ def init(
 ) -> None:
     """Write a commented configuration template.
 
-    Every key is there, with its default and what it does. Secrets are read from environment variables the template names; set them, edit the
-    file, then run `zoom-brevo check`.
+    Every key is there, with its default and what it does. Secrets are read from environment
+    variables the template names; set them, edit the file, then run `zoom-brevo check`.
     """
     target = path or state_of(ctx).config_path
     write_template(target, force=force)

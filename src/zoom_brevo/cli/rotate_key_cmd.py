@@ -28,9 +28,10 @@ def rotate_key(
 ) -> None:
     """Re-encrypt stored OAuth tokens with the newest encryption key.
 
-    The newest key is the first of storage.encryption_key. Put the new key first and keep the old ones after it (a list, or comma-separated);
-    run this; then the old keys can be removed. Every stored token is checked first:
-    nothing changes unless all of them can be read.
+    The newest key is the first of storage.encryption_key. Put the new key first and keep
+    the old ones after it (a list, or comma-separated); run this; then the old keys can be
+    removed. Every stored token is checked first: nothing changes unless all of them can be
+    read.
     """
     settings = state_of(ctx).settings()
     cipher = Cipher.from_setting(settings.storage.encryption_key)

@@ -23,8 +23,8 @@ def sandbox(
 ) -> None:
     """Serve emulated Zoom and Brevo APIs for manual testing.
 
-    Runs until Ctrl-C, seeded with the demo scenario. Prints a configuration pointing at it on standard
-    output: `zoom-brevo sandbox > sandbox.yaml`, then in another terminal
+    Runs until Ctrl-C, seeded with the demo scenario. Prints a configuration pointing at it
+    on standard output: `zoom-brevo sandbox > sandbox.yaml`, then in another terminal
     `zoom-brevo --config sandbox.yaml check`.
     """
     import uvicorn  # noqa: PLC0415 (keeps CLI start-up fast)

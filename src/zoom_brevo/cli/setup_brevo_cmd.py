@@ -36,9 +36,9 @@ def setup_brevo(
 ) -> None:
     """Create the Brevo attributes and lists the configuration needs.
 
-    Missing attributes are created with the right types, lists in a Zoom folder. Lists configured as null are
-    created (or found by name) and their ids printed as YAML to paste into
-    connectors.zoom.lists. Attributes with a wrong type and configured list ids Brevo
+    Missing attributes are created with the right types, lists in a Zoom folder. Lists
+    configured as null are created (or found by name) and their ids printed as YAML to paste
+    into connectors.zoom.lists. Attributes with a wrong type and configured list ids Brevo
     does not know are reported, never changed.
     """
     settings = state_of(ctx).settings()
