@@ -310,7 +310,10 @@ async def test_without_waiting_an_import_stays_pending_for_a_later_drain(
     engine: Engine, brevo: BrevoClient, emu: BrevoEmulator, lists: dict[str, int]
 ) -> None:
     enqueue(engine, *(attendee(n, lists["meeting_participants"]) for n in range(3)))
-    worker = deliverer(engine, brevo, import_threshold=2)
+    # The first read of the process is due after 3 s: far beyond the first drain, even on a
+    # loaded machine, and still short for the second one, which waits for it.
+    checks = CheckSchedule(first_s=3.0, cap_s=3.0)
+    worker = deliverer(engine, brevo, import_threshold=2, import_checks=checks)
 
     first = await worker.drain(deadline_s=10)
     assert first.pending_imports == 1
