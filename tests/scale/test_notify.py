@@ -6,7 +6,7 @@ import asyncio
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -44,10 +44,23 @@ async def waker(pg_engine: Engine, channel: str) -> AsyncIterator[Waker]:
         yield w
 
 
-def later(delay_s: float, action: object) -> threading.Timer:
-    timer = threading.Timer(delay_s, action)  # type: ignore[arg-type]
-    timer.start()
-    return timer
+Later = Callable[[float, Callable[[], None]], None]
+
+
+@pytest.fixture
+def later(pg_engine: Engine) -> Iterator[Later]:
+    """Run an action in a thread after a delay; joined before the engine is disposed
+    (a waiter wakes at COMMIT, before the thread has given its connection back)."""
+    timers: list[threading.Timer] = []
+
+    def schedule(delay_s: float, action: Callable[[], None]) -> None:
+        timer = threading.Timer(delay_s, action)
+        timers.append(timer)
+        timer.start()
+
+    yield schedule
+    for timer in timers:
+        timer.join()
 
 
 def notify_committed(engine: Engine, channel: str) -> None:
@@ -57,7 +70,7 @@ def notify_committed(engine: Engine, channel: str) -> None:
 
 @pytest.mark.postgres
 async def test_a_committed_notify_wakes_a_waiter_in_well_under_the_poll_interval(
-    pg_engine: Engine, channel: str, waker: Waker
+    pg_engine: Engine, channel: str, waker: Waker, later: Later
 ) -> None:
     begun = time.monotonic()
     later(0.2, lambda: notify_committed(pg_engine, channel))
@@ -69,7 +82,7 @@ async def test_a_committed_notify_wakes_a_waiter_in_well_under_the_poll_interval
 
 @pytest.mark.postgres
 async def test_a_rolled_back_transaction_wakes_nobody(
-    pg_engine: Engine, channel: str, waker: Waker
+    pg_engine: Engine, channel: str, waker: Waker, later: Later
 ) -> None:
     def rolled_back() -> None:
         with pg_engine.connect() as conn:
@@ -94,7 +107,7 @@ async def test_one_notification_wakes_every_loop_and_a_busy_loop_sees_it_next_ti
 
 @pytest.mark.postgres
 async def test_after_the_listen_connection_dies_the_waker_reconnects_and_wakes_everyone(
-    pg_engine: Engine, channel: str, waker: Waker
+    pg_engine: Engine, channel: str, waker: Waker, later: Later
 ) -> None:
     with pg_engine.begin() as conn:
         killed = conn.execute(

@@ -101,23 +101,3 @@ def test_three_processes_stay_within_every_account_wide_limit_without_429(
     # one account's budget, not a third each. (Light calls are bounded by this machine's
     # two cores before the limit, so they are left out.)
     assert all(peaks[bucket] >= 0.6 * LIMITS[bucket] for bucket in SATURATED), peaks
-
-
-def test_with_a_limiter_per_process_the_same_load_overruns_the_account(
-    sandbox: tuple[Recorder, str, str, str], pg_schema_url: str, tmp_path: Path
-) -> None:
-    """The control experiment: what the shared buckets prevent."""
-    recorder, base, meeting_id, uuid = sandbox
-    config = tmp_path / "zoom-brevo.yaml"
-    config.write_text(sandbox_config(base, storage_url=pg_schema_url))
-
-    start_at = run_callers(config, meeting_id, uuid, limiter="local")
-    recorder.calls = [call for call in recorder.calls if call.at_s >= start_at]
-
-    overrun = {
-        bucket: (recorder.count(bucket, 429), recorder.max_in_window(bucket))
-        for bucket in SATURATED
-    }
-    assert all(
-        rejected > 0 or peak > LIMITS[bucket] for bucket, (rejected, peak) in overrun.items()
-    ), overrun
