@@ -6,8 +6,10 @@ that cycles through pre-signed, distinct request bodies (generated up front, tim
 inside the tolerance window, written to a file the script loads), for ``--duration``
 seconds at each concurrency level, so the load generator costs little CPU. After each
 level of the real app the inbox rows added are compared with the 200s wrk counted and
-the requests it issued (no loss: accepted <= rows <= issued). Not a test: run it by
-hand (needs ``wrk``: ``apt-get install -y wrk``), e.g.
+the requests it issued (no loss: accepted <= rows <= issued), and the CPU time each server
+process used per 200 is reported (read from /proc; steadier than req/s when other jobs
+share the cores). Not a test: run it by hand (needs ``wrk``: ``apt-get install -y wrk``),
+e.g.
 
     .venv/bin/python bench/ingest.py --duration 10 --levels 1,10,50,200
 
@@ -51,10 +53,16 @@ class Result:
     errors: int = 0
     wrapped: bool = False
     rows: int | None = None  # inbox rows this level added (real app only)
+    cpu_s: float | None = None  # CPU time the server process used during the level (Linux)
 
     @property
     def per_s(self) -> float:
         return self.accepted / self.seconds
+
+    @property
+    def cpu_ms(self) -> float | None:
+        """Server CPU per 200: steadier than req/s when other jobs share the cores."""
+        return None if self.cpu_s is None else 1000 * self.cpu_s / max(self.accepted, 1)
 
 
 def serve(args: argparse.Namespace) -> None:
@@ -231,6 +239,15 @@ def start_server(
     raise SystemExit(f"{kind} server did not start")
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of process ``pid`` and its threads (``None`` without /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def stored_rows(db: str) -> int:
     import sqlite3  # noqa: PLC0415
 
@@ -251,7 +268,11 @@ def run(args: argparse.Namespace) -> None:
             try:
                 for level in levels:
                     before = stored_rows(db) if kind == "real" else 0
+                    cpu_before = cpu_seconds(process.pid)
                     result = drive(url, kind, level, args, tmp)
+                    cpu_after = cpu_seconds(process.pid)
+                    if cpu_before is not None and cpu_after is not None:
+                        result.cpu_s = cpu_after - cpu_before
                     time.sleep(0.5)  # requests cut off by wrk's stop may still commit
                     if kind == "real":
                         result.rows = stored_rows(db) - before
@@ -272,7 +293,8 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
     header += " ceiling req/s | ceiling p50 ms | ceiling p99 ms | real/ceiling |"
     print(header)
     print("|" + "---|" * 8)
-    for level in sorted({r.concurrency for r in results}):
+    levels = {r.concurrency for r in results}
+    for level in sorted(levels):
         real, ceiling = by["real", level], by["ceiling", level]
         print(
             f"| {level} | {real.per_s:.0f} | {real.p50_ms:.1f} | {real.p99_ms:.1f} |"
@@ -288,6 +310,13 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
         intact = r.rows is not None and r.accepted <= r.rows <= r.issued and not r.wrapped
         print(f"| {r.concurrency} | {r.issued} | {r.accepted} | {r.rows} | {r.errors} |"
               f" {'yes' if intact else 'NO'} |")  # fmt: skip
+    cpu = [(lvl, by["real", lvl].cpu_ms, by["ceiling", lvl].cpu_ms) for lvl in sorted(levels)]
+    if all(real is not None and ceiling is not None for _, real, ceiling in cpu):
+        print()
+        print("| concurrency | real CPU ms per 200 | ceiling CPU ms per 200 |")
+        print("|---|---|---|")
+        for level, real_ms, ceiling_ms in cpu:
+            print(f"| {level} | {real_ms:.2f} | {ceiling_ms:.2f} |")
     for r in results:
         if r.wrapped:
             print(f"WARNING: {r.server} at {r.concurrency} ran out of distinct bodies (--bodies)")

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from zoom_brevo.errors import WebhookRejected
 from zoom_brevo.server.intake import (
+    MAX_NESTING,
     Notification,
     UrlValidation,
     check_content_type,
@@ -229,3 +230,41 @@ def test_stored_headers_mask_the_signature_and_authorization_only() -> None:
     assert kept["authorization"] != "legacy-token"
     assert kept["x-zm-request-timestamp"] == "1"
     assert kept["x-zm-trackingid"] == "v=2.0;rid=1"
+
+
+def deep_event(depth: int) -> bytes:
+    """An event whose JSON nests exactly ``depth`` levels (the event object is level 1)."""
+    inner = "[" * (depth - 1) + "]" * (depth - 1)
+    return ('{"event":"meeting.started","deep":%s}' % inner).encode()  # noqa: UP031
+
+
+@pytest.mark.parametrize(
+    ("raw", "accepted"),
+    [
+        (deep_event(MAX_NESTING), True),
+        (deep_event(MAX_NESTING + 1), False),
+        (b'{"event":"meeting.started","many":[' + b",".join([b"[]"] * 500) + b"]}", True),
+        (b'{"event":"meeting.started","text":"' + b"[{" * 500 + b'"}', True),
+        (b'{"event":"meeting.started","d":' + b"[" * 65 + b'"[[[["' + b"]" * 65 + b"}", False),
+    ],
+)
+def test_the_nesting_cap_counts_levels_not_brackets(raw: bytes, accepted: bool) -> None:
+    if accepted:
+        assert isinstance(classify(raw), Notification)
+        return
+    with pytest.raises(WebhookRejected) as caught:
+        classify(raw)
+    assert caught.value.reason == "nested_too_deeply"
+
+
+def test_stored_headers_mask_by_name_in_any_case_and_among_many_names() -> None:
+    names = [f"x-custom-{i}" for i in range(1_000)]  # more names than any cache holds
+    headers = dict.fromkeys(names, "v") | {"X-ZM-SIGNATURE": "v0=abc", "x-zm-request-id": "r"}
+    for _ in range(2):
+        kept = stored_headers(headers)
+        assert kept["x-zm-signature"] != "v0=abc"
+        assert kept["x-zm-request-id"] == "r"
+        assert all(kept[name] == "v" for name in names)
+    assert stored_headers({"x-Zm-Signature": "v0=abc"}) == {
+        "x-zm-signature": kept["x-zm-signature"]
+    }

@@ -318,3 +318,15 @@ def test_no_client_input_gets_a_5xx(base_url: str, raw: bytes) -> None:
             response = http.post(WEBHOOK_PATH, content=raw, headers=headers)
             assert response.status_code in (200, 400, 401), response.text
             assert "Traceback" not in response.text
+
+
+async def test_acknowledgements_are_compact_json(
+    client: httpx.AsyncClient, sender: WebhookSender
+) -> None:
+    body = encode(STARTED)
+    answers = [
+        await client.post(WEBHOOK_PATH, content=body, headers=sender.headers_for(body))
+        for _ in range(2)
+    ]
+    assert [a.content for a in answers] == [b'{"status":"stored"}', b'{"status":"duplicate"}']
+    assert {a.headers["content-type"] for a in answers} == {"application/json"}
