@@ -157,7 +157,8 @@ async def test_events_wait_for_the_import_of_their_contacts(
 
     log = paths(emu)
     assert log.index("GET /processes/1") < log.index("POST /events/batch")
-    assert report.deferred == 3
+    # Held back at least once each; how many rounds they wait depends on the machine's pace.
+    assert report.deferred >= 3
     assert report.events_sent == 3
     assert all(e.identifiers["email_id"] for e in emu.state.events)
 
