@@ -295,11 +295,11 @@ def measure_baseline(n: int, timeout_s: float) -> Measured:
 
 def report(runs: list[Measured], base: Measured | None) -> str:
     lines = ["## Per N (connector: zoom-brevo sync webinar, events on)", ""]
-    lines += [
+    header = (
         "| N attendees | registrants | exit | wall s | peak RSS MB | contacts | contacts/s"
-        " | Zoom calls | Brevo calls | Brevo by family |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
-    ]
+        " | Zoom calls | Brevo calls | Brevo by family |"
+    )
+    lines += [header, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in runs:
         exp = r.stats.get("expected", {})
         fams = ", ".join(f"{k} {v}" for k, v in sorted(r.stats.get("brevo_calls", {}).items()))
@@ -339,7 +339,8 @@ def report(runs: list[Measured], base: Measured | None) -> str:
             contacts = same.stats.get("brevo_calls", {}).get("contacts", 0)
             lines.append(
                 f"- ratio of Brevo calls at N={base.n:,}: all families"
-                f" {same.brevo_calls}/{base.brevo_calls} = {same.brevo_calls / base.brevo_calls:.2%};"
+                f" {same.brevo_calls}/{base.brevo_calls}"
+                f" = {same.brevo_calls / base.brevo_calls:.2%};"
                 f" contacts family only {contacts}/{base.brevo_calls}"
                 f" = {contacts / base.brevo_calls:.2%}"
             )
@@ -373,7 +374,7 @@ def main() -> None:
         return
 
     def timeout(n: int) -> float:
-        return max(args.min_timeout, n / 1000 * args.timeout_per_1000)
+        return max(float(args.min_timeout), n / 1000 * float(args.timeout_per_1000))
 
     runs: list[Measured] = []
     base: Measured | None = None

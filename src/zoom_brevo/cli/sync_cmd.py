@@ -29,10 +29,12 @@ from zoom_brevo.zoom.client import ZoomClient
 
 EXIT_FAILED = 1
 DELIVERY_DEADLINE_S = 600.0
-# Outbox rows per delivery batch. Each batch's contacts go out as one import, and every
-# import costs at least one GET /processes from Brevo's 100-an-hour budget (brevo.md 5):
-# a person is about two rows (contact, event), so a batch carries a full import.
-DELIVERY_BATCH = 2 * IMPORT_ROWS_PER_REQUEST
+# Outbox rows per delivery batch. A batch's contacts go out as one import, and each import
+# costs at least one GET /processes from Brevo's 100-an-hour budget (brevo.md 5), so the
+# worker's 1,000-row batches would make a 200,000-contact sync wait hours for checks. A
+# person is about two rows (contact, event): about 10,000 contacts per import, with the
+# claimed rows (about 3.5 KB each in memory) bounding the peak RSS whatever the size.
+DELIVERY_BATCH = IMPORT_ROWS_PER_REQUEST
 
 app = typer.Typer(
     help="Collect one past meeting or webinar and deliver it to Brevo.",

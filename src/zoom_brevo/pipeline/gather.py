@@ -201,10 +201,11 @@ def effects_known(conn: Connection, keys: Sequence[str]) -> set[str]:
     c = outbox.c
     for start in range(0, len(pending), 500):
         chunk = {f"event:{k}": k for k in pending[start : start + 500]}
-        stmt = sa.select(c.coalesce_key).where(
-            c.coalesce_key.in_(list(chunk)), c.state.in_(IN_FLIGHT)
-        )
-        known.update(chunk[key] for key in conn.execute(stmt).scalars())
+        # The state is filtered here, not in SQL: given ``state IN (...)`` SQLite walks the
+        # (state, next_attempt_at) index over every queued row instead of the key index,
+        # which made deriving a 200,000-person webinar quadratic.
+        stmt = sa.select(c.coalesce_key, c.state).where(c.coalesce_key.in_(list(chunk)))
+        known.update(chunk[key] for key, state in conn.execute(stmt) if state in IN_FLIGHT)
     return known
 
 
