@@ -5,6 +5,8 @@ Only ``cli/`` and ``server/`` call these; everything below them takes plain valu
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.engine import Engine
 
 from zoom_brevo.brevo.client import BrevoClient
@@ -33,11 +35,16 @@ def shared_limiter(settings: Settings, engine: Engine) -> RateLimiter:
 
 
 def zoom_client(
-    settings: Settings, *, limiter: RateLimiter | None = None, engine: Engine | None = None
+    settings: Settings,
+    *,
+    limiter: RateLimiter | None = None,
+    engine: Engine | None = None,
+    **options: Any,
 ) -> ZoomClient:
     """A Server-to-Server Zoom client for the configured account.
 
     With ``engine`` (and no ``limiter``), calls are throttled by ``shared_limiter``.
+    ``options`` are ``ZoomClient``'s keyword options (timeouts, transport, ...).
     """
     zoom = settings.connectors.zoom
     if limiter is None and engine is not None:
@@ -50,15 +57,21 @@ def zoom_client(
         oauth_base_url=zoom.oauth_base_url,
         plan=zoom.plan,
         limiter=limiter,
+        **options,
     )
 
 
 def brevo_client(
-    settings: Settings, *, limiter: RateLimiter | None = None, engine: Engine | None = None
+    settings: Settings,
+    *,
+    limiter: RateLimiter | None = None,
+    engine: Engine | None = None,
+    **options: Any,
 ) -> BrevoClient:
     """A Brevo client for the configured account.
 
     With ``engine`` (and no ``limiter``), calls are throttled by ``shared_limiter``.
+    ``options`` are ``BrevoClient``'s keyword options (timeouts, transport, ...).
     """
     brevo = settings.brevo
     if limiter is None and engine is not None:
@@ -68,6 +81,7 @@ def brevo_client(
         base_url=brevo.base_url,
         plan=brevo.plan,
         limiter=limiter,
+        **options,
     )
 
 

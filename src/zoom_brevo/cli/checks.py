@@ -10,10 +10,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from zoom_brevo.brevo.client import BrevoClient
 from zoom_brevo.config import Settings
 from zoom_brevo.errors import ApiError
-from zoom_brevo.zoom.client import ZoomClient
+from zoom_brevo.wiring import brevo_client, zoom_client
 
 SETUP_HINT = "run `zoom-brevo setup-brevo` to create them"
 # A check should answer within seconds, not wait out long rate-limit pauses.
@@ -121,16 +120,7 @@ async def check_zoom(settings: Settings) -> tuple[ServiceCheck, list[str]]:
     config = settings.connectors.zoom
     if not config.enabled:
         return ServiceCheck(ok=True, detail="connector disabled (not checked)", skipped=True), []
-    client = ZoomClient.server_to_server(
-        account_id=config.account_id,
-        client_id=config.client_id,
-        client_secret=config.client_secret.get_secret_value(),
-        api_base_url=config.api_base_url,
-        oauth_base_url=config.oauth_base_url,
-        plan=config.plan,
-        max_wait_s=_CHECK_MAX_WAIT_S,
-        timeout_s=_CHECK_TIMEOUT_S,
-    )
+    client = zoom_client(settings, max_wait_s=_CHECK_MAX_WAIT_S, timeout_s=_CHECK_TIMEOUT_S)
     try:
         async with client:
             info = await client.verify_credentials()
@@ -143,14 +133,7 @@ async def check_zoom(settings: Settings) -> tuple[ServiceCheck, list[str]]:
 
 async def check_brevo(settings: Settings) -> tuple[ServiceCheck, BrevoNeeds | None]:
     """Test the API key, then compare the attributes and lists the configuration names."""
-    config = settings.brevo
-    client = BrevoClient(
-        config.api_key.get_secret_value(),
-        config.base_url,
-        config.plan,
-        timeout_s=_CHECK_TIMEOUT_S,
-        max_wait_s=_CHECK_MAX_WAIT_S,
-    )
+    client = brevo_client(settings, timeout_s=_CHECK_TIMEOUT_S, max_wait_s=_CHECK_MAX_WAIT_S)
     try:
         async with client:
             account = await client.get_account()

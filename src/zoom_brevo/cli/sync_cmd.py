@@ -24,7 +24,7 @@ from zoom_brevo.delivery.plan import IMPORT_ROWS_PER_REQUEST
 from zoom_brevo.delivery.worker import Deliverer, DeliveryReport
 from zoom_brevo.pipeline.mapping import resolve_field_mapping
 from zoom_brevo.pipeline.sync import SyncOptions, SyncReport, sync_meeting, sync_webinar
-from zoom_brevo.wiring import brevo_client, open_store, shared_limiter
+from zoom_brevo.wiring import brevo_client, open_store, zoom_client
 from zoom_brevo.zoom.client import ZoomClient
 
 EXIT_FAILED = 1
@@ -224,17 +224,7 @@ async def _collect(
     *,
     counter: CountingTransport,
 ) -> SyncReport:
-    zoom_settings = settings.connectors.zoom
-    zoom = ZoomClient.server_to_server(
-        account_id=zoom_settings.account_id,
-        client_id=zoom_settings.client_id,
-        client_secret=zoom_settings.client_secret.get_secret_value(),
-        api_base_url=zoom_settings.api_base_url,
-        oauth_base_url=zoom_settings.oauth_base_url,
-        plan=zoom_settings.plan,
-        transport=counter,
-        limiter=shared_limiter(settings, engine),
-    )
+    zoom = zoom_client(settings, engine=engine, transport=counter)
     async with zoom:
         return await sync(zoom, engine, target, options)
 
