@@ -35,8 +35,9 @@ from zoom_brevo.errors import StoreError
 from zoom_brevo.handlers.context import HandlerOptions, RecordingOptions
 from zoom_brevo.handlers.dispatch import InboxProcessor
 from zoom_brevo.handlers.jobs import JobDeps, JobRunner
+from zoom_brevo.handlers.sweep import sweep_tick
 from zoom_brevo.pipeline.mapping import resolve_field_mapping
-from zoom_brevo.scheduler import Scheduler
+from zoom_brevo.scheduler import DEFAULT_TICKS, Scheduler, Tick
 from zoom_brevo.server.background import Worker
 from zoom_brevo.store.notify import Waker, Wakeup
 from zoom_brevo.zoom.client import ZoomClient
@@ -63,6 +64,8 @@ def handler_options(settings: Settings) -> HandlerOptions:
         exclude_domains=tuple(zoom.exclude_domains),
         collect_delay_s=zoom.collect.delay_s,
         reconcile_after_s=zoom.collect.reconcile_after_s,
+        sweep_interval_s=zoom.collect.sweep_interval_s,
+        sweep_days=zoom.collect.sweep_days,
         recordings=RecordingOptions(
             mode=mode,
             template_id=rec.template_id,
@@ -72,6 +75,14 @@ def handler_options(settings: Settings) -> HandlerOptions:
         participants=zoom.sync.participants,
         webinars=zoom.sync.webinars,
     )
+
+
+def scheduler_ticks(options: HandlerOptions) -> list[Tick]:
+    """The periodic chores: the built-in ones, and the sweep unless it is off."""
+    ticks = list(DEFAULT_TICKS)
+    if options.sweep_interval_s > 0:
+        ticks.append(sweep_tick(options.sweep_interval_s))
+    return ticks
 
 
 async def run_worker(
@@ -100,7 +111,7 @@ async def run_worker(
         group.create_task(_poll("inbox", inbox_step, stop, poll_s, waker.wakeup()))
         group.create_task(_poll("jobs", runner.step, stop, poll_s, waker.wakeup()))
         group.create_task(deliverer.run(stop, waker.wakeup()))
-        group.create_task(Scheduler(engine, clock=clock).run(stop))
+        group.create_task(Scheduler(engine, scheduler_ticks(options), clock=clock).run(stop))
 
 
 async def _poll(

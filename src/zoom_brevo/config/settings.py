@@ -177,6 +177,13 @@ class ZoomCollect(_Model):
     """A second collection this long after the first, to catch late data (0 = none). Events are
     never sent twice.
     """
+    sweep_interval_s: Seconds = 3600.0
+    """How often one worker lists the meetings and webinars that ended in the last `sweep_days`
+    days and collects any the webhooks did not announce (endpoint down longer than Zoom's
+    retries, events not subscribed); 0 = never.
+    """
+    sweep_days: Annotated[int, BeforeValidator(_reject_bool), Field(ge=1, le=30)] = 2
+    """How many days back the sweep looks (Zoom's report lists meetings by day)."""
 
 
 class ZoomConnector(_Model):

@@ -49,6 +49,8 @@ connectors:
       delay_s: 300              # after a meeting/webinar ends, wait this long before collecting
                                 # the final attendance (0 = at once; retried while not ready)
       reconcile_after_s: 86400  # a second collection pass later; 0 = none
+      sweep_interval_s: 3600    # how often ended meetings no webhook announced are looked for
+      sweep_days: 2             # how many days back that sweep looks
     exclude_domains: []         # e-mail domains never sent to Brevo (e.g. your own)
     debug: false                # true: JSON logs with request details
     log_level: info             # verbose | debug | info | warning | error

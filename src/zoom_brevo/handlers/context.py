@@ -45,6 +45,8 @@ class HandlerOptions:
     exclude_domains: tuple[str, ...] = ()
     collect_delay_s: float = 300.0
     reconcile_after_s: float = 86400.0
+    sweep_interval_s: float = 3600.0  # 0 = no sweep
+    sweep_days: int = 2
     recordings: RecordingOptions = RecordingOptions()
     participants: bool = True  # connectors.zoom.sync.participants
     webinars: bool = True  # connectors.zoom.sync.webinars

@@ -12,6 +12,7 @@ Kinds:
 - ``reconcile``: as ``collect``, and marks the instance ``reconciled``.
 - ``recording``: the recording follow-up (``handlers.recordings``); waits for ``collect``.
 - ``pair_leave``: a leave that came before its join (``handlers.participants``).
+- ``sweep``: queues ``collect`` for ended instances no webhook announced (``handlers.sweep``).
 
 Jobs that only touch the database run in the transaction that completes them, so their
 commands are queued exactly once. Jobs that call Zoom or Brevo settle afterwards; they are
@@ -36,6 +37,7 @@ from zoom_brevo.handlers.context import Context, GiveUp, HandlerOptions, enqueue
 from zoom_brevo.handlers.lifecycle import COLLECT_JOB
 from zoom_brevo.handlers.participants import PAIR_LEAVE_FIRST_DELAY_S, PAIR_LEAVE_JOB, pair_leave
 from zoom_brevo.handlers.recordings import RECORDING_JOB
+from zoom_brevo.handlers.sweep import SWEEP_JOB, sweep
 from zoom_brevo.pipeline.sync import sync_meeting, sync_webinar
 from zoom_brevo.store import facts, jobs, ledger
 from zoom_brevo.store.engine import transaction
@@ -44,7 +46,7 @@ from zoom_brevo.zoom.responses import NO_SUCH_MEETING
 
 log = structlog.get_logger(__name__)
 RECONCILE_JOB = "reconcile"
-KINDS = (COLLECT_JOB, RECONCILE_JOB, RECORDING_JOB, PAIR_LEAVE_JOB)
+KINDS = (COLLECT_JOB, RECONCILE_JOB, RECORDING_JOB, PAIR_LEAVE_JOB, SWEEP_JOB)
 DEFAULT_LEASE_S = 900.0
 ERROR_POLICY = BackoffPolicy(base_s=30.0, cap_s=3600.0)
 
@@ -118,6 +120,12 @@ async def collect(deps: JobDeps, job: jobs.Job, now: datetime) -> Result:
                 run_at=now + timedelta(seconds=deps.options.reconcile_after_s),
                 unique_key=f"{RECONCILE_JOB}:{uuid}",
             )
+    return Done()
+
+
+async def sweep_job(deps: JobDeps, _job: jobs.Job, now: datetime) -> Result:
+    """Queue the collection of recently ended instances that no webhook announced."""
+    await sweep(deps.zoom, deps.engine, deps.options, now)
     return Done()
 
 
@@ -236,6 +244,8 @@ class JobRunner:
             return recording_campaign
         if job.kind in (COLLECT_JOB, RECONCILE_JOB):
             return collect
+        if job.kind == SWEEP_JOB:
+            return sweep_job
         raise GiveUp(f"unknown job kind {job.kind!r}")
 
     def _run_in_transaction(self, job: jobs.Job, db_job: DbJob) -> None:

@@ -249,6 +249,23 @@ async def _webinars(zoom: ZoomClient, user_id: str, window: Window) -> AsyncIter
                 yield Found("webinar", inst.uuid, webinar.id, webinar.topic, inst.start_time)
 
 
+def recent(
+    zoom: ZoomClient, user_id: str, window: Window, *, webinars: bool
+) -> AsyncIterator[Found]:
+    """A user's meeting instances (usage report) and, if ``webinars``, webinar instances that
+    started within ``window`` (unsorted; a webinar may also appear in the report).
+    """
+
+    async def both() -> AsyncIterator[Found]:
+        async for found in _report(zoom, user_id, window):
+            yield found
+        if webinars:
+            async for found in _webinars(zoom, user_id, window):
+                yield found
+
+    return both()
+
+
 async def _instances_or_none(items: AsyncIterator[T]) -> AsyncIterator[T]:
     # Zoom answers 404/3001 for a meeting with no ended instance left, and 400/200 for an
     # account without the webinar add-on (reference zoom.md 2.2): nothing to collect.
