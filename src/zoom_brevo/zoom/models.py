@@ -75,12 +75,11 @@ class Webinar(Meeting):
     is_simulive: bool | None = None
 
 
-class PastMeeting(ZoomModel):
-    """Details of one ended instance (``GET /past_meetings/{id}``)."""
+class HeldMeeting(ZoomModel):
+    """The fields Zoom's past-meeting details and usage report share for one held instance."""
 
     id: int | None = None
     uuid: str | None = None
-    host_id: str | None = None
     topic: str = ""
     type: int | None = None
     start_time: ZoomTime = None
@@ -90,8 +89,14 @@ class PastMeeting(ZoomModel):
     participants_count: int | None = None
     user_name: str | None = None
     user_email: str | None = None
-    dept: str | None = None
     source: str | None = None
+
+
+class PastMeeting(HeldMeeting):
+    """Details of one ended instance (``GET /past_meetings/{id}``)."""
+
+    host_id: str | None = None
+    dept: str | None = None
 
 
 class PastInstance(ZoomModel):
@@ -204,21 +209,9 @@ class Recording(ZoomModel):
     recording_files: list[RecordingFile] = Field(default_factory=list)
 
 
-class ReportMeeting(ZoomModel):
+class ReportMeeting(HeldMeeting):
     """A held meeting in a user's meeting report (``/report/users/{id}/meetings``)."""
 
-    id: int | None = None
-    uuid: str | None = None
-    topic: str = ""
-    type: int | None = None
-    start_time: ZoomTime = None
-    end_time: ZoomTime = None
-    duration: int | None = None
-    total_minutes: int | None = None
-    participants_count: int | None = None
-    user_email: str | None = None
-    user_name: str | None = None
-    source: str | None = None
     has_recording: bool | None = None
 
 
