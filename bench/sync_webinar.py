@@ -22,6 +22,7 @@ import asyncio
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -40,6 +41,8 @@ SEED = 11
 WEBINAR_TOPIC = "Benchmark webinar"
 START_TIMEOUT_S = 120.0
 REGISTRANTS_PATH = "/webinars/{webinarId}/registrants"
+DELIVERY_MARK = "delivering to Brevo"  # what sync prints between collecting and delivering
+NUMBER = re.compile(r"/\d+")
 
 
 # --- server side (subprocess) ------------------------------------------------------------
@@ -83,6 +86,11 @@ def expected_calls(box: Any, webinar_id: int, page: int = 300) -> dict[str, Any]
     }
 
 
+def endpoint(request: Any) -> str:
+    """``GET /processes/{id}`` for a recorded ``GET /processes/12``."""
+    return f"{request.method} {NUMBER.sub('/{id}', request.path)}"
+
+
 def serve(n: int, port: int) -> None:
     """Serve the sandbox of size n plus ``GET /bench/stats`` until terminated."""
     import uvicorn  # noqa: PLC0415
@@ -104,6 +112,7 @@ def serve(n: int, port: int) -> None:
                 "zoom_token_requests": box.zoom.stats.token_requests,
                 "zoom_429": sum(r.status == 429 for r in box.zoom.stats.requests),
                 "brevo_calls": dict(box.brevo.stats.requests),
+                "brevo_endpoints": dict(Counter(endpoint(r) for r in box.brevo.stats.log)),
                 "brevo_429": sum(r.status == 429 for r in box.brevo.stats.log),
                 "contacts": len(state.contacts),
                 "lists": {str(i): len(entry.members) for i, entry in state.lists.items()},
@@ -170,6 +179,7 @@ class Measured:
     n: int
     exit_code: int | None = None
     wall_s: float = 0.0
+    collect_s: float | None = None  # until the sync said it was delivering
     peak_rss_mb: float = 0.0
     stats: dict[str, Any] = field(default_factory=dict)
     output: dict[str, Any] = field(default_factory=dict)
@@ -209,14 +219,33 @@ def start_server(n: int) -> tuple[subprocess.Popen[str], str, dict[str, Any]]:
     raise SystemExit(f"sandbox for N={n} did not start")
 
 
-def run_child(args: list[str], timeout_s: float) -> tuple[int | None, float, float, str, str]:
-    """Run ``args``; (exit code or None on timeout, wall s, peak RSS MB, stdout, stderr)."""
+@dataclass
+class Child:
+    """A finished subprocess: exit code (None on timeout), wall s, peak RSS MB, its output,
+    and when (s after start) its standard error first said ``DELIVERY_MARK``."""
+
+    code: int | None
+    wall_s: float
+    peak_rss_mb: float
+    out: str
+    err: str
+    delivery_at_s: float | None
+
+
+def run_child(args: list[str], timeout_s: float) -> Child:
+    """Run ``args`` to its end (or kill it after ``timeout_s``)."""
     started = time.monotonic()
     process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     chunks: dict[str, str] = {}
+    marks: list[float] = []
 
     def drain(name: str, stream: Any) -> None:
-        chunks[name] = stream.read()
+        lines = []
+        for line in stream:
+            if not marks and DELIVERY_MARK in line:
+                marks.append(time.monotonic() - started)
+            lines.append(line)
+        chunks[name] = "".join(lines)
 
     readers = [
         threading.Thread(target=drain, args=(name, stream), daemon=True)
@@ -240,7 +269,14 @@ def run_child(args: list[str], timeout_s: float) -> tuple[int | None, float, flo
     for reader in readers:
         reader.join(10)
     code = None if timed_out.is_set() else process.returncode
-    return code, wall, usage.ru_maxrss / 1024, chunks.get("out", ""), chunks.get("err", "")
+    return Child(
+        code,
+        wall,
+        usage.ru_maxrss / 1024,
+        chunks.get("out", ""),
+        chunks.get("err", ""),
+        marks[0] if marks else None,
+    )
 
 
 def measure_sync(n: int, timeout_s: float, workdir: Path, wrap: list[str]) -> Measured:
@@ -255,16 +291,21 @@ def measure_sync(n: int, timeout_s: float, workdir: Path, wrap: list[str]) -> Me
         cli = "from zoom_brevo.cli import main; main()"
         args = [*wrap, sys.executable, "-c", cli, "--config", str(config), "sync", "webinar",
                 str(info["webinar_id"]), "--json"]  # fmt: skip
-        code, wall, rss, out, err = run_child(args, timeout_s)
-        result.exit_code, result.wall_s, result.peak_rss_mb = code, wall, rss
+        child = run_child(args, timeout_s)
+        result.exit_code, result.wall_s, result.peak_rss_mb = (
+            child.code,
+            child.wall_s,
+            child.peak_rss_mb,
+        )
+        result.collect_s = child.delivery_at_s
         result.stats = httpx.get(f"{base}/bench/stats", timeout=120).json()
         result.stats["list_roles"] = {str(v): k for k, v in info["lists"].items()}
         try:
-            result.output = json.loads(out)
+            result.output = json.loads(child.out)
         except json.JSONDecodeError:
-            result.error = err.strip()[-2000:]
-        if code != 0:
-            result.error = err.strip()[-2000:]
+            result.error = child.err.strip()[-2000:]
+        if child.code != 0:
+            result.error = child.err.strip()[-2000:]
     finally:
         server.terminate()
         server.wait(60)
@@ -278,12 +319,16 @@ def measure_baseline(n: int, timeout_s: float) -> Measured:
         args = [sys.executable, __file__, "baseline", "--base", base,
                 "--webinar", str(info["webinar_id"]),
                 "--list", str(info["lists"]["webinar_attendees"])]  # fmt: skip
-        code, wall, rss, out, err = run_child(args, timeout_s)
-        result.exit_code, result.wall_s, result.peak_rss_mb = code, wall, rss
+        child = run_child(args, timeout_s)
+        result.exit_code, result.wall_s, result.peak_rss_mb = (
+            child.code,
+            child.wall_s,
+            child.peak_rss_mb,
+        )
         result.stats = httpx.get(f"{base}/bench/stats", timeout=120).json()
-        result.output = json.loads(out) if code == 0 else {}
-        if code != 0:
-            result.error = err.strip()[-2000:]
+        result.output = json.loads(child.out) if child.code == 0 else {}
+        if child.code != 0:
+            result.error = child.err.strip()[-2000:]
     finally:
         server.terminate()
         server.wait(60)
@@ -296,15 +341,17 @@ def measure_baseline(n: int, timeout_s: float) -> Measured:
 def report(runs: list[Measured], base: Measured | None) -> str:
     lines = ["## Per N (connector: zoom-brevo sync webinar, events on)", ""]
     header = (
-        "| N attendees | registrants | exit | wall s | peak RSS MB | contacts | contacts/s"
-        " | Zoom calls | Brevo calls | Brevo by family |"
+        "| N attendees | registrants | exit | wall s | collect s | peak RSS MB | contacts"
+        " | contacts/s | Zoom calls | Brevo calls | Brevo by family |"
     )
-    lines += [header, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    lines += [header, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in runs:
         exp = r.stats.get("expected", {})
         fams = ", ".join(f"{k} {v}" for k, v in sorted(r.stats.get("brevo_calls", {}).items()))
+        collect = "?" if r.collect_s is None else f"{r.collect_s:.1f}"
         lines.append(
             f"| {r.n:,} | {exp.get('registrants', 0):,} | {r.exit_code} | {r.wall_s:.1f}"
+            f" | {collect}"
             f" | {r.peak_rss_mb:.0f} | {r.stats.get('contacts', 0):,} | {r.contacts_per_s:.0f}"
             f" | {r.zoom_calls} | {r.brevo_calls} | {fams} |"
         )
@@ -325,6 +372,10 @@ def report(runs: list[Measured], base: Measured | None) -> str:
             f" events {r.stats.get('events')}, 429s Zoom {r.stats.get('zoom_429')}"
             f" Brevo {r.stats.get('brevo_429')}" + (f"; ERROR {r.error}" if r.error else "")
         )
+        endpoints = ", ".join(
+            f"{k} {v}" for k, v in sorted(r.stats.get("brevo_endpoints", {}).items())
+        )
+        lines.append(f"  - Brevo calls by endpoint: {endpoints}")
     if base is not None:
         lines += ["", "## Per-contact baseline", ""]
         lines.append(

@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy.engine import Engine
@@ -41,6 +42,9 @@ from zoom_brevo.scheduler import DEFAULT_TICKS, Scheduler, Tick
 from zoom_brevo.server.background import Worker
 from zoom_brevo.store.notify import Waker, Wakeup
 from zoom_brevo.zoom.client import ZoomClient
+
+if TYPE_CHECKING:
+    from zoom_brevo.delivery.worker import Deliverer
 
 log = structlog.get_logger(__name__)
 DEFAULT_POLL_S = 0.5
@@ -110,7 +114,7 @@ async def run_worker(
     async with Waker.for_engine(engine) as waker, asyncio.TaskGroup() as group:
         group.create_task(_poll("inbox", inbox_step, stop, poll_s, waker.wakeup()))
         group.create_task(_poll("jobs", runner.step, stop, poll_s, waker.wakeup()))
-        group.create_task(deliverer.run(stop, waker.wakeup()))
+        group.create_task(_deliver(deliverer, stop, poll_s, waker.wakeup()))
         group.create_task(Scheduler(engine, scheduler_ticks(options), clock=clock).run(stop))
 
 
@@ -132,6 +136,22 @@ async def _poll(
         else:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=poll_s)
+
+
+async def _deliver(
+    deliverer: Deliverer, stop: asyncio.Event, poll_s: float, wakeup: Wakeup
+) -> None:
+    """``Deliverer.run`` until ``stop``, run again after a database outage ended it.
+
+    A batch cut short by the outage stays leased; its rows are taken again when the lease
+    expires (``Deliverer`` ``lease_s``).
+    """
+    while not stop.is_set():
+        try:
+            await deliverer.run(stop, wakeup)
+        except StoreError as exc:
+            log.warning("worker_store_unavailable", loop="delivery", error=str(exc))
+            await wakeup.wait(poll_s, stop)
 
 
 def background_worker(settings: Settings, engine: Engine) -> Worker:

@@ -207,8 +207,13 @@ def connector(
     with serving(wrap(box.app) if wrap else box.app) as sandbox_url:
         store = tmp_path / "store.db"
         text = sandbox_config(sandbox_url, box.list_ids, storage_url=f"sqlite:///{store}")
+        # No sweep: it would collect instances the scenario has already ended before their
+        # webhooks are in (tests/handlers/test_sweep.py covers it).
         text = text.replace(
-            "  zoom:\n", "  zoom:\n    collect:\n      delay_s: 1\n      reconcile_after_s: 0\n", 1
+            "  zoom:\n",
+            "  zoom:\n    collect:\n      delay_s: 1\n      reconcile_after_s: 0\n"
+            "      sweep_interval_s: 0\n",
+            1,
         )
         text = text.replace("brevo:\n", "brevo:\n" + brevo_yaml, 1)
         config = tmp_path / "zoom-brevo.yaml"

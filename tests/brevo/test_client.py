@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from zoom_brevo.brevo.client import BrevoClient
+from zoom_brevo.brevo.client import BrevoClient, event_batches
 from zoom_brevo.brevo.models import Event, MessageVersion, Recipient
 from zoom_brevo.errors import (
     AuthError,
@@ -161,6 +161,34 @@ async def test_import_is_not_done_until_brevo_has_processed_it(
     assert process.import_reports == {}
 
 
+async def test_one_listing_reads_many_imports_newest_first_with_their_reports(
+    emu: BrevoEmulator, brevo: BrevoClient
+) -> None:
+    list_id = await make_list(brevo)
+    first = await brevo.import_contacts([{"email": "ok@example.com"}], [list_id])
+    second = await brevo.import_contacts([{"email": "broken"}], [list_id])
+
+    listed = await brevo.list_processes()
+
+    assert [p.id for p in listed] == [*second, *first]
+    assert all(p.done for p in listed)
+    assert set(listed[0].import_reports) == {"invalid_emails"}
+    assert listed[1].import_reports == {}
+    assert calls_to(emu, "/processes") == 1
+
+
+async def test_the_process_listing_pages_by_offset(emu: BrevoEmulator, brevo: BrevoClient) -> None:
+    list_id = await make_list(brevo)
+    ids = [
+        (await brevo.import_contacts([{"email": f"p{i}@example.com"}], [list_id]))[0]
+        for i in range(3)
+    ]
+    assert [p.id for p in await brevo.list_processes(limit=2)] == ids[:0:-1]
+    assert [p.id for p in await brevo.list_processes(limit=2, offset=2)] == ids[:1]
+    assert [p.id for p in await brevo.list_processes(newest_first=False)] == ids
+    assert len(await brevo.list_processes(limit=500)) == 3  # capped at Brevo's 50
+
+
 # -- lists ------------------------------------------------------------------------------
 
 
@@ -219,20 +247,69 @@ def attended(email: str) -> Event:
     )
 
 
-async def test_events_go_in_batches_and_invalid_ones_are_reported_by_index(
+async def test_events_go_in_one_batch_when_they_fit_and_invalid_ones_are_reported_by_index(
     emu: BrevoEmulator, brevo: BrevoClient
 ) -> None:
-    events = [attended(f"e{i}@example.com") for i in range(150)]
-    events[120] = Event(event_name="bad name!", identifiers={"email_id": "x@example.com"})
+    events = [attended(f"e{i}@example.com") for i in range(2000)]
+    events[1200] = Event(event_name="bad name!", identifiers={"email_id": "x@example.com"})
     result = await brevo.send_events(events)
-    assert result.accepted == 149
-    assert [f.index for f in result.failures] == [120]
-    assert calls_to(emu, "/events/batch") == 2
+    assert result.accepted == 1999
+    assert [f.index for f in result.failures] == [1200]
+    assert calls_to(emu, "/events/batch") == result.requests == 1
     assert [e.identifiers["email_id"] for e in emu.state.events][:3] == [
         "e0@example.com",
         "e1@example.com",
         "e2@example.com",
     ]
+
+
+async def test_event_batches_are_cut_by_body_size_and_keep_the_indexes(
+    emu: BrevoEmulator, brevo: BrevoClient
+) -> None:
+    events = [attended(f"e{i}@example.com") for i in range(150)]
+    events[120] = Event(event_name="bad name!", identifiers={"email_id": "x@example.com"})
+    budget = 4_000
+    assert event_batches(events, max_body_bytes=budget) != [range(150)]
+
+    result = await brevo.send_events(events, max_body_bytes=budget)
+
+    sizes = [r.bytes_in for r in emu.stats.log if r.path == "/events/batch"]
+    assert len(sizes) == result.requests == len(event_batches(events, max_body_bytes=budget))
+    assert all(0 < size <= budget for size in sizes)
+    assert [f.index for f in result.failures] == [120]
+    assert [e.identifiers["email_id"] for e in emu.state.events] == [
+        f"e{i}@example.com" for i in range(150) if i != 120
+    ]
+
+
+async def test_a_batch_refused_as_a_whole_is_sent_again_in_halves(
+    emu: BrevoEmulator, brevo: BrevoClient
+) -> None:
+    emu.faults.fail_next(1, status=413, path_contains="/events/batch")
+    events = [attended(f"e{i}@example.com") for i in range(10)]
+
+    result = await brevo.send_events(events)
+
+    assert result.accepted == 10
+    assert result.failures == []
+    assert calls_to(emu, "/events/batch") == result.requests == 3
+    assert sorted(e.identifiers["email_id"] for e in emu.state.events) == sorted(
+        f"e{i}@example.com" for i in range(10)
+    )
+
+
+async def test_a_single_event_refused_as_a_whole_is_reported_not_raised(
+    emu: BrevoEmulator, brevo: BrevoClient
+) -> None:
+    emu.faults.fail_next(1, status=400, path_contains="/events/batch")
+
+    result = await brevo.send_events([attended("alone@example.com")])
+
+    assert result.accepted == 0
+    [failure] = result.failures
+    assert failure.index == 0
+    assert "HTTP 400" in failure.message
+    assert emu.state.events == []
 
 
 async def test_events_fall_back_to_single_calls_without_the_batch_endpoint(

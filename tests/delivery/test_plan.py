@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from zoom_brevo.backoff import BackoffPolicy
 from zoom_brevo.delivery.decisions import CheckSchedule, decide, is_transient_message
 from zoom_brevo.delivery.plan import (
-    EVENTS_PER_REQUEST,
     VERSIONS_PER_REQUEST,
     idempotency_key,
     plan_batch,
@@ -91,13 +90,13 @@ def test_malformed_and_unknown_commands_are_set_aside() -> None:
     assert "teleport" in plan.malformed[1].reason
 
 
-def test_events_are_chunked_and_emails_grouped_per_template() -> None:
+def test_events_keep_their_order_and_emails_are_grouped_per_template() -> None:
     effects = plan_batch(
-        [event(i, f"e{i}") for i in range(EVENTS_PER_REQUEST + 1)]
+        [event(i, f"e{i}") for i in range(150)]
         + [email(1000 + i, f"m{i}", template=7 + i % 2) for i in range(5)],
         import_threshold=50,
     ).effects
-    assert [len(chunk) for chunk in plan_events(effects)] == [EVENTS_PER_REQUEST, 1]
+    assert [e.ledger_key for e in plan_events(effects)] == [f"e{i}" for i in range(150)]
     requests = plan_emails(effects)
     assert [(r.template_id, len(r.effects)) for r in requests] == [(7, 3), (8, 2)]
 
@@ -152,3 +151,13 @@ def test_import_checks_widen_and_stay_capped(done: int) -> None:
     schedule = CheckSchedule(first_s=30, cap_s=600)
     assert schedule.delay_s(0) == 30
     assert schedule.delay_s(done) <= schedule.delay_s(done + 1) <= 600
+
+
+def test_the_default_retry_budget_rides_out_an_hour_of_brevo_failure() -> None:
+    from zoom_brevo.delivery.worker import DEFAULT_RETRY_POLICY  # noqa: PLC0415
+    from zoom_brevo.store.outbox import DEFAULT_MAX_ATTEMPTS  # noqa: PLC0415
+
+    always_low = random.Random()
+    always_low.random = lambda: 0.0  # type: ignore[method-assign]
+    waits = [DEFAULT_RETRY_POLICY.delay_s(a, always_low) for a in range(DEFAULT_MAX_ATTEMPTS - 1)]
+    assert sum(waits) >= 3600  # the shortest jittered path to the last attempt

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from zoom_brevo.brevo.client import BrevoClient
 from zoom_brevo.delivery.worker import Deliverer
+from zoom_brevo.errors import StoreError
 from zoom_brevo.handlers.context import HandlerOptions, RecordingOptions
 from zoom_brevo.handlers.dispatch import InboxProcessor
-from zoom_brevo.handlers.jobs import JobDeps, JobRunner
+from zoom_brevo.handlers.jobs import DEFAULT_LEASE_S, JobDeps, JobRunner
+from zoom_brevo.handlers.participants import PAIR_LEAVE_JOB
 from zoom_brevo.sandbox.combined import (
     BREVO_API_KEY,
     ZOOM_ACCOUNT_ID,
@@ -28,7 +31,7 @@ from zoom_brevo.sandbox.combined import (
 from zoom_brevo.sandbox.scenario import Scenario
 from zoom_brevo.sandbox.webhook_sender import ZoomEvents
 from zoom_brevo.store import facts, jobs
-from zoom_brevo.store.engine import reading
+from zoom_brevo.store.engine import reading, transaction
 from zoom_brevo.zoom.client import ZoomClient
 
 from .conftest import put
@@ -195,3 +198,39 @@ async def test_campaign_mode_creates_the_list_and_sends_one_campaign(env: Env) -
     [listed] = [lst for lst in state.lists.values() if lst.name.startswith("Zoom recording - ")]
     assert listed.name == f"Zoom recording - Launch {inst.start.date().isoformat()}"
     assert campaign.list_ids == [listed.id]
+
+
+async def test_a_job_the_database_could_not_settle_is_settled_when_it_is_back(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without this the job would stay "running" until its 15-minute lease expired.
+    payload = {"uuid": "gone", "person_key": "k", "leave_time": env.clock.now.isoformat()}
+    with transaction(env.engine) as conn:
+        jobs.enqueue(conn, PAIR_LEAVE_JOB, payload, now=env.clock.now)
+        [job] = jobs.claim(conn, owner="test", lease_s=DEFAULT_LEASE_S, now=env.clock.now)
+    runner = env.runner(options())
+    down = True
+
+    @contextlib.contextmanager
+    def flaky(engine: Engine) -> Iterator[Connection]:
+        if down:
+            raise StoreError("database unavailable: connection refused")
+        with transaction(engine) as conn:
+            yield conn
+
+    monkeypatch.setattr("zoom_brevo.handlers.jobs.transaction", flaky)
+    with pytest.raises(StoreError):
+        await runner.run(job)  # the job's transaction and its settlement both fail
+    with pytest.raises(StoreError):
+        await runner.step()  # still down: nothing is claimed, the settlement is kept
+    with reading(env.engine) as conn:
+        assert jobs.get(conn, job.id).state == "running"  # type: ignore[union-attr]
+
+    down = False
+    assert await runner.step() is False  # settled: given back, due again shortly
+    with reading(env.engine) as conn:
+        settled = jobs.get(conn, job.id)
+    assert settled is not None
+    assert (settled.state, settled.lease_owner) == ("queued", None)
+    assert (settled.last_error or "").startswith("StoreError: database unavailable")
+    assert settled.run_at <= env.clock.now + timedelta(seconds=30)

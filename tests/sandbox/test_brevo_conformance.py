@@ -54,7 +54,11 @@ NEWER_THAN_SPEC: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/events/batch"): {"202": BATCH_ACCEPTED, "207": BATCH_EVENTS, "400": BATCH_EVENTS},
 }
 # Response fields documented after the spec was generated (brevo.md 2.5, getProcess).
-NEWER_FIELDS = {"/processes/{processId}": {"info", "error", "created_at", "completed_at"}}
+# The listing's items have the same fields (brevo-python 5.x GetProcessesResponseProcessesItem).
+NEWER_FIELDS = {
+    "/processes/{processId}": {"info", "error", "created_at", "completed_at"},
+    "/processes": {"info", "error", "created_at", "completed_at"},
+}
 # Brevo's contact error bodies may add "metadata" (brevo.md 6; sdk-v4 ContactErrorModel).
 ERROR_EXTRAS = {"metadata"}
 
@@ -175,6 +179,8 @@ async def exercise(call: Callable[..., Any]) -> None:
     await call("POST", "/contacts/import", json={"listIds": [list_id]})
     await call("GET", f"/processes/{process['processId']}")
     await call("GET", "/processes/999")
+    await call("GET", "/processes?limit=50&sort=desc")
+    await call("GET", "/processes?limit=500")
     await call("POST", "/contacts", json={"email": "c@example.com", "updateEnabled": True})
     await call(
         "POST",

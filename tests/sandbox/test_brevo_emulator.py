@@ -285,6 +285,56 @@ async def test_faults_hit_only_matching_paths_and_only_n_times(
     assert emu.stats.requests == {"other": 1, "events": 3}
 
 
+async def test_an_outage_window_fails_every_call_until_it_ends_and_spends_no_quota(
+    emu: BrevoEmulator, http: httpx.AsyncClient, clock: Clock
+) -> None:
+    emu.faults.fail_during(clock.now + 1, clock.now + 61, status=503)
+    assert (await http.get("account")).status_code == 200  # before the window
+    clock.now += 1
+    down = [(await http.get("account")).status_code for _ in range(150)]
+    assert down == [503] * 150  # over the hourly "other" quota of 100: none of it was spent
+    clock.now += 59.9
+    assert (await http.get("account")).status_code == 503
+    clock.now += 0.1
+    assert (await http.get("account")).status_code == 200
+    assert emu.stats.requests == {"other": 153}
+
+
+async def test_a_rate_limit_storm_answers_429_in_bursts_with_a_reset_header(
+    emu: BrevoEmulator, http: httpx.AsyncClient, clock: Clock
+) -> None:
+    start = clock.now
+    end = emu.faults.rate_limit_storm(
+        start, bursts=2, burst_s=4, calm_s=3, reset_s=2, path_contains="/contacts"
+    )
+    assert end == start + 11  # 4 s storm, 3 s calm, 4 s storm
+    seen = []
+    for offset in (0, 3.9, 4, 6.9, 7, 10.9, 11):
+        clock.now = start + offset
+        response = await http.get("contacts/attributes")
+        seen.append((response.status_code, response.headers.get("x-sib-ratelimit-reset")))
+    assert seen == [
+        (429, "2"), (429, "2"), (200, "1"), (200, "1"), (429, "2"), (429, "2"), (200, "1"),
+    ]  # fmt: skip
+    assert (await http.get("account")).status_code == 200  # another path is unaffected
+
+
+async def test_a_429_window_without_a_reset_tells_the_seconds_it_has_left(
+    emu: BrevoEmulator, http: httpx.AsyncClient, clock: Clock
+) -> None:
+    emu.faults.fail_during(clock.now, clock.now + 9.5, status=429)
+    clock.now += 2
+    limited = await http.post("events", json={"event_name": "x", "identifiers": {}})
+    assert limited.status_code == 429
+    assert limited.headers["x-sib-ratelimit-reset"] == "8"
+    assert limited.json()["code"] == "too_many_requests"
+
+
+def test_a_fault_window_must_end_after_it_starts(emu: BrevoEmulator) -> None:
+    with pytest.raises(ValueError, match="end after"):
+        emu.faults.fail_during(10, 10)
+
+
 async def test_unknown_route_and_wrong_method_answer_like_brevo(http: httpx.AsyncClient) -> None:
     assert (await http.get("nowhere")).status_code == 404
     wrong = await http.put("account")

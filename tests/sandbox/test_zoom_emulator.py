@@ -363,6 +363,28 @@ async def test_token_endpoint_down(emu: ZoomEmulator) -> None:
         assert (await c.post("/oauth/token", data=data, auth=("cid", "csecret"))).status_code == 200
 
 
+async def test_token_endpoint_down_until_a_time_answers_the_chosen_status(
+    emu: ZoomEmulator, clock: Clock
+) -> None:
+    emu.faults.token_endpoint_down_until(clock.now + 30, status=500)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=emu.app), base_url="http://z"
+    ) as c:
+        data = {"grant_type": "account_credentials", "account_id": "acct"}
+
+        async def token_status() -> int:
+            return (await c.post("/oauth/token", data=data, auth=("cid", "csecret"))).status_code
+
+        assert [await token_status() for _ in range(3)] == [500, 500, 500]
+        clock.now += 29.9
+        assert await token_status() == 500
+        clock.now += 0.1
+        assert await token_status() == 200
+    assert emu.stats.token_requests == 5
+    with pytest.raises(ValueError, match="500 or 503"):
+        emu.faults.token_endpoint_down_until(clock.now + 1, status=429)
+
+
 async def test_per_second_limit_answers_zoom_429(
     client: httpx.AsyncClient, scenario: Scenario
 ) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,11 +24,12 @@ from zoom_brevo.sandbox.serving import serving
 from zoom_brevo.sandbox.webhook_sender import WebhookSender, encode
 from zoom_brevo.server.app import WEBHOOK_PATH, create_app
 from zoom_brevo.server.metrics import Metrics
+from zoom_brevo.server.runner import stack
 from zoom_brevo.server.webhooks import WebhookOptions
 from zoom_brevo.store import outbox
 from zoom_brevo.store.engine import create_engine, transaction
 
-from .conftest import SECRET
+from .conftest import SECRET, stored
 from .test_webhook_endpoint import STARTED
 
 
@@ -155,3 +159,56 @@ async def test_without_debug_mode_webhook_bodies_are_not_logged(
 ) -> None:
     await sender.send(STARTED)
     assert "webhook_received" not in log_stream.getvalue()
+
+
+async def test_a_client_that_hangs_up_mid_body_gets_no_answer_and_nothing_is_stored(
+    base_url: str, sender: WebhookSender, client: httpx.AsyncClient, engine: Engine
+) -> None:
+    body = encode(STARTED)
+    url = httpx.URL(base_url)
+    reader, writer = await asyncio.open_connection(url.host, url.port)
+    head = [f"POST {WEBHOOK_PATH} HTTP/1.1", f"host: {url.host}:{url.port}"]
+    head += [f"{name}: {value}" for name, value in sender.headers_for(body).items()]
+    head.append(f"content-length: {len(body)}")
+    writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body[:10])
+    await writer.drain()
+    writer.close()  # gone before the rest of the body
+    await writer.wait_closed()
+    async with asyncio.timeout(10):
+        assert await reader.read() == b""
+
+    after = await sender.send(STARTED)
+    found = samples((await client.get("/metrics")).text)
+
+    assert after.status == 200
+    assert len(stored(engine)) == 1
+    assert found["zoom_brevo_webhooks_received_total", ()] == 2
+    assert found["zoom_brevo_webhooks_accepted_total", (("outcome", "stored"),)] == 1
+    assert not [key for key in found if key[0] == "zoom_brevo_webhooks_rejected_total"]
+
+
+async def test_other_methods_on_the_webhook_path_are_405(client: httpx.AsyncClient) -> None:
+    response = await client.get(WEBHOOK_PATH)
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+
+
+def test_the_server_runs_on_uvicorns_c_parser_and_uvloop() -> None:
+    assert stack() == ("httptools", "uvloop")  # dependencies of zoom-brevo
+    assert stack("h11", "asyncio") == ("h11", "asyncio")
+
+
+def test_the_server_process_hides_its_start_up_objects_from_the_collector() -> None:
+    probe = (
+        "import gc\n"
+        "from zoom_brevo.server.runner import GC_YOUNG_THRESHOLD, tune_gc\n"
+        "before = gc.get_freeze_count()\n"
+        "tune_gc()\n"
+        "print(before, gc.get_freeze_count(), gc.get_threshold()[0] == GC_YOUNG_THRESHOLD)\n"
+    )
+    run = subprocess.run(  # a process of its own: the settings are process-wide
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    before, frozen, raised = run.stdout.split()
+    assert (int(before), raised) == (0, "True")
+    assert int(frozen) > 10_000  # the modules and objects loaded by then

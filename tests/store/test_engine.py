@@ -22,6 +22,15 @@ def test_an_unreachable_database_is_a_store_error(tmp_path: Path) -> None:
         pass
 
 
+def test_an_unreachable_database_is_a_store_error_for_reads_too(tmp_path: Path) -> None:
+    # Readers (the worker's inbox loop, the admin pages) rely on it as writers do: the
+    # worker waits for the database to come back instead of dying of a driver error.
+    engine = store_engine.create_engine(f"sqlite:///{tmp_path / 'missing-dir' / 'x.db'}")
+    with pytest.raises(StoreError, match="database unavailable"), store_engine.reading(engine):
+        pass
+    assert not store_engine.is_current(engine)
+
+
 def test_a_transaction_commits_on_success_and_rolls_back_on_error(engine: Engine) -> None:
     with store_engine.transaction(engine) as conn:
         ledger.record_if_new(conn, "kept", now=NOW)

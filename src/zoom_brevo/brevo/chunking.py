@@ -9,6 +9,11 @@ T = TypeVar("T")
 
 # brevo.md 2.5: jsonBody max 10 MB, Brevo recommends staying under about 8 MB.
 IMPORT_MAX_BODY_BYTES = 8 * 1000 * 1000
+# brevo.md 3.2: Brevo documents no maximum for ``/events/batch``, neither a count nor a
+# size. The one request-body size it publishes is the import's (10 MB, about 8 MB advised),
+# so event batches are cut at that budget too; a batch refused as a whole is split in halves
+# (``BrevoClient.send_events``), so a lower undocumented limit costs calls, not events.
+EVENTS_MAX_BODY_BYTES = IMPORT_MAX_BODY_BYTES
 
 
 class RowTooLarge(ValueError):

@@ -21,6 +21,7 @@ import httpx
 
 from zoom_brevo.backoff import BackoffPolicy
 from zoom_brevo.brevo.chunking import (
+    EVENTS_MAX_BODY_BYTES,
     IMPORT_MAX_BODY_BYTES,
     chunks,
     plan_byte_chunks,
@@ -51,10 +52,12 @@ from zoom_brevo.ratelimit import LocalRateLimiter, RateLimiter
 DEFAULT_BASE_URL = "https://api.brevo.com/v3"
 LIST_ADD_MAX = 150  # brevo.md 2.7 (spec addContactToList maxItems)
 PAGE_LIMIT = 50  # brevo.md 2.10: folders and lists page with limit max 50
-EVENTS_PER_BATCH = 100  # Brevo documents no maximum (brevo.md 3.2); stay modest
+PROCESS_PAGE_MAX = 50  # spec getProcesses: limit max 50
 VERSIONS_PER_EMAIL = 1000  # brevo.md 4.1
 RECIPIENTS_PER_EMAIL = 2000  # brevo.md 4.1
 _ROW_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_EVENTS_PREFIX = b'{"events":['
+_EVENTS_SUFFIX = b"]}"
 _KEY_NAMESPACE = uuid.UUID("6f1c3a52-5d0b-4a55-9d3e-2b7a0c1e9f10")
 
 
@@ -166,6 +169,23 @@ class BrevoClient:
         Rows are sent as ``jsonBody`` in requests under ``max_body_bytes`` each, updating
         existing contacts without blanking attributes and without notification e-mails.
         """
+        encoded = [encode_import_row(row) for row in rows]
+        return await self.import_encoded(
+            encoded, list_ids, notify_url=notify_url, max_body_bytes=max_body_bytes
+        )
+
+    async def import_encoded(
+        self,
+        rows: Sequence[bytes],
+        list_ids: Sequence[int],
+        *,
+        notify_url: str | None = None,
+        max_body_bytes: int = IMPORT_MAX_BODY_BYTES,
+    ) -> list[int]:
+        """``import_contacts`` for rows already encoded with ``encode_import_row``.
+
+        Lets a caller keep only the encoded rows of a large import in memory.
+        """
         if not list_ids:
             raise ValueError("Brevo imports need at least one target list id")
         envelope: dict[str, Any] = {
@@ -178,15 +198,14 @@ class BrevoClient:
             envelope["notifyUrl"] = notify_url
         prefix = json.dumps(envelope, separators=(",", ":"))[:-1].encode() + b',"jsonBody":['
         suffix = b"]}"
-        encoded = [_encode_row(row) for row in rows]
         plans = plan_byte_chunks(
-            [len(item) for item in encoded],
+            [len(item) for item in rows],
             max_body_bytes=max_body_bytes,
             envelope_bytes=len(prefix) + len(suffix),
         )
         process_ids = []
         for span in plans:
-            body = prefix + b",".join(encoded[span.start : span.stop]) + suffix
+            body = prefix + b",".join(rows[span.start : span.stop]) + suffix
             call = Call("POST", "/contacts/import", "/contacts/import", content=body)
             data = await self._json(call)
             process_ids.append(int(data["processId"]))
@@ -195,14 +214,25 @@ class BrevoClient:
     async def get_process(self, process_id: int) -> Process:
         """State of an asynchronous process (imports), with report URLs once completed."""
         data = await self._json(Call("GET", f"/processes/{process_id}", "/processes/{processId}"))
-        info = data.get("info") if isinstance(data, dict) else None
-        imports = info.get("import") if isinstance(info, dict) else None
-        reports = {
-            kind: url
-            for kind, url in (imports or {}).items()
-            if kind in IMPORT_REPORT_KINDS and isinstance(url, str) and url
+        return _process(data)
+
+    async def list_processes(
+        self, *, limit: int = PROCESS_PAGE_MAX, offset: int = 0, newest_first: bool = True
+    ) -> list[Process]:
+        """One page of the account's processes, newest first by default.
+
+        One call answers for many imports at once (completed ones with their report URLs,
+        as ``get_process``): it shares the 100-an-hour "other" budget with ``get_process``
+        (brevo.md 2.5, 5).
+        """
+        params: dict[str, str | int] = {
+            "limit": min(max(limit, 0), PROCESS_PAGE_MAX),
+            "offset": max(offset, 0),
+            "sort": "desc" if newest_first else "asc",
         }
-        return Process.model_validate({**data, "import_reports": reports})
+        data = await self._json(Call("GET", "/processes", "/processes", params=params)) or {}
+        items = data.get("processes") if isinstance(data, dict) else None
+        return [_process(item) for item in items or [] if isinstance(item, dict)]
 
     async def get_import_rejections(self, process: Process) -> list[RejectedRow]:
         """The rows Brevo dropped, read from the process's CSV reports.
@@ -317,39 +347,54 @@ class BrevoClient:
             Call("POST", "/events", "/events", json_body=event.body(), replay_safe=False)
         )
 
-    async def send_events(self, events: Sequence[Event]) -> EventsResult:
+    async def send_events(
+        self, events: Sequence[Event], *, max_body_bytes: int = EVENTS_MAX_BODY_BYTES
+    ) -> EventsResult:
         """Send many events through ``/events/batch``; refused events are reported by index.
 
-        Falls back to one ``/events`` call per event when the batch endpoint is missing
-        (404/405; it exists only since 2026-03, brevo.md 3.2).
+        Requests are cut by body size (``event_batches``), so a chunk that fits is one call.
+        A batch Brevo refuses as a whole (413, or 400 without per-event errors) is sent
+        again in halves: nothing of it was accepted, and an undocumented limit then costs a
+        few calls instead of the events. Falls back to one ``/events`` call per event when
+        the batch endpoint is missing (404/405; it exists only since 2026-03, brevo.md 3.2).
         """
+        encoded = [encode_event(event) for event in events]
         result = EventsResult()
-        for offset in range(0, len(events), EVENTS_PER_BATCH):
-            chunk = events[offset : offset + EVENTS_PER_BATCH]
-            part = await self._send_event_chunk(chunk)
-            shifted = [
-                EventFailure(index=f.index + offset, message=f.message) for f in part.failures
-            ]
-            result = EventsResult(
-                accepted=result.accepted + part.accepted, failures=[*result.failures, *shifted]
-            )
+        for span in _event_spans(encoded, max_body_bytes):
+            part = await self._send_event_span(events, encoded, span)
+            result = _joined(result, part)
         return result
 
-    async def _send_event_chunk(self, chunk: Sequence[Event]) -> EventsResult:
-        if self._batch_events_supported:
-            call = Call(
-                "POST",
-                "/events/batch",
-                "/events/batch",
-                json_body={"events": [event.body() for event in chunk]},
-                replay_safe=False,
-                soft=lambda status, _body: status in (400, 404, 405),
-            )
-            response = await self._session.send(call)
-            if response.status_code not in (404, 405):
-                return _batch_result(response, len(chunk))
+    async def _send_event_span(
+        self, events: Sequence[Event], encoded: Sequence[bytes], span: range
+    ) -> EventsResult:
+        if not self._batch_events_supported:
+            alone = await self._send_events_one_by_one(events[span.start : span.stop])
+            return _shifted(alone, span)
+        body = _EVENTS_PREFIX + b",".join(encoded[span.start : span.stop]) + _EVENTS_SUFFIX
+        call = Call(
+            "POST",
+            "/events/batch",
+            "/events/batch",
+            content=body,
+            replay_safe=False,
+            soft=lambda status, _body: status in (400, 404, 405, 413),
+        )
+        response = await self._session.send(call)
+        if response.status_code in (404, 405):
             self._batch_events_supported = False
-        return await self._send_events_one_by_one(chunk)
+            part = await self._send_event_span(events, encoded, span)
+            return part.model_copy(update={"requests": part.requests + 1})
+        refused_whole = response.status_code == 413 or (
+            response.status_code == 400 and not _per_event_errors(response)
+        )
+        if refused_whole and len(span) > 1:
+            middle = span.start + len(span) // 2
+            first = await self._send_event_span(events, encoded, range(span.start, middle))
+            second = await self._send_event_span(events, encoded, range(middle, span.stop))
+            joined = _joined(first, second)
+            return joined.model_copy(update={"requests": joined.requests + 1})
+        return _shifted(_batch_result(response, len(span)), span)
 
     async def _send_events_one_by_one(self, chunk: Sequence[Event]) -> EventsResult:
         failures: list[EventFailure] = []
@@ -358,7 +403,9 @@ class BrevoClient:
                 await self.send_event(event)
             except PayloadRejected as exc:
                 failures.append(EventFailure(index=index, message=str(exc)))
-        return EventsResult(accepted=len(chunk) - len(failures), failures=failures)
+        return EventsResult(
+            accepted=len(chunk) - len(failures), failures=failures, requests=len(chunk)
+        )
 
     # -- transactional e-mail and campaigns ---------------------------------------------
 
@@ -463,12 +510,44 @@ def _identifier(identifier: str | int) -> str:
     return quote(identifier.strip().lower(), safe="@")
 
 
-def _encode_row(row: Mapping[str, Any]) -> bytes:
+def encode_import_row(row: Mapping[str, Any]) -> bytes:
+    """One ``jsonBody`` row of an import (``{email, attributes}``), compact, e-mail lowered."""
     item = dict(row)
     email = item.get("email")
     if isinstance(email, str):
         item["email"] = email.strip().lower()
     return _ROW_ENCODER.encode(item).encode()
+
+
+def encode_event(event: Event) -> bytes:
+    """One item of an ``/events/batch`` body, compact."""
+    return _ROW_ENCODER.encode(event.body()).encode()
+
+
+def event_batches(
+    events: Sequence[Event], *, max_body_bytes: int = EVENTS_MAX_BODY_BYTES
+) -> list[range]:
+    """How ``send_events`` cuts ``events`` into requests: consecutive spans under the budget."""
+    return _event_spans([encode_event(event) for event in events], max_body_bytes)
+
+
+def _event_spans(encoded: Sequence[bytes], max_body_bytes: int) -> list[range]:
+    return plan_byte_chunks(
+        [len(item) for item in encoded],
+        max_body_bytes=max_body_bytes,
+        envelope_bytes=len(_EVENTS_PREFIX) + len(_EVENTS_SUFFIX),
+    )
+
+
+def _process(data: Any) -> Process:
+    info = data.get("info") if isinstance(data, dict) else None
+    imports = info.get("import") if isinstance(info, dict) else None
+    reports = {
+        kind: url
+        for kind, url in (imports or {}).items()
+        if kind in IMPORT_REPORT_KINDS and isinstance(url, str) and url
+    }
+    return Process.model_validate({**data, "import_reports": reports})
 
 
 def _derived_key(key: str, number: int) -> str:
@@ -479,23 +558,53 @@ def _is_duplicate(status: int, body: ErrorBody) -> bool:
     return status == 400 and body.code == "duplicate_parameter"
 
 
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json() if response.content else None
+    except ValueError:  # a proxy's HTML page, say
+        return None
+
+
+def _per_event_errors(response: httpx.Response) -> bool:
+    data = _json_or_none(response)
+    return isinstance(data, dict) and isinstance(data.get("errors"), list)
+
+
+def _shifted(result: EventsResult, span: range) -> EventsResult:
+    failures = [
+        EventFailure(index=f.index + span.start, message=f.message) for f in result.failures
+    ]
+    return result.model_copy(update={"failures": failures})
+
+
+def _joined(first: EventsResult, second: EventsResult) -> EventsResult:
+    return EventsResult(
+        accepted=first.accepted + second.accepted,
+        failures=[*first.failures, *second.failures],
+        requests=first.requests + second.requests,
+    )
+
+
 def _batch_result(response: httpx.Response, size: int) -> EventsResult:
-    data = response.json() if response.content else {}
+    """What one answered batch did: 202 all accepted, 207/400 per-event errors, or a 400/413
+    refusing the request as a whole (then every event of it is reported refused)."""
+    data = _json_or_none(response)
     errors = data.get("errors") if isinstance(data, dict) else None
-    if response.status_code == 400 and not isinstance(errors, list):
+    if response.status_code in (400, 413) and not isinstance(errors, list):
         body = parse_error_body(response.content)
-        raise PayloadRejected(
-            f"Brevo rejected POST /events/batch: {body.code} - {body.message}",
-            service="brevo",
-            status=400,
-            code=body.code or None,
+        message = (
+            f"Brevo rejected POST /events/batch (HTTP {response.status_code}): "
+            f"{body.code} - {body.message}"
         )
+        refused = [EventFailure(index=index, message=message) for index in range(size)]
+        return EventsResult(accepted=0, failures=refused, requests=1)
     failures = [
         EventFailure(index=int(index), message=str(error.get("message", "")))
         for error in errors or []
         for index in error.get("eventIndex", [])
     ]
-    return EventsResult(accepted=size - len({f.index for f in failures}), failures=failures)
+    accepted = size - len({f.index for f in failures})
+    return EventsResult(accepted=accepted, failures=failures, requests=1)
 
 
 def _parse_report(kind: str, text: str) -> list[RejectedRow]:

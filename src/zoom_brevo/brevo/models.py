@@ -77,7 +77,8 @@ class Contact(_Model):
 
 
 class Process(_Model):
-    """``GET /processes/{id}``; ``import_reports`` maps report kind to its CSV URL."""
+    """``GET /processes/{id}`` or an item of ``GET /processes``; ``import_reports`` maps
+    report kind to its CSV URL."""
 
     id: int
     name: str
@@ -127,10 +128,12 @@ class EventFailure(_Model):
 
 
 class EventsResult(_Model):
-    """Outcome of sending many events: how many were accepted and which were refused."""
+    """Outcome of sending many events: how many were accepted, which were refused, and
+    how many HTTP requests it took."""
 
     accepted: int = 0
     failures: list[EventFailure] = Field(default_factory=list)
+    requests: int = 0
 
 
 class Recipient(_Model):

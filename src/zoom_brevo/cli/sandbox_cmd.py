@@ -43,9 +43,14 @@ def sandbox(
 
 
 def ensure_free(host: str, port: int) -> None:
-    """Raise :class:`ConfigError` unless ``host:port`` can be listened on."""
+    """Raise :class:`ConfigError` unless ``host:port`` can be listened on.
+
+    Asked as uvicorn will bind, with ``SO_REUSEADDR``: connections of a previous server
+    still in TIME_WAIT (it was restarted, or killed) do not keep the port busy.
+    """
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((host, port))
     except OSError as exc:
         raise ConfigError(

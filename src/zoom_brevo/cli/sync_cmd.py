@@ -20,7 +20,6 @@ from sqlalchemy.engine import Engine
 from zoom_brevo.cli.context import epilog, print_error, state_of, stderr, stdout
 from zoom_brevo.config import Settings
 from zoom_brevo.delivery.decisions import CheckSchedule
-from zoom_brevo.delivery.plan import IMPORT_ROWS_PER_REQUEST
 from zoom_brevo.delivery.worker import Deliverer, DeliveryReport
 from zoom_brevo.pipeline.mapping import resolve_field_mapping
 from zoom_brevo.pipeline.sync import SyncOptions, SyncReport, sync_meeting, sync_webinar
@@ -29,12 +28,12 @@ from zoom_brevo.zoom.client import ZoomClient
 
 EXIT_FAILED = 1
 DELIVERY_DEADLINE_S = 600.0
-# Outbox rows per delivery batch. A batch's contacts go out as one import, and each import
-# costs at least one GET /processes from Brevo's 100-an-hour budget (brevo.md 5), so the
-# worker's 1,000-row batches would make a 200,000-contact sync wait hours for checks. A
-# person is about two rows (contact, event): about 10,000 contacts per import, with the
-# claimed rows (about 3.5 KB each in memory) bounding the peak RSS whatever the size.
-DELIVERY_BATCH = IMPORT_ROWS_PER_REQUEST
+# Outbox rows claimed at a time. Claimed rows cost a few KB each in memory (decoded
+# payloads), so this bounds the peak RSS whatever the size of the sync. It no longer sets
+# the size of imports: contacts are delivered first and streamed into imports of up to
+# Brevo's advised 8 MB (delivery.bulk), and all imports are followed with one process
+# listing per round; events then go in /events/batch requests of a whole page each.
+DELIVERY_BATCH = 5_000
 
 app = typer.Typer(
     help="Collect one past meeting or webinar and deliver it to Brevo.",
@@ -211,7 +210,9 @@ async def sync_and_deliver(
             deliverer = Deliverer(
                 engine, brevo, owner=owner, batch_size=DELIVERY_BATCH, import_checks=import_checks
             )
-            delivered = await deliverer.drain(DELIVERY_DEADLINE_S, wait_for_imports=True)
+            delivered = await deliverer.drain(
+                DELIVERY_DEADLINE_S, wait_for_imports=True, contacts_first=True
+            )
     return Outcome(report, delivered, counter.requests)
 
 

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
-from zoom_brevo.brevo.client import BrevoClient
+from zoom_brevo.brevo.client import BrevoClient, encode_import_row
 from zoom_brevo.delivery.imports import ImportTracker
 from zoom_brevo.delivery.plan import ContactWrite, ImportRequest, Plan
 from zoom_brevo.delivery.report import DeliveryReport
-from zoom_brevo.delivery.rows import Settler
+from zoom_brevo.delivery.rows import Settler, complete_rows
 from zoom_brevo.errors import ApiError
-from zoom_brevo.store import outbox
 from zoom_brevo.store.engine import transaction
 
 
@@ -43,34 +42,53 @@ class ContactSender:
         """Imports first (cheapest per contact), then upserts."""
         for request in plan.imports:
             await self._import(request)
+        await self.upsert_all(plan.upserts)
+
+    async def _import(self, request: ImportRequest) -> None:
+        rows = [encode_import_row(row) for row in request.rows()]
+        emails = [contact.email for contact in request.contacts]
+        await self.send_import(request.list_ids, rows, emails, request.ids)
+
+    async def send_import(
+        self,
+        list_ids: Sequence[int],
+        rows: Sequence[bytes],
+        emails: Sequence[str],
+        ids: Sequence[int],
+    ) -> None:
+        """Import encoded ``rows`` (the contacts ``emails``) into ``list_ids``; settle ``ids``.
+
+        Started imports are followed by the tracker, registered in the transaction that
+        completes the rows.
+        """
+        self._settler.keep_lease()
+        try:
+            process_ids = await self._brevo.import_encoded(rows, list_ids)
+        except ApiError as exc:
+            self._report.brevo_calls += 1
+            self._settler.fail(ids, exc)
+            return
+        except ValueError as exc:  # a row alone over the import body budget
+            self._settler.bury(ids, f"import refused before sending: {exc}")
+            return
+        self._report.brevo_calls += len(process_ids)
+        now = self._clock()
+        with transaction(self._engine) as conn:
+            complete_rows(conn, ids, owner=self._owner, now=now)
+            self._tracker.register(conn, process_ids, emails, now)
+        self._report.imports_started += len(process_ids)
+        self._report.contacts_imported += len(emails)
+        self._report.list_adds += len(emails) * len(list_ids)
+
+    async def upsert_all(self, contacts: Sequence[ContactWrite]) -> None:
+        """Upsert ``contacts`` one call each; settle their rows (done ones even on a stop)."""
         done: list[int] = []
         try:
-            for contact in plan.upserts:
+            for contact in contacts:
                 if await self._upsert(contact):
                     done.extend(contact.ids)
         finally:  # even when stopping on refused credentials, keep what was delivered
             self._settler.complete(done)
-
-    async def _import(self, request: ImportRequest) -> None:
-        self._settler.keep_lease()
-        try:
-            process_ids = await self._brevo.import_contacts(request.rows(), request.list_ids)
-        except ApiError as exc:
-            self._report.brevo_calls += 1
-            self._settler.fail(request.ids, exc)
-            return
-        except ValueError as exc:  # a row alone over the import body budget
-            self._settler.bury(request.ids, f"import refused before sending: {exc}")
-            return
-        self._report.brevo_calls += len(process_ids)
-        emails = [contact.email for contact in request.contacts]
-        now = self._clock()
-        with transaction(self._engine) as conn:
-            outbox.complete(conn, request.ids, owner=self._owner, now=now)
-            self._tracker.register(conn, process_ids, emails, now)
-        self._report.imports_started += len(process_ids)
-        self._report.contacts_imported += len(emails)
-        self._report.list_adds += len(emails) * len(request.list_ids)
 
     async def _upsert(self, contact: ContactWrite) -> bool:
         self._settler.keep_lease()

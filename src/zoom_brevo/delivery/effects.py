@@ -20,7 +20,7 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
-from zoom_brevo.brevo.client import BrevoClient
+from zoom_brevo.brevo.client import BrevoClient, event_batches
 from zoom_brevo.brevo.models import Event, MessageVersion, Recipient
 from zoom_brevo.delivery.decisions import is_transient_message
 from zoom_brevo.delivery.plan import Effect, EmailRequest, plan_emails, plan_events
@@ -76,8 +76,12 @@ class EffectSender:
         """Hold back, skip, then send ``effects``: events first, then e-mails."""
         ready = self._hold_back(effects)
         ready = self._skip_recorded(ready)
-        for chunk in plan_events(ready):
-            await self._send_events(chunk)
+        event_effects = plan_events(ready)
+        events = [event_of(e.command) for e in event_effects if isinstance(e.command, SendEvent)]
+        for span in event_batches(events):
+            await self._send_events(
+                event_effects[span.start : span.stop], events[span.start : span.stop]
+            )
         for request in plan_emails(ready):
             await self._send_email(request)
 
@@ -102,14 +106,14 @@ class EffectSender:
         keys |= {f"contact:{effect.email.strip().lower()}" for effect in effects}
         with reading(self._engine) as conn:
             pending = outbox.unfinished(conn, keys)
+        by_key: dict[str, list[tuple[int, datetime]]] = {}
+        for key, row_id, due in pending:
+            by_key.setdefault(key.lower(), []).append((row_id, due))
         waits: dict[str, datetime] = {}
         for effect in effects:
             first = min(effect.ids)
-            candidates = [
-                due
-                for key, row_id, due in pending
-                if row_id < first and key.lower() == f"contact:{effect.email}".lower()
-            ]
+            older = by_key.get(f"contact:{effect.email}".lower(), [])
+            candidates = [due for row_id, due in older if row_id < first]
             imported = self._wait_for_import(effect.email.strip().lower())
             if imported is not None:
                 candidates.append(imported)
@@ -126,15 +130,16 @@ class EffectSender:
         self._report.skipped_already_sent += len(skipped)
         return [effect for effect in effects if effect.ledger_key not in sent]
 
-    async def _send_events(self, chunk: Sequence[Effect]) -> None:
+    async def _send_events(self, chunk: Sequence[Effect], events: Sequence[Event]) -> None:
+        """Send ``events`` (those of ``chunk``, in order) in one request when they fit one."""
         self._settler.keep_lease()
-        events = [event_of(e.command) for e in chunk if isinstance(e.command, SendEvent)]
-        self._report.brevo_calls += 1
         try:
             result = await self._brevo.send_events(events)
         except ApiError as exc:
+            self._report.brevo_calls += 1
             self._settler.fail(_ids(chunk), exc)
             return
+        self._report.brevo_calls += result.requests
         failed: dict[int, str] = {f.index: f.message for f in result.failures}
         sent = [effect for index, effect in enumerate(chunk) if index not in failed]
         self._settler.commit_sent([e.ledger_key for e in sent], _ids(sent))

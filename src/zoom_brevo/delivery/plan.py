@@ -5,8 +5,9 @@ Contacts go first: a batch holding at least ``import_threshold`` contacts is imp
 single ``listIds``; reference brevo.md 2.5), contacts without lists and smaller batches are
 upserted one by one with ``POST /contacts`` and their ``listIds`` (brevo.md 2.2). Either
 way the list memberships travel with the contact, so no separate list call is needed.
-Events are sent in ``/events/batch`` chunks (brevo.md 3.2) and template e-mails are
-grouped per template into ``messageVersions`` requests (brevo.md 4.1).
+Events are sent through ``/events/batch`` in requests cut by body size (the client's
+``event_batches``, brevo.md 3.2) and template e-mails are grouped per template into
+``messageVersions`` requests (brevo.md 4.1).
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from zoom_brevo.pipeline.commands import (
 )
 from zoom_brevo.store.outbox import CONTACT_KINDS, Merged
 
-EVENTS_PER_REQUEST = 100  # the client's /events/batch chunk (brevo.md 3.2 documents no maximum)
 VERSIONS_PER_REQUEST = 1000  # brevo.md 4.1: at most 1000 messageVersions per request
 IMPORT_ROWS_PER_REQUEST = 20_000  # keeps one import under Brevo's ~8 MB body advice
 _KEY_NAMESPACE = uuid.UUID("0b6c2b8e-5b51-4a4e-9a43-6d0f3f3c1d27")
@@ -177,13 +177,9 @@ def plan_contacts(
     return imports, upserts
 
 
-def plan_events(effects: Sequence[Effect]) -> list[tuple[Effect, ...]]:
-    """Event effects in ``/events/batch`` chunks, in order."""
-    events = [e for e in effects if isinstance(e.command, SendEvent)]
-    return [
-        tuple(events[start : start + EVENTS_PER_REQUEST])
-        for start in range(0, len(events), EVENTS_PER_REQUEST)
-    ]
+def plan_events(effects: Sequence[Effect]) -> list[Effect]:
+    """The event effects, in order (the sender cuts them into requests by body size)."""
+    return [e for e in effects if isinstance(e.command, SendEvent)]
 
 
 def plan_emails(effects: Sequence[Effect]) -> list[EmailRequest]:

@@ -1,16 +1,19 @@
 """The store side of one claimed batch: complete, retry, bury or give back its outbox rows.
 
 Every method is one short transaction and only touches rows this worker still holds (the
-store checks the lease owner), so a row taken over after a lost lease is left alone.
+store checks the lease owner), so a row taken over after a lost lease is left alone. Ids
+go to the store in slices of ``IDS_PER_STATEMENT``, under SQLite's limit of bound
+parameters, however large the batch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import structlog
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from zoom_brevo.backoff import BackoffPolicy
 from zoom_brevo.delivery.decisions import decide
@@ -18,9 +21,31 @@ from zoom_brevo.delivery.report import DeliveryReport
 from zoom_brevo.errors import ApiError, RetriableApiError
 from zoom_brevo.store import ledger, outbox
 from zoom_brevo.store.engine import transaction
-from zoom_brevo.store.outbox import Command
 
 log = structlog.get_logger(__name__)
+IDS_PER_STATEMENT = 10_000  # SQLite binds at most 32,766 parameters a statement
+
+
+class Claimed(Protocol):
+    """What settling needs of a claimed outbox row (``outbox.Command`` has it)."""
+
+    @property
+    def id(self) -> int:
+        """The row id."""
+
+    @property
+    def attempts(self) -> int:
+        """Attempts used, this claim included."""
+
+    @property
+    def max_attempts(self) -> int:
+        """The row's own attempt limit."""
+
+
+def slices(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    """``ids`` in slices small enough for one statement."""
+    for start in range(0, len(ids), IDS_PER_STATEMENT):
+        yield ids[start : start + IDS_PER_STATEMENT]
 
 
 class Settler:
@@ -29,7 +54,7 @@ class Settler:
     def __init__(
         self,
         engine: Engine,
-        claimed: Sequence[Command],
+        claimed: Sequence[Claimed],
         *,
         owner: str,
         lease_s: float,
@@ -48,36 +73,48 @@ class Settler:
         self._report = report
         self._lease_renewed_at = clock()
 
+    @property
+    def ids(self) -> list[int]:
+        """Every row held."""
+        return list(self._rows)
+
+    def hold(self, claimed: Sequence[Claimed]) -> None:
+        """Settle these rows too (claimed later, for the same request)."""
+        self._rows.update((row.id, row) for row in claimed)
+
     def keep_lease(self) -> None:
         """Extend the batch's lease once half of it has passed (a long run of upserts)."""
         now = self._clock()
         if now - self._lease_renewed_at < timedelta(seconds=self._lease_s / 2):
             return
         with transaction(self._engine) as conn:
-            outbox.extend_lease(
-                conn, list(self._rows), owner=self._owner, lease_s=self._lease_s, now=now
-            )
+            for part in slices(list(self._rows)):
+                outbox.extend_lease(conn, part, owner=self._owner, lease_s=self._lease_s, now=now)
         self._lease_renewed_at = now
 
     def complete(self, ids: Sequence[int]) -> None:
         """Mark rows sent."""
         if ids:
             with transaction(self._engine) as conn:
-                outbox.complete(conn, ids, owner=self._owner, now=self._clock())
+                complete_rows(conn, ids, owner=self._owner, now=self._clock())
 
     def commit_sent(self, ledger_keys: Iterable[str], ids: Sequence[int]) -> None:
         """Record effects in the ledger and complete their rows, in one transaction."""
         now = self._clock()
         with transaction(self._engine) as conn:
             ledger.record_all(conn, ledger_keys, now=now)
-            outbox.complete(conn, ids, owner=self._owner, now=now)
+            complete_rows(conn, ids, owner=self._owner, now=now)
 
     def bury(self, ids: Sequence[int], reason: str, *, rejected: bool = True) -> None:
         """Dead-letter rows at once with ``reason`` (shown by ``status``)."""
         if not ids:
             return
+        now = self._clock()
         with transaction(self._engine) as conn:
-            buried = outbox.bury(conn, ids, owner=self._owner, error=reason, now=self._clock())
+            buried = sum(
+                outbox.bury(conn, part, owner=self._owner, error=reason, now=now)
+                for part in slices(ids)
+            )
         self._report.dead += buried
         if rejected:
             self._report.rejected += buried
@@ -86,8 +123,10 @@ class Settler:
     def release(self, ids: Sequence[int], at: datetime) -> None:
         """Give rows back untried, due at ``at``, without using an attempt."""
         if ids:
+            now = self._clock()
             with transaction(self._engine) as conn:
-                outbox.release(conn, ids, owner=self._owner, at=at, now=self._clock())
+                for part in slices(ids):
+                    outbox.release(conn, part, owner=self._owner, at=at, now=now)
 
     def release_all(self) -> None:
         """Give back every row of the batch still held (stopping: nothing more is tried)."""
@@ -112,6 +151,14 @@ class Settler:
             self.bury(ids, str(error), rejected=not isinstance(error, RetriableApiError))
             return None
         with transaction(self._engine) as conn:
-            outbox.retry(conn, ids, owner=self._owner, at=decision.at, error=str(error), now=now)
+            for part in slices(ids):
+                outbox.retry(
+                    conn, part, owner=self._owner, at=decision.at, error=str(error), now=now
+                )
         self._report.retried += len(ids)
         return decision.at
+
+
+def complete_rows(conn: Connection, ids: Sequence[int], *, owner: str, now: datetime) -> int:
+    """Mark ``owner``'s rows done in the caller's transaction; return how many were held."""
+    return sum(outbox.complete(conn, part, owner=owner, now=now) for part in slices(ids))

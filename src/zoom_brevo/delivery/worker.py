@@ -4,6 +4,12 @@
 deadline), for ``sync`` and the demo; ``run`` polls until stopped, for ``worker`` and
 ``serve``. Several workers may share one database: claims are leased and disjoint.
 Refused credentials (``AuthError``) stop both at once, with the batch given back untried.
+
+``drain(contacts_first=True)`` (the ``sync`` command) works in three phases: every due
+contact first, streamed into few large imports (``bulk``); then the imports it started are
+followed until Brevo has applied them; then everything else (events, e-mails) as usual. So
+events never wait in a claimed batch for an import, and the process reads are rounds for
+all imports at once instead of one per batch.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from sqlalchemy.engine import Engine
 
 from zoom_brevo.backoff import BackoffPolicy
 from zoom_brevo.brevo.client import BrevoClient
+from zoom_brevo.delivery.bulk import BulkContacts, Lease
 from zoom_brevo.delivery.contacts import ContactSender
 from zoom_brevo.delivery.decisions import CheckSchedule
 from zoom_brevo.delivery.effects import EffectSender
@@ -54,7 +61,7 @@ class Deliverer:
         import_threshold: int = 50,
         batch_size: int = 1000,
         lease_s: float = 60.0,
-        max_attempts: int = 8,
+        max_attempts: int = outbox.DEFAULT_MAX_ATTEMPTS,
         clock: Callable[[], datetime] = _utc_now,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         retry_policy: BackoffPolicy = DEFAULT_RETRY_POLICY,
@@ -77,16 +84,25 @@ class Deliverer:
         )
 
     async def drain(
-        self, deadline_s: float = 300.0, *, wait_for_imports: bool = False
+        self,
+        deadline_s: float = 300.0,
+        *,
+        wait_for_imports: bool = False,
+        contacts_first: bool = False,
     ) -> DeliveryReport:
         """Deliver until the outbox has nothing left to do, or ``deadline_s`` has passed.
 
         Scheduled retries are waited for when due before the deadline. With
         ``wait_for_imports`` the imports started are also followed to their end (their
-        rejected rows stored) before returning.
+        rejected rows stored) before returning. With ``contacts_first`` every due contact
+        is delivered first, as large imports, and those imports are followed to their end
+        (up to the deadline) before anything else is claimed.
         """
         report = DeliveryReport()
         end = self._clock() + timedelta(seconds=deadline_s)
+        if contacts_first:
+            await self._bulk(report).run()
+            await self._await_imports(report, end)
         while True:
             delivered = await self.step(report)
             await self._imports.check_due(report)
@@ -154,6 +170,29 @@ class Deliverer:
         await effects.send(plan.effects)
         log.info("delivery_batch", rows=len(claimed), calls=report.brevo_calls)
         return True
+
+    def _bulk(self, report: DeliveryReport) -> BulkContacts:
+        lease = Lease(self._owner, self._lease_s, self._max_attempts, self._policy, self._clock)
+        return BulkContacts(
+            self._engine,
+            self._brevo,
+            self._imports,
+            report,
+            lease=lease,
+            page_size=self._batch_size,
+            import_threshold=self._import_threshold,
+        )
+
+    async def _await_imports(self, report: DeliveryReport, end: datetime) -> None:
+        """Read this worker's pending imports when due until none is left or ``end``."""
+        while self._imports.waiting:
+            wake = self._imports.next_check_at()
+            if wake is None or wake > end:
+                return
+            wait_s = (wake - self._clock()).total_seconds()
+            if wait_s > 0:
+                await self._sleep(wait_s)
+            await self._imports.check_due(report)
 
     def _next_wake(self, wait_for_imports: bool) -> datetime | None:
         with reading(self._engine) as conn:

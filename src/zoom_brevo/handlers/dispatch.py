@@ -83,11 +83,22 @@ def handled_events() -> frozenset[str]:
 
 
 def _take(conn: Connection, event_id: int, now: datetime) -> bool:
-    """Claim a pending row by marking it processed; ``False`` if another worker has it."""
+    """Claim a pending row by marking it processed; ``False`` if another worker has it.
+
+    Workers read the same oldest pending rows; a row another worker is handling right now
+    is skipped at once (``SKIP LOCKED`` on PostgreSQL) rather than waited for, so that
+    several workers handle different rows side by side instead of queueing on one.
+    """
     c = inbox_table.c
+    pending = (
+        sa.select(c.id)
+        .where(c.id == event_id, c.status == "pending")
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
     stmt = (
         sa.update(inbox_table)
-        .where(c.id == event_id, c.status == "pending")
+        .where(c.id == pending)
         .values(status="processed", processed_at=now, error=None)
     )
     return conn.execute(stmt).rowcount == 1
@@ -163,18 +174,16 @@ class InboxProcessor:
                 outcome.processed += 1
 
     def _handle(self, row: inbox.InboxEvent, now: datetime) -> str | None:
-        body = parse_body(row.raw_body)
-        name = str(body.get("event", row.event_type))
-        route = ROUTES.get(name)
         with transaction(self.engine) as conn:
+            # Taken first: a row another worker has is skipped before any parsing.
+            if not _take(conn, row.id, now):
+                return None
+            body = parse_body(row.raw_body)
+            route = ROUTES.get(str(body.get("event", row.event_type)))
             if route is None:
-                if not _take(conn, row.id, now):
-                    return None
                 inbox.mark(conn, row.id, "ignored", now=now)
                 return "ignored"
             parsed = route.model.model_validate(body)
-            if not _take(conn, row.id, now):
-                return None
             route.handler(Context(conn, self.options, now), parsed)
             return "processed"
 

@@ -16,12 +16,17 @@ Kinds:
 
 Jobs that only touch the database run in the transaction that completes them, so their
 commands are queued exactly once. Jobs that call Zoom or Brevo settle afterwards; they are
-written so that running them twice does no harm.
+written so that running them twice does no harm. While one of those runs, its lease is
+renewed every third of ``DEFAULT_LEASE_S``: a long collect keeps its job, and the job of a
+worker that died (kill -9) is free for another within one lease rather than much later.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import contextlib
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,7 +36,14 @@ from sqlalchemy.engine import Connection, Engine
 
 from zoom_brevo.backoff import BackoffPolicy
 from zoom_brevo.brevo.client import BrevoClient
-from zoom_brevo.errors import ConfigError, FatalApiError, NotFound, NotReady, RetriableApiError
+from zoom_brevo.errors import (
+    ConfigError,
+    FatalApiError,
+    NotFound,
+    NotReady,
+    RetriableApiError,
+    StoreError,
+)
 from zoom_brevo.handlers import recordings
 from zoom_brevo.handlers.context import Context, GiveUp, HandlerOptions, enqueue
 from zoom_brevo.handlers.lifecycle import COLLECT_JOB
@@ -47,7 +59,8 @@ from zoom_brevo.zoom.responses import NO_SUCH_MEETING
 log = structlog.get_logger(__name__)
 RECONCILE_JOB = "reconcile"
 KINDS = (COLLECT_JOB, RECONCILE_JOB, RECORDING_JOB, PAIR_LEAVE_JOB, SWEEP_JOB)
-DEFAULT_LEASE_S = 900.0
+DEFAULT_LEASE_S = 60.0
+RENEW_SHARE = 1 / 3  # of the lease, between two renewals while a job runs
 ERROR_POLICY = BackoffPolicy(base_s=30.0, cap_s=3600.0)
 
 
@@ -207,9 +220,16 @@ class JobRunner:
         self._owner = owner
         self._clock = clock
         self._lease_s = lease_s
+        # Settlements the database could not take (it was down); they are made first at the
+        # next step, while the lease still holds the job, instead of leaving it to expire.
+        self._unsettled: list[Callable[[], None]] = []
 
     async def step(self) -> bool:
-        """Run one due job; ``False`` when none was due."""
+        """Run one due job; ``False`` when none was due.
+
+        Raises ``StoreError`` while the database is down (the caller waits and steps again).
+        """
+        self._settle_late()
         now = self._clock()
         with transaction(self._deps.engine) as conn:
             claimed = jobs.claim(conn, owner=self._owner, lease_s=self._lease_s, now=now,
@@ -226,11 +246,51 @@ class JobRunner:
             if db_job is not None:
                 self._run_in_transaction(job, db_job)
                 return
-            result = await self._async_job(job)(self._deps, job, self._clock())
+            async with self._lease_renewed(job):
+                result = await self._async_job(job)(self._deps, job, self._clock())
         except Exception as exc:  # noqa: BLE001 (settled: retried or buried, never lost)
-            self._settle_error(job, exc)
+            self._settle_or_keep(functools.partial(self._settle_error, job, exc))
             return
-        self._settle(job, result)
+        self._settle_or_keep(functools.partial(self._settle, job, result))
+
+    @contextlib.asynccontextmanager
+    async def _lease_renewed(self, job: jobs.Job) -> AsyncIterator[None]:
+        """Keep ``job``'s lease alive while the body runs."""
+        renewer = asyncio.create_task(self._renew(job))
+        try:
+            yield
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+
+    async def _renew(self, job: jobs.Job) -> None:
+        while True:
+            await asyncio.sleep(self._lease_s * RENEW_SHARE)
+            try:
+                with transaction(self._deps.engine) as conn:
+                    kept = jobs.extend_lease(
+                        conn, job.id, owner=self._owner, lease_s=self._lease_s, now=self._clock()
+                    )
+            except StoreError as exc:  # the job goes on; its lease may lapse meanwhile
+                log.warning("job_lease_not_renewed", job_id=job.id, error=str(exc))
+                continue
+            if not kept:  # taken over: the job finishes here, its settlement is ignored
+                log.warning("job_lease_lost", kind=job.kind, job_id=job.id)
+                return
+
+    def _settle_or_keep(self, settle: Callable[[], None]) -> None:
+        """Settle now; if the database is down, keep the settlement for later and raise."""
+        try:
+            settle()
+        except StoreError:
+            self._unsettled.append(settle)
+            raise
+
+    def _settle_late(self) -> None:
+        while self._unsettled:
+            self._unsettled[0]()  # StoreError: still down, kept
+            self._unsettled.pop(0)
 
     def _db_job(self, job: jobs.Job) -> DbJob | None:
         if job.kind == PAIR_LEAVE_JOB:

@@ -128,15 +128,23 @@ def participation(
     qa: WebinarQAReport | None, polls: WebinarPollReport | None
 ) -> dict[str, Participation]:
     """Questions asked and polls answered per e-mail (deleted questions left out)."""
-    asked = [
+    return count_participation(questions_asked(qa), polls_answered(polls))
+
+
+def questions_asked(qa: WebinarQAReport | None) -> list[QuestionAsked]:
+    """The questions of a Q&A report that count (deleted ones left out)."""
+    return [
         QuestionAsked(entry.email, detail.question_id)
         for entry in (qa.questions if qa else [])
         for detail in entry.question_details
         if detail.question_status != "deleted"
     ]
-    answered = [
+
+
+def polls_answered(polls: WebinarPollReport | None) -> list[PollAnswer]:
+    """The answers of a poll report."""
+    return [
         PollAnswer(entry.email, detail.polling_id)
         for entry in (polls.questions if polls else [])
         for detail in entry.question_details
     ]
-    return count_participation(asked, answered)

@@ -37,7 +37,12 @@ from typing import Any
 import structlog
 from sqlalchemy.engine import Connection, Engine
 
-from zoom_brevo.engagement import DEFAULT_WEIGHTS, Participation, ScoreWeights
+from zoom_brevo.engagement import (
+    DEFAULT_WEIGHTS,
+    Participation,
+    ScoreWeights,
+    count_participation,
+)
 from zoom_brevo.errors import NotFound, PayloadRejected
 from zoom_brevo.pipeline import collect, gather, persist, staging
 from zoom_brevo.pipeline.commands import SendEvent
@@ -291,12 +296,14 @@ async def _webinar_attendees(
 
 
 async def _participation(zoom: ZoomClient, uuid: str) -> dict[str, Participation]:
+    # Each report is one response (a big webinar's poll report runs to megabytes): reduce
+    # one to its counts before fetching the other, so the two are never held together.
     try:
-        qa = await zoom.webinar_qa_report(uuid)
-        polls = await zoom.webinar_poll_report(uuid)
+        asked = collect.questions_asked(await zoom.webinar_qa_report(uuid))
+        answered = collect.polls_answered(await zoom.webinar_poll_report(uuid))
     except NotFound:
         return {}
-    return collect.participation(qa, polls)
+    return count_participation(asked, answered)
 
 
 async def _optional(counting: Any) -> int:

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from zoom_brevo.errors import StoreError
 from zoom_brevo.store.engine import current_revision, head_revision, reading
 
 
@@ -26,7 +27,7 @@ def readiness(engine: Engine, head: str | None) -> str | None:
     try:
         with reading(engine) as conn:
             current = current_revision(conn)
-    except sa.exc.SQLAlchemyError:
+    except (sa.exc.SQLAlchemyError, StoreError):
         return "database unreachable"
     if current != head:
         return f"database schema at migration {current}, this version needs {head}"

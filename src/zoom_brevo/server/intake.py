@@ -15,7 +15,7 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -205,8 +205,12 @@ def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+# One encoder for every key: ``json.dumps`` with options builds a new one per call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
+
+
 def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
+    return _CANONICAL.encode(value)
 
 
 def stored_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -220,6 +224,30 @@ def stored_headers(headers: Mapping[str, str]) -> dict[str, str]:
         lowered, sensitive = _header_name(name)
         kept[lowered] = MASK if sensitive else value
     return kept
+
+
+def request_headers(
+    raw: Iterable[tuple[bytes, bytes]],
+) -> tuple[dict[str, str], dict[str, str]]:
+    """ASGI request headers, decoded once: ``(found, kept)``.
+
+    ``found`` maps lower-cased names to the first value sent under them (for look-ups);
+    ``kept`` is :func:`stored_headers` of the same headers (the last value of a repeated
+    name, secrets masked).
+    """
+    found: dict[str, str] = {}
+    kept: dict[str, str] = {}
+    for name, value in raw:
+        lowered, sensitive = _raw_header_name(name)
+        text = value.decode("latin-1")
+        found.setdefault(lowered, text)
+        kept[lowered] = MASK if sensitive else text
+    return found, kept
+
+
+@functools.lru_cache(maxsize=256)  # bounded: header names are chosen by the client
+def _raw_header_name(name: bytes) -> tuple[str, bool]:
+    return _header_name(name.decode("latin-1"))
 
 
 @functools.lru_cache(maxsize=256)  # bounded: header names are chosen by the client

@@ -11,6 +11,11 @@ missing signature or timestamp; 408 body not received within ``body_timeout_s``;
 over the limit; 415 content-type not JSON; 503 the inbox cannot be written. An answer
 given before the whole body was read closes the connection, so a client still sending
 (slowly) cannot hold it open.
+
+The endpoint is a plain ASGI application, run ahead of Starlette's middleware and routing
+(``app.create_app``): it is the one route called for every webhook, so it reads the
+request headers once from the ASGI scope and sends its answers as ASGI messages, without
+a request or response object per delivery.
 """
 
 from __future__ import annotations
@@ -23,8 +28,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from prometheus_client import Counter
+from starlette.types import Receive, Scope, Send
 
 from zoom_brevo.errors import StoreError, WebhookRejected
 from zoom_brevo.logging import redact_mapping, redact_value
@@ -34,7 +39,7 @@ from zoom_brevo.server.intake import (
     check_content_type,
     classify,
     declared_length,
-    stored_headers,
+    request_headers,
 )
 from zoom_brevo.server.metrics import Metrics
 from zoom_brevo.zoom.webhooks import url_validation_response, verify
@@ -51,6 +56,8 @@ _LOGGED_BODY_CHARS = 65_536
 DEFAULT_BODY_TIMEOUT_S = 10.0
 # The two answers of every accepted webhook, rendered once instead of per request.
 _ANSWERS = {outcome: b'{"status":"%s"}' % outcome.encode() for outcome in ("stored", "duplicate")}
+_JSON_TYPE = (b"content-type", b"application/json")
+_CLOSE = (b"connection", b"close")
 
 
 @dataclass(frozen=True)
@@ -65,10 +72,17 @@ class WebhookOptions:
     log_webhooks: bool = False
 
 
-@dataclass
-class _Seen:
-    """What one request turned out to be, for the metrics and the debug log."""
+class ClientGone(Exception):
+    """The client closed the connection before its body arrived: nobody to answer."""
 
+
+@dataclass(slots=True)
+class _Delivery:
+    """One request: its headers (``found`` for look-ups, ``kept`` masked for storage) and
+    what it turned out to be, for the metrics and the debug log."""
+
+    found: dict[str, str]
+    kept: dict[str, str]
     status: int = 0
     outcome: str = ""
     raw_body: bytes = b""
@@ -76,8 +90,22 @@ class _Seen:
     body_read: bool = False
 
 
+class _ByLabel:
+    """The children of a one-label counter, each looked up once (``labels`` takes a lock)."""
+
+    def __init__(self, counter: Counter) -> None:
+        self._counter = counter
+        self._children: dict[str, Counter] = {}
+
+    def inc(self, label: str) -> None:
+        child = self._children.get(label)
+        if child is None:
+            child = self._children[label] = self._counter.labels(label)
+        child.inc()
+
+
 class WebhookEndpoint:
-    """The route's logic; ``handle`` is the Starlette endpoint."""
+    """The route: an ASGI application for ``POST /webhooks/zoom``."""
 
     def __init__(
         self,
@@ -90,44 +118,50 @@ class WebhookEndpoint:
         self._options = options
         self._writer = writer
         self._metrics = metrics
+        self._accepted = _ByLabel(metrics.webhooks_accepted)
+        self._rejected = _ByLabel(metrics.webhooks_rejected)
         self._clock = clock
 
-    async def handle(self, request: Request) -> Response:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer one delivery; never raises, never shows a traceback."""
         started = time.perf_counter()
         self._metrics.webhooks_received.inc()
-        seen = _Seen()
+        delivery = _Delivery(*request_headers(scope["headers"]))
         try:
-            response = await self._process(request, seen)
-            self._metrics.webhooks_accepted.labels(seen.outcome).inc()
+            status, body = await self._process(delivery, receive)
+            self._accepted.inc(delivery.outcome)
         except WebhookRejected as exc:
-            seen.outcome = exc.reason
-            self._metrics.webhooks_rejected.labels(exc.reason).inc()
-            response = _error(exc.status, exc.reason, str(exc))
+            delivery.outcome = exc.reason
+            self._rejected.inc(exc.reason)
+            status, body = exc.status, _error(exc.reason, str(exc))
         except StoreError:
-            seen.outcome = "store_unavailable"
-            self._metrics.webhooks_rejected.labels(seen.outcome).inc()
+            delivery.outcome = "store_unavailable"
+            self._rejected.inc(delivery.outcome)
             log.warning("webhook_store_unavailable")
-            response = _error(503, seen.outcome, "the inbox cannot be written; retry later")
-        seen.status = response.status_code
-        if not seen.body_read:
-            response.headers["connection"] = "close"
+            status = 503
+            body = _error(delivery.outcome, "the inbox cannot be written; retry later")
+        except ClientGone:
+            return
+        delivery.status = status
         self._metrics.webhook_ack_seconds.observe(time.perf_counter() - started)
         if self._options.log_webhooks:
-            _log_delivery(request, seen)
-        return response
+            _log_delivery(delivery)
+        await _respond(send, status, body, close=not delivery.body_read)
 
-    async def _process(self, request: Request, seen: _Seen) -> Response:
+    async def _process(self, delivery: _Delivery, receive: Receive) -> tuple[int, bytes]:
         opts = self._options
-        length = declared_length(request.headers.get("content-length"))
+        headers = delivery.found
+        length = declared_length(headers.get("content-length"))
         if length is not None and length > opts.max_body_bytes:
             raise _too_large(opts.max_body_bytes)
-        check_content_type(request.headers.get("content-type"))
-        seen.raw_body = raw = await read_within(request, opts.max_body_bytes, opts.body_timeout_s)
-        seen.body_read = True
+        check_content_type(headers.get("content-type"))
+        delivery.raw_body = raw = await read_within(
+            receive, opts.max_body_bytes, opts.body_timeout_s
+        )
+        delivery.body_read = True
         verify(
             opts.secret_token,
-            request.headers,
+            headers,
             raw,
             now=self._clock(),
             tolerance_s=opts.tolerance_s,
@@ -135,57 +169,81 @@ class WebhookEndpoint:
         )
         intake = classify(raw)
         if not isinstance(intake, Notification):
-            seen.outcome = "url_validation"
-            return JSONResponse(url_validation_response(opts.secret_token, intake.plain_token))
-        seen.body = intake.body
-        event = NewEvent(intake.dedupe_key, intake.event_type, raw, stored_headers(request.headers))
+            delivery.outcome = "url_validation"
+            return 200, _json(url_validation_response(opts.secret_token, intake.plain_token))
+        delivery.body = intake.body
+        event = NewEvent(intake.dedupe_key, intake.event_type, raw, delivery.kept)
         stored = await self._writer.store(event)
-        seen.outcome = "stored" if stored else "duplicate"
-        return Response(_ANSWERS[seen.outcome], media_type=JSONResponse.media_type)
+        delivery.outcome = "stored" if stored else "duplicate"
+        return 200, _ANSWERS[delivery.outcome]
 
 
-async def read_within(request: Request, limit: int, timeout_s: float) -> bytes:
+async def read_within(receive: Receive, limit: int, timeout_s: float) -> bytes:
     """:func:`read_limited`, refused (408) when the body takes longer than ``timeout_s``."""
     try:
         async with asyncio.timeout(timeout_s):
-            return await read_limited(request, limit)
+            return await read_limited(receive, limit)
     except TimeoutError:
         raise WebhookRejected(
             f"body not received within {timeout_s:g} s", status=408, reason="body_timeout"
         ) from None
 
 
-async def read_limited(request: Request, limit: int) -> bytes:
-    """The request body, refusing (413) as soon as it grows past ``limit`` bytes."""
+async def read_limited(receive: Receive, limit: int) -> bytes:
+    """The request body, refusing (413) as soon as it grows past ``limit`` bytes.
+
+    Raises :class:`ClientGone` when the client disconnects first.
+    """
     body = bytearray()
-    async for chunk in request.stream():
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise ClientGone
+        chunk: bytes = message.get("body", b"")
         if len(body) + len(chunk) > limit:
             raise _too_large(limit)
+        more = message.get("more_body", False)
+        if not more and not body:
+            return chunk  # the whole body in one message (Zoom's case): no copy
         body += chunk
     return bytes(body)
+
+
+async def _respond(send: Send, status: int, body: bytes, *, close: bool) -> None:
+    headers = [(b"content-length", b"%d" % len(body)), _JSON_TYPE]
+    if close:
+        headers.append(_CLOSE)
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _too_large(limit: int) -> WebhookRejected:
     return WebhookRejected(f"body larger than {limit} bytes", status=413, reason="body_too_large")
 
 
-def _error(status: int, reason: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": reason, "message": message}, status_code=status)
+def _json(content: dict[str, str]) -> bytes:
+    """Compact JSON, as Starlette's ``JSONResponse`` renders it."""
+    return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def _log_delivery(request: Request, seen: _Seen) -> None:
+def _error(reason: str, message: str) -> bytes:
+    return _json({"error": reason, "message": message})
+
+
+def _log_delivery(delivery: _Delivery) -> None:
     """Debug mode (``log_webhooks``): headers and body, secrets and e-mails masked."""
     try:
-        body = seen.body if seen.body is not None else _loggable(seen.raw_body)
+        body = delivery.body if delivery.body is not None else _loggable(delivery.raw_body)
         log.info(
             "webhook_received",
-            status=seen.status,
-            outcome=seen.outcome,
-            headers=redact_mapping(stored_headers(request.headers)),
+            status=delivery.status,
+            outcome=delivery.outcome,
+            headers=redact_mapping(delivery.kept),
             body=redact_value(body),
         )
     except RecursionError:  # a pathologically nested body must not break the answer
-        log.info("webhook_received", status=seen.status, outcome=seen.outcome)
+        log.info("webhook_received", status=delivery.status, outcome=delivery.outcome)
 
 
 def _loggable(raw: bytes) -> Any:

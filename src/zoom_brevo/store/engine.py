@@ -71,11 +71,10 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
 
 @contextlib.contextmanager
-def transaction(engine: Engine) -> Iterator[Connection]:
-    """A connection in a transaction, committed on success; database failures become StoreError."""
+def _store_errors() -> Iterator[None]:
+    """Database failures become ``StoreError`` (a server down: "database unavailable")."""
     try:
-        with engine.begin() as conn:
-            yield conn
+        yield
     except sa.exc.OperationalError as exc:
         raise StoreError(f"database unavailable: {exc.orig or exc}") from exc
     except sa.exc.DBAPIError as exc:
@@ -83,9 +82,19 @@ def transaction(engine: Engine) -> Iterator[Connection]:
 
 
 @contextlib.contextmanager
+def transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction, committed on success; database failures become StoreError."""
+    with _store_errors(), engine.begin() as conn:
+        yield conn
+
+
+@contextlib.contextmanager
 def reading(engine: Engine) -> Iterator[Connection]:
-    """A connection for reads only (a deferred transaction on SQLite: no write lock)."""
-    with engine.connect() as raw:
+    """A connection for reads only (a deferred transaction on SQLite: no write lock).
+
+    Database failures become ``StoreError``, as in :func:`transaction`.
+    """
+    with _store_errors(), engine.connect() as raw:
         conn = raw.execution_options(**{DEFERRED_OPTION: True})
         with conn.begin():
             yield conn
@@ -122,5 +131,5 @@ def is_current(engine: Engine) -> bool:
     try:
         with reading(engine) as conn:
             return current_revision(conn) == head_revision()
-    except sa.exc.DBAPIError:
+    except StoreError:
         return False

@@ -29,7 +29,10 @@ from zoom_brevo.store._sql import is_postgres
 from zoom_brevo.store.notify import notify
 from zoom_brevo.store.schema import outbox
 
-DEFAULT_MAX_ATTEMPTS = 10
+# With the deliverer's backoff (5 s doubling, capped at 15 min, full jitter >= half) the
+# 16th attempt comes 1 to 2 hours after the first: a Brevo outage of an hour dead-letters
+# nothing.
+DEFAULT_MAX_ATTEMPTS = 16
 CONTACT_KINDS = frozenset({"contact", "contact_upsert"})
 # Any constant works; it only has to be the same in every process sharing the database.
 CLAIM_LOCK_ID = 0x5A42_0002

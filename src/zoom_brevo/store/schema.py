@@ -204,6 +204,8 @@ attendance_sessions = Table(
         name="uq_attendance_sessions_natural",
     ),
     Index(None, "email"),
+    # gather.people_of pages an instance's final attendees in e-mail order.
+    Index(None, "instance_uuid", "source", "email"),
 )
 
 registrants = Table(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import quote
 
@@ -115,7 +116,9 @@ async def import_contacts(req: Req) -> Reply:
     list_ids = _check_lists(req, body.get("listIds"))
     if not list_ids and body.get("newList") is None:
         raise bad("listIds or newList is required", "missing_parameter")
-    rows = body["jsonBody"] if sources == ["jsonBody"] else rows_from_file_body(body["fileBody"])
+    source = body[sources[0]]
+    _check_import_size(req, source)
+    rows = source if sources == ["jsonBody"] else rows_from_file_body(source)
     if not isinstance(rows, list):
         raise bad("jsonBody should be an array")
     list_ids = list_ids or [_new_list(req, body["newList"])]
@@ -129,6 +132,22 @@ async def import_contacts(req: Req) -> Reply:
     )
     req.state.processes[process.id] = process
     return Reply(202, {"processId": process.id})
+
+
+def _check_import_size(req: Req, source: Any) -> None:
+    """``jsonBody``/``fileBody`` are at most 10 MB (brevo.md 2.5; larger files go by fileUrl).
+
+    Brevo does not document the answer to an oversized body; a 400 ``out_of_range`` is
+    assumed, which no retry can fix (as for any refused payload).
+    """
+    text = source if isinstance(source, str) else json.dumps(source, separators=(",", ":"))
+    size = len(text.encode())
+    if size > req.options.max_import_bytes:
+        raise bad(
+            f"The import body is {size} bytes, over the maximum of "
+            f"{req.options.max_import_bytes}; use fileUrl for larger imports",
+            "out_of_range",
+        )
 
 
 def _new_list(req: Req, spec: Any) -> int:
@@ -157,6 +176,26 @@ async def get_process(req: Req) -> Reply:
     process = req.state.processes.get(int_param(req, "processId"))
     if process is None:
         raise not_found("Process does not exist")
+    return Reply(200, _process_item(req, process))
+
+
+async def list_processes(req: Req) -> Reply:
+    """GET /processes: newest first unless ``sort=asc``; limit default 10, max 50.
+
+    Items have the shape of ``GET /processes/{id}``, report URLs included (the spec's
+    ``getProcesses`` lists ``getProcess`` items; brevo-python 5.x documents ``info.import``
+    on completed imports of the listing too).
+    """
+    limit, offset = paging(req, default=10, maximum=50)
+    sort = req.query.get("sort", "desc")
+    if sort not in ("asc", "desc"):
+        raise bad("sort should be one of asc, desc")
+    ordered = sorted(req.state.processes.values(), key=lambda p: p.id, reverse=sort == "desc")
+    page = [_process_item(req, process) for process in ordered[offset : offset + limit]]
+    return Reply(200, {"processes": page, "count": len(ordered)})
+
+
+def _process_item(req: Req, process: ImportProcess) -> dict[str, Any]:
     data: dict[str, Any] = {"id": process.id, "name": process.name, "status": process.status}
     if process.status == "queued" and req.now_s > process.created_s:
         data["status"] = "in_process"
@@ -169,7 +208,7 @@ async def get_process(req: Req) -> Reply:
             "import": {k: urls.get(k) for k in ("invalid_emails", "duplicate_email_id")}
         }
         data["completed_at"] = process.completed_at
-    return Reply(200, data)
+    return data
 
 
 def report_csv(req: Req, process_id: int, kind: str) -> str | None:
@@ -315,5 +354,6 @@ OPS = [
     Op("POST", "/contacts", create_contact),
     Op("GET", "/contacts/{identifier}", get_contact),
     Op("DELETE", "/contacts/{identifier}", delete_contact),
+    Op("GET", "/processes", list_processes),
     Op("GET", "/processes/{processId}", get_process),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -13,7 +14,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from zoom_brevo.sandbox.brevo import contacts_api, messaging_api
-from zoom_brevo.sandbox.brevo.limits import Faults, RateLimits, Stats, family
+from zoom_brevo.sandbox.brevo.limits import Fault, Faults, FaultWindow, RateLimits, Stats, family
 from zoom_brevo.sandbox.brevo.protocol import ApiFault, Op, Options, Reply, Req
 from zoom_brevo.sandbox.brevo.state import BrevoState
 
@@ -92,21 +93,19 @@ class BrevoEmulator:
         denied = self._authenticate(request)
         if denied is not None:
             return denied, {}
+        now_s = self._clock()
+        window = self.faults.during(path, now_s)
+        if window is not None:
+            return _fault_reply(window, now_s, {})
         limit_headers: dict[str, str] = {}
         if self.enforce_rate_limits:
-            verdict = self._limits.check(fam, self._clock())
+            verdict = self._limits.check(fam, now_s)
             limit_headers = verdict.headers
             if not verdict.allowed:
                 return Reply(429, _FAULT_BODIES[429]), limit_headers
         fault = self.faults.take(path)
         if fault is not None:
-            headers = dict(limit_headers)
-            if fault.status == 429:
-                headers["x-sib-ratelimit-reset"] = f"{fault.retry_after or 1:g}"
-            body = _FAULT_BODIES.get(
-                fault.status, {"code": "bad_request", "message": "Injected fault"}
-            )
-            return Reply(fault.status, body), headers
+            return _fault_reply(fault, now_s, limit_headers)
         try:
             return await self._route(request, path), limit_headers
         except ApiFault as fault_reply:
@@ -153,6 +152,25 @@ class BrevoEmulator:
         if csv_text is None:
             return PlainTextResponse("Not Found", status_code=404)
         return Response(csv_text, media_type="text/csv")
+
+
+def _fault_reply(
+    fault: Fault, now_s: float, limit_headers: dict[str, str]
+) -> tuple[Reply, dict[str, str]]:
+    headers = dict(limit_headers)
+    if fault.status == 429:
+        headers["x-sib-ratelimit-reset"] = f"{_reset_s(fault, now_s):g}"
+    body = _FAULT_BODIES.get(fault.status, {"code": "bad_request", "message": "Injected fault"})
+    return Reply(fault.status, body), headers
+
+
+def _reset_s(fault: Fault, now_s: float) -> float:
+    """Seconds a 429 fault tells the client to wait: its own, or what is left of its window."""
+    if fault.retry_after is not None:
+        return fault.retry_after
+    if isinstance(fault, FaultWindow):
+        return float(max(1, math.ceil(fault.end_s - now_s)))
+    return 1.0
 
 
 async def _json_body(request: Request) -> Any:

@@ -118,11 +118,41 @@ class FaultRule:
     retry_after: float | None
 
 
+@dataclass(frozen=True)
+class FaultWindow:
+    """Fail every matching call from ``start_s`` until ``end_s`` (the emulator's clock).
+
+    A 429 without ``retry_after`` carries the seconds left in the window as its reset.
+    """
+
+    start_s: float
+    end_s: float
+    status: int
+    path_contains: str | None
+    retry_after: float | None
+
+    def covers(self, path: str, now_s: float) -> bool:
+        """Whether this window fails a call of ``path`` at ``now_s``."""
+        matches = self.path_contains is None or self.path_contains in path
+        return matches and self.start_s <= now_s < self.end_s
+
+
+Fault = FaultRule | FaultWindow
+
+
 class Faults:
-    """Scripted failures: ``fail_next(2, status=429, path_contains="/events", retry_after=1)``."""
+    """Scripted failures, counted or timed.
+
+    ``fail_next(2, status=429, path_contains="/events", retry_after=1)`` fails the next two
+    calls; ``fail_during(t0, t0 + 60, status=503)`` fails every call for a minute (an
+    outage); ``rate_limit_storm(t0, bursts=5, burst_s=4, calm_s=3)`` answers 429 in bursts.
+    A timed window answers before the rate limits count the call (a server that is down
+    spends no quota); a counted rule after.
+    """
 
     def __init__(self) -> None:
         self._rules: list[FaultRule] = []
+        self._windows: list[FaultWindow] = []
 
     def fail_next(
         self,
@@ -134,12 +164,44 @@ class Faults:
         """The next ``n`` API calls (whose path contains ``path_contains``) fail."""
         self._rules.append(FaultRule(n, status, path_contains, retry_after))
 
+    def fail_during(
+        self,
+        start_s: float,
+        end_s: float,
+        status: int = 503,
+        path_contains: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        """Every API call (whose path contains ``path_contains``) in ``[start_s, end_s)`` fails."""
+        if end_s <= start_s:
+            raise ValueError("a fault window must end after it starts")
+        self._windows.append(FaultWindow(start_s, end_s, status, path_contains, retry_after))
+
+    def rate_limit_storm(
+        self,
+        start_s: float,
+        *,
+        bursts: int,
+        burst_s: float,
+        calm_s: float,
+        reset_s: float | None = 1.0,
+        path_contains: str | None = None,
+    ) -> float:
+        """``bursts`` bursts of 429 (``x-sib-ratelimit-reset: reset_s``), each ``burst_s``
+        long and followed by ``calm_s`` without faults; returns when the last burst ends."""
+        at = start_s
+        for _ in range(bursts):
+            self.fail_during(at, at + burst_s, 429, path_contains, reset_s)
+            at += burst_s + calm_s
+        return at - calm_s
+
     def clear(self) -> None:
         """Forget every scripted failure."""
         self._rules.clear()
+        self._windows.clear()
 
     def take(self, path: str) -> FaultRule | None:
-        """The rule that fails this call, if any (consuming one of its uses)."""
+        """The counted rule that fails this call, if any (consuming one of its uses)."""
         for rule in self._rules:
             if rule.path_contains is None or rule.path_contains in path:
                 rule.remaining -= 1
@@ -147,6 +209,10 @@ class Faults:
                     self._rules.remove(rule)
                 return rule
         return None
+
+    def during(self, path: str, now_s: float) -> FaultWindow | None:
+        """The timed window that fails a call of ``path`` at ``now_s``, if any."""
+        return next((w for w in self._windows if w.covers(path, now_s)), None)
 
 
 @dataclass

@@ -81,7 +81,7 @@ class ZoomEmulator:
         self.report_delay_s = report_delay_s
         self.stats = Stats()
         self.tokens = TokenStore(clock, token_ttl_s)
-        self.faults = Faults(self.tokens.expire_all)
+        self.faults = Faults(self.tokens.expire_all, clock)
         self.pages = PageTokens(clock, page_token_ttl_s)
         self.limits = RateLimits(plan, clock, enforce=enforce_rate_limits)
         self.finder = Finder(self.scenario, clock, lambda: self.report_delay_s)

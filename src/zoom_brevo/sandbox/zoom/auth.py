@@ -157,8 +157,10 @@ class OAuthServer:
     async def token(self, request: Request) -> Response:
         """POST /oauth/token."""
         self._stats.token_requests += 1
-        if self._faults.take_token_failure():
-            return JSONResponse({"reason": "Service unavailable", "error": "server_error"}, 503)
+        failure = self._faults.take_token_failure()
+        if failure is not None:
+            reason = "Service unavailable" if failure == 503 else "Internal server error"
+            return JSONResponse({"reason": reason, "error": "server_error"}, failure)
         # Zoom takes the parameters in the query or a form body (reference zoom.md 1.1).
         form = parse_qsl((await request.body()).decode("utf-8", "replace"))
         params = {**dict(request.query_params), **dict(form)}

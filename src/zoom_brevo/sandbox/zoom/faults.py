@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -51,10 +52,14 @@ class Stats:
 class Faults:
     """Failures scripted by tests; consulted by the app before it answers."""
 
-    def __init__(self, expire_all_tokens: Callable[[], None]) -> None:
+    def __init__(
+        self, expire_all_tokens: Callable[[], None], clock: Callable[[], float] = time.time
+    ) -> None:
         self._planned: list[_Planned] = []
         self._token_down = 0
+        self._token_down_until = (0.0, 503)
         self._expire_all_tokens = expire_all_tokens
+        self._clock = clock
 
     def fail_next(
         self,
@@ -78,12 +83,21 @@ class Faults:
         """The next ``n`` token requests answer 503."""
         self._token_down += n
 
-    def take_token_failure(self) -> bool:
-        """Consume one planned token-endpoint failure."""
+    def token_endpoint_down_until(self, until_s: float, *, status: int = 503) -> None:
+        """Every token request answers ``status`` (500 or 503) until ``until_s`` (clock time)."""
+        if status not in (500, 503):
+            raise ValueError("the token endpoint fails with 500 or 503")
+        self._token_down_until = (until_s, status)
+
+    def take_token_failure(self) -> int | None:
+        """The status a token request fails with now, if any (using up a counted failure)."""
+        until_s, status = self._token_down_until
+        if self._clock() < until_s:
+            return status
         if self._token_down <= 0:
-            return False
+            return None
         self._token_down -= 1
-        return True
+        return 503
 
     def check(self, path: str) -> None:
         """Raise the planned failure for this API call, if any."""

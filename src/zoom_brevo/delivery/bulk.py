@@ -1,0 +1,203 @@
+"""Every due contact command, streamed into few large imports (``drain(contacts_first=True)``).
+
+Contact commands are claimed a page at a time (the deliverer's batch size). Each contact is
+encoded at once into the ``jsonBody`` row of the pending import of its set of lists, and the
+claimed page is dropped: memory holds encoded rows (a few hundred bytes a contact) and row
+ids, however large the sync. An import is sent when its body would pass Brevo's advised
+8 MB (brevo.md 2.5; about 25,000 contacts), and at the end. So a 200,000-contact sync makes
+about ten imports, not one per page, and has few processes to follow from Brevo's
+100-calls-an-hour budget.
+
+Rows waiting in a pending import stay leased to this worker (the lease is extended while
+the import fills) and are settled when it is sent, as in a plain batch. Contacts without
+lists, and a phase with fewer contacts than the import threshold, are upserted one by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import structlog
+from sqlalchemy.engine import Engine
+
+from zoom_brevo.backoff import BackoffPolicy
+from zoom_brevo.brevo.chunking import IMPORT_MAX_BODY_BYTES
+from zoom_brevo.brevo.client import BrevoClient, encode_import_row
+from zoom_brevo.delivery.contacts import ContactSender
+from zoom_brevo.delivery.imports import ImportTracker
+from zoom_brevo.delivery.plan import ContactWrite, parse
+from zoom_brevo.delivery.report import DeliveryReport
+from zoom_brevo.delivery.rows import Settler
+from zoom_brevo.errors import AuthError
+from zoom_brevo.store import outbox
+from zoom_brevo.store.engine import transaction
+from zoom_brevo.store.outbox import CONTACT_KINDS, Command
+
+# Room left in the 8 MB for the import's envelope (listIds and flags, about 150 bytes).
+ENVELOPE_ALLOWANCE = 4096
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """What settling needs of a claimed row, without its payload."""
+
+    id: int
+    attempts: int
+    max_attempts: int
+
+
+@dataclass(slots=True)
+class _Pending:
+    """The import being filled for one set of lists."""
+
+    list_ids: tuple[int, ...]
+    settler: Settler
+    rows: list[bytes] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+    ids: list[int] = field(default_factory=list)
+    contacts: list[ContactWrite] = field(default_factory=list)  # only while few
+    size: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """How this worker claims and settles rows."""
+
+    owner: str
+    lease_s: float
+    max_attempts: int
+    policy: BackoffPolicy
+    clock: Callable[[], datetime]
+
+
+class BulkContacts:
+    """Claims contact commands page by page and sends them as large imports."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        brevo: BrevoClient,
+        tracker: ImportTracker,
+        report: DeliveryReport,
+        *,
+        lease: Lease,
+        page_size: int,
+        import_threshold: int,
+        max_body_bytes: int = IMPORT_MAX_BODY_BYTES,
+    ) -> None:
+        self._engine = engine
+        self._brevo = brevo
+        self._tracker = tracker
+        self._report = report
+        self._lease = lease
+        self._page_size = page_size
+        self._threshold = import_threshold
+        self._budget = max_body_bytes - ENVELOPE_ALLOWANCE
+        self._pending: dict[tuple[int, ...], _Pending] = {}
+        self._with_lists = 0  # contacts with lists seen by this phase
+
+    async def run(self) -> None:
+        """Deliver every contact command due now; return once none can be claimed."""
+        try:
+            while True:
+                claimed = self._claim()
+                if claimed:
+                    await self._take(claimed)
+                elif any(p.ids for p in self._pending.values()):
+                    # Newer commands for contacts waiting here are claimable once sent.
+                    await self._flush_all()
+                else:
+                    return
+        except AuthError:
+            for pending in self._pending.values():
+                pending.settler.release_all()
+            raise
+
+    def _claim(self) -> list[Command]:
+        for pending in self._pending.values():
+            pending.settler.keep_lease()
+        lease = self._lease
+        with transaction(self._engine) as conn:
+            return outbox.claim_batch(
+                conn,
+                limit=self._page_size,
+                owner=lease.owner,
+                lease_s=lease.lease_s,
+                now=lease.clock(),
+                kinds=sorted(CONTACT_KINDS),
+            )
+
+    async def _take(self, claimed: Sequence[Command]) -> None:
+        self._report.batches += 1
+        settler = self._settler(claimed)
+        contacts, _effects, malformed = parse(outbox.coalesce(claimed))
+        for bad in malformed:
+            settler.bury(list(bad.ids), bad.reason)
+        await self._sender(settler).upsert_all([c for c in contacts if not c.list_ids])
+        rows = {command.id: command for command in claimed}
+        for contact in contacts:
+            if contact.list_ids:
+                await self._add(contact, [rows[i] for i in contact.ids])
+
+    async def _add(self, contact: ContactWrite, claimed: Sequence[Command]) -> None:
+        row = encode_import_row({"email": contact.email, "attributes": contact.attributes})
+        pending = self._pending.get(contact.list_ids)
+        if pending is not None and pending.rows and pending.size + 1 + len(row) > self._budget:
+            await self._flush(pending)
+            pending = None
+        if pending is None:
+            pending = _Pending(contact.list_ids, self._settler(()))
+            self._pending[contact.list_ids] = pending
+        pending.settler.hold([_Row(c.id, c.attempts, c.max_attempts) for c in claimed])
+        pending.size += len(row) + (1 if pending.rows else 0)
+        pending.rows.append(row)
+        pending.emails.append(contact.email)
+        pending.ids.extend(contact.ids)
+        self._with_lists += 1
+        if self._with_lists < self._threshold:
+            pending.contacts.append(contact)
+        else:
+            for each in self._pending.values():
+                each.contacts.clear()
+
+    async def _flush_all(self) -> None:
+        for pending in list(self._pending.values()):
+            await self._flush(pending)
+
+    async def _flush(self, pending: _Pending) -> None:
+        """Send one pending import (or its few contacts one by one) and forget it."""
+        del self._pending[pending.list_ids]
+        sender = self._sender(pending.settler)
+        if self._with_lists < self._threshold:
+            await sender.upsert_all(pending.contacts)
+            return
+        await sender.send_import(pending.list_ids, pending.rows, pending.emails, pending.ids)
+        log.info("delivery_import", contacts=len(pending.rows), body_bytes=pending.size)
+
+    def _settler(self, claimed: Sequence[Command | _Row]) -> Settler:
+        lease = self._lease
+        return Settler(
+            self._engine,
+            claimed,
+            owner=lease.owner,
+            lease_s=lease.lease_s,
+            max_attempts=lease.max_attempts,
+            policy=lease.policy,
+            clock=lease.clock,
+            report=self._report,
+        )
+
+    def _sender(self, settler: Settler) -> ContactSender:
+        lease = self._lease
+        return ContactSender(
+            self._engine,
+            self._brevo,
+            settler,
+            self._tracker,
+            self._report,
+            owner=lease.owner,
+            clock=lease.clock,
+        )
