@@ -72,6 +72,21 @@ class Lease:
     policy: BackoffPolicy
     clock: Callable[[], datetime]
 
+    def settler(
+        self, engine: Engine, claimed: Sequence[Command | _Row], report: DeliveryReport
+    ) -> Settler:
+        """A settler for rows claimed under this lease."""
+        return Settler(
+            engine,
+            claimed,
+            owner=self.owner,
+            lease_s=self.lease_s,
+            max_attempts=self.max_attempts,
+            policy=self.policy,
+            clock=self.clock,
+            report=report,
+        )
+
 
 class BulkContacts:
     """Claims contact commands page by page and sends them as large imports."""
@@ -178,17 +193,7 @@ class BulkContacts:
         log.info("delivery_import", contacts=len(pending.rows), body_bytes=pending.size)
 
     def _settler(self, claimed: Sequence[Command | _Row]) -> Settler:
-        lease = self._lease
-        return Settler(
-            self._engine,
-            claimed,
-            owner=lease.owner,
-            lease_s=lease.lease_s,
-            max_attempts=lease.max_attempts,
-            policy=lease.policy,
-            clock=lease.clock,
-            report=self._report,
-        )
+        return self._lease.settler(self._engine, claimed, self._report)
 
     def _sender(self, settler: Settler) -> ContactSender:
         lease = self._lease

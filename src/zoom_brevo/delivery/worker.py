@@ -31,7 +31,6 @@ from zoom_brevo.delivery.effects import EffectSender
 from zoom_brevo.delivery.imports import ImportTracker, pending_imports
 from zoom_brevo.delivery.plan import plan_batch
 from zoom_brevo.delivery.report import DeliveryReport
-from zoom_brevo.delivery.rows import Settler
 from zoom_brevo.store import outbox
 from zoom_brevo.store.engine import reading, transaction
 from zoom_brevo.store.notify import Wakeup
@@ -146,16 +145,7 @@ class Deliverer:
         if not claimed:
             return False
         report.batches += 1
-        settler = Settler(
-            self._engine,
-            claimed,
-            owner=self._owner,
-            lease_s=self._lease_s,
-            max_attempts=self._max_attempts,
-            policy=self._policy,
-            clock=self._clock,
-            report=report,
-        )
+        settler = self._lease().settler(self._engine, claimed, report)
         plan = plan_batch(outbox.coalesce(claimed), import_threshold=self._import_threshold)
         for bad in plan.malformed:
             settler.bury(list(bad.ids), bad.reason)
@@ -171,14 +161,16 @@ class Deliverer:
         log.info("delivery_batch", rows=len(claimed), calls=report.brevo_calls)
         return True
 
+    def _lease(self) -> Lease:
+        return Lease(self._owner, self._lease_s, self._max_attempts, self._policy, self._clock)
+
     def _bulk(self, report: DeliveryReport) -> BulkContacts:
-        lease = Lease(self._owner, self._lease_s, self._max_attempts, self._policy, self._clock)
         return BulkContacts(
             self._engine,
             self._brevo,
             self._imports,
             report,
-            lease=lease,
+            lease=self._lease(),
             page_size=self._batch_size,
             import_threshold=self._import_threshold,
         )
