@@ -86,6 +86,25 @@ async def test_an_import_is_sent_when_the_next_contact_would_pass_the_body_budge
     assert states(engine)["done"] == PEOPLE
 
 
+async def test_an_import_holds_at_most_max_contacts_so_memory_does_not_grow_with_the_sync(
+    engine: Engine, brevo: BrevoClient, emu: BrevoEmulator, lists: dict[str, int]
+) -> None:
+    enqueue(engine, *(attendee(n, lists["webinar_attendees"]) for n in range(PEOPLE)))
+    tracker = ImportTracker(engine, brevo, clock=now, schedule=FAST_IMPORT_CHECKS)
+    report = DeliveryReport()
+    lease = Lease("test-worker", 60.0, 8, FAST_OUTBOX, now)
+    bulk = BulkContacts(
+        engine, brevo, tracker, report, lease=lease, page_size=7, import_threshold=5,
+        max_contacts=25,
+    )  # fmt: skip
+
+    await bulk.run()
+
+    assert calls(emu, "/contacts/import") == report.imports_started == math.ceil(PEOPLE / 25)
+    assert report.contacts_imported == PEOPLE
+    assert states(engine)["done"] == PEOPLE
+
+
 async def test_fewer_contacts_than_the_threshold_are_upserted_one_by_one(
     engine: Engine, brevo: BrevoClient, emu: BrevoEmulator, lists: dict[str, int]
 ) -> None:

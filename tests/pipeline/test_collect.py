@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -9,7 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from zoom_brevo.engagement import EngagementSummary
+from tests.zoom.scripted import UUID as REPORT_UUID
+from tests.zoom.scripted import Chunks, Zoom, report_body
+from zoom_brevo.engagement import EngagementSummary, Participation
 from zoom_brevo.errors import NotReady
 from zoom_brevo.pipeline import collect, gather, rows, staging
 from zoom_brevo.pipeline.derive import InstanceInfo, PersonOutcome
@@ -148,3 +151,28 @@ def test_people_are_stored_with_their_aggregates_and_known_names_kept(engine: En
         assert store_people(conn, [unnamed, PersonOutcome("x@example.com")], now=NOW) == 1
         stored = facts.get_person(conn, "ann@example.com")
     assert stored == facts.Person("ann@example.com", "Ann", "Lee", 2, 90.0, T0, 61.5)
+
+
+async def test_participation_counts_both_reports_and_restarts_one_cut_off_midway() -> None:
+    qa = {
+        "questions": [
+            {
+                "email": "Ann@Example.com",
+                "question_details": [
+                    {"question_id": "q1", "question_status": "default"},
+                    {"question_id": "q2", "question_status": "deleted"},
+                ],
+            }
+        ]
+    }
+    polls = report_body(300)  # person<n>@example.com answered poll p<n % 3>
+    cut_off = Chunks(polls, cut=20)
+    scripted = Zoom(Chunks(json.dumps(qa).encode()), cut_off, Chunks(polls))
+    async with scripted.client() as zoom:
+        got = await collect.participation(
+            zoom.webinar_qa_report(REPORT_UUID), zoom.webinar_poll_report(REPORT_UUID)
+        )
+    assert scripted.api_calls == 3  # the poll report was read again from its start
+    assert got["ann@example.com"] == Participation(questions=1, polls_answered=0)
+    assert len(got) == 301
+    assert {got[f"person{n}@example.com"] for n in range(300)} == {Participation(0, 1)}

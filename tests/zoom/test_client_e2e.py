@@ -24,6 +24,7 @@ from zoom_brevo.zoom.models import (
     Participant,
     PastInstance,
     PastMeeting,
+    QAEntry,
     Recording,
     Registrant,
     ReportMeeting,
@@ -273,8 +274,9 @@ async def test_every_endpoint_returns_typed_rows(relaxed: World) -> None:
                 host.id, from_=today - timedelta(days=20), to=today
             )
         ]
-        qa = await zoom.webinar_qa_report(w_uuid)
-        polls = await zoom.webinar_poll_report(w_uuid)
+        qa_report, poll_report = zoom.webinar_qa_report(w_uuid), zoom.webinar_poll_report(w_uuid)
+        questions = [entry async for entry in qa_report]
+        answers = [entry async for entry in poll_report]
     assert [type(u) for u in users] == [User] and users[0].email == "host@example.com"
     assert {m.topic for m in meetings} >= {"Slashy", "Plain"}
     assert all(isinstance(m, Meeting) for m in meetings)
@@ -294,8 +296,9 @@ async def test_every_endpoint_returns_typed_rows(relaxed: World) -> None:
     assert [r.uuid for r in recordings] == [SLASHY_UUID]
     assert {m.uuid for m in held} >= {SLASHY_UUID, PLAIN_UUID}
     assert all(isinstance(m, ReportMeeting) for m in held)
-    assert qa.uuid == w_uuid and qa.questions
-    assert polls.uuid == w_uuid and polls.questions and polls.questions[0].question_details
+    assert qa_report.summary.uuid == w_uuid and questions
+    assert all(isinstance(e, QAEntry) for e in questions)
+    assert poll_report.summary.uuid == w_uuid and answers and answers[0].question_details
     report_calls = relaxed.emu.stats.api_calls("/report/meetings/")
     assert report_calls[0].query["include_fields"] == "registrant_id"
 

@@ -149,7 +149,7 @@ async def test_heavy_calls_also_count_against_the_daily_cap() -> None:
     clock, limiter = FakeTime(), RecordingLimiter()
     script = Script(httpx.Response(200, json={"id": 1, "questions": []}))
     async with make_client(script, clock, limiter=limiter) as zoom:
-        await zoom.webinar_qa_report(1)
+        await zoom.webinar_qa_report(1).read_summary()
     assert limiter.acquired == ["zoom:heavy", "zoom:daily-heavy"]
 
 
@@ -200,7 +200,7 @@ async def test_missing_scope_message_names_the_scope_of_the_endpoint() -> None:
     clock, script = FakeTime(), Script(refused)
     async with make_client(script, clock) as zoom:
         with pytest.raises(AuthError, match="report:read:admin"):
-            await zoom.webinar_qa_report(1)
+            await zoom.webinar_qa_report(1).read_summary()
 
 
 async def test_unreadable_data_is_a_fatal_error_not_a_traceback() -> None:

@@ -37,6 +37,10 @@ from zoom_brevo.store.outbox import CONTACT_KINDS, Command
 
 # Room left in the 8 MB for the import's envelope (listIds and flags, about 150 bytes).
 ENVELOPE_ALLOWANCE = 4096
+IMPORT_MAX_CONTACTS = 5_000
+"""Contacts per import at most: each waiting contact is held in memory (its encoded row,
+e-mail and row ids, about 0.6 KB), so this, not N, bounds the phase's memory (about
+1.5 MB of body an import; docs/benchmarks.md, "Webinar sync")."""
 log = structlog.get_logger(__name__)
 
 
@@ -102,6 +106,7 @@ class BulkContacts:
         page_size: int,
         import_threshold: int,
         max_body_bytes: int = IMPORT_MAX_BODY_BYTES,
+        max_contacts: int = IMPORT_MAX_CONTACTS,
     ) -> None:
         self._engine = engine
         self._brevo = brevo
@@ -111,6 +116,7 @@ class BulkContacts:
         self._page_size = page_size
         self._threshold = import_threshold
         self._budget = max_body_bytes - ENVELOPE_ALLOWANCE
+        self._max_contacts = max_contacts
         self._pending: dict[tuple[int, ...], _Pending] = {}
         self._with_lists = 0  # contacts with lists seen by this phase
 
@@ -160,7 +166,7 @@ class BulkContacts:
     async def _add(self, contact: ContactWrite, claimed: Sequence[Command]) -> None:
         row = encode_import_row({"email": contact.email, "attributes": contact.attributes})
         pending = self._pending.get(contact.list_ids)
-        if pending is not None and pending.rows and pending.size + 1 + len(row) > self._budget:
+        if pending is not None and self._full(pending, len(row)):
             await self._flush(pending)
             pending = None
         if pending is None:
@@ -177,6 +183,13 @@ class BulkContacts:
         else:
             for each in self._pending.values():
                 each.contacts.clear()
+
+    def _full(self, pending: _Pending, row_bytes: int) -> bool:
+        """Whether ``pending`` has no room for one more row of ``row_bytes``."""
+        if not pending.rows:
+            return False
+        over_size = pending.size + 1 + row_bytes > self._budget
+        return over_size or len(pending.rows) >= self._max_contacts
 
     async def _flush_all(self) -> None:
         for pending in list(self._pending.values()):

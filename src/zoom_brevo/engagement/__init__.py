@@ -17,6 +17,8 @@ from zoom_brevo.engagement.participation import (
     Participation,
     PollAnswer,
     QuestionAsked,
+    Tally,
+    combine,
     count_participation,
 )
 from zoom_brevo.engagement.score import (
@@ -44,8 +46,10 @@ __all__ = [
     "QuestionAsked",
     "ScoreWeights",
     "SessionRow",
+    "Tally",
     "attendance",
     "attended_intervals",
+    "combine",
     "count_participation",
     "engagement_score",
     "group_by_person",

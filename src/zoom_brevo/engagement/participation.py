@@ -19,13 +19,10 @@ count one each.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
 
 from zoom_brevo.engagement.identity import clean, normalize_email
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,29 +54,44 @@ class Participation:
         return self.questions + self.polls_answered
 
 
-def _distinct_per_email(
-    records: Iterable[T], email: Callable[[T], str | None], ident: Callable[[T], str | None]
-) -> dict[str, int]:
-    seen: dict[str, set[str]] = defaultdict(set)
-    anonymous: dict[str, int] = defaultdict(int)
-    for record in records:
-        address = normalize_email(email(record))
+class Tally:
+    """Distinct ids per lower-cased email, fed one record at a time (a report is streamed)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, set[str]] = defaultdict(set)
+        self._anonymous: dict[str, int] = defaultdict(int)
+
+    def add(self, email: str | None, ident: str | None) -> None:
+        """Count ``ident`` for ``email``; a record without an email is not attributable."""
+        address = normalize_email(email)
         if not address:
-            continue
-        if key := clean(ident(record)):
-            seen[address].add(key)
+            return
+        if key := clean(ident):
+            self._seen[address].add(key)
         else:
-            anonymous[address] += 1
-    return {a: len(seen[a]) + anonymous[a] for a in seen.keys() | anonymous.keys()}
+            self._anonymous[address] += 1
+
+    def counts(self) -> dict[str, int]:
+        """The number of distinct ids (plus records without one) per email."""
+        seen, anonymous = self._seen, self._anonymous
+        return {a: len(seen.get(a, ())) + anonymous.get(a, 0) for a in seen.keys() | anonymous}
+
+
+def combine(asked: Mapping[str, int], polled: Mapping[str, int]) -> dict[str, Participation]:
+    """Participation per email from the two tallies' counts."""
+    return {
+        address: Participation(asked.get(address, 0), polled.get(address, 0))
+        for address in sorted(asked.keys() | polled.keys())
+    }
 
 
 def count_participation(
     questions: Iterable[QuestionAsked] = (), poll_answers: Iterable[PollAnswer] = ()
 ) -> dict[str, Participation]:
     """Participation per lower-cased email (see the module docstring)."""
-    asked = _distinct_per_email(questions, lambda q: q.email, lambda q: q.question_id)
-    polled = _distinct_per_email(poll_answers, lambda p: p.email, lambda p: p.poll_id)
-    return {
-        address: Participation(asked.get(address, 0), polled.get(address, 0))
-        for address in sorted(asked.keys() | polled.keys())
-    }
+    asked, polled = Tally(), Tally()
+    for question in questions:
+        asked.add(question.email, question.question_id)
+    for answer in poll_answers:
+        polled.add(answer.email, answer.poll_id)
+    return combine(asked.counts(), polled.counts())

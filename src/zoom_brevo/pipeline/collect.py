@@ -8,7 +8,7 @@ final transaction switches them in; registrants are upserts and go straight to t
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TypeVar
 
@@ -16,18 +16,21 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Connection, Engine
 
-from zoom_brevo.engagement import Participation, PollAnswer, QuestionAsked, count_participation
-from zoom_brevo.errors import NotReady
+from zoom_brevo.engagement import Participation, Tally, combine
+from zoom_brevo.errors import NotReady, RetriableApiError
 from zoom_brevo.pipeline import rows as convert
 from zoom_brevo.pipeline import staging
 from zoom_brevo.store import facts
 from zoom_brevo.store.engine import transaction
 from zoom_brevo.store.schema import registrants as registrants_table
-from zoom_brevo.zoom.models import Participant, Registrant, WebinarPollReport, WebinarQAReport
+from zoom_brevo.zoom.models import Participant, PollEntry, QAEntry, Registrant
+from zoom_brevo.zoom.reports import Report
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 DEFAULT_CHUNK = 1000
+REPORT_READS = 3
+"""Times a report is read before a connection lost mid-body is given up on."""
 
 
 async def chunked(items: AsyncIterator[T], size: int) -> AsyncIterator[list[T]]:
@@ -124,27 +127,41 @@ async def collect_registrants(
     return count
 
 
-def participation(
-    qa: WebinarQAReport | None, polls: WebinarPollReport | None
-) -> dict[str, Participation]:
-    """Questions asked and polls answered per e-mail (deleted questions left out)."""
-    return count_participation(questions_asked(qa), polls_answered(polls))
+async def participation(qa: Report[QAEntry], polls: Report[PollEntry]) -> dict[str, Participation]:
+    """Questions asked and polls answered per e-mail (deleted questions left out).
+
+    The reports are read one after the other and one entry at a time, so only the counts
+    are ever held. A connection lost mid-report restarts the counting of that report.
+    """
+    asked = await _restarting(lambda: questions_asked(qa))
+    return combine(asked, await _restarting(lambda: polls_answered(polls)))
 
 
-def questions_asked(qa: WebinarQAReport | None) -> list[QuestionAsked]:
-    """The questions of a Q&A report that count (deleted ones left out)."""
-    return [
-        QuestionAsked(entry.email, detail.question_id)
-        for entry in (qa.questions if qa else [])
-        for detail in entry.question_details
-        if detail.question_status != "deleted"
-    ]
+async def questions_asked(qa: Report[QAEntry]) -> dict[str, int]:
+    """Distinct questions per e-mail in a Q&A report (deleted ones left out)."""
+    tally = Tally()
+    async for entry in qa:
+        for detail in entry.question_details:
+            if detail.question_status != "deleted":
+                tally.add(entry.email, detail.question_id)
+    return tally.counts()
 
 
-def polls_answered(polls: WebinarPollReport | None) -> list[PollAnswer]:
-    """The answers of a poll report."""
-    return [
-        PollAnswer(entry.email, detail.polling_id)
-        for entry in (polls.questions if polls else [])
-        for detail in entry.question_details
-    ]
+async def polls_answered(polls: Report[PollEntry]) -> dict[str, int]:
+    """Distinct polls answered per e-mail in a poll report."""
+    tally = Tally()
+    async for entry in polls:
+        for detail in entry.question_details:
+            tally.add(entry.email, detail.polling_id)
+    return tally.counts()
+
+
+async def _restarting(count: Callable[[], Awaitable[dict[str, int]]]) -> dict[str, int]:
+    for attempt in range(REPORT_READS):
+        try:
+            return await count()
+        except RetriableApiError as exc:
+            if attempt + 1 == REPORT_READS:
+                raise
+            log.warning("zoom_report_restarted", reason=str(exc))
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -41,7 +41,6 @@ from zoom_brevo.engagement import (
     DEFAULT_WEIGHTS,
     Participation,
     ScoreWeights,
-    count_participation,
 )
 from zoom_brevo.errors import NotFound, PayloadRejected
 from zoom_brevo.pipeline import collect, gather, persist, staging
@@ -220,7 +219,7 @@ async def sync_webinar(
         if not found:
             raise NotFound(f"Zoom lists no ended instance of webinar {target}.", service="zoom")
     else:
-        qa = await zoom.webinar_qa_report(target)  # the one report naming the webinar of a UUID
+        qa = await zoom.webinar_qa_report(target).read_summary()  # names a UUID's webinar
         webinar_id, found = qa.id or 0, [(target, qa.start_time)]
     topic, duration_min = await _webinar_schedule(zoom, webinar_id)
     await _webinar_registrants(run, webinar_id)
@@ -296,14 +295,12 @@ async def _webinar_attendees(
 
 
 async def _participation(zoom: ZoomClient, uuid: str) -> dict[str, Participation]:
-    # Each report is one response (a big webinar's poll report runs to megabytes): reduce
-    # one to its counts before fetching the other, so the two are never held together.
     try:
-        asked = collect.questions_asked(await zoom.webinar_qa_report(uuid))
-        answered = collect.polls_answered(await zoom.webinar_poll_report(uuid))
+        return await collect.participation(
+            zoom.webinar_qa_report(uuid), zoom.webinar_poll_report(uuid)
+        )
     except NotFound:
         return {}
-    return count_participation(asked, answered)
 
 
 async def _optional(counting: Any) -> int:

@@ -135,6 +135,9 @@ class ServerToServerAuth(httpx.Auth):
         assert used is not None
         request.headers["Authorization"] = f"Bearer {used.value}"
         response = yield request
+        # Only a 401 body is read here: any other may be a report the caller streams.
+        if response.status_code != httpx.codes.UNAUTHORIZED:
+            return
         await response.aread()
         if not is_expired_token(response.status_code, decode_json(response)):
             return

@@ -216,12 +216,18 @@ USER_MEETING_REPORT = Endpoint(
     "meetings",
 )
 WEBINAR_QA_REPORT = Endpoint(
-    "/report/webinars/{webinar_id}/qa", _H, ("report:read:admin", "report:read:webinar_qna:admin")
+    "/report/webinars/{webinar_id}/qa",
+    _H,
+    ("report:read:admin", "report:read:webinar_qna:admin"),
+    "questions",
+    paginated=False,
 )
 WEBINAR_POLL_REPORT = Endpoint(
     "/report/webinars/{webinar_id}/polls",
     _H,
     ("report:read:admin", "report:read:list_webinar_polls:admin"),
+    "questions",
+    paginated=False,
 )
 
 ENDPOINTS: tuple[Endpoint, ...] = (

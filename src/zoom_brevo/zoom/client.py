@@ -32,6 +32,8 @@ from zoom_brevo.zoom.models import (
     Participant,
     PastInstance,
     PastMeeting,
+    PollEntry,
+    QAEntry,
     Recording,
     Registrant,
     ReportMeeting,
@@ -39,16 +41,17 @@ from zoom_brevo.zoom.models import (
     TrackingSource,
     User,
     Webinar,
-    WebinarPollReport,
-    WebinarQAReport,
 )
 from zoom_brevo.zoom.oauth import UserOAuth
 from zoom_brevo.zoom.paths import expand
+from zoom_brevo.zoom.reports import Report
 from zoom_brevo.zoom.responses import BAD_PAGE_TOKEN, SERVICE, is_retried_here, map_error
 
 log = structlog.get_logger(__name__)
 
 M = TypeVar("M", bound=pydantic.BaseModel)
+T = TypeVar("T")
+_Outcome = tuple[T | ApiError, BaseException | None]
 Id = str | int
 
 DEFAULT_API_BASE_URL = "https://api.zoom.us/v2"
@@ -290,15 +293,13 @@ class ZoomClient:
             ep.WEBINAR_PARTICIPANT_REPORT, ids, REGISTRANT_ID, Participant, not_ready=just_ended
         )
 
-    async def webinar_qa_report(self, webinar_id_or_uuid: Id) -> WebinarQAReport:
-        """Questions asked in a webinar's Q&A (HEAVY)."""
-        ids = {"webinar_id": webinar_id_or_uuid}
-        return await self._get_one(ep.WEBINAR_QA_REPORT, ids, WebinarQAReport)
+    def webinar_qa_report(self, webinar_id_or_uuid: Id) -> Report[QAEntry]:
+        """Questions asked in a webinar's Q&A, one attendee at a time (HEAVY)."""
+        return self._report(ep.WEBINAR_QA_REPORT, webinar_id_or_uuid, QAEntry)
 
-    async def webinar_poll_report(self, webinar_id_or_uuid: Id) -> WebinarPollReport:
-        """Poll answers of a webinar (HEAVY)."""
-        ids = {"webinar_id": webinar_id_or_uuid}
-        return await self._get_one(ep.WEBINAR_POLL_REPORT, ids, WebinarPollReport)
+    def webinar_poll_report(self, webinar_id_or_uuid: Id) -> Report[PollEntry]:
+        """Poll answers of a webinar, one attendee at a time (HEAVY)."""
+        return self._report(ep.WEBINAR_POLL_REPORT, webinar_id_or_uuid, PollEntry)
 
     # --- recordings and reports ------------------------------------------------------
 
@@ -400,6 +401,10 @@ class ZoomClient:
         body = await self._call(endpoint, expand(endpoint.path, **ids), params, not_ready)
         return _parse(model, body, endpoint)
 
+    def _report(self, endpoint: Endpoint, webinar_id_or_uuid: Id, model: type[M]) -> Report[M]:
+        path = expand(endpoint.path, webinar_id=webinar_id_or_uuid)
+        return Report(lambda: self._retrying(endpoint, self._open, path, {}), endpoint, model)
+
     async def _call(
         self,
         endpoint: Endpoint,
@@ -409,43 +414,82 @@ class ZoomClient:
         deadline_s: float | None = None,
     ) -> dict[str, Any]:
         """One GET with rate limiting and bounded retries; the decoded JSON object."""
+        return await self._retrying(
+            endpoint, self._read, path, params, not_ready=not_ready, deadline_s=deadline_s
+        )
+
+    async def _retrying(
+        self,
+        endpoint: Endpoint,
+        attempt: Callable[[Endpoint, str, Mapping[str, Any], bool], Awaitable[_Outcome[T]]],
+        path: str,
+        params: Mapping[str, Any],
+        *,
+        not_ready: bool = False,
+        deadline_s: float | None = None,
+    ) -> T:
+        """``attempt`` under the rate limits until it succeeds or retrying is pointless."""
         attempts = max(1, self._backoff.max_attempts)
-        for attempt in range(attempts):
+        for number in range(attempts):
             await self._acquire(endpoint)
             if deadline_s is not None and self._clock() > deadline_s:
                 raise _TokenWouldLapse
-            outcome, cause = await self._attempt(endpoint, path, params, not_ready)
+            outcome, cause = await attempt(endpoint, path, params, not_ready)
             if not isinstance(outcome, ApiError):
                 return outcome
-            wait_s = self._retry_wait_s(outcome, attempt)
+            wait_s = self._retry_wait_s(outcome, number)
             if isinstance(outcome, RateLimited):  # hold back every caller of the category
                 await self._limiter.pause(endpoint.category.key, wait_s)
-            last = attempt + 1 >= attempts
+            last = number + 1 >= attempts
             if not is_retried_here(outcome) or last or wait_s > self._max_wait_s:
                 raise outcome from cause
-            await self._before_retry(endpoint, outcome, wait_s, deadline_s, attempt)
+            await self._before_retry(endpoint, outcome, wait_s, deadline_s, number)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _attempt(
+    async def _read(
         self, endpoint: Endpoint, path: str, params: Mapping[str, Any], not_ready: bool
-    ) -> tuple[dict[str, Any] | ApiError, BaseException | None]:
+    ) -> _Outcome[dict[str, Any]]:
+        """One GET read whole: the JSON object, or the error to retry or raise."""
+        opened, cause = await self._open(endpoint, path, params, not_ready)
+        if isinstance(opened, ApiError):
+            return opened, cause
         try:
-            response = await self._http.get(f"{self._base}{path}", params=params, auth=self._auth)
+            await opened.aread()
+        except httpx.TransportError as exc:
+            return _unreachable(exc), exc
+        finally:
+            await opened.aclose()
+        body = decode_json(opened)
+        if isinstance(body, dict):
+            return body, None
+        return _malformed(endpoint, opened.status_code), None
+
+    async def _open(
+        self, endpoint: Endpoint, path: str, params: Mapping[str, Any], not_ready: bool = False
+    ) -> _Outcome[httpx.Response]:
+        """One GET up to a success's status line (its body unread, to be closed by the caller),
+        or the error an unsuccessful answer maps to."""
+        request = self._http.build_request("GET", f"{self._base}{path}", params=params)
+        try:
+            response = await self._http.send(request, auth=self._auth, stream=True)
         except httpx.TransportError as exc:
             return _unreachable(exc), exc
         except RetriableApiError as exc:  # the token endpoint failed; retry the whole call
             return exc, None
-        body = decode_json(response)
         if response.is_success:
-            if isinstance(body, dict):
-                return body, None
-            return _malformed(endpoint, response.status_code), None
+            return response, None
+        try:
+            await response.aread()
+        except httpx.TransportError as exc:
+            return _unreachable(exc), exc
+        finally:
+            await response.aclose()
         retry_after = parse_retry_after(
             response.headers.get("Retry-After"), datetime.fromtimestamp(self._wall_clock(), UTC)
         )
         return map_error(
             response.status_code,
-            body,
+            decode_json(response),
             retry_after_s=retry_after,
             not_ready=not_ready,
             scopes=endpoint.scopes,

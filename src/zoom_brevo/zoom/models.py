@@ -234,13 +234,15 @@ class QAEntry(ZoomModel):
     question_details: list[QuestionDetail] = Field(default_factory=list)
 
 
-class WebinarQAReport(ZoomModel):
-    """``GET /report/webinars/{id}/qa``."""
+class ReportSummary(ZoomModel):
+    """The report's own fields of ``GET /report/webinars/{id}/qa`` and ``.../polls``.
+
+    Their entries (``questions``) are read one at a time by :mod:`zoom_brevo.zoom.reports`.
+    """
 
     id: int | None = None
     uuid: str | None = None
     start_time: ZoomTime = None
-    questions: list[QAEntry] = Field(default_factory=list)
 
 
 class PollAnswer(ZoomModel):
@@ -260,12 +262,3 @@ class PollEntry(ZoomModel):
     first_name: str | None = None
     last_name: str | None = None
     question_details: list[PollAnswer] = Field(default_factory=list)
-
-
-class WebinarPollReport(ZoomModel):
-    """``GET /report/webinars/{id}/polls``."""
-
-    id: int | None = None
-    uuid: str | None = None
-    start_time: ZoomTime = None
-    questions: list[PollEntry] = Field(default_factory=list)

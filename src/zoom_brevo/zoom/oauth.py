@@ -213,6 +213,9 @@ class UserOAuth(httpx.Auth):
             used = self._tokens
         request.headers["Authorization"] = f"Bearer {used.access_token}"
         response = yield request
+        # Only a 401 body is read here: any other may be a report the caller streams.
+        if response.status_code != httpx.codes.UNAUTHORIZED:
+            return
         await response.aread()
         if not is_expired_token(response.status_code, decode_json(response)):
             return
