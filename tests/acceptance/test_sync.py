@@ -126,6 +126,19 @@ class Expected:
     visits: dict[str, list[Visit]] = field(default_factory=lambda: defaultdict(list))
     absences: dict[str, int] = field(default_factory=Counter)
     participations: dict[str, int] = field(default_factory=Counter)
+    latest: dict[str, tuple[datetime, dict[str, Any]]] = field(default_factory=dict)
+
+    def attend(self, email: str, inst: Instance, visit: Visit) -> None:
+        """Count a visit; the instance that started last owns the per-instance attributes."""
+        self.visits[email].append(visit)
+        held = self.latest.get(email)
+        if held is None or inst.start > held[0]:
+            self.latest[email] = (inst.start, _visit_attributes(visit))
+
+    def contact(self, email: str) -> dict[str, Any]:
+        """Every attribute the contact should hold but the engagement aggregates."""
+        visit = self.latest.get(email)
+        return {**self.attributes[email], **(visit[1] if visit else {})}
 
 
 def visits_of(inst: Instance) -> dict[str, Visit]:
@@ -155,22 +168,20 @@ def names_of(inst: Instance) -> dict[str, tuple[str, str]]:
 
 
 def expect_meeting(exp: Expected, meeting: Meeting, list_id: int) -> None:
-    for inst in meeting.instances:  # oldest first, as the product derives them
+    for inst in meeting.instances:
         names = names_of(inst)
         for email, visit in visits_of(inst).items():
             if not usable(email):
                 continue
             first, last = names[email]
-            exp.visits[email].append(visit)
-            exp.attributes[email].update(_visit_attributes(visit, first, last))
+            exp.attend(email, inst, visit)
+            exp.attributes[email].update(FIRSTNAME=first, LASTNAME=last)
             exp.lists[str(list_id)].add(email)
             exp.events.add(("zoom_attended", email, inst.uuid))
 
 
-def _visit_attributes(visit: Visit, first: str, last: str) -> dict[str, Any]:
+def _visit_attributes(visit: Visit) -> dict[str, Any]:
     return {
-        "FIRSTNAME": first,
-        "LASTNAME": last,
         "MEETING_JOIN_DATE": visit.first_join.date().isoformat(),
         "MEETING_DURATION": round(visit.minutes, 1),
         "ZOOM_ATTENDANCE_RATIO": round(visit.ratio, 3),
@@ -195,11 +206,10 @@ def expect_webinar(exp: Expected, webinar: Webinar, list_ids: dict[str, int]) ->
                 attrs["UTM_SOURCE"] = reg.tracking_source.source_name
         if email in visits:
             first, last = names[email]
-            attrs.update({"FIRSTNAME": first, "LASTNAME": last, **_visit_attributes(
-                visits[email], reg.first_name if reg else first, reg.last_name if reg else last
-            )})  # fmt: skip
+            if not reg:
+                attrs.update(FIRSTNAME=first, LASTNAME=last)
             attrs["ATTENDANCE_STATUS"] = "attended"
-            exp.visits[email].append(visits[email])
+            exp.attend(email, inst, visits[email])
             exp.lists[str(list_ids["webinar_attendees"])].add(email)
             exp.events.add(("zoom_attended", email, inst.uuid))
         else:
@@ -274,18 +284,24 @@ def recorded_events(box: Sandbox) -> list[tuple[str, str, str]]:
     ]
 
 
+@pytest.mark.parametrize("order", ["as_listed", "reversed"])
 def test_sync_puts_exactly_the_expected_contacts_lists_and_events_in_brevo_once(
-    sandbox: tuple[Sandbox, World, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    sandbox: tuple[Sandbox, World, str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    order: str,
 ) -> None:
+    """In whatever order the syncs run, Brevo ends in the same, expected state."""
     box, world, base_url = sandbox
     list_ids = dict(box.list_ids)
     config = _config(tmp_path, base_url, list_ids)
-    runs = [
-        ("meeting", str(world.recurring.id)),  # every instance of the recurring meeting
-        ("meeting", MEETING_B_UUID),  # one instance, by a UUID that needs double encoding
-        ("webinar", str(world.webinar.id)),
-    ]
-    first = [_sync(capsys, config, *run) for run in runs]
+    recurring = ("meeting", str(world.recurring.id))  # every instance of the meeting
+    one_off = ("meeting", MEETING_B_UUID)  # one instance, by a UUID needing double encoding
+    webinar = ("webinar", str(world.webinar.id))
+    runs = [recurring, one_off, webinar]
+    if order == "reversed":
+        runs.reverse()
+    first = {run: _sync(capsys, config, *run) for run in runs}
 
     exp = Expected()
     expect_meeting(exp, world.recurring, list_ids["meeting_participants"])
@@ -295,9 +311,9 @@ def test_sync_puts_exactly_the_expected_contacts_lists_and_events_in_brevo_once(
     snapshot = brevo_snapshot(box)
 
     assert set(snapshot["contacts"]) == set(exp.attributes)
-    for email, attributes in exp.attributes.items():
+    for email in exp.attributes:
         held = dict(snapshot["contacts"][email])
-        wanted = {**attributes, **expected_engagement(exp, email, now)}
+        wanted = {**exp.contact(email), **expected_engagement(exp, email, now)}
         score = wanted.pop("ZOOM_ENGAGEMENT_SCORE")
         assert held.pop("ZOOM_ENGAGEMENT_SCORE") == pytest.approx(score, abs=0.11), email
         assert held == wanted, email
@@ -305,10 +321,10 @@ def test_sync_puts_exactly_the_expected_contacts_lists_and_events_in_brevo_once(
     events = recorded_events(box)
     assert Counter(events) == Counter(exp.events)  # each expected event exactly once
 
-    guests = first[0]["skipped_by_reason"]
+    guests = first[recurring]["skipped_by_reason"]
     assert guests["no_email"] >= 2 and guests["excluded_domain"] >= 1
-    assert first[0]["instances"] == 3 and first[1]["instances"] == 1
-    assert first[2]["absentees"] == len(world.webinar.registrants) - world.webinar.attendees
+    assert first[recurring]["instances"] == 3 and first[one_off]["instances"] == 1
+    assert first[webinar]["absentees"] == len(world.webinar.registrants) - world.webinar.attendees
 
     second = [_sync(capsys, config, *run) for run in runs]
     again = brevo_snapshot(box)
@@ -358,3 +374,60 @@ def test_an_unknown_meeting_fails_with_one_line_and_exit_1(
     assert result.code == 1
     assert len(result.err_lines) == 1
     assert "Zoom" in result.err
+
+
+@pytest.mark.parametrize("newest_first", [True, False], ids=["newest-first", "oldest-first"])
+def test_two_webinars_leave_the_newest_values_in_each_contact_in_either_order(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], newest_first: bool
+) -> None:
+    """A backfill of an older webinar after the newer one was synced changes no per-webinar
+    attribute of someone in both: the newer webinar's title, status and visit stay, and the
+    source is the newest one known (a registration without a source blanks nothing)."""
+    anchor = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    sc = Scenario(seed=11, anchor=anchor)
+    host = sc.user(email="host@example.com")
+    older = sc.webinar(host, topic="Older webinar", registrants=16, attendees=12, sources=2,
+                       start=anchor - timedelta(days=14))  # fmt: skip
+    newer = sc.webinar(host, topic="Newer webinar", registrants=16, attendees=5, sources=1,
+                       start=anchor - timedelta(days=2))  # fmt: skip
+    box = build_sandbox(sc)
+    with serving(box.app) as base_url:
+        config = _config(tmp_path, base_url, dict(box.list_ids))
+        for webinar in (newer, older) if newest_first else (older, newer):
+            _sync(capsys, config, "webinar", str(webinar.id))
+    contacts = brevo_snapshot(box)["contacts"]
+
+    expected: dict[str, dict[str, Any]] = defaultdict(dict)
+    for webinar in (older, newer):  # oldest first: the newer one's values overwrite
+        visits = visits_of(webinar.latest)
+        for reg in webinar.registrants:
+            email = reg.email.lower()
+            if reg.status != "approved" or not usable(email):
+                continue
+            wanted = expected[email]
+            wanted["WEBINAR_NAME"] = webinar.topic
+            wanted["ATTENDANCE_STATUS"] = "attended" if email in visits else "absent"
+            if reg.tracking_source:
+                wanted["UTM_SOURCE"] = reg.tracking_source.source_name
+            if email in visits:
+                wanted.update(_visit_attributes(visits[email]))
+    emails = [{r.email.lower() for r in w.registrants} for w in (older, newer)]
+    both = emails[0] & emails[1] & set(expected)
+    assert len(both) >= 10  # the case under test is well represented
+    attended_older_only = [e for e in both if expected[e]["ATTENDANCE_STATUS"] == "absent"
+                           and "MEETING_DURATION" in expected[e]]  # fmt: skip
+    assert attended_older_only  # their visit attributes come from the older webinar
+    sourced_older_only = [e for e in both if reg_source(newer, e) is None
+                          and reg_source(older, e) is not None]  # fmt: skip
+    assert sourced_older_only  # their source comes from the older webinar
+    for email, wanted in expected.items():
+        held = contacts[email]
+        assert {k: held.get(k) for k in wanted} == wanted, email
+
+
+def reg_source(webinar: Webinar, email: str) -> str | None:
+    """The tracking source of ``email``'s registration to ``webinar``, if any."""
+    for reg in webinar.registrants:
+        if reg.email.lower() == email and reg.tracking_source:
+            return reg.tracking_source.source_name
+    return None

@@ -12,6 +12,7 @@ from zoom_brevo.pipeline.derive import (
     DeriveOptions,
     InstanceInfo,
     InstanceRecord,
+    Kind,
     PersonInput,
     Registration,
     derive_person,
@@ -212,3 +213,84 @@ def test_unconfigured_lists_are_left_out() -> None:
     subject = person(WEBINAR, (), registration=Registration())
     outcome = derive_person(WEBINAR, subject, options, now=NOW)
     assert contact_of(outcome.commands).list_ids == (3,)
+
+
+# --- the latest instance owns the per-instance attributes ------------------------------------
+
+DAY = 24 * 60
+ATTENDANCE_ATTRIBUTES = {"MEETING_JOIN_DATE", "MEETING_DURATION", "ZOOM_ATTENDANCE_RATIO"}
+REGISTRATION_ATTRIBUTES = {"WEBINAR_NAME", "ATTENDANCE_STATUS"}
+
+
+def record(
+    days: int,
+    sessions: tuple[tuple[int, int], ...] = ((0, 30),),
+    *,
+    kind: Kind | None = "meeting",
+    registered: bool = False,
+    status: str = "in_meeting",
+    source: str | None = None,
+) -> InstanceRecord:
+    """An instance ``days`` after T0 (before it when negative), with the person's sessions."""
+    offset = days * DAY
+    span = Interval(T0 + offset * M, T0 + (offset + 60) * M)
+    moved = rows(*((a + offset, b + offset) for a, b in sessions), status=status)
+    return InstanceRecord(f"uuid-{days}-{kind}", span, moved, registered, kind, source)
+
+
+def attributes_of(instance: InstanceInfo, subject: PersonInput) -> dict[str, object]:
+    return dict(contact_of(derive_person(instance, subject, OPTIONS, now=NOW).commands).attributes)
+
+
+def test_a_later_attended_instance_keeps_its_join_date_duration_and_ratio() -> None:
+    subject = person(MEETING, rows((0, 30)), history=(record(7),))
+    attributes = attributes_of(MEETING, subject)
+    assert not ATTENDANCE_ATTRIBUTES & set(attributes)
+    assert attributes["FIRSTNAME"] == "Ann"
+    assert attributes["ZOOM_MEETINGS_ATTENDED"] == 2  # aggregates still cover both
+    assert attributes["ZOOM_LAST_ATTENDED"] == "2026-03-09"
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        record(-7),  # earlier: this instance is the latest
+        record(7, status="in_waiting_room"),  # later, but only waited: not attended
+        record(7, (), registered=True),  # later, registered and absent: not attended
+        InstanceRecord("uuid-unknown", None, rows((0, 30))),  # start unknown: never later
+    ],
+    ids=["earlier", "waiting-room", "absent", "span-unknown"],
+)
+def test_the_instance_keeps_its_attendance_attributes_unless_attended_later(
+    other: InstanceRecord,
+) -> None:
+    subject = person(MEETING, rows((0, 30)), history=(other,))
+    assert set(attributes_of(MEETING, subject)) >= ATTENDANCE_ATTRIBUTES
+
+
+@pytest.mark.parametrize(("later_source", "sent_source"), [("Partner", None), (None, "Ads")])
+def test_a_later_webinar_registration_keeps_its_title_status_and_a_source_it_has(
+    later_source: str | None, sent_source: str | None
+) -> None:
+    later = record(7, (), kind="webinar", registered=True, source=later_source)  # stayed away
+    subject = person(WEBINAR, rows((0, 45)), registration=Registration(tracking_source="Ads"),
+                     history=(later,))  # fmt: skip
+    attributes = attributes_of(WEBINAR, subject)
+    assert not REGISTRATION_ATTRIBUTES & set(attributes)
+    assert attributes.get("UTM_SOURCE") == sent_source  # never blanked by a source-less one
+    assert set(attributes) >= ATTENDANCE_ATTRIBUTES  # the absence attended nothing later
+
+
+def test_a_later_meeting_does_not_take_the_webinar_attributes() -> None:
+    subject = person(WEBINAR, rows((0, 45)), registration=Registration(tracking_source="Ads"),
+                     history=(record(7, kind="meeting"),))  # fmt: skip
+    attributes = attributes_of(WEBINAR, subject)
+    assert set(attributes) >= {*REGISTRATION_ATTRIBUTES, "UTM_SOURCE"}
+    assert not ATTENDANCE_ATTRIBUTES & set(attributes)  # but the meeting was attended later
+
+
+def test_lists_and_events_do_not_depend_on_later_instances() -> None:
+    subject = person(WEBINAR, (), registration=Registration(), history=(record(7, kind="webinar"),))
+    outcome = derive_person(WEBINAR, subject, OPTIONS, now=NOW)
+    assert contact_of(outcome.commands).list_ids == (3, 4)
+    assert events_of(outcome.commands) == ["zoom_absent"]

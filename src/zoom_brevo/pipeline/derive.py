@@ -21,12 +21,19 @@ Rules:
   ledger or already waiting in the outbox. So a second sync queues no event.
 - The contact's attributes come from ``mapping.map_person`` (names, formats, never-blank,
   excluded domains); a person it skips gets no command at all.
+- **The latest instance owns the per-instance attributes**, whatever order instances are
+  synced in (a backfill after a live sync, two workers, a re-run): the join date, minutes
+  and ratio are left out when the person attended an instance that started later; the
+  webinar title and attendance status when the person attended or registered for a later
+  webinar; the registration source when a later registration has one. Left out means
+  Brevo keeps the value the later instance set (or will set), so each attribute ends as
+  the latest value known, in any order. Aggregates always cover every instance.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence, Set
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -100,12 +107,16 @@ class InstanceRecord:
     """One instance in a person's history: its span and the person's sessions in it.
 
     ``registered``: the person had an approved registration for it (no sessions = absence).
+    ``kind``: meeting or webinar, when the store knows the instance.
+    ``tracking_source``: the source of that approved registration, if it had one.
     """
 
     uuid: str
     span: Interval | None
     sessions: tuple[SessionRow, ...] = ()
     registered: bool = False
+    kind: Kind | None = None
+    tracking_source: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +211,9 @@ def derive_person(
     summary = summarize(engagement_records(person, instance.uuid), now=now, weights=options.weights)
     if not present.attended and not registered:
         return PersonOutcome(person.email, summary=summary)
-    facts = _facts(instance, person, present, absent, summary)
+    facts = _without_superseded(
+        _facts(instance, person, present, absent, summary), superseded(instance, person)
+    )
     first, last = contact_names(facts)
     mapped = map_person(
         facts, field_mapping=options.field_mapping, exclude_domains=options.exclude_domains
@@ -248,6 +261,45 @@ def _facts(
         attendance_ratio=present.ratio if present.attended else None,
         engagement=summary,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Superseded:
+    """Which of the instance's own attributes a later instance of the person's owns."""
+
+    attendance: bool = False
+    registration: bool = False
+    source: bool = False
+
+
+def superseded(instance: InstanceInfo, person: PersonInput) -> Superseded:
+    """What later instances in ``person``'s history own (rule in the module docstring).
+
+    Later means a later start; two instances that start together are ordered by UUID, so
+    exactly one of them is the latest. An instance whose start is unknown is never later,
+    and nothing supersedes an instance whose own start is unknown.
+    """
+    if instance.start_time is None:
+        return Superseded()
+    this = (instance.start_time, instance.uuid)
+    later = [r for r in person.history if r.span and (r.span.start, r.uuid) > this]
+    attended = {r.uuid for r in later if attendance(r.sessions, span=r.span).attended}
+    same_kind = [r for r in later if r.kind == instance.kind]
+    return Superseded(
+        attendance=bool(attended),
+        registration=any(r.registered or r.uuid in attended for r in same_kind),
+        source=any(r.registered and r.tracking_source for r in later),
+    )
+
+
+def _without_superseded(facts: PersonFacts, later: Superseded) -> PersonFacts:
+    if later.attendance:
+        facts = replace(facts, join_time=None, minutes=None, attendance_ratio=None)
+    if later.registration:
+        facts = replace(facts, webinar_title=None, attendance_status=None)
+    if later.source:
+        facts = replace(facts, registration_source=None)
+    return facts
 
 
 def _list_ids(

@@ -19,13 +19,20 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from zoom_brevo.engagement import Interval, Participation, SessionRow
-from zoom_brevo.pipeline.derive import InstanceInfo, InstanceRecord, PersonInput, Registration
+from zoom_brevo.pipeline.derive import (
+    InstanceInfo,
+    InstanceRecord,
+    Kind,
+    PersonInput,
+    Registration,
+)
 from zoom_brevo.pipeline.staging import STAGING
 from zoom_brevo.store import ledger
 from zoom_brevo.store.schema import attendance_sessions, meeting_instances, outbox, registrants
 
 COLLECTED = ("collected", "reconciled")
 IN_FLIGHT = ("queued", "running")
+_KINDS: Mapping[str, Kind] = {"meeting": "meeting", "webinar": "webinar"}
 
 
 def people_of(conn: Connection, info: InstanceInfo, *, after: str, limit: int) -> list[str]:
@@ -94,15 +101,13 @@ def _person(
     registrations: Mapping[tuple[str, int], Registration],
     instances: Mapping[str, _Instance],
 ) -> PersonInput:
-    history: dict[str, InstanceRecord] = {}
-    for uuid, rows in sessions.items():
-        known = instances.get(uuid)
-        registered = known is not None and _registered(registrations, known)
-        span = known.span if known else None
-        history[uuid] = InstanceRecord(uuid, span, tuple(r for _, r in rows), registered)
+    history = {
+        uuid: _record(uuid, instances.get(uuid), tuple(r for _, r in rows), registrations)
+        for uuid, rows in sessions.items()
+    }
     for known in instances.values():
         if known.uuid not in history and known.collected and _registered(registrations, known):
-            history[known.uuid] = InstanceRecord(known.uuid, known.span, (), registered=True)
+            history[known.uuid] = _record(known.uuid, known, (), registrations)
     current = sessions.get(info.uuid, [])
     names = [name for name, _ in current if name]
     return PersonInput(
@@ -110,6 +115,26 @@ def _person(
         display_name=names[0] if names else None,
         registration=registrations.get((info.kind, info.meeting_id)),
         history=tuple(history[u] for u in sorted(history)),
+    )
+
+
+def _record(
+    uuid: str,
+    known: _Instance | None,
+    sessions: tuple[SessionRow, ...],
+    registrations: Mapping[tuple[str, int], Registration],
+) -> InstanceRecord:
+    if known is None:
+        return InstanceRecord(uuid, None, sessions)
+    found = registrations.get((known.kind, known.meeting_id))
+    registered = found is not None and found.approved
+    return InstanceRecord(
+        uuid,
+        known.span,
+        sessions,
+        registered,
+        _KINDS.get(known.kind),
+        found.tracking_source if found and registered else None,
     )
 
 
