@@ -129,6 +129,26 @@ def test_a_registration_is_stored_and_an_approved_one_becomes_a_contact_and_one_
         assert contact["attributes"]["UTM_SOURCE"] == reg.tracking_source.source_name  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize(
+    ("event_ts", "registered_at"),
+    [
+        (1_772_442_900_000, datetime(2026, 3, 2, 9, 15, tzinfo=UTC)),
+        ("1772442900000", datetime(2026, 3, 2, 9, 15, tzinfo=UTC)),
+        (None, NOW),  # no time in the event: when it was handled
+        ("soon", NOW),
+    ],
+)
+def test_a_registration_was_made_when_its_event_occurred(
+    engine: Engine, world: World, event_ts: object, registered_at: datetime
+) -> None:
+    payload = {**world.events.registration_created(world.web, world.regs["ann"])}
+    payload["event_ts"] = event_ts
+    run(engine, payload, options=OPTIONS)
+    with reading(engine) as conn:
+        [stored] = facts.list_registrants(conn, "webinar", world.web.id)
+    assert stored.registered_at == registered_at
+
+
 def test_a_registrant_of_an_excluded_domain_is_stored_but_never_sent(
     engine: Engine, world: World
 ) -> None:

@@ -146,6 +146,42 @@ async def test_a_reconcile_sends_no_event_twice(env: Env) -> None:
     assert sorted(names) == ["zoom_absent", "zoom_attended"]
 
 
+async def test_a_reconcile_leaves_the_registration_for_the_next_webinar_in_brevo(
+    env: Env,
+) -> None:
+    launch = env.box.scenario.webinars[0].latest
+    opts = dataclasses.replace(options(), reconcile_after_s=60)
+    deliverer = Deliverer(env.engine, env.brevo, owner="test", clock=env.clock)
+    env.webhooks(opts, env.events.ended(launch))
+    await settle(env, opts, rounds=1)  # collected: Ann attended the launch
+    await deliverer.drain(deadline_s=5)
+    ann = env.box.brevo.state.contact("ann@example.com")
+    assert ann is not None
+    assert (ann.attributes["ATTENDANCE_STATUS"], ann.attributes["WEBINAR_NAME"]) == (
+        "attended",
+        "Launch",
+    )
+
+    # After the launch, Ann registers for the next webinar (not held yet)...
+    later = Scenario(seed=10, anchor=launch.start + timedelta(days=7))
+    nxt = later.webinar(later.user(email="host@example.com"), topic="Next", registrants=0,
+                        attendees=0, sources=1, webinar_id=98_765_432_101)  # fmt: skip
+    reg = nxt.add_registrant(later.new_person("ann@example.com", "Ann", "A"), source=nxt.sources[0])
+    made = dataclasses.replace(reg, create_time=launch.start + 2 * timedelta(hours=1))
+    env.webhooks(opts, env.events.registration_created(nxt, made))
+    # ...then the launch is reconciled: derived again, with the same attendance.
+    await settle(env, opts)
+    await deliverer.drain(deadline_s=5)
+    with reading(env.engine) as conn:
+        assert facts.get_instance(conn, launch.uuid).collect_state == "reconciled"  # type: ignore[union-attr]
+    ann = env.box.brevo.state.contact("ann@example.com")
+    assert ann is not None
+    attributes = ann.attributes
+    assert (attributes["ATTENDANCE_STATUS"], attributes["WEBINAR_NAME"]) == ("registered", "Next")
+    assert attributes["UTM_SOURCE"] == nxt.sources[0].source_name
+    assert attributes["MEETING_DURATION"] == 30  # the launch's attendance stays
+
+
 @pytest.mark.parametrize(
     ("mode", "kind", "extra"),
     [("event", "event", {}), ("transactional", "email", {"template_id": 7})],

@@ -89,6 +89,22 @@ def test_registrant_source_comes_from_the_filtered_listing_or_the_row() -> None:
     assert rows.registrant_fact(ZoomRegistrant(email=""), "webinar", 7) is None
 
 
+@pytest.mark.parametrize(
+    ("create_time", "registered_at"),
+    [
+        ("2026-03-02T09:15:00Z", datetime(2026, 3, 2, 9, 15, tzinfo=UTC)),
+        ("", None),  # Zoom sends "" for an unknown time
+    ],
+)
+def test_a_registrant_was_registered_at_its_create_time(
+    create_time: str, registered_at: datetime | None
+) -> None:
+    row = ZoomRegistrant.model_validate({"email": "a@b.com", "create_time": create_time})
+    found = rows.registrant_fact(row, "webinar", 7)
+    assert found is not None
+    assert found.registered_at == registered_at
+
+
 async def test_rows_are_staged_in_chunks_and_invisible_until_promoted(engine: Engine) -> None:
     items = [participant(f"p{i}@example.com") for i in range(7)]
     items.append(participant("P0@EXAMPLE.COM", 0, 45))  # same person, same join: longest kept

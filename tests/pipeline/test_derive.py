@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,6 +16,7 @@ from zoom_brevo.pipeline.derive import (
     Kind,
     PersonInput,
     Registration,
+    Upcoming,
     derive_person,
     event_key,
 )
@@ -294,3 +296,30 @@ def test_lists_and_events_do_not_depend_on_later_instances() -> None:
     outcome = derive_person(WEBINAR, subject, OPTIONS, now=NOW)
     assert contact_of(outcome.commands).list_ids == (3, 4)
     assert events_of(outcome.commands) == ["zoom_absent"]
+
+
+@pytest.mark.parametrize(
+    ("upcoming", "dropped"),
+    [
+        # Registered for the next webinar after this one started: it owns title and status
+        # (and the source, when it has one); the attendance attributes stay this instance's.
+        (Upcoming("webinar", T0 + 2 * 60 * M, "Partner"), {*REGISTRATION_ATTRIBUTES, "UTM_SOURCE"}),
+        (Upcoming("webinar", T0 + 2 * 60 * M), REGISTRATION_ATTRIBUTES),
+        # Registered before this one started: this instance is the newer fact.
+        (Upcoming("webinar", T0 - M, "Partner"), set()),
+        # A meeting registration owns no webinar attribute, only a source it has.
+        (Upcoming("meeting", T0 + 2 * 60 * M, "Partner"), {"UTM_SOURCE"}),
+    ],
+    ids=["later-with-source", "later-without-source", "earlier", "meeting"],
+)
+def test_a_registration_to_an_upcoming_webinar_counts_from_when_it_was_made(
+    upcoming: Upcoming, dropped: set[str]
+) -> None:
+    subject = replace(
+        person(WEBINAR, rows((0, 45)), registration=Registration(tracking_source="Ads")),
+        upcoming=(upcoming,),
+    )
+    attributes = attributes_of(WEBINAR, subject)
+    kept = {*REGISTRATION_ATTRIBUTES, *ATTENDANCE_ATTRIBUTES, "UTM_SOURCE"} - dropped
+    assert set(attributes) >= kept
+    assert not dropped & set(attributes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta, timezone
 
 import pytest
@@ -155,6 +156,17 @@ def test_a_registration_keeps_known_fields_and_takes_the_newest_status(engine: E
             tracking_source="linkedin",
         )
     ]
+
+
+def test_a_registration_keeps_the_first_time_it_was_made(engine: Engine) -> None:
+    made = Registrant("webinar", 9, "bo@x.io", "approved", registered_at=T[0])
+    with engine.begin() as conn:
+        facts.upsert_registrant(conn, Registrant("webinar", 9, "bo@x.io", "approved"), now=NOW)
+        facts.upsert_registrant(conn, made, now=NOW)  # learnt later: filled in
+        facts.upsert_registrant(conn, replace(made, registered_at=T[1]), now=T[1])  # kept
+        facts.upsert_registrant(conn, replace(made, status="cancelled"), now=T[1])
+        [got] = facts.list_registrants(conn, "webinar", 9)
+    assert (got.status, got.registered_at) == ("cancelled", T[0])
 
 
 def test_people_keep_names_and_store_engagement_aggregates(engine: Engine) -> None:

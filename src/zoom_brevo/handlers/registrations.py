@@ -17,6 +17,8 @@ Brevo contact is left as it is.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from zoom_brevo.handlers.context import Context, enqueue, iso, new_events, properties
 from zoom_brevo.handlers.events import Envelope, RegistrationObject, event_kind
 from zoom_brevo.pipeline.commands import Command, SendEvent, UpsertContact
@@ -38,8 +40,14 @@ def status_of(event: str, given: str) -> str:
     return _STATUS_OF_ACTION.get(action) or given.lower() or "approved"
 
 
-def registrant_of(body: Envelope[RegistrationObject]) -> facts.Registrant | None:
-    """The store's registration for the event; ``None`` without an e-mail address."""
+def registrant_of(
+    body: Envelope[RegistrationObject], *, now: datetime | None = None
+) -> facts.Registrant | None:
+    """The store's registration for the event; ``None`` without an e-mail address.
+
+    It was made when the event occurred (``event_ts``, epoch milliseconds; the webhook's
+    registrant carries no ``create_time``), else ``now``.
+    """
     reg = body.obj.registrant
     email = clean_email(reg.email)
     if email is None:
@@ -55,7 +63,19 @@ def registrant_of(body: Envelope[RegistrationObject]) -> facts.Registrant | None
         last_name=reg.last_name or None,
         join_url=reg.join_url or None,
         tracking_source=source or None,
+        registered_at=_occurred(body.event_ts) or now,
     )
+
+
+def _occurred(event_ts: object) -> datetime | None:
+    """``event_ts`` as a datetime; ``None`` when absent or not a plausible epoch in ms."""
+    if isinstance(event_ts, bool) or not isinstance(event_ts, int | float | str):
+        return None
+    try:
+        millis = float(event_ts)
+        return datetime.fromtimestamp(millis / 1000, tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def registration_commands(
@@ -102,7 +122,7 @@ def handle_registration(ctx: Context, body: Envelope[RegistrationObject]) -> Non
     """Store the registration; for an approved one, queue its contact and event."""
     if not body.obj.meeting_id:
         raise ValueError("the registration names no meeting or webinar (payload.object.id)")
-    registrant = registrant_of(body)
+    registrant = registrant_of(body, now=ctx.now)
     if registrant is None:
         return
     facts.upsert_registrant(ctx.conn, registrant, now=ctx.now)

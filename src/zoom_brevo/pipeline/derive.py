@@ -25,7 +25,11 @@ Rules:
   synced in (a backfill after a live sync, two workers, a re-run): the join date, minutes
   and ratio are left out when the person attended an instance that started later; the
   webinar title and attendance status when the person attended or registered for a later
-  webinar; the registration source when a later registration has one. Left out means
+  webinar; the registration source when a later registration has one. A registration to a
+  meeting or webinar that has no collected instance yet (an upcoming webinar) counts from
+  the moment the person registered: it supersedes instances that started before then, so
+  re-deriving an older webinar (a reconciliation, a backfill) cannot turn the contact's
+  ``registered`` status for the next one back into ``attended``. Left out means
   Brevo keeps the value the later instance set (or will set), so each attribute ends as
   the latest value known, in any order. Aggregates always cover every instance.
 """
@@ -95,6 +99,7 @@ class Registration:
     last_name: str | None = None
     tracking_source: str | None = None
     join_url: str | None = None
+    registered_at: datetime | None = None
 
     @property
     def approved(self) -> bool:
@@ -120,6 +125,19 @@ class InstanceRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Upcoming:
+    """An approved registration to a meeting or webinar with no collected instance yet.
+
+    ``registered_at``: when the person registered (Zoom's ``create_time``, or the
+    registration webhook's ``event_ts``).
+    """
+
+    kind: Kind
+    registered_at: datetime
+    tracking_source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PersonInput:
     """Everything known about one person (one lower-cased e-mail address)."""
 
@@ -128,6 +146,7 @@ class PersonInput:
     registration: Registration | None = None
     history: tuple[InstanceRecord, ...] = ()
     participation: Participation | None = None
+    upcoming: tuple[Upcoming, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,18 +296,23 @@ def superseded(instance: InstanceInfo, person: PersonInput) -> Superseded:
 
     Later means a later start; two instances that start together are ordered by UUID, so
     exactly one of them is the latest. An instance whose start is unknown is never later,
-    and nothing supersedes an instance whose own start is unknown.
+    and nothing supersedes an instance whose own start is unknown. An upcoming registration
+    is later when the person registered after the instance started.
     """
-    if instance.start_time is None:
+    start = instance.start_time
+    if start is None:
         return Superseded()
-    this = (instance.start_time, instance.uuid)
+    this = (start, instance.uuid)
     later = [r for r in person.history if r.span and (r.span.start, r.uuid) > this]
     attended = {r.uuid for r in later if attendance(r.sessions, span=r.span).attended}
     same_kind = [r for r in later if r.kind == instance.kind]
+    newer = [u for u in person.upcoming if u.registered_at > start]
     return Superseded(
         attendance=bool(attended),
-        registration=any(r.registered or r.uuid in attended for r in same_kind),
-        source=any(r.registered and r.tracking_source for r in later),
+        registration=any(r.registered or r.uuid in attended for r in same_kind)
+        or any(u.kind == instance.kind for u in newer),
+        source=any(r.registered and r.tracking_source for r in later)
+        or any(u.tracking_source for u in newer),
     )
 
 

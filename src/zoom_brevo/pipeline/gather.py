@@ -6,6 +6,8 @@ approved registrants of its meeting or webinar, walked in e-mail order with keys
 every instance, their registrations and the instances involved, and build one
 ``derive.PersonInput`` per address. Memory is bounded by the chunk size, not by the size
 of the meeting; the interval union runs per person in Python on that person's rows only.
+A person's approved registrations to meetings or webinars with no collected instance yet
+are passed as ``upcoming`` (``derive.Upcoming``), placed at the time they were made.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from zoom_brevo.pipeline.derive import (
     Kind,
     PersonInput,
     Registration,
+    Upcoming,
 )
 from zoom_brevo.pipeline.staging import STAGING
 from zoom_brevo.store import ledger
@@ -115,7 +118,26 @@ def _person(
         display_name=names[0] if names else None,
         registration=registrations.get((info.kind, info.meeting_id)),
         history=tuple(history[u] for u in sorted(history)),
+        upcoming=_upcoming(info, registrations, instances),
     )
+
+
+def _upcoming(
+    info: InstanceInfo,
+    registrations: Mapping[tuple[str, int], Registration],
+    instances: Mapping[str, _Instance],
+) -> tuple[Upcoming, ...]:
+    """Approved registrations, other than ``info``'s, whose meeting has no collected instance."""
+    held = {(i.kind, i.meeting_id) for i in instances.values() if i.collected}
+    found = []
+    for (kind, meeting_id), reg in registrations.items():
+        known_kind = _KINDS.get(kind)
+        if known_kind is None or not reg.approved or reg.registered_at is None:
+            continue
+        if (kind, meeting_id) in held or (kind, meeting_id) == (info.kind, info.meeting_id):
+            continue
+        found.append(Upcoming(known_kind, reg.registered_at, reg.tracking_source))
+    return tuple(sorted(found, key=lambda u: u.registered_at))
 
 
 def _record(
@@ -180,6 +202,7 @@ def _registrations(
         c.last_name,
         c.tracking_source,
         c.join_url,
+        c.registered_at,
     ).where(c.email.in_(list(emails)))
     found: dict[str, dict[tuple[str, int], Registration]] = defaultdict(dict)
     for row in conn.execute(stmt):
@@ -189,6 +212,7 @@ def _registrations(
             last_name=row.last_name,
             tracking_source=row.tracking_source,
             join_url=row.join_url,
+            registered_at=row.registered_at,
         )
     return found
 

@@ -91,6 +91,7 @@ def registrant_fact(
         last_name=(row.last_name or "").strip() or None,
         join_url=row.join_url or None,
         tracking_source=source,
+        registered_at=_aware(row.create_time) if row.create_time else None,
     )
 
 

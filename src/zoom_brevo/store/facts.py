@@ -242,6 +242,7 @@ class Registrant:
     last_name: str | None = None
     join_url: str | None = None
     tracking_source: str | None = None
+    registered_at: datetime | None = None
 
 
 _REGISTRANT_MERGED = (
@@ -255,7 +256,8 @@ _REGISTRANT_MERGED = (
 
 
 def upsert_registrant(conn: Connection, registrant: Registrant, *, now: datetime) -> None:
-    """Insert or merge a registration; the newest ``status`` wins."""
+    """Insert or merge a registration; the newest ``status`` wins, the first
+    ``registered_at`` stays."""
     upsert_registrants(conn, [registrant], now=now)
 
 
@@ -271,7 +273,14 @@ def upsert_registrants(conn: Connection, found: Sequence[Registrant], *, now: da
     merged = _merge_set(insert, registrants, _REGISTRANT_MERGED)
     stmt = insert.on_conflict_do_update(
         index_elements=["kind", "meeting_id", "email"],
-        set_={**merged, "status": insert.excluded.status, "updated_at": insert.excluded.updated_at},
+        set_={
+            **merged,
+            "registered_at": sa.func.coalesce(
+                registrants.c.registered_at, insert.excluded.registered_at
+            ),
+            "status": insert.excluded.status,
+            "updated_at": insert.excluded.updated_at,
+        },
     )
     stamps = {"created_at": now, "updated_at": now}
     rows = [{**asdict(r), "email": r.email.lower(), **stamps} for r in found]

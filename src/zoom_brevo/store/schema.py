@@ -224,6 +224,9 @@ registrants = Table(
     Column("tracking_source", Text),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # When the person registered (Zoom's create_time, or the webhook's event_ts); the
+    # first value known is kept. Orders an upcoming registration against instances.
+    Column("registered_at", UTCDateTime),
     UniqueConstraint("kind", "meeting_id", "email"),
     Index(None, "email"),
 )
