@@ -21,7 +21,7 @@ from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from zoom_brevo.cli.sync_cmd import (
     Outcome,
@@ -40,6 +40,7 @@ from zoom_brevo.sandbox.scenario import Scenario
 from zoom_brevo.sandbox.serving import serving
 from zoom_brevo.sandbox.zoom import routes
 from zoom_brevo.sandbox.zoom.faults import Stats as ZoomStats
+from zoom_brevo.store import facts
 from zoom_brevo.store.engine import reading
 from zoom_brevo.wiring import brevo_client, open_store
 
@@ -48,6 +49,9 @@ TOP = 10
 WEBINAR_REGISTRANTS = 500
 WEBINAR_ATTENDEES = 320
 MEETING_PARTICIPANTS = 40
+WEBINAR_SCHEDULED_MIN = 60
+WEBINAR_OVERRUN_MIN = 14  # webinars overrun: minutes count to the real end, not the schedule
+STATUS_ATTRIBUTE = "ATTENDANCE_STATUS"
 # The emulated Brevo finishes an import at once: read its status after 0.2 s, not the
 # worker's 10 s (spaced for Brevo's 100 calls an hour to GET /processes, brevo.md 5).
 IMPORT_CHECKS = CheckSchedule(first_s=0.2, cap_s=2.0)
@@ -69,6 +73,8 @@ def demo_scenario(seed: int = DEFAULT_SEED) -> DemoWorld:
     guests without e-mail (see ``sandbox.scenario``); three hand-made attendees make sure
     each case is present whatever the seed. The webinar has two tracking sources, Q&A and
     polls; its first registrants are people from the meeting (cross-meeting aggregates).
+    It was scheduled for an hour and ran ``WEBINAR_OVERRUN_MIN`` minutes longer, with
+    people staying to the end.
     """
     sc = Scenario(seed=seed)
     host = sc.user(email="host@example.com", first_name="Demo", last_name="Host")
@@ -95,8 +101,21 @@ def demo_scenario(seed: int = DEFAULT_SEED) -> DemoWorld:
         qa=True,
         polls=True,
         people_offset=MEETING_PARTICIPANTS // 2,
+        duration_min=WEBINAR_SCHEDULED_MIN,
+        overrun_min=WEBINAR_OVERRUN_MIN,
     )
     return DemoWorld(sc, meeting.id, webinar.id)
+
+
+@dataclass(frozen=True)
+class Span:
+    """One collected instance: its schedule and how long it actually ran."""
+
+    kind: str
+    topic: str
+    scheduled_min: int
+    actual_min: float | None
+    source: str | None
 
 
 @dataclass(frozen=True)
@@ -117,6 +136,8 @@ class DemoSummary:
     meeting: Outcome
     webinar: Outcome
     lists: list[ListCount]
+    statuses: Mapping[str, Mapping[str, int]]
+    spans: list[Span]
     events: Mapping[str, int]
     contacts: int
     top: list[PersonRow]
@@ -139,6 +160,17 @@ class DemoSummary:
                 for c in self.lists
             },
             "contacts": self.contacts,
+            "attendance_status_by_list": {k: dict(v) for k, v in self.statuses.items()},
+            "spans": [
+                {
+                    "kind": s.kind,
+                    "topic": s.topic,
+                    "scheduled_min": s.scheduled_min,
+                    "actual_min": s.actual_min,
+                    "source": s.source,
+                }
+                for s in self.spans
+            ],
             "events": dict(self.events),
             "top_engagement": [
                 {
@@ -186,9 +218,10 @@ def run_in_sandbox(box: Sandbox, world: DemoWorld, workdir: Path) -> DemoSummary
             meeting, webinar = asyncio.run(_syncs(settings, engine, world))
             with reading(engine) as conn:
                 top = ranked_people(conn, limit=TOP)
+                spans = spans_of(conn, box.scenario)
         finally:
             engine.dispose()
-    summary = summarize(box, setup, meeting, webinar, top)
+    summary = summarize(box, setup, meeting, webinar, top, spans=spans)
     summary.wall_s = time.monotonic() - started
     return summary
 
@@ -211,8 +244,26 @@ async def _syncs(settings: Settings, engine: Engine, world: DemoWorld) -> tuple[
     return meeting, webinar
 
 
+def spans_of(conn: Connection, scenario: Scenario) -> list[Span]:
+    """Every collected instance with its schedule and the span the store holds."""
+    found = []
+    for instance in facts.list_instances(conn):
+        parent = scenario.find(instance.meeting_id)
+        start, end = instance.start_time, instance.end_time
+        actual = None if start is None or end is None else (end - start).total_seconds() / 60
+        found.append(Span(instance.kind, instance.topic or "", parent.duration_min if parent
+                          else 0, actual, instance.span_source))  # fmt: skip
+    return found
+
+
 def summarize(
-    box: Sandbox, setup: SetupResult, meeting: Outcome, webinar: Outcome, top: list[PersonRow]
+    box: Sandbox,
+    setup: SetupResult,
+    meeting: Outcome,
+    webinar: Outcome,
+    top: list[PersonRow],
+    *,
+    spans: list[Span] | None = None,
 ) -> DemoSummary:
     """Read the summary off the emulators' state and statistics."""
     state = box.brevo.state
@@ -221,12 +272,16 @@ def summarize(
         ListCount(roles.get(list_id, "other"), list_id, entry.name, len(entry.members))
         for list_id, entry in sorted(state.lists.items())
     ]
+    statuses = {entry.name: _status_counts(state.members(list_id))
+                for list_id, entry in sorted(state.lists.items()) if entry.members}  # fmt: skip
     skipped = meeting.sync.skipped_by_reason + webinar.sync.skipped_by_reason
     return DemoSummary(
         setup=setup,
         meeting=meeting,
         webinar=webinar,
         lists=lists,
+        statuses=statuses,
+        spans=spans or [],
         events=dict(sorted(Counter(e.event_name for e in state.events).items())),
         contacts=len(state.contacts),
         top=top,
@@ -235,6 +290,11 @@ def summarize(
         zoom_token_requests=box.zoom.stats.token_requests,
         brevo_calls=dict(sorted(box.brevo.stats.requests.items())),
     )
+
+
+def _status_counts(contacts: Iterable[Any]) -> dict[str, int]:
+    counts = Counter(str(c.attributes.get(STATUS_ATTRIBUTE, "(not set)")) for c in contacts)
+    return dict(sorted(counts.items()))
 
 
 def zoom_calls_by_endpoint(stats: ZoomStats) -> dict[str, int]:
@@ -260,6 +320,8 @@ def render(summary: DemoSummary) -> RenderableType:
     """Rich tables for the terminal."""
     return Group(
         _counts("Brevo lists", ((f"{c.name} (id {c.list_id})", c.contacts) for c in summary.lists)),
+        _statuses(summary.statuses),
+        _spans(summary.spans),
         _counts("Brevo events", summary.events.items()),
         _top(summary.top),
         _counts("Guests skipped (by reason)", summary.skipped.items()),
@@ -281,6 +343,28 @@ def _counts(title: str, rows: Iterable[tuple[str, int]], *, total: bool = False)
         table.add_row("(none)", "0")
     if total:
         table.add_row("total", str(sum(n for _, n in listed)), style="bold")
+    return table
+
+
+def _statuses(statuses: Mapping[str, Mapping[str, int]]) -> Table:
+    table = Table(title=f"{STATUS_ATTRIBUTE} of the contacts, by list", title_justify="left")
+    table.add_column("List")
+    table.add_column(STATUS_ATTRIBUTE)
+    table.add_column("Contacts", justify="right")
+    for name, counts in statuses.items():
+        for status, count in counts.items():
+            table.add_row(name, status, str(count))
+    return table
+
+
+def _spans(spans: list[Span]) -> Table:
+    table = Table(title="Instances: scheduled and actual length", title_justify="left")
+    for name, justify in (("Kind", "left"), ("Topic", "left"), ("Scheduled min", "right"),
+                          ("Actual min", "right"), ("From", "left")):  # fmt: skip
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for s in spans:
+        actual = "unknown" if s.actual_min is None else f"{s.actual_min:.0f}"
+        table.add_row(s.kind, s.topic, str(s.scheduled_min), actual, s.source or "")
     return table
 
 

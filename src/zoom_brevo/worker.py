@@ -78,6 +78,7 @@ def handler_options(settings: Settings) -> HandlerOptions:
         ),
         participants=zoom.sync.participants,
         webinars=zoom.sync.webinars,
+        account_id=zoom.account_id,
     )
 
 

@@ -190,3 +190,29 @@ def test_the_printed_summary_shows_lists_events_top_and_calls(run: DemoRun) -> N
     assert "no_email" in text
     assert "/past_meetings/{meetingId}/participants" in text
     assert "Wall time" in text
+
+
+def test_the_overrunning_webinar_counts_to_its_real_end_and_both_kinds_carry_a_status(
+    run: DemoRun,
+) -> None:
+    spans = {s.kind: s for s in run.summary.spans}
+    webinar = run.world.scenario.find(run.world.webinar_id)
+    assert webinar is not None
+    real = (webinar.latest.end - webinar.latest.start).total_seconds() / 60
+    assert spans["webinar"].actual_min == real > spans["webinar"].scheduled_min
+    assert {s.source for s in spans.values()} == {"report"}
+    expected = expected_of(run.world)
+    by_role = {c.role: c.name for c in run.summary.lists}
+    statuses = run.summary.statuses
+    assert statuses[by_role["meeting_participants"]] == {
+        "attended": len(expected.meeting_participants)
+    }
+    assert statuses[by_role["webinar_attendees"]] == {"attended": len(expected.webinar_attendees)}
+    # Someone who stayed past the scheduled end has more minutes than the schedule allows.
+    state = run.box.brevo.state
+    longest = max(
+        c.attributes.get("MEETING_DURATION", 0.0)
+        for c in state.members(next(c.list_id for c in run.summary.lists
+                                    if c.role == "webinar_attendees"))
+    )  # fmt: skip
+    assert longest > spans["webinar"].scheduled_min

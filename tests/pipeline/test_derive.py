@@ -283,12 +283,13 @@ def test_a_later_webinar_registration_keeps_its_title_status_and_a_source_it_has
     assert set(attributes) >= ATTENDANCE_ATTRIBUTES  # the absence attended nothing later
 
 
-def test_a_later_meeting_does_not_take_the_webinar_attributes() -> None:
+def test_a_later_meeting_takes_the_status_but_not_the_webinar_title() -> None:
     subject = person(WEBINAR, rows((0, 45)), registration=Registration(tracking_source="Ads"),
                      history=(record(7, kind="meeting"),))  # fmt: skip
     attributes = attributes_of(WEBINAR, subject)
-    assert set(attributes) >= {*REGISTRATION_ATTRIBUTES, "UTM_SOURCE"}
-    assert not ATTENDANCE_ATTRIBUTES & set(attributes)  # but the meeting was attended later
+    assert set(attributes) >= {"WEBINAR_NAME", "UTM_SOURCE"}
+    assert "ATTENDANCE_STATUS" not in attributes  # one attribute: the later meeting's owns it
+    assert not ATTENDANCE_ATTRIBUTES & set(attributes)  # the meeting was attended later
 
 
 def test_lists_and_events_do_not_depend_on_later_instances() -> None:
@@ -307,8 +308,9 @@ def test_lists_and_events_do_not_depend_on_later_instances() -> None:
         (Upcoming("webinar", T0 + 2 * 60 * M), REGISTRATION_ATTRIBUTES),
         # Registered before this one started: this instance is the newer fact.
         (Upcoming("webinar", T0 - M, "Partner"), set()),
-        # A meeting registration owns no webinar attribute, only a source it has.
-        (Upcoming("meeting", T0 + 2 * 60 * M, "Partner"), {"UTM_SOURCE"}),
+        # A meeting registration owns the status (one attribute for both kinds) and a source
+        # it has, never the webinar title.
+        (Upcoming("meeting", T0 + 2 * 60 * M, "Partner"), {"ATTENDANCE_STATUS", "UTM_SOURCE"}),
     ],
     ids=["later-with-source", "later-without-source", "earlier", "meeting"],
 )

@@ -185,6 +185,26 @@ class CheckResult(_Model):
     report: dict[str, Any]
 
 
+class ZoomAccount(_Model):
+    """Whether the served Zoom account removed the app, and deauthorizations ignored."""
+
+    deauthorized_at: datetime | None = Field(
+        description="When the served account's app_deauthorized erased its data"
+    )
+    account_id: str | None
+    ignored_deauthorizations: int = Field(description="Of other accounts; nothing was changed")
+
+
+class NotProcessed(_Model):
+    """Webhooks received but not processed (ignored or failed), grouped by reason."""
+
+    status: str
+    event: str
+    reason: str
+    count: int
+    last_received_at: datetime
+
+
 class Operations(_Model):
     """What the operator watches: queues, deliveries, dead letters, rejections, limits."""
 
@@ -198,6 +218,8 @@ class Operations(_Model):
     limits: dict[str, Any] | None = Field(description="Plans and limits in effect")
     buckets: list[RateBucket]
     check: CheckResult | None
+    zoom_account: ZoomAccount
+    not_processed: list[NotProcessed]
 
 
 class RetryRequest(_Model):

@@ -26,7 +26,7 @@ from zoom_brevo.engagement import (
     summarize,
 )
 from zoom_brevo.reports import engagement as report
-from zoom_brevo.store import deadletters, facts, inbox, jobs, outbox
+from zoom_brevo.store import deadletters, deauthorizations, facts, inbox, jobs, outbox
 from zoom_brevo.store.schema import meeting_instances, rate_buckets
 from zoom_brevo.store.schema import outbox as outbox_table
 
@@ -291,6 +291,26 @@ def operations(
         limits=limits,
         buckets=buckets(conn, now=now),
         check=check,
+        zoom_account=_zoom_account(conn),
+        not_processed=[
+            models.NotProcessed(
+                status=g.status,
+                event=g.event_type,
+                reason=g.reason,
+                count=g.count,
+                last_received_at=g.last_received_at,
+            )
+            for g in inbox.not_processed(conn)
+        ],
+    )
+
+
+def _zoom_account(conn: Connection) -> models.ZoomAccount:
+    found = deauthorizations.read(conn)
+    return models.ZoomAccount(
+        deauthorized_at=found.deauthorized_at,
+        account_id=found.account_id,
+        ignored_deauthorizations=(found.counts or {}).get("ignored", 0),
     )
 
 

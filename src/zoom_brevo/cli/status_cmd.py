@@ -22,7 +22,7 @@ from zoom_brevo.cli.context import state_of, stdout
 from zoom_brevo.config import Settings
 from zoom_brevo.delivery.imports import pending_imports
 from zoom_brevo.errors import ConfigError, StoreError
-from zoom_brevo.store import deadletters, facts, inbox, jobs, outbox
+from zoom_brevo.store import deadletters, deauthorizations, facts, inbox, jobs, outbox
 from zoom_brevo.store.engine import reading
 from zoom_brevo.wiring import open_store
 from zoom_brevo.zoom.categories import zoom_limits
@@ -76,6 +76,17 @@ def collect(conn: Connection, settings: Settings) -> dict[str, Any]:
         ],
         "last_sync": _last_sync(conn),
         "limits": limits(settings),
+        "zoom_account": deauthorizations.read(conn).to_json(),
+        "webhooks_not_processed": [
+            {
+                "status": group.status,
+                "event": group.event_type,
+                "reason": group.reason,
+                "count": group.count,
+                "last_received_at": group.last_received_at.isoformat(),
+            }
+            for group in inbox.not_processed(conn)
+        ],
     }
 
 
@@ -170,9 +181,40 @@ def show(document: dict[str, Any]) -> None:
     oauth = document.get("zoom_user_oauth")
     if oauth is not None:
         console.print(f"Zoom user OAuth: {oauth['message']}", markup=False)
+    _show_account(document["zoom_account"])
+    _show_not_processed(document["webhooks_not_processed"])
     _show_dead(document["dead_letters"])
     _show_rejections(document["import_rejections"])
     _show_limits(document["limits"])
+
+
+def _show_account(account: dict[str, Any]) -> None:
+    if account["deauthorized"]:
+        stdout().print(
+            f"Zoom account {account['account_id']}: DEAUTHORIZED at "
+            f"{account['deauthorized_at']} (app_deauthorized): its personal data was erased "
+            "and nothing flows until the app is installed again.",
+            markup=False,
+        )
+    ignored = account["counts"]["ignored"]
+    if ignored:
+        stdout().print(
+            f"Deauthorizations of other accounts ignored: {ignored} "
+            f"(last: {account['last_ignored_account_id']})",
+            markup=False,
+        )
+
+
+def _show_not_processed(groups: list[dict[str, Any]]) -> None:
+    if not groups:
+        return
+    total = sum(g["count"] for g in groups)
+    table = Table(title=f"Webhooks received, not processed: {total}", title_justify="left")
+    for column in ("Status", "Event", "Count", "Reason"):
+        table.add_column(column, overflow="fold")
+    for group in groups:
+        table.add_row(group["status"], group["event"], str(group["count"]), group["reason"])
+    stdout().print(table)
 
 
 def _show_dead(dead: dict[str, Any]) -> None:

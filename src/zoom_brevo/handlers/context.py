@@ -50,6 +50,9 @@ class HandlerOptions:
     recordings: RecordingOptions = RecordingOptions()
     participants: bool = True  # connectors.zoom.sync.participants
     webinars: bool = True  # connectors.zoom.sync.webinars
+    # The Zoom account served (connectors.zoom.account_id): app_deauthorized of any other
+    # account changes nothing (handlers.deauthorization).
+    account_id: str = ""
 
     def sync_options(self) -> SyncOptions:
         """Options for the pipeline's sync (live webhooks always send events)."""

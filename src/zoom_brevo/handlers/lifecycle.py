@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import structlog
+
 from zoom_brevo.handlers.context import (
     Context,
     enqueue,
@@ -24,12 +26,20 @@ from zoom_brevo.handlers.events import Envelope, Kind, MeetingObject, event_kind
 from zoom_brevo.pipeline.commands import SendEvent
 from zoom_brevo.store import facts, jobs
 
+log = structlog.get_logger(__name__)
 COLLECT_JOB = "collect"
 STARTED_EVENTS = {"meeting": "zoom_meeting_started", "webinar": "zoom_webinar_started"}
 
 
-def instance_of(obj: MeetingObject, kind: Kind, account_id: str) -> facts.Instance:
-    """The store's instance for an event's object (unknown values left ``None``)."""
+def instance_of(
+    obj: MeetingObject, kind: Kind, account_id: str, source: facts.SpanSource
+) -> facts.Instance:
+    """The store's instance for an event's object (unknown values left ``None``).
+
+    ``source``: how much the object's start and end are worth (``facts.SPAN_SOURCES``):
+    ``event`` for the started and ended events, ``live`` for events that only echo the
+    instance (participants, recordings).
+    """
     return facts.Instance(
         uuid=obj.uuid,
         meeting_id=obj.meeting_id,
@@ -40,6 +50,7 @@ def instance_of(obj: MeetingObject, kind: Kind, account_id: str) -> facts.Instan
         start_time=obj.started_at,
         end_time=obj.ended_at,
         account_id=account_id or None,
+        span_source=source,
     )
 
 
@@ -69,7 +80,7 @@ def handle_started(ctx: Context, body: Envelope[MeetingObject]) -> None:
     obj = body.obj
     _require_uuid(obj)
     kind = event_kind(body.event)
-    facts.upsert_instance(ctx.conn, instance_of(obj, kind, body.payload.account_id), now=ctx.now)
+    _store(ctx, instance_of(obj, kind, body.payload.account_id, "event"))
     instance = facts.get_instance(ctx.conn, obj.uuid)
     if instance is None or not instance.meeting_id:
         return
@@ -83,8 +94,13 @@ def handle_ended(ctx: Context, body: Envelope[MeetingObject]) -> None:
     obj = body.obj
     _require_uuid(obj)
     kind = event_kind(body.event)
-    facts.upsert_instance(ctx.conn, instance_of(obj, kind, body.payload.account_id), now=ctx.now)
+    _store(ctx, instance_of(obj, kind, body.payload.account_id, "event"))
     schedule_collect(ctx, obj.uuid, kind, obj.meeting_id)
+
+
+def _store(ctx: Context, instance: facts.Instance) -> None:
+    if not facts.upsert_instance(ctx.conn, instance, now=ctx.now):
+        log.warning("instance_span_refused", uuid=instance.uuid, source=instance.span_source)
 
 
 def schedule_collect(ctx: Context, uuid: str, kind: Kind, meeting_id: int) -> int | None:

@@ -69,7 +69,7 @@ def _email(ctx: Context, body: Envelope[ParticipantObject]) -> str | None:
 def _store_instance(ctx: Context, body: Envelope[ParticipantObject]) -> None:
     if not body.obj.uuid:
         raise ValueError("the event names no meeting instance (payload.object.uuid is empty)")
-    instance = instance_of(body.obj, event_kind(body.event), body.payload.account_id)
+    instance = instance_of(body.obj, event_kind(body.event), body.payload.account_id, "live")
     facts.upsert_instance(ctx.conn, instance, now=ctx.now)
 
 

@@ -80,7 +80,7 @@ def handle_completed(ctx: Context, body: Envelope[RecordingObject]) -> None:
     if not obj.uuid:
         raise ValueError("the event names no meeting instance (payload.object.uuid is empty)")
     facts.upsert_instance(
-        ctx.conn, instance_of(obj, obj.kind, body.payload.account_id), now=ctx.now
+        ctx.conn, instance_of(obj, obj.kind, body.payload.account_id, "live"), now=ctx.now
     )
     facts.upsert_recording(ctx.conn, recording_of(obj, ctx.now), now=ctx.now)
     if ctx.options.recordings.mode == "off":

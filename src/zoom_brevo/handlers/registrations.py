@@ -3,9 +3,10 @@
 Every event stores the registration with its new status (``facts.upsert_registrant``:
 the newest status wins, known names are kept). An approved registration also:
 
-- upserts the contact into the ``webinar_registrants`` list with ``ATTENDANCE_STATUS``
-  ``registered``, the webinar's title and ``UTM_SOURCE`` from the registration link's
-  ``tracking_source.source_name``;
+- upserts the contact with ``ATTENDANCE_STATUS`` ``registered`` (meetings and webinars:
+  it is one attribute, ``attended`` / ``absent`` once the instance is collected) and
+  ``UTM_SOURCE`` from the registration link's ``tracking_source.source_name``; for a
+  webinar also the webinar's title and the ``webinar_registrants`` list;
 - queues ``zoom_registered`` once per person and webinar (ledger key
   ``zoom_registered:<webinar id>:<email>``): ``created`` then ``approved`` sends one.
 
@@ -91,7 +92,7 @@ def registration_commands(
             first_name=registrant.first_name,
             last_name=registrant.last_name,
             webinar_title=body.obj.topic if is_webinar else None,
-            attendance_status="registered" if is_webinar else None,
+            attendance_status="registered",
             registration_source=registrant.tracking_source,
         ),
         field_mapping=ctx.options.field_mapping,

@@ -19,12 +19,16 @@ Rules:
 - Events (ledger keys ``zoom_attended:<uuid>:<email>`` / ``zoom_absent:<uuid>:<email>``)
   are left out when ``events`` is off or their key is in ``already``: recorded in the
   ledger or already waiting in the outbox. So a second sync queues no event.
+- ``attendance_status`` is ``attended`` or ``absent`` for meetings and webinars alike (the
+  connector spec sets ``ATTENDANCE_STATUS: 'attended'`` for meeting participants too);
+  ``registered`` comes from the registration webhooks (``handlers.registrations``).
 - The contact's attributes come from ``mapping.map_person`` (names, formats, never-blank,
   excluded domains); a person it skips gets no command at all.
 - **The latest instance owns the per-instance attributes**, whatever order instances are
   synced in (a backfill after a live sync, two workers, a re-run): the join date, minutes
   and ratio are left out when the person attended an instance that started later; the
-  webinar title and attendance status when the person attended or registered for a later
+  attendance status when the person attended or registered for a later meeting or
+  webinar (it is one attribute for both); the webinar title when that later one is a
   webinar; the registration source when a later registration has one. A registration to a
   meeting or webinar that has no collected instance yet (an upcoming webinar) counts from
   the moment the person registered: it supersedes instances that started before then, so
@@ -264,9 +268,11 @@ def _facts(
     summary: EngagementSummary,
 ) -> PersonFacts:
     reg = person.registration
-    status: AttendanceStatus | None = None
-    if instance.kind == "webinar":
-        status = "attended" if present.attended else ("absent" if absent else "registered")
+    # Meeting participants get it too (connector spec, "Vergaderingsdeelnemers
+    # synchroniseren": ATTENDANCE_STATUS 'attended'), and absent meeting registrants "absent".
+    status: AttendanceStatus | None = (
+        "attended" if present.attended else ("absent" if absent else None)
+    )
     return PersonFacts(
         email=person.email,
         first_name=reg.first_name if reg else None,
@@ -287,7 +293,8 @@ class Superseded:
     """Which of the instance's own attributes a later instance of the person's owns."""
 
     attendance: bool = False
-    registration: bool = False
+    status: bool = False
+    title: bool = False
     source: bool = False
 
 
@@ -305,12 +312,12 @@ def superseded(instance: InstanceInfo, person: PersonInput) -> Superseded:
     this = (start, instance.uuid)
     later = [r for r in person.history if r.span and (r.span.start, r.uuid) > this]
     attended = {r.uuid for r in later if attendance(r.sessions, span=r.span).attended}
-    same_kind = [r for r in later if r.kind == instance.kind]
+    involved = [r for r in later if r.registered or r.uuid in attended]
     newer = [u for u in person.upcoming if u.registered_at > start]
     return Superseded(
         attendance=bool(attended),
-        registration=any(r.registered or r.uuid in attended for r in same_kind)
-        or any(u.kind == instance.kind for u in newer),
+        status=bool(involved) or bool(newer),
+        title=any(r.kind == "webinar" for r in involved) or any(u.kind == "webinar" for u in newer),
         source=any(r.registered and r.tracking_source for r in later)
         or any(u.tracking_source for u in newer),
     )
@@ -319,8 +326,10 @@ def superseded(instance: InstanceInfo, person: PersonInput) -> Superseded:
 def _without_superseded(facts: PersonFacts, later: Superseded) -> PersonFacts:
     if later.attendance:
         facts = replace(facts, join_time=None, minutes=None, attendance_ratio=None)
-    if later.registration:
-        facts = replace(facts, webinar_title=None, attendance_status=None)
+    if later.status:
+        facts = replace(facts, attendance_status=None)
+    if later.title:
+        facts = replace(facts, webinar_title=None)
     if later.source:
         facts = replace(facts, registration_source=None)
     return facts

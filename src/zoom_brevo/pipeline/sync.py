@@ -22,8 +22,14 @@ Zoom endpoints (reference zoom.md 2.1):
   6.1); past 6 months Zoom answers 12702 and the MEDIUM ``/past_webinars`` list is used.
   Registrants come once per tracking source (``tracking_source_id`` filter) and once
   unfiltered, so that each gets its source name; absentees from ``/absentees``; Q&A and
-  poll reports give the participation counted in the score. A webinar instance's span is
-  its start plus the scheduled duration (Zoom has no past-webinar details endpoint here).
+  poll reports give the participation counted in the score.
+
+An instance's span is what Zoom reports it was, never its schedule: meetings from
+``/past_meetings/{uuid}``, webinars from the HEAVY details report ``/report/webinars/{uuid}``
+(Zoom has no past-webinar details endpoint; the report also names a UUID's webinar).
+Both are the strongest source of ``store.facts``; what the store then holds (which may
+come from ``*.ended``) is the span the people are derived with. Where Zoom keeps no report
+(12702, over a year) the end stays unknown: attendance is not cut and no ratio is given.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -56,7 +62,7 @@ from zoom_brevo.pipeline.mapping import DEFAULT_FIELD_MAPPING, SkipReason
 from zoom_brevo.store import facts, outbox
 from zoom_brevo.store.engine import transaction
 from zoom_brevo.zoom.client import ZoomClient
-from zoom_brevo.zoom.models import Participant
+from zoom_brevo.zoom.models import Participant, WebinarReport
 from zoom_brevo.zoom.responses import TOO_OLD
 
 log = structlog.get_logger(__name__)
@@ -186,21 +192,33 @@ async def sync_meeting(
 
 async def _meeting_instance(run: _Run, uuid: str) -> InstanceInfo:
     details = await run.zoom.past_meeting(uuid)
-    meeting_id = details.id or 0
     instance = facts.Instance(
         uuid=uuid,
-        meeting_id=meeting_id,
+        meeting_id=details.id or 0,
         kind="meeting",
         topic=details.topic or None,
         host_id=details.host_id,
         host_email=details.user_email,
         start_time=details.start_time,
         end_time=details.end_time,
+        span_source="report",
     )
+    return _stored(run, instance)
+
+
+def _stored(run: _Run, instance: facts.Instance) -> InstanceInfo:
+    """Merge ``instance`` into the store; the instance as the store now knows it.
+
+    What the store knows may be stronger than this observation (``facts``: the span rule),
+    and it is what the webhook path reads too, so both paths derive from the same span.
+    """
     with transaction(run.engine) as conn:
-        facts.upsert_instance(conn, instance, now=run.now)
+        if not facts.upsert_instance(conn, instance, now=run.now):
+            log.warning("instance_span_refused", uuid=instance.uuid, source=instance.span_source)
+        known = facts.get_instance(conn, instance.uuid)
+    assert known is not None  # just written, in the same transaction
     return InstanceInfo(
-        "meeting", uuid, meeting_id, instance.topic, details.start_time, details.end_time
+        known.kind, known.uuid, known.meeting_id, known.topic, known.start_time, known.end_time
     )
 
 
@@ -213,21 +231,23 @@ async def sync_webinar(
     """Collect a past webinar's registrants, attendees and absentees and queue its commands."""
     target = parse_target(id_or_uuid)
     run = _Run(zoom, engine, options, SyncReport("webinar", str(target)), now)
+    reports: dict[str, WebinarReport | None] = {}
     if isinstance(target, int):
         webinar_id = target
         found = [(i.uuid, i.start_time) async for i in zoom.past_webinar_instances(target)]
         if not found:
             raise NotFound(f"Zoom lists no ended instance of webinar {target}.", service="zoom")
     else:
-        qa = await zoom.webinar_qa_report(target).read_summary()  # names a UUID's webinar
-        webinar_id, found = qa.id or 0, [(target, qa.start_time)]
-    topic, duration_min = await _webinar_schedule(zoom, webinar_id)
+        details = await zoom.webinar_report(target)  # names a UUID's webinar, and its span
+        webinar_id, found = details.id or 0, [(target, details.start_time)]
+        reports[target] = details
     await _webinar_registrants(run, webinar_id)
     infos: list[InstanceInfo] = []
     taken: dict[str, dict[str, Participation]] = {}
     for uuid, start in found:
-        end = start + timedelta(minutes=duration_min) if start and duration_min else None
-        info = InstanceInfo("webinar", uuid, webinar_id, topic, start, end)
+        report = reports[uuid] if uuid in reports else await _webinar_report(zoom, uuid)
+        instance = await _webinar_facts(zoom, uuid, webinar_id, start, report)
+        info = _stored(run, instance)
         await _webinar_instance(run, info)
         taken[uuid] = await _participation(zoom, uuid)
         infos.append(info)
@@ -235,12 +255,51 @@ async def sync_webinar(
     return run.report
 
 
-async def _webinar_schedule(zoom: ZoomClient, webinar_id: int) -> tuple[str | None, int | None]:
+async def _webinar_report(zoom: ZoomClient, uuid: str) -> WebinarReport | None:
+    """The instance's details report; ``None`` past the year Zoom keeps it (12702)."""
+    try:
+        return await zoom.webinar_report(uuid)
+    except NotFound as exc:
+        if exc.code != TOO_OLD:
+            raise
+        log.info("zoom_webinar_report_unavailable", code=exc.code)
+        return None
+
+
+async def _webinar_facts(
+    zoom: ZoomClient,
+    uuid: str,
+    webinar_id: int,
+    listed_start: datetime | None,
+    report: WebinarReport | None,
+) -> facts.Instance:
+    """What Zoom says of one webinar instance: the report's span, else no end at all."""
+    if report is None:
+        return facts.Instance(
+            uuid=uuid,
+            meeting_id=webinar_id,
+            kind="webinar",
+            topic=await _webinar_topic(zoom, webinar_id),
+            start_time=listed_start,
+        )
+    return facts.Instance(
+        uuid=uuid,
+        meeting_id=webinar_id,
+        kind="webinar",
+        topic=report.topic or None,
+        host_email=report.user_email or None,
+        start_time=report.start_time,
+        end_time=report.end_time,
+        span_source="report",
+    )
+
+
+async def _webinar_topic(zoom: ZoomClient, webinar_id: int) -> str | None:
     try:
         webinar = await zoom.webinar(webinar_id)
-    except NotFound:  # an expired webinar: no topic, no span
-        return None, None
-    return webinar.topic or None, webinar.duration
+    except NotFound:  # an expired webinar: no topic
+        return None
+    return webinar.topic or None
 
 
 async def _webinar_registrants(run: _Run, webinar_id: int) -> None:
@@ -258,16 +317,6 @@ async def _webinar_registrants(run: _Run, webinar_id: int) -> None:
 
 
 async def _webinar_instance(run: _Run, info: InstanceInfo) -> None:
-    instance = facts.Instance(
-        uuid=info.uuid,
-        meeting_id=info.meeting_id,
-        kind="webinar",
-        topic=info.topic,
-        start_time=info.start_time,
-        end_time=info.end_time,
-    )
-    with transaction(run.engine) as conn:
-        facts.upsert_instance(conn, instance, now=run.now)
     absentees = run.zoom.webinar_absentees(info.uuid)
     run.report.absentees += await _optional(
         collect.collect_registrants(run.engine, absentees, "webinar", info.meeting_id, now=run.now)

@@ -15,7 +15,10 @@ Model
 - **Meetings** (``sc.meeting(host, ...)``) have one or several ended **instances**
   (recurring: one a week, oldest first), each with a caller-chosen or generated UUID (UUIDs
   may start with ``/`` or contain ``//``), ``start``/``end`` and ``participant_count``
-  attendees taken from the pool at ``people_offset``. Every attendee has one or more join
+  attendees. ``end`` is when the instance actually ended: the schedule's
+  ``duration_min`` plus ``overrun_min`` (negative: it ended early), as real meetings and
+  webinars overrun; attendees stay until the actual end. The instance's
+  attendees are taken from the pool at ``people_offset``. Every attendee has one or more join
   **sessions** (``Session``): one visit (75%), a rejoin after a gap (10%), two devices at
   once = overlapping sessions (5%), a waiting-room row then the meeting (5%), or a short
   visit (5%). ``instance.add_attendee(person, sessions)`` adds hand-made attendance.
@@ -420,8 +423,12 @@ class _Hosted:
         start: datetime | None = None,
         participants: int | None = None,
         recording: bool = False,
+        overrun_min: float = 0,
     ) -> Instance:
-        """Append a later occurrence (default: one week after the latest)."""
+        """Append a later occurrence (default: one week after the latest).
+
+        ``overrun_min``: how much longer than scheduled it actually ran (negative: shorter).
+        """
         sc = self.scenario
         prev = self.instances[-1] if self.instances else None
         begin = start or (prev.start + timedelta(days=7) if prev else sc.anchor)
@@ -432,7 +439,7 @@ class _Hosted:
         inst = Instance(
             uuid=uuid or sc.new_uuid(self.id, n),
             start=begin,
-            end=begin + timedelta(minutes=self.duration_min),
+            end=begin + timedelta(minutes=self.duration_min + overrun_min),
             parent=self,  # type: ignore[arg-type]
             participant_count=count,
             people_offset=prev.people_offset if prev else 0,
@@ -607,8 +614,12 @@ class Scenario:
         recording: bool = False,
         registrants: int = 0,
         meeting_id: int | None = None,
+        overrun_min: float = 0,
     ) -> Meeting:
-        """A meeting with ``instances`` ended occurrences (weekly), the latest at ``start``."""
+        """A meeting with ``instances`` ended occurrences (weekly), the latest at ``start``.
+
+        ``overrun_min``: how much longer than scheduled the latest occurrence ran.
+        """
         meeting = Meeting(
             **self._hosted_args(host, topic, meeting_id, duration_min, 8 if instances > 1 else 2),  # type: ignore[arg-type]
             registrant_count=registrants,
@@ -622,6 +633,7 @@ class Scenario:
             participants=participants,
             people_offset=people_offset,
             recording=recording,
+            overrun_min=overrun_min,
         )
         self.meetings.append(meeting)
         return meeting
@@ -644,8 +656,12 @@ class Scenario:
         qa: bool = False,
         polls: bool = False,
         webinar_id: int | None = None,
+        overrun_min: float = 0,
     ) -> Webinar:
-        """A webinar with registrants, ``attendees`` of whom came, and absentees."""
+        """A webinar with registrants, ``attendees`` of whom came, and absentees.
+
+        ``overrun_min``: how much longer than scheduled the latest occurrence ran.
+        """
         if attendees > registrants:
             raise ValueError("attendees cannot exceed registrants")
         webinar = Webinar(
@@ -666,6 +682,7 @@ class Scenario:
             participants=attendees + guests,
             people_offset=0,
             recording=recording,
+            overrun_min=overrun_min,
         )
         self.webinars.append(webinar)
         return webinar
@@ -696,6 +713,7 @@ class Scenario:
         participants: int,
         people_offset: int,
         recording: bool,
+        overrun_min: float = 0,
     ) -> None:
         n = len(self.meetings) + len(self.webinars)
         latest = start or self.anchor - timedelta(days=1, hours=n % 20)
@@ -706,6 +724,7 @@ class Scenario:
                 start=begin,
                 participants=participants,
                 recording=recording,
+                overrun_min=overrun_min if k == count - 1 else 0,
             )
             inst.people_offset = people_offset
 

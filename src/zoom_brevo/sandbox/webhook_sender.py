@@ -14,11 +14,21 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
-from zoom_brevo.sandbox.scenario import Attendance, Instance, Registrant, Session, Webinar
+from zoom_brevo.sandbox.scenario import (
+    Attendance,
+    Instance,
+    Registrant,
+    Session,
+    Webinar,
+    mix,
+    salt,
+    token,
+)
 from zoom_brevo.sandbox.zoom.render import iso, recording
 from zoom_brevo.zoom.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
@@ -214,6 +224,25 @@ class ZoomEvents:
         body = self.envelope("recording.completed", rec, at_ms=end_ms)
         body["download_token"] = download_token or secrets.token_urlsafe(32)
         return body
+
+    def app_deauthorized(self, account_id: str | None = None, user_id: str = "") -> Json:
+        """``app_deauthorized`` of ``account_id`` (default: this sender's account).
+
+        Marketplace shape (reference zoom.md 4.5): no ``object``; ``event_ts`` inside
+        ``payload`` as text. One endpoint receives this for every account that installed the
+        app, so another account's is a normal sight.
+        """
+        now = self._clock()
+        account = account_id or self.account_id
+        payload = {
+            "account_id": account,
+            "user_id": user_id or token(mix(salt(account), 7), 13),
+            "signature": token(mix(salt(account), 8), 64),
+            "deauthorization_time": iso(datetime.fromtimestamp(now, UTC)),
+            "client_id": token(mix(salt(account), 9), 22),
+            "event_ts": datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        }
+        return {"event": "app_deauthorized", "payload": payload}
 
     def url_validation(self, plain_token: str | None = None) -> Json:
         """``endpoint.url_validation`` with a random or given ``plainToken``."""

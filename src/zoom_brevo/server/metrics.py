@@ -12,12 +12,12 @@ from collections.abc import Iterator
 
 import sqlalchemy as sa
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
 from sqlalchemy.engine import Engine
 
 from zoom_brevo.errors import StoreError
-from zoom_brevo.store import inbox, jobs, outbox
+from zoom_brevo.store import deauthorizations, inbox, jobs, outbox
 from zoom_brevo.store.engine import reading
 
 PREFIX = "zoom_brevo"
@@ -108,6 +108,7 @@ class StoreCollector:
         try:
             with reading(self._engine) as conn:
                 depths = inbox.counts(conn), jobs.counts(conn), outbox.counts(conn)
+                deauths = deauthorizations.read(conn)
         except (sa.exc.SQLAlchemyError, StoreError):
             up.add_metric([], 0)
             yield up
@@ -118,6 +119,18 @@ class StoreCollector:
         yield _family("inbox_events", "Inbox events by status.", "status", inbox_counts)
         yield _family("jobs", "Jobs by state.", "state", job_counts)
         yield _family("outbox_commands", "Outbox commands by state.", "state", outbox_counts)
+        yield _deauthorizations(deauths)
+
+
+def _deauthorizations(found: deauthorizations.Deauthorizations) -> CounterMetricFamily:
+    family = CounterMetricFamily(
+        f"{PREFIX}_deauthorizations",
+        "app_deauthorized events: erased (the served account) or ignored (another account).",
+        labels=["outcome"],
+    )
+    for outcome in deauthorizations.OUTCOMES:
+        family.add_metric([outcome], (found.counts or {}).get(outcome, 0))
+    return family
 
 
 def _family(name: str, doc: str, label: str, counts: dict[str, int]) -> GaugeMetricFamily:

@@ -4,12 +4,21 @@ recordings, and the contacts Brevo refused on import.
 Writers merge: a value missing from a new observation (``None``) never erases a known one,
 because webhooks and reports each carry only part of the picture. E-mail addresses are
 stored lower-cased. Sessions reference their instance: ``upsert_instance`` first.
+
+An instance's span (``start_time``, ``end_time``) is a fact with a source, and sources
+differ in strength (``SPAN_SOURCES``, weakest first): ``live`` (the instance as a
+participant webhook echoes it), ``event`` (``*.started`` / ``*.ended``: the times Zoom
+reports as they happen), ``report`` (the past-meeting details or webinar details report,
+final). An observation of a weaker source never overwrites a span a stronger one
+established; it may only fill in an end or a start still unknown. A span whose end
+precedes its start is refused, whether it came in one observation or from a merge. A
+schedule (start plus scheduled duration) is never a span.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -30,6 +39,8 @@ from zoom_brevo.store.schema import (
 
 Kind = Literal["meeting", "webinar"]
 CollectState = Literal["pending", "provisional", "collected", "reconciled"]
+SpanSource = Literal["live", "event", "report"]
+SPAN_SOURCES: tuple[SpanSource, ...] = ("live", "event", "report")  # weakest first
 SessionStatus = Literal["in_meeting", "in_waiting_room"]
 Source = Literal["provisional", "final"]
 
@@ -58,20 +69,68 @@ class Instance:
     details: dict[str, Any] | None = None
     collect_state: CollectState = "pending"
     collected_at: datetime | None = None
+    span_source: SpanSource | None = None
+
+    @property
+    def span_is_valid(self) -> bool:
+        """False when both ends are known and the end precedes the start."""
+        start, end = self.start_time, self.end_time
+        return start is None or end is None or end >= start
 
 
-_INSTANCE_MERGED = ("topic", "host_id", "host_email", "start_time", "end_time", "account_id")
+_INSTANCE_MERGED = ("topic", "host_id", "host_email", "account_id")
 
 
-def upsert_instance(conn: Connection, instance: Instance, *, now: datetime) -> None:
-    """Insert or merge an instance; its collection state is only changed by ``set_collected``."""
+def upsert_instance(conn: Connection, instance: Instance, *, now: datetime) -> bool:
+    """Insert or merge an instance; its collection state is only changed by ``set_collected``.
+
+    The span follows the rule of the module docstring. Returns ``False`` when the
+    observation's own span was refused (its end precedes its start); the rest of it is
+    still merged.
+    """
+    valid = instance.span_is_valid
+    if not valid:
+        instance = replace(instance, start_time=None, end_time=None, span_source=None)
     values = {**asdict(instance), "created_at": now, "updated_at": now}
     insert = upsert_insert(conn, meeting_instances).values(values)
     merged = _merge_set(insert, meeting_instances, (*_INSTANCE_MERGED, "details"))
     stmt = insert.on_conflict_do_update(
-        index_elements=[meeting_instances.c.uuid], set_={**merged, "updated_at": now}
+        index_elements=[meeting_instances.c.uuid],
+        set_={**merged, **_span_set(insert), "updated_at": now},
     )
     conn.execute(stmt)
+    return valid
+
+
+def _rank(column: Any) -> Any:
+    return sa.case(
+        *((column == name, rank) for rank, name in enumerate(SPAN_SOURCES, start=1)), else_=0
+    )
+
+
+def _span_set(insert: Any) -> dict[str, Any]:
+    """The span part of the upsert's ``SET``: strongest source wins, invalid merges refused."""
+    new, old = insert.excluded, meeting_instances.c
+    stronger = _rank(new.span_source) >= _rank(old.span_source)
+
+    def pick(name: str) -> Any:
+        ours, theirs = (
+            sa.func.coalesce(new[name], old[name]),
+            sa.func.coalesce(old[name], new[name]),
+        )
+        return sa.case((stronger, ours), else_=theirs)
+
+    start, end = pick("start_time"), pick("end_time")
+    valid = sa.or_(start.is_(None), end.is_(None), end >= start)
+    source = sa.case(
+        (sa.and_(valid, stronger, new.span_source.is_not(None)), new.span_source),
+        else_=old.span_source,
+    )
+    return {
+        "start_time": sa.case((valid, start), else_=old.start_time),
+        "end_time": sa.case((valid, end), else_=old.end_time),
+        "span_source": source,
+    }
 
 
 def get_instance(conn: Connection, uuid: str) -> Instance | None:

@@ -149,3 +149,36 @@ def counts(conn: Connection) -> dict[str, int]:
     """Number of events per status."""
     stmt = sa.select(inbox.c.status, sa.func.count()).group_by(inbox.c.status)
     return {str(row[0]): int(row[1]) for row in conn.execute(stmt)}
+
+
+UNHANDLED = "no handler for this event type"
+
+
+@dataclass(frozen=True, slots=True)
+class NotProcessed:
+    """Webhooks that were received but not processed, grouped by why."""
+
+    status: Status
+    event_type: str
+    reason: str
+    count: int
+    last_received_at: datetime
+
+
+def not_processed(conn: Connection) -> list[NotProcessed]:
+    """Received webhooks that were ignored or failed, by status, event type and reason.
+
+    Nothing received disappears silently: ``status`` lists these with their reason (an
+    event type without a handler, a payload that cannot be read, an erasure...).
+    """
+    c = inbox.c
+    stmt = (
+        sa.select(c.status, c.event_type, c.error, sa.func.count(), sa.func.max(c.received_at))
+        .where(c.status.in_(("ignored", "failed")))
+        .group_by(c.status, c.event_type, c.error)
+        .order_by(sa.func.max(c.received_at).desc())
+    )
+    return [
+        NotProcessed(row[0], row[1], row[2] or UNHANDLED, int(row[3]), row[4])
+        for row in conn.execute(stmt)
+    ]

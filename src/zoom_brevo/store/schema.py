@@ -167,6 +167,8 @@ meeting_instances = Table(
     Column("host_email", String(320)),
     Column("start_time", UTCDateTime),
     Column("end_time", UTCDateTime),
+    # live | event | report: where the span came from (facts.SPAN_SOURCES, weakest first)
+    Column("span_source", String(20)),
     Column("details", NullableJSON),
     # pending | provisional | collected | reconciled (see facts.COLLECT_STATES)
     Column("collect_state", String(20), nullable=False),

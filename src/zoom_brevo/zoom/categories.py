@@ -192,6 +192,9 @@ WEBINAR_ABSENTEES = Endpoint(
     ("webinar:read:admin", "webinar:read:list_absentees:admin"),
     "registrants",
 )
+WEBINAR_DETAILS_REPORT = Endpoint(
+    "/report/webinars/{webinar_id}", _H, ("report:read:admin", "report:read:webinar:admin")
+)
 WEBINAR_PARTICIPANT_REPORT = Endpoint(
     "/report/webinars/{webinar_id}/participants",
     _H,
@@ -246,6 +249,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     PAST_WEBINAR_INSTANCES,
     PAST_WEBINAR_PARTICIPANTS,
     WEBINAR_ABSENTEES,
+    WEBINAR_DETAILS_REPORT,
     WEBINAR_PARTICIPANT_REPORT,
     MEETING_RECORDINGS,
     USER_RECORDINGS,

@@ -41,6 +41,7 @@ from zoom_brevo.zoom.models import (
     TrackingSource,
     User,
     Webinar,
+    WebinarReport,
 )
 from zoom_brevo.zoom.oauth import UserOAuth
 from zoom_brevo.zoom.paths import expand
@@ -283,6 +284,15 @@ class ZoomClient:
         ids = {"webinar_id": webinar_id_or_uuid}
         query = {"occurrence_id": occurrence_id}
         return self._paginate(ep.WEBINAR_ABSENTEES, ids, query, Registrant, not_ready=just_ended)
+
+    async def webinar_report(
+        self, webinar_id_or_uuid: Id, *, just_ended: bool = False
+    ) -> WebinarReport:
+        """An ended webinar instance's actual start, end and length (HEAVY)."""
+        ids = {"webinar_id": webinar_id_or_uuid}
+        return await self._get_one(
+            ep.WEBINAR_DETAILS_REPORT, ids, WebinarReport, not_ready=just_ended
+        )
 
     def webinar_participant_report(
         self, webinar_id_or_uuid: Id, *, just_ended: bool = False

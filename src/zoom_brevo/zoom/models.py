@@ -99,6 +99,16 @@ class PastMeeting(HeldMeeting):
     dept: str | None = None
 
 
+class WebinarReport(HeldMeeting):
+    """Details of one ended webinar instance (``GET /report/webinars/{id}``, HEAVY).
+
+    Zoom has no past-webinar details endpoint; this report is the one that says when a
+    webinar instance actually started and ended (official spec: reportWebinarDetails).
+    """
+
+    dept: str | None = None
+
+
 class PastInstance(ZoomModel):
     """One ended occurrence of a meeting or webinar: its UUID and start."""
 

@@ -112,6 +112,20 @@ def past_meeting(call: Call) -> Json:
     return render.past_meeting(inst, inst.attendee_count)
 
 
+def _report_details(call: Call, param: str, kind: str) -> Json:
+    inst = call.finder.instance(call.id(param), kind, report=True)
+    call.finder.within_a_year(inst)
+    return render.report_details(inst, inst.attendee_count)
+
+
+def report_meeting_details(call: Call) -> Json:
+    return _report_details(call, "meetingId", MEETING)
+
+
+def report_webinar_details(call: Call) -> Json:
+    return _report_details(call, "webinarId", WEBINAR)
+
+
 def _ended(call: Call, ident: str, kind: str) -> list[Json]:
     parent = call.finder.scheduled(ident, kind)
     now = call.finder.now()
@@ -336,6 +350,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/past_meetings/{meetingId}", LIGHT, past_meeting),
     Route("/past_meetings/{meetingId}/instances", MEDIUM, past_meeting_instances),
     Route("/past_meetings/{meetingId}/participants", MEDIUM, past_meeting_participants),
+    Route("/report/meetings/{meetingId}", HEAVY, report_meeting_details),
     Route("/report/meetings/{meetingId}/participants", HEAVY, report_meeting_participants),
     Route("/report/users/{userId}/meetings", HEAVY, report_user_meetings),
     Route("/webinars/{webinarId}", LIGHT, get_webinar),
@@ -346,6 +361,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/past_webinars/{webinarId}/absentees", HEAVY, webinar_absentees),
     Route("/past_webinars/{webinarId}/qa", MEDIUM, past_webinar_qa),
     Route("/past_webinars/{webinarId}/polls", MEDIUM, past_webinar_polls),
+    Route("/report/webinars/{webinarId}", HEAVY, report_webinar_details),
     Route("/report/webinars/{webinarId}/participants", HEAVY, report_webinar_participants),
     Route("/report/webinars/{webinarId}/qa", HEAVY, report_webinar_qa),
     Route("/report/webinars/{webinarId}/polls", HEAVY, report_webinar_polls),
