@@ -6,9 +6,12 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from sqlalchemy.engine import Engine
 
 from tests.admin.conftest import sign_in
-from tests.admin.seed import LAUNCH, WEEKLY
+from tests.admin.seed import LAUNCH, NOW, WEEKLY
+from zoom_brevo.store import deauthorizations, inbox
+from zoom_brevo.store.engine import transaction
 
 
 @pytest.fixture
@@ -112,3 +115,22 @@ async def test_the_stylesheet_is_served_without_credentials(client: httpx.AsyncC
     response = await client.get("/admin/static/admin.css")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/css")
+
+
+async def test_operations_page_shows_a_deauthorized_account_and_unprocessed_webhooks(
+    browser: httpx.AsyncClient, engine: Engine
+) -> None:
+    before = (await browser.get("/admin/operations")).text
+    assert 'id="deauthorized"' not in before
+    assert 'id="not-processed"' not in before
+    with transaction(engine) as conn:
+        deauthorizations.record(conn, "AAAAAABBBB", "ignored", now=NOW)
+        deauthorizations.record(conn, "x1yCzABCDEfg23HiJKl4mN", "erased", now=NOW)
+        row = inbox.insert(conn, dedupe_key="k", event_type="app_deauthorized",
+                           raw_body=b"{}", headers={}, now=NOW)  # fmt: skip
+        assert row is not None
+        inbox.mark(conn, row, "ignored", error="deauthorization of another account", now=NOW)
+    html = (await browser.get("/admin/operations")).text
+    assert "The Zoom account x1yCzABCDEfg23HiJKl4mN removed the app" in html
+    assert "Deauthorizations of other Zoom accounts ignored: 1." in html
+    assert "deauthorization of another account" in html
