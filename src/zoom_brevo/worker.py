@@ -78,6 +78,7 @@ def handler_options(settings: Settings) -> HandlerOptions:
         ),
         participants=zoom.sync.participants,
         webinars=zoom.sync.webinars,
+        tiers=tuple(zoom.sync.attendance_tiers),
         account_id=zoom.account_id,
     )
 

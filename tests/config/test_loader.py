@@ -193,6 +193,23 @@ def _zoom_with(extra: str) -> str:
         ("    plan: gold\n", "plan", "'free', 'pro' or 'business'"),
         ("    enabled: maybe\n", "enabled", "boolean"),
         ("    collect:\n      delay_s: -1\n", "collect.delay_s", "greater than or equal to 0"),
+        (
+            "    sync:\n      attendance_tiers: [90, 0]\n",
+            "sync.attendance_tiers[1]",
+            "greater than or equal to 1",
+        ),
+        (
+            "    sync:\n      attendance_tiers: [101]\n",
+            "sync.attendance_tiers[0]",
+            "less than or equal to 100",
+        ),
+        ("    sync:\n      attendance_tiers: [true]\n", "sync.attendance_tiers[0]", "whole number"),
+        (
+            "    sync:\n      attendance_tiers: [50, 90, 50]\n",
+            "sync.attendance_tiers",
+            "each tier once, got 50 more than once",
+        ),
+        ("    sync:\n      attendance_tiers: 50\n", "sync.attendance_tiers", "list"),
     ],
 )
 def test_zoom_values_are_validated(extra: str, key: str, expected: str) -> None:
@@ -201,6 +218,11 @@ def test_zoom_values_are_validated(extra: str, key: str, expected: str) -> None:
     assert caught.value.key == f"connectors.zoom.{key}"
     assert caught.value.line in (6, 7)
     assert expected in str(caught.value)
+
+
+def test_attendance_tiers_are_kept_highest_first() -> None:
+    settings = parse_settings(_zoom_with("    sync:\n      attendance_tiers: [50, 90]\n"), {})
+    assert settings.connectors.zoom.sync.attendance_tiers == [90, 50]
 
 
 def test_list_ids_from_the_environment_become_integers() -> None:

@@ -64,6 +64,7 @@ def test_every_fact_lands_in_its_default_attribute() -> None:
         "ATTENDANCE_STATUS": "attended",
         "UTM_SOURCE": "LinkedIn",
         "ZOOM_ATTENDANCE_RATIO": 0.701,
+        "ZOOM_ATTENDANCE_PERCENT": 70,
         "ZOOM_MEETINGS_ATTENDED": 3,
         "ZOOM_TOTAL_MINUTES": 95.0,
         "ZOOM_LAST_ATTENDED": "2026-03-02",  # 23:30 at UTC-5 is the next UTC day
@@ -121,6 +122,7 @@ def test_zero_is_a_value_and_is_sent() -> None:
     assert mapped(facts).attributes == {
         "MEETING_DURATION": 0.0,
         "ZOOM_ATTENDANCE_RATIO": 0.0,
+        "ZOOM_ATTENDANCE_PERCENT": 0,
         "ATTENDANCE_STATUS": "absent",
     }
 
@@ -229,6 +231,7 @@ def test_attribute_definitions_follow_the_interface_types() -> None:
         "ATTENDANCE_STATUS": "text",
         "UTM_SOURCE": "text",
         "ZOOM_ATTENDANCE_RATIO": "float",
+        "ZOOM_ATTENDANCE_PERCENT": "float",
         "ZOOM_MEETINGS_ATTENDED": "float",
         "ZOOM_TOTAL_MINUTES": "float",
         "ZOOM_LAST_ATTENDED": "date",

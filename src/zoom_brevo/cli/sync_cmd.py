@@ -182,6 +182,7 @@ def sync_options(settings: Settings, *, events: bool) -> SyncOptions:
         field_mapping=resolve_field_mapping(settings.field_mapping.attributes()),
         exclude_domains=tuple(zoom.exclude_domains),
         events=events,
+        tiers=tuple(zoom.sync.attendance_tiers),
     )
 
 

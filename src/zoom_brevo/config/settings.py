@@ -86,6 +86,15 @@ OptionalSecret = Annotated[SecretStr | None, BeforeValidator(_blank_to_none)]
 Seconds = Annotated[float, BeforeValidator(_reject_bool), Field(ge=0)]
 AttributeName = Annotated[str, AfterValidator(_attribute_name)]
 Port = Annotated[int, BeforeValidator(_reject_bool), Field(ge=1, le=65535)]
+Percent = Annotated[int, BeforeValidator(_reject_bool), Field(ge=1, le=100)]
+
+
+def _tiers(value: list[int]) -> list[int]:
+    """Thresholds, highest first; a threshold given twice is a mistake worth naming."""
+    repeated = sorted({t for t in value if value.count(t) > 1})
+    if repeated:
+        raise ValueError(f"each tier once, got {', '.join(map(str, repeated))} more than once")
+    return sorted(value, reverse=True)
 
 
 class _Model(BaseModel):
@@ -110,6 +119,11 @@ class ZoomSync(_Model):
     recordings: bool = True
     """Recording links reach attendees when Zoom finishes a cloud recording (how:
     `brevo.recordings.mode`); false is the same as mode `off`.
+    """
+    attendance_tiers: Annotated[list[Percent], AfterValidator(_tiers)] = []
+    """Attendance thresholds in percent of the actual length, e.g. `[90, 50]`: each attendee gets
+    one `zoom_attended_tier` event per meeting or webinar with the highest tier reached (`0` below
+    them all); empty = no tier events (docs/engagement.md).
     """
 
 
@@ -282,11 +296,13 @@ class FieldMapping(_Model):
     webinar_title: AttributeName = "WEBINAR_NAME"
     """Text attribute: topic of the latest webinar."""
     attendance_status: AttributeName = "ATTENDANCE_STATUS"
-    """Text attribute: `registered`, `attended` or `absent` in the latest webinar."""
+    """Text attribute: `registered`, `attended` or `absent` in the latest meeting or webinar."""
     registration_source: AttributeName = "UTM_SOURCE"
     """Text attribute: the tracking source of the latest registration that had one."""
     attendance_ratio: AttributeName = "ZOOM_ATTENDANCE_RATIO"
     """Number attribute: share of the latest meeting attended, 0 to 1."""
+    attendance_percent: AttributeName = "ZOOM_ATTENDANCE_PERCENT"
+    """Number attribute: the same share as a whole percentage, 0 to 100."""
     meetings_attended: AttributeName = "ZOOM_MEETINGS_ATTENDED"
     """Number attribute: meetings and webinars attended in total."""
     total_minutes: AttributeName = "ZOOM_TOTAL_MINUTES"

@@ -31,6 +31,7 @@ connectors:
       participants: true      # meeting participants become Brevo contacts
       webinars: true          # webinar registrants, attendees and absentees
       recordings: true        # recording links reach attendees (see brevo.recordings)
+      attendance_tiers: []    # e.g. [90, 50]: one zoom_attended_tier event per attendee
     webhook:
       # Your app's "Secret Token" (Features -> Event Subscriptions); needed by `serve`.
       secret_token: "${ZOOM_WEBHOOK_SECRET:-}"
@@ -82,6 +83,7 @@ field_mapping:
   attendance_status: ATTENDANCE_STATUS
   registration_source: UTM_SOURCE
   attendance_ratio: ZOOM_ATTENDANCE_RATIO
+  attendance_percent: ZOOM_ATTENDANCE_PERCENT
   meetings_attended: ZOOM_MEETINGS_ATTENDED
   total_minutes: ZOOM_TOTAL_MINUTES
   last_attended: ZOOM_LAST_ATTENDED

@@ -50,6 +50,7 @@ class HandlerOptions:
     recordings: RecordingOptions = RecordingOptions()
     participants: bool = True  # connectors.zoom.sync.participants
     webinars: bool = True  # connectors.zoom.sync.webinars
+    tiers: tuple[int, ...] = ()  # connectors.zoom.sync.attendance_tiers
     # The Zoom account served (connectors.zoom.account_id): app_deauthorized of any other
     # account changes nothing (handlers.deauthorization).
     account_id: str = ""
@@ -61,6 +62,7 @@ class HandlerOptions:
             field_mapping=self.field_mapping,
             exclude_domains=self.exclude_domains,
             events=True,
+            tiers=self.tiers,
         )
 
 

@@ -66,6 +66,7 @@ from zoom_brevo.pipeline.mapping import (
     PersonFacts,
     Skipped,
     SkipReason,
+    attendance_percent,
     contact_names,
     map_person,
 )
@@ -73,6 +74,7 @@ from zoom_brevo.pipeline.mapping import (
 Kind = Literal["meeting", "webinar"]
 ATTENDED_EVENT = "zoom_attended"
 ABSENT_EVENT = "zoom_absent"
+TIER_EVENT = "zoom_attended_tier"
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +164,7 @@ class DeriveOptions:
     exclude_domains: tuple[str, ...] = ()
     events: bool = True
     weights: ScoreWeights = DEFAULT_WEIGHTS
+    tiers: tuple[int, ...] = ()  # attendance thresholds in percent, highest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,12 +193,16 @@ def event_key(event_name: str, uuid: str, email: str) -> str:
     return f"{event_name}:{uuid}:{email}"
 
 
-def candidate_event_keys(instance: InstanceInfo, email: str) -> tuple[str, str]:
-    """Both event keys a person could get for ``instance`` (to look up before deriving)."""
-    return (
-        event_key(ATTENDED_EVENT, instance.uuid, email),
-        event_key(ABSENT_EVENT, instance.uuid, email),
+def candidate_event_keys(instance: InstanceInfo, email: str) -> tuple[str, ...]:
+    """Every event key a person could get for ``instance`` (to look up before deriving)."""
+    return tuple(
+        event_key(name, instance.uuid, email) for name in (ATTENDED_EVENT, ABSENT_EVENT, TIER_EVENT)
     )
+
+
+def attendance_tier(percent: int, tiers: Sequence[int]) -> int:
+    """The highest of ``tiers`` (percent thresholds) that ``percent`` reaches; 0 below all."""
+    return max((t for t in tiers if percent >= t), default=0)
 
 
 def current_attendance(instance: InstanceInfo, person: PersonInput) -> Attendance:
@@ -246,7 +253,11 @@ def derive_person(
     contact = UpsertContact(
         mapped.email, mapped.attributes, _list_ids(instance.kind, present, registered, options)
     )
-    events = _events(instance, person, mapped, present, absent) if options.events else []
+    events = (
+        _events(instance, person, mapped, present, absent, tiers=options.tiers)
+        if options.events
+        else []
+    )
     fresh = [e for e in events if e.ledger_key not in already]
     return PersonOutcome(
         mapped.email,
@@ -355,6 +366,8 @@ def _events(
     contact: MappedContact,
     present: Attendance,
     absent: bool,
+    *,
+    tiers: Sequence[int],
 ) -> list[SendEvent]:
     properties = _event_properties(instance, person)
     if present.attended:
@@ -365,7 +378,14 @@ def _events(
     else:
         return []
     key = event_key(name, instance.uuid, contact.email)
-    return [SendEvent(name, contact.email, key, properties)]
+    events = [SendEvent(name, contact.email, key, properties)]
+    percent = attendance_percent(present.ratio) if present.attended else None
+    if tiers and percent is not None:
+        # Only with an actual span: a tier of an unknown length would be a guess.
+        tier = {"tier": attendance_tier(percent, tiers), "attendance_percent": percent}
+        key = event_key(TIER_EVENT, instance.uuid, contact.email)
+        events.append(SendEvent(TIER_EVENT, contact.email, key, properties | tier))
+    return events
 
 
 def _event_properties(instance: InstanceInfo, person: PersonInput) -> dict[str, Any]:

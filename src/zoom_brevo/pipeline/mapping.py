@@ -51,6 +51,7 @@ LOGICAL_TYPES: Mapping[str, BrevoType] = {
     "attendance_status": "text",
     "registration_source": "text",
     "attendance_ratio": "float",
+    "attendance_percent": "float",
     "meetings_attended": "float",
     "total_minutes": "float",
     "last_attended": "date",
@@ -66,6 +67,7 @@ DEFAULT_FIELD_MAPPING: Mapping[str, str] = {
     "attendance_status": "ATTENDANCE_STATUS",
     "registration_source": "UTM_SOURCE",
     "attendance_ratio": "ZOOM_ATTENDANCE_RATIO",
+    "attendance_percent": "ZOOM_ATTENDANCE_PERCENT",
     "meetings_attended": "ZOOM_MEETINGS_ATTENDED",
     "total_minutes": "ZOOM_TOTAL_MINUTES",
     "last_attended": "ZOOM_LAST_ATTENDED",
@@ -323,6 +325,7 @@ def logical_values(facts: PersonFacts) -> dict[str, AttributeValue | None]:
         "attendance_status": facts.attendance_status,
         "registration_source": _text(facts.registration_source),
         "attendance_ratio": _ratio(facts.attendance_ratio),
+        "attendance_percent": attendance_percent(facts.attendance_ratio),
         **(_engagement_values(engagement) if engagement else {}),
     }
 
@@ -349,6 +352,16 @@ def _round(value: float | None, digits: int) -> float | None:
     if value is None or not math.isfinite(value):
         return None
     return round(value, digits)
+
+
+def attendance_percent(ratio: float | None) -> int | None:
+    """A ratio as a whole percentage 0-100 (what marketers segment and tier on).
+
+    Rounded half up from the ratio as sent (three decimals), so 0.895 is 90 % in Brevo,
+    never 89 on one attribute and 90 on the other.
+    """
+    clamped = _ratio(ratio)
+    return None if clamped is None else (round(clamped * 1000) + 5) // 10
 
 
 def _ratio(value: float | None) -> float | None:

@@ -79,6 +79,7 @@ class SyncOptions:
     events: bool = True
     weights: ScoreWeights = DEFAULT_WEIGHTS
     chunk_size: int = collect.DEFAULT_CHUNK
+    tiers: tuple[int, ...] = ()
 
     def derive_options(self) -> DeriveOptions:
         """The part the pure derivation needs."""
@@ -88,6 +89,7 @@ class SyncOptions:
             exclude_domains=self.exclude_domains,
             events=self.events,
             weights=self.weights,
+            tiers=self.tiers,
         )
 
 
