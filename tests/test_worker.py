@@ -6,10 +6,12 @@ import asyncio
 
 import pytest
 
+from tests.config.test_loader import _zoom_with
+from zoom_brevo.config import parse_settings
 from zoom_brevo.delivery.report import DeliveryReport
 from zoom_brevo.errors import StoreError
 from zoom_brevo.store.notify import Wakeup
-from zoom_brevo.worker import _deliver
+from zoom_brevo.worker import _deliver, handler_options
 
 
 class DeliveryCutByAnOutage:
@@ -41,3 +43,9 @@ async def test_other_errors_still_end_the_worker() -> None:
 
     with pytest.raises(RuntimeError, match="credentials refused"):
         await _deliver(Refused(), asyncio.Event(), 0.01, Wakeup())  # type: ignore[arg-type]
+
+
+def test_live_webhooks_use_the_configured_attendance_tiers() -> None:
+    settings = parse_settings(_zoom_with("    sync:\n      attendance_tiers: [50, 90]\n"), {})
+    options = handler_options(settings).sync_options().derive_options()
+    assert options.tiers == (90, 50)
