@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -197,6 +198,10 @@ def _visit_attributes(visit: Visit) -> dict[str, Any]:
         "MEETING_JOIN_DATE": visit.first_join.date().isoformat(),
         "MEETING_DURATION": round(visit.minutes, 1),
         "ZOOM_ATTENDANCE_RATIO": round(visit.ratio, 3),
+        # the ratio as sent, as a whole percentage, half up (docs/engagement.md)
+        "ZOOM_ATTENDANCE_PERCENT": int(
+            (Decimal(str(round(visit.ratio, 3))) * 100).quantize(Decimal(1), ROUND_HALF_UP)
+        ),
     }
 
 
