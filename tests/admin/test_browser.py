@@ -102,7 +102,7 @@ def _break_one_delivery(engine: Engine) -> str:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     folder = tmp_path_factory.mktemp("browser")
     scenario, meeting_id, webinar_id = _world()
-    box = build_sandbox(scenario, enforce_rate_limits=False)
+    box = build_sandbox(scenario, enforce_rate_limits=False, prepare_brevo=True)
     port, key = free_port(), generate_key()
     with serving(box.app) as sandbox_url:
         config = folder / "zoom-brevo.yaml"

@@ -59,7 +59,7 @@ def test_sandbox_command_serves_what_its_printed_config_says(
     assert f"http://127.0.0.1:{port}/zoom/v2" in out
     assert combined.ZOOM_CLIENT_SECRET in out
     # The printed snippet is a complete configuration: check passes against a sandbox.
-    box = build_sandbox()
+    box = build_sandbox(prepare_brevo=True)
     with serving(box.app, port=port) as base_url:
         assert base_url == f"http://127.0.0.1:{port}"
         config.write_text(out, encoding="utf-8")
@@ -161,3 +161,26 @@ def test_the_readmes_sandbox_commands_work_against_a_started_sandbox(tmp_path: P
             )  # fmt: skip
             assert done.returncode == 0, f"{command}: {done.stderr}"
             assert "Traceback" not in done.stderr
+
+
+def test_setup_brevo_on_a_started_sandbox_shows_what_it_creates_then_creates_nothing(
+    tmp_path: Path,
+) -> None:
+    def setup_brevo() -> str:
+        done = subprocess.run(
+            [*CLI, "--config", "sandbox.yaml", "setup-brevo"], cwd=tmp_path,
+            capture_output=True, text=True, check=False, timeout=_COMMAND_TIMEOUT_S,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    with sandbox_process(tmp_path):
+        first, second = setup_brevo(), setup_brevo()
+    created = [line.strip() for line in first.splitlines() if "created" in line]
+    # A new Brevo account: the connector's attributes, its folder and each list are created.
+    assert "attribute ZOOM_ENGAGEMENT_SCORE (float): created" in created
+    assert "folder 'Zoom': created" in created
+    for role in ("meeting_participants", "webinar_attendees", "webinar_registrants"):
+        assert any(line.startswith(f"list {role}: created") for line in created), first
+    assert "created" not in second
+    assert "attribute ZOOM_ENGAGEMENT_SCORE: OK" in second

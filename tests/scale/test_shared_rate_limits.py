@@ -34,7 +34,7 @@ LIMITS = {"zoom:light": 30, "zoom:heavy": 10, "brevo:contacts": 10, "brevo:event
 @pytest.fixture
 def sandbox() -> Iterator[tuple[Recorder, str, str, str]]:
     scenario = small_scenario()
-    box = build_sandbox(scenario, zoom_plan="pro", brevo_plan="general")
+    box = build_sandbox(scenario, zoom_plan="pro", brevo_plan="general", prepare_brevo=True)
     recorder = Recorder(box.app)
     meeting = scenario.meetings[0]
     with serving(recorder) as base:

@@ -25,11 +25,12 @@ def sandbox(
     """Serve emulated Zoom and Brevo APIs for manual testing.
 
     Runs until Ctrl-C and holds the world of `zoom-brevo demo` (a team meeting and a
-    500-registrant webinar).
+    500-registrant webinar) and a new Brevo account: without the connector's attributes and
+    lists, which `setup-brevo` creates.
     Lists on standard error the meetings and webinars it holds, with their IDs and UUIDs
     and commands to try; prints a configuration pointing at it on standard output:
     `zoom-brevo sandbox > sandbox.yaml`, then in another terminal
-    `zoom-brevo --config sandbox.yaml check`.
+    `zoom-brevo --config sandbox.yaml setup-brevo`.
     """
     import uvicorn  # noqa: PLC0415 (keeps CLI start-up fast)
 
@@ -38,7 +39,7 @@ def sandbox(
     from zoom_brevo.sandbox.listing import start_lines  # noqa: PLC0415
 
     ensure_free(host, port)
-    box = build_sandbox(demo_scenario().scenario, prepare_brevo=True)
+    box = build_sandbox(demo_scenario().scenario)
     base_url = f"http://{host}:{port}"
     stderr().print("\n".join(start_lines(base_url, box.scenario)), markup=False)
     stdout().print(sandbox_config(base_url, box.list_ids), markup=False)

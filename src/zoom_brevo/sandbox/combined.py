@@ -59,7 +59,7 @@ def small_scenario(seed: int = 1) -> Scenario:
 def build_sandbox(
     scenario: Scenario | None = None,
     *,
-    prepare_brevo: bool = True,
+    prepare_brevo: bool = False,
     zoom_plan: str = "pro",
     brevo_plan: str = "general",
     enforce_rate_limits: bool = True,
@@ -68,8 +68,9 @@ def build_sandbox(
 
     ``zoom-brevo sandbox`` and ``demo`` serve :func:`zoom_brevo.demo.demo_scenario`.
 
-    ``prepare_brevo`` creates the attributes and lists the connector expects, as
-    ``zoom-brevo setup-brevo`` would, so ``check`` passes against a fresh sandbox.
+    Brevo starts as a new account does: without the connector's attributes and lists, so
+    that ``setup-brevo`` shows what it creates. ``prepare_brevo`` creates them as
+    ``setup-brevo`` would (tests that start from a prepared account).
     """
     world = scenario or small_scenario()
     zoom = ZoomEmulator(

@@ -20,7 +20,7 @@ def start_lines(base_url: str, scenario: Scenario) -> list[str]:
     return [
         f"Sandbox on {base_url} (Ctrl-C stops it):",
         f"  Zoom API   {base_url}/zoom/v2 (OAuth token: {base_url}/zoom/oauth/token)",
-        f"  Brevo API  {base_url}/brevo/v3",
+        f"  Brevo API  {base_url}/brevo/v3 (a new account: run setup-brevo first)",
         f"The configuration pointing at it is on standard output (> {CONFIG_FILE}).",
         "",
         "It holds (past meetings and webinars, UUID per instance):",
