@@ -86,7 +86,9 @@ def serve_sandbox(port: int, meetings: int, participants: int, anchor: datetime)
 
     from zoom_brevo.sandbox.combined import build_sandbox  # noqa: PLC0415
 
-    box = build_sandbox(world(meetings, participants, anchor), enforce_rate_limits=True)
+    box = build_sandbox(
+        world(meetings, participants, anchor), enforce_rate_limits=True, prepare_brevo=True
+    )
     wanted = [attendees(m.latest) for m in box.scenario.meetings]
 
     async def progress(request: Request) -> JSONResponse:

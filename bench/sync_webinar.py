@@ -58,7 +58,13 @@ def build(n: int) -> tuple[Any, int]:
     webinar = scenario.webinar(
         host, topic=WEBINAR_TOPIC, registrants=2 * n, attendees=n, sources=2, qa=True, polls=True
     )
-    box = build_sandbox(scenario, zoom_plan="pro", brevo_plan="general", enforce_rate_limits=True)
+    box = build_sandbox(
+        scenario,
+        zoom_plan="pro",
+        brevo_plan="general",
+        enforce_rate_limits=True,
+        prepare_brevo=True,
+    )
     return box, webinar.id
 
 

@@ -197,7 +197,7 @@ class DemoSummary:
 def run_demo(workdir: Path, *, seed: int = DEFAULT_SEED) -> DemoSummary:
     """Build the sandbox over :func:`demo_scenario` and run the demo in ``workdir``."""
     world = demo_scenario(seed)
-    return run_in_sandbox(build_sandbox(world.scenario, prepare_brevo=False), world, workdir)
+    return run_in_sandbox(build_sandbox(world.scenario), world, workdir)
 
 
 def run_in_sandbox(box: Sandbox, world: DemoWorld, workdir: Path) -> DemoSummary:

@@ -5,6 +5,10 @@ rendered, :func:`redact` masks values of secret-looking keys (``client_secret``,
 ``api_key``, ``access_token`` ...) and scrubs free text of e-mail addresses, bearer tokens,
 JWTs, Brevo API keys and secret query parameters. E-mail addresses become a short stable
 digest (``<email:3f1c0a9b2e>``) so that lines about one person can still be correlated.
+
+Lines of libraries logging through the standard library (Alembic, uvicorn, httpx) are
+rendered by the same processors, in the same format: their message is the ``event`` and
+the logger's name the ``logger`` field.
 """
 
 from __future__ import annotations
@@ -136,19 +140,20 @@ def configure_logging(
         else structlog.dev.ConsoleRenderer(colors=False)
     )
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            redact,
-            renderer,
-        ],
+        processors=[structlog.contextvars.merge_contextvars, *_stamping(), redact, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(file=out),
         cache_logger_on_first_use=False,
     )
-    _configure_stdlib(level, out, log_requests=log_requests)
+    _configure_stdlib(level, out, renderer, log_requests=log_requests)
+
+
+def _stamping() -> list[Any]:
+    return [
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+    ]
 
 
 class _CurrentStderr:
@@ -161,10 +166,16 @@ class _CurrentStderr:
         sys.stderr.flush()
 
 
-def _configure_stdlib(level: int, stream: TextIO, *, log_requests: bool) -> None:
+def _configure_stdlib(level: int, stream: TextIO, renderer: Any, *, log_requests: bool) -> None:
     handler = logging.StreamHandler(stream)
     handler.addFilter(RedactingFilter())
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *_stamping()],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, redact,
+                        renderer],
+        )
+    )  # fmt: skip
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)

@@ -170,7 +170,7 @@ class Collected:
 
 async def collect_by_serve(tmp_path: Path, world: World, store_url: str) -> Collected:
     """``serve`` with its worker: ended webhooks, then the Zoom-like late webhooks."""
-    box = build_sandbox(world.scenario)
+    box = build_sandbox(world.scenario, prepare_brevo=True)
     engine = create_engine(store_url)
     with serving(box.app) as sandbox_url:
         config = write_config(tmp_path / "serve.yaml", sandbox_url, box, store_url)
@@ -204,7 +204,7 @@ async def _late_webhooks(sender: WebhookSender, events: ZoomEvents, world: World
 def collect_by_sync(
     tmp_path: Path, world: World, store_url: str, capsys: pytest.CaptureFixture[str]
 ) -> Collected:
-    box = build_sandbox(world.scenario)
+    box = build_sandbox(world.scenario, prepare_brevo=True)
     with serving(box.app) as sandbox_url:
         config = write_config(tmp_path / "sync.yaml", sandbox_url, box, store_url)
         for kind, inst in (("webinar", world.webinar), ("meeting", world.meeting)):

@@ -203,7 +203,7 @@ def connector(
     tmp_path: Path, world: World, *, brevo_yaml: str = "", wrap: Callable[[Any], Any] | None = None
 ) -> Iterator[Running]:
     """``serve --no-worker`` and ``worker`` over the sandbox (optionally wrapped) until exit."""
-    box = build_sandbox(world.scenario)
+    box = build_sandbox(world.scenario, prepare_brevo=True)
     with serving(wrap(box.app) if wrap else box.app) as sandbox_url:
         store = tmp_path / "store.db"
         text = sandbox_config(sandbox_url, box.list_ids, storage_url=f"sqlite:///{store}")

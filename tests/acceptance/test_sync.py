@@ -267,7 +267,7 @@ def expected_engagement(exp: Expected, email: str, now: datetime) -> dict[str, A
 @pytest.fixture
 def sandbox() -> Iterator[tuple[Sandbox, World, str]]:
     world = build_world()
-    box = build_sandbox(world.scenario)
+    box = build_sandbox(world.scenario, prepare_brevo=True)
     with serving(box.app) as base_url:
         yield box, world, base_url
 
@@ -407,7 +407,7 @@ def test_two_webinars_leave_the_newest_values_in_each_contact_in_either_order(
                        start=anchor - timedelta(days=14))  # fmt: skip
     newer = sc.webinar(host, topic="Newer webinar", registrants=16, attendees=5, sources=1,
                        start=anchor - timedelta(days=2))  # fmt: skip
-    box = build_sandbox(sc)
+    box = build_sandbox(sc, prepare_brevo=True)
     with serving(box.app) as base_url:
         config = _config(tmp_path, base_url, dict(box.list_ids))
         for webinar in (newer, older) if newest_first else (older, newer):

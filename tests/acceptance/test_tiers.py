@@ -36,7 +36,7 @@ def test_each_attendee_gets_the_percent_and_one_tier_of_the_actual_span(
     expected = {email: attendance_percent(ratio) for email, (_, ratio) in visits.items()}
     tiers = Counter(attendance_tier(p, TIERS) for p in expected.values() if p is not None)
     assert len(tiers) == 3, tiers  # the world has people in every tier: the case is there
-    box = build_sandbox(sc)
+    box = build_sandbox(sc, prepare_brevo=True)
     with serving(box.app) as url:
         text = sandbox_config(url, box.list_ids, storage_url=f"sqlite:///{tmp_path / 'zb.db'}")
         text = text.replace(

@@ -73,7 +73,15 @@ def _meetings(conn: Connection) -> None:
 def _operations(conn: Connection) -> dict[str, str]:
     o = outbox
     cmds = [
-        o.NewCommand("contact", {"email": "alice@example.com", "attributes": {}}, "contact:alice"),
+        o.NewCommand(
+            "contact",
+            {
+                "email": "alice@example.com",
+                "list_ids": [3],
+                "attributes": {"ATTENDANCE_STATUS": "attended", "MEETING_DURATION": 50.0},
+            },
+            "contact:alice",
+        ),
         o.NewCommand(
             "event", {"email": "bob@example.com", "event_name": "zoom_attended", "ledger_key": "k1"}
         ),

@@ -25,7 +25,7 @@ import structlog
 from sqlalchemy.engine import Engine
 
 from tests.conftest import REPO_ROOT, require
-from zoom_brevo.admin import queries, site_routes_for
+from zoom_brevo.admin import charts, queries, site_routes_for
 from zoom_brevo.cli.app import run
 from zoom_brevo.config import load_settings
 from zoom_brevo.crypto import Cipher, generate_key
@@ -102,7 +102,7 @@ def _break_one_delivery(engine: Engine) -> str:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     folder = tmp_path_factory.mktemp("browser")
     scenario, meeting_id, webinar_id = _world()
-    box = build_sandbox(scenario, enforce_rate_limits=False)
+    box = build_sandbox(scenario, enforce_rate_limits=False, prepare_brevo=True)
     port, key = free_port(), generate_key()
     with serving(box.app) as sandbox_url:
         config = folder / "zoom-brevo.yaml"
@@ -224,7 +224,58 @@ def test_person_page_shows_meetings_and_score_over_time(page: Any, site: Site) -
     assert chart.count() == 1
     markers = page.locator("#score svg circle.marker").count()
     assert markers == (rows if rows > 1 else 0)
+
+
+def people_of(page: Any, site: Site, uuid: str) -> set[str]:
+    """The person-page links of a meeting's attendees."""
+    page.goto(f"{site.base}/admin/meetings/{quote(uuid, safe='')}")
+    links = page.locator("#attendees tbody a[href*='/admin/people/']")
+    return set(links.evaluate_all("els => els.map(e => e.getAttribute('href'))"))
+
+
+def test_every_axis_label_of_the_person_chart_is_drawn_whole(page: Any, site: Site) -> None:
+    # Someone at the webinar and at the meeting an hour later: labels carry the hour.
+    both = sorted(
+        people_of(page, site, site.webinar_uuid) & people_of(page, site, site.meeting_uuid)
+    )
+    assert both
+    page.goto(f"{site.base}{both[0]}")
+    chart = page.locator("#score svg").bounding_box()
+    ticks = page.locator("#score svg text.tick")
+    labels = [ticks.nth(i) for i in range(ticks.count())]
+    assert any(":" in label.text_content() for label in labels)  # "Dec 06 14:00"
+    for label in labels:
+        box = label.bounding_box()
+        assert chart["x"] - 0.5 <= box["x"], label.text_content()
+        assert box["x"] + box["width"] <= chart["x"] + chart["width"] + 0.5, label.text_content()
     shoot(page, "dashboard-person.png")
+
+
+def test_no_data_is_said_in_readable_text(page: Any, site: Site) -> None:
+    page.goto(f"{site.base}/admin/meetings/{quote(site.meeting_uuid, safe='')}")
+    # The narrow card's chart, as the page draws one with nothing to show.
+    page.locator("#histogram .chart-box").evaluate(
+        "(box, svg) => { box.innerHTML = svg; }", charts.empty_chart("Minutes attended: no data")
+    )
+    note = page.locator("#histogram .empty-note")
+    assert note.text_content() == "Minutes attended: no data"
+    assert note.bounding_box()["height"] >= 15  # rendered, not as styled: 9 px when scaled
+    font = note.evaluate("el => getComputedStyle(el).fontSize")
+    assert float(font.removesuffix("px")) >= 14
+
+
+def test_unknown_values_are_one_dash_on_every_page(page: Any, site: Site) -> None:
+    cells: list[str] = []
+    for path in (
+        "/admin/meetings",
+        f"/admin/meetings/{quote(site.meeting_uuid, safe='')}",
+        f"/admin/meetings/{quote(site.webinar_uuid, safe='')}",
+        "/admin/operations",
+    ):
+        page.goto(f"{site.base}{path}")
+        cells += page.locator("td, .stat .value").all_inner_texts()
+    assert "\N{EN DASH}" in cells  # meetings without registration
+    assert not [c for c in cells if c.strip() in {"-", "\N{HYPHEN}", "\N{EM DASH}"}]
 
 
 def test_retry_button_requeues_the_dead_letter(page: Any, site: Site) -> None:

@@ -104,3 +104,26 @@ def test_charts_without_data_say_so(svg: str) -> None:
     root = parse(svg)
     assert "empty" in root.attrib["class"]
     assert "no data" in "".join(root.itertext())
+
+
+def test_edge_labels_of_a_line_chart_stay_inside_the_drawing() -> None:
+    frame = charts.Frame(width=1100, height=280)
+    svg = charts.line_chart(
+        [(0, 50), (1, 60), (2, 70)], label="Score", frame=frame,
+        x_ticks=[(0, "Nov 22 14:00"), (1, "Nov 29 14:00"), (2, "Dec 06 14:00")],
+    )  # fmt: skip
+    ticks = [t for t in parse(svg).iterfind("svg:text", NS) if t.text and ":" in t.text]
+    anchors = [t.attrib["text-anchor"] for t in ticks]
+    assert anchors == ["middle", "middle", "end"]  # 52 px from the left edge: room enough
+    narrow = charts.Frame(width=300, height=200, left=10)
+    svg = charts.line_chart([(0, 1), (1, 2)], label="x", frame=narrow,
+                            x_ticks=[(0, "Dec 05 13:00"), (1, "Dec 06 14:00")])  # fmt: skip
+    ticks = [t for t in parse(svg).iterfind("svg:text", NS) if t.text and ":" in t.text]
+    assert [t.attrib["text-anchor"] for t in ticks] == ["start", "end"]
+
+
+def test_an_empty_chart_is_drawn_at_page_scale() -> None:
+    root = parse(charts.empty_chart("Funnel: no data"))
+    assert "viewBox" not in root.attrib  # a scaled drawing shrinks its text
+    assert root.attrib["width"] == "100%"
+    assert root.find("svg:text", NS).text == "Funnel: no data"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import quote
 
 import httpx
@@ -10,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from tests.admin.conftest import sign_in
 from tests.admin.seed import LAUNCH, NOW, WEEKLY
+from zoom_brevo.admin import views
 from zoom_brevo.store import deauthorizations, inbox
 from zoom_brevo.store.engine import transaction
 
@@ -67,6 +69,23 @@ async def test_operations_page_has_a_retry_form_per_dead_letter(
     for ref in refs.values():
         assert f'name="ref" value="{ref}"' in html
     assert "brevo:contacts" in html
+
+
+async def test_recent_deliveries_say_what_a_contact_upsert_carried(
+    browser: httpx.AsyncClient,
+) -> None:
+    html = (await browser.get("/admin/operations")).text
+    deliveries = html[html.index('id="deliveries"') : html.index('id="rejections"')]
+    assert "<td>contact</td><td>alice@example.com</td><td>2 attributes; list 3</td>" in deliveries
+    assert "<td></td>" not in deliveries
+
+
+def test_unknown_values_show_one_dash_everywhere() -> None:
+    assert views.MISSING == "\N{EN DASH}"
+    assert views.fmt_time(None) == views.fmt_number(None) == views.fmt_ratio(None) == "\N{EN DASH}"
+    for template in (Path(views.__file__).parent / "templates").glob("*.html"):
+        text = template.read_text(encoding="utf-8")
+        assert "'-'" not in text and "'\N{EN DASH}'" not in text, template.name
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,7 @@ def scenario() -> Scenario:
 
 @pytest.fixture
 def box() -> Iterator[tuple[Sandbox, str]]:
-    sandbox = build_sandbox(scenario(), brevo_plan="extended")
+    sandbox = build_sandbox(scenario(), brevo_plan="extended", prepare_brevo=True)
     with serving(sandbox.app) as base_url:
         yield sandbox, base_url
 

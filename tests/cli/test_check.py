@@ -17,7 +17,7 @@ from zoom_brevo.sandbox.serving import free_port, serving
 
 @pytest.fixture(scope="module")
 def sandbox_url() -> Iterator[tuple[str, dict[str, int]]]:
-    box = build_sandbox()
+    box = build_sandbox(prepare_brevo=True)
     with serving(box.app) as base_url:
         yield base_url, dict(box.list_ids)
 

@@ -25,7 +25,7 @@ BOB = "bob.stays@example.com"
 
 @pytest.fixture
 def sandbox() -> Iterator[tuple[Sandbox, str]]:
-    box = build_sandbox(enforce_rate_limits=False)
+    box = build_sandbox(enforce_rate_limits=False, prepare_brevo=True)
     with serving(box.app) as base_url:
         yield box, base_url
 

@@ -92,7 +92,7 @@ def _run_json(args: list[str]) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     scenario, meeting, webinar = _scenario()
-    box = build_sandbox(scenario)
+    box = build_sandbox(scenario, prepare_brevo=True)
     tmp = tmp_path_factory.mktemp("json-outputs")
     store_url = f"sqlite:///{tmp / 'store.db'}"
     key = generate_key()

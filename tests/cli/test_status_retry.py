@@ -25,7 +25,7 @@ MISSING_LIST = 999
 
 @pytest.fixture
 def sandbox() -> Iterator[tuple[Sandbox, str]]:
-    box = build_sandbox(enforce_rate_limits=False)
+    box = build_sandbox(enforce_rate_limits=False, prepare_brevo=True)
     # Brevo alone at the root: status and retry never call the APIs, the worker does.
     with serving(box.brevo.app) as base_url:
         yield box, base_url

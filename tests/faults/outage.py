@@ -319,7 +319,7 @@ def worker_run(
     then the workers start (``run.started_at``). Every worker must exit 0 without a
     traceback.
     """
-    box = build_sandbox(world)
+    box = build_sandbox(world, prepare_brevo=True)
     recorder = CallRecorder(box.app)
     engine = create_engine(storage_url)
     migrate(engine)

@@ -359,7 +359,7 @@ def describe(repeats: dict[tuple[str, str, str], list[int]], clock: EventClock,
 def test_kill_9_of_any_process_mid_stream_loses_nothing_and_repeats_only_in_the_events_window(
     world: World, store: Engine, pg_schema_url: str, tmp_path: Path
 ) -> None:
-    box = build_sandbox(world.scenario, brevo_plan=BREVO_PLAN)
+    box = build_sandbox(world.scenario, brevo_plan=BREVO_PLAN, prepare_brevo=True)
     clock = EventClock(box.app, box.brevo)
     with serving(clock) as sandbox_url:
         config = tmp_path / "zoom-brevo.yaml"

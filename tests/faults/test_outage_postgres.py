@@ -193,7 +193,7 @@ def test_postgres_restart_under_serve_answers_503_then_recovers_and_loses_nothin
     tmp_path: Path, private_postgres: PrivatePostgres
 ) -> None:
     world = build_world()
-    box = build_sandbox(world.scenario)
+    box = build_sandbox(world.scenario, prepare_brevo=True)
     engine = create_engine(private_postgres.url)
     with serving(box.app) as sandbox_url:
         config = write_config(tmp_path, box, sandbox_url, private_postgres.url)

@@ -81,7 +81,7 @@ def world() -> Scenario:
 
 @pytest.fixture
 async def env(engine: Engine) -> AsyncIterator[Env]:
-    box = build_sandbox(world(), enforce_rate_limits=False)
+    box = build_sandbox(world(), enforce_rate_limits=False, prepare_brevo=True)
     transport = httpx.ASGITransport(app=box.app)
     zoom = ZoomClient.server_to_server(
         account_id=ZOOM_ACCOUNT_ID, client_id=ZOOM_CLIENT_ID, client_secret=ZOOM_CLIENT_SECRET,

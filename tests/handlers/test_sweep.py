@@ -49,7 +49,7 @@ def world() -> Scenario:
 
 @pytest.fixture
 async def runner(engine: Engine) -> AsyncIterator[JobRunner]:
-    box: Sandbox = build_sandbox(world(), enforce_rate_limits=False)
+    box: Sandbox = build_sandbox(world(), enforce_rate_limits=False, prepare_brevo=True)
     transport = httpx.ASGITransport(app=box.app)
     zoom = ZoomClient.server_to_server(
         account_id=ZOOM_ACCOUNT_ID, client_id=ZOOM_CLIENT_ID, client_secret=ZOOM_CLIENT_SECRET,

@@ -19,7 +19,7 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 from tests.scale.conftest import Recorder
-from zoom_brevo.sandbox.combined import build_sandbox, demo_scenario, sandbox_config
+from zoom_brevo.sandbox.combined import build_sandbox, sandbox_config, small_scenario
 from zoom_brevo.sandbox.serving import serving
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -33,8 +33,8 @@ LIMITS = {"zoom:light": 30, "zoom:heavy": 10, "brevo:contacts": 10, "brevo:event
 
 @pytest.fixture
 def sandbox() -> Iterator[tuple[Recorder, str, str, str]]:
-    scenario = demo_scenario()
-    box = build_sandbox(scenario, zoom_plan="pro", brevo_plan="general")
+    scenario = small_scenario()
+    box = build_sandbox(scenario, zoom_plan="pro", brevo_plan="general", prepare_brevo=True)
     recorder = Recorder(box.app)
     meeting = scenario.meetings[0]
     with serving(recorder) as base:

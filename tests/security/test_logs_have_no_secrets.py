@@ -141,7 +141,7 @@ async def send_all(url: str, bodies: list[dict[str, Any]]) -> tuple[list[int], i
 
 def test_serve_with_webhook_logging_logs_no_secret_token_or_address(tmp_path: Path) -> None:
     sc = scenario()
-    box = build_sandbox(sc)
+    box = build_sandbox(sc, prepare_brevo=True)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     bodies = webhooks(sc)

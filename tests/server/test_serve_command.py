@@ -30,7 +30,7 @@ EXIT_WITHIN_S = 8.0
 @pytest.fixture
 def config(tmp_path: Path) -> Iterator[Path]:
     """A configuration pointing at a running sandbox and a temporary SQLite store."""
-    box = build_sandbox()
+    box = build_sandbox(prepare_brevo=True)
     with serving(box.app) as sandbox_url:
         path = tmp_path / "zoom-brevo.yaml"
         storage = f"sqlite:///{tmp_path / 'store.db'}"
@@ -95,7 +95,7 @@ async def test_serve_stores_signed_webhooks_and_exits_0_on_sigterm(
 def test_serve_mounts_the_oauth_routes_next_to_admin(tmp_path: Path) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    box = build_sandbox()
+    box = build_sandbox(prepare_brevo=True)
     with serving(box.app) as sandbox_url:
         text = sandbox_config(sandbox_url, storage_url=f"sqlite:///{tmp_path / 'store.db'}")
         oauth = f"    oauth:\n      redirect_uri: {url}/oauth/callback\n"

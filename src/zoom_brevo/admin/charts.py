@@ -16,6 +16,8 @@ from html import escape
 DEFAULT_WIDTH = 760
 DEFAULT_HEIGHT = 260
 MARKER_LIMIT = 40  # above this many points, a line gets no dot per point
+TICK_CHAR_PX = 7.0  # generous width of one character of an 11 px axis label
+EMPTY_HEIGHT = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,13 +104,33 @@ def _y_grid(frame: Frame, top_value: float, step: float) -> list[str]:
     return parts
 
 
-def empty_chart(message: str, *, width: int = DEFAULT_WIDTH, height: int = 120) -> str:
-    """A placeholder with ``message`` where there is nothing to draw."""
-    frame = Frame(width=width, height=height)
+def empty_chart(message: str, *, height: int = EMPTY_HEIGHT) -> str:
+    """A placeholder with ``message`` where there is nothing to draw.
+
+    It has no ``viewBox``: drawn at the page's own scale, its text keeps the stylesheet's
+    size in a narrow card (a scaled 760-pixel drawing shrank it to 9 px).
+    """
+    text = escape(message)
     return (
-        _open(frame, message, "empty")
-        + f'<text class="empty-note" x="{width / 2:.0f}" y="{height / 2:.0f}" '
-        f'text-anchor="middle">{escape(message)}</text></svg>'
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart empty" role="img" '
+        f'width="100%" height="{height}" aria-label="{text}"><title>{text}</title>'
+        f'<text class="empty-note" x="50%" y="50%" dominant-baseline="middle" '
+        f'text-anchor="middle">{text}</text></svg>'
+    )
+
+
+def _x_tick(frame: Frame, x: float, text: str) -> str:
+    """An axis label centred under ``x``, or ending (starting) there when a centred label
+    would be cut at the right (left) edge of the drawing."""
+    half = len(text) * TICK_CHAR_PX / 2
+    anchor = "middle"
+    if x + half > frame.width:
+        anchor = "end"
+    elif x - half < 0:
+        anchor = "start"
+    return (
+        f'<text class="tick" x="{x:.1f}" y="{frame.baseline + 18:.1f}" '
+        f'text-anchor="{anchor}">{escape(text)}</text>'
     )
 
 
@@ -142,11 +164,7 @@ def line_chart(
     parts.append(f'<polyline class="series" fill="none" points="{line}"/>')
     if len(points) <= MARKER_LIMIT:
         parts.extend(_markers(points, mapped, point_labels))
-    parts.extend(
-        f'<text class="tick" x="{frame.x(x, lo, hi):.1f}" y="{frame.baseline + 18:.1f}" '
-        f'text-anchor="middle">{escape(text)}</text>'
-        for x, text in x_ticks
-    )
+    parts.extend(_x_tick(frame, frame.x(x, lo, hi), text) for x, text in x_ticks)
     parts.append("</svg>")
     return "".join(parts)
 
@@ -209,7 +227,7 @@ def funnel_chart(
 ) -> str:
     """Horizontal bars, widest first, each with its count and its share of the first stage."""
     if not stages or not stages[0][1]:
-        return empty_chart(f"{label}: no data", width=width)
+        return empty_chart(f"{label}: no data")
     row, gap, label_w, value_w = 34, 12, 130, 120
     frame = Frame(width=width, height=len(stages) * (row + gap) + gap, left=label_w,
                   right=value_w, top=gap, bottom=0)  # fmt: skip

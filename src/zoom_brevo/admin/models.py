@@ -143,7 +143,10 @@ class Delivery(_Model):
     id: int
     kind: str
     email: str | None
-    detail: str | None = Field(description="Event name or template, when there is one")
+    detail: str | None = Field(
+        description="What it carried: the event name, `template N`, or for a contact"
+        " upsert `N attributes; lists A, B`"
+    )
     attempts: int
     delivered_at: datetime
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -328,12 +328,31 @@ def recent_deliveries(conn: Connection, *, limit: int = RECENT) -> list[models.D
             id=row.id,
             kind=row.kind,
             email=_text(row.payload.get("email")),
-            detail=_text(row.payload.get("event_name") or row.payload.get("template_id")),
+            detail=delivery_detail(row.kind, row.payload),
             attempts=row.attempts,
             delivered_at=row.updated_at,
         )
         for row in conn.execute(stmt)
     ]
+
+
+def delivery_detail(kind: str, payload: Mapping[str, Any]) -> str | None:
+    """What a delivered command carried: the event, the template, or a contact's changes."""
+    if kind == "event":
+        return _text(payload.get("event_name"))
+    if kind == "email":
+        return f"template {payload.get('template_id')}"
+    if kind != "contact":
+        return None
+    attributes, lists = payload.get("attributes") or {}, payload.get("list_ids") or []
+    parts = [_count(len(attributes), "attribute")] if attributes else []
+    if lists:
+        parts.append(("list " if len(lists) == 1 else "lists ") + ", ".join(map(str, lists)))
+    return "; ".join(parts) or "no attributes or lists"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _text(value: object) -> str | None:

@@ -50,24 +50,25 @@ TICK_STEPS_MIN = (1, 2, 5, 10, 15, 30, 60, 120, 240)
 FULL_WIDTH = charts.Frame(width=1100, height=300)
 HALF_WIDTH = charts.Frame(width=540, height=280, left=44)
 MAX_TICKS = 8
+MISSING = "\u2013"  # en dash: the one mark of an unknown value, in filters and templates
 
 
 # -- formatting ---------------------------------------------------------------------------
 
 
 def fmt_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A UTC time for a table cell (``-`` when unknown)."""
-    return "-" if value is None else value.strftime(fmt)
+    """A UTC time for a table cell (:data:`MISSING` when unknown)."""
+    return MISSING if value is None else value.strftime(fmt)
 
 
 def fmt_number(value: float | None, digits: int = 1) -> str:
-    """A number to ``digits`` decimals (``-`` when unknown)."""
-    return "-" if value is None else f"{value:,.{digits}f}"
+    """A number to ``digits`` decimals (:data:`MISSING` when unknown)."""
+    return MISSING if value is None else f"{value:,.{digits}f}"
 
 
 def fmt_ratio(value: float | None) -> str:
-    """A 0..1 ratio as a percentage."""
-    return "-" if value is None else f"{value * 100:.0f}%"
+    """A 0..1 ratio as a percentage (:data:`MISSING` when unknown)."""
+    return MISSING if value is None else f"{value * 100:.0f}%"
 
 
 def path_segment(value: str) -> str:
@@ -84,6 +85,7 @@ def templates() -> Jinja2Templates:
         lstrip_blocks=True,
     )
     env.filters.update(time=fmt_time, number=fmt_number, ratio=fmt_ratio, segment=path_segment)
+    env.globals["missing"] = MISSING
     return Jinja2Templates(env=env)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 from typing import Annotated
 
 import typer
@@ -23,22 +24,27 @@ def sandbox(
 ) -> None:
     """Serve emulated Zoom and Brevo APIs for manual testing.
 
-    Runs until Ctrl-C, seeded with the demo scenario. Prints a configuration pointing at it
-    on standard output: `zoom-brevo sandbox > sandbox.yaml`, then in another terminal
-    `zoom-brevo --config sandbox.yaml check`.
+    Runs until Ctrl-C and holds the world of `zoom-brevo demo` (a team meeting and a
+    500-registrant webinar) and a new Brevo account: without the connector's attributes and
+    lists, which `setup-brevo` creates.
+    Lists on standard error the meetings and webinars it holds, with their IDs and UUIDs
+    and commands to try; prints a configuration pointing at it on standard output:
+    `zoom-brevo sandbox > sandbox.yaml`, then in another terminal
+    `zoom-brevo --config sandbox.yaml setup-brevo`.
     """
     import uvicorn  # noqa: PLC0415 (keeps CLI start-up fast)
 
-    from zoom_brevo.sandbox.combined import build_sandbox, sandbox_config  # noqa: PLC0415 (keeps CLI start-up fast)
+    from zoom_brevo.demo import demo_scenario  # noqa: PLC0415 (keeps CLI start-up fast)
+    from zoom_brevo.sandbox.combined import build_sandbox, sandbox_config  # noqa: PLC0415
+    from zoom_brevo.sandbox.listing import start_lines  # noqa: PLC0415
 
     ensure_free(host, port)
-    box = build_sandbox()
+    box = build_sandbox(demo_scenario().scenario)
     base_url = f"http://{host}:{port}"
-    stderr().print(
-        f"Sandbox on {base_url}: Zoom at {base_url}/zoom/v2, Brevo at {base_url}/brevo/v3."
-        " Configuration to use (Ctrl-C stops):"
-    )
+    stderr().print("\n".join(start_lines(base_url, box.scenario)), markup=False)
     stdout().print(sandbox_config(base_url, box.list_ids), markup=False)
+    # Redirected to a file, the configuration must be there while the server runs.
+    sys.stdout.flush()
     uvicorn.run(box.app, host=host, port=port, log_level="warning", lifespan="off")
 
 

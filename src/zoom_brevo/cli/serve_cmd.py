@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
+import structlog
 import typer
+from starlette.routing import BaseRoute
 
 from zoom_brevo.cli.context import state_of
 from zoom_brevo.cli.sandbox_cmd import ensure_free
@@ -49,6 +52,38 @@ def serve(
         routes = site_routes_for(settings, engine)  # /admin, /oauth/*: each only if configured
         worker = None if no_worker else background_worker(settings, engine)
         app = create_app(options, engine, worker=worker, extra_routes=routes)
-        run_server(app, host=bind_host, port=bind_port)
+        listening = listening_fields(bind_host, bind_port, routes, worker=worker is not None)
+        run_server(
+            app, host=bind_host, port=bind_port,
+            on_listening=lambda: structlog.get_logger(__name__).info(
+                "serve_listening", **listening
+            ),
+        )  # fmt: skip
     finally:
         engine.dispose()
+
+
+def listening_fields(
+    host: str, port: int, routes: Sequence[BaseRoute], *, worker: bool
+) -> dict[str, str]:
+    """The fields of the ``serve_listening`` line: where each endpoint answers."""
+    from zoom_brevo.admin.auth import MOUNT  # noqa: PLC0415
+    from zoom_brevo.server.app import WEBHOOK_PATH  # noqa: PLC0415
+
+    shown = f"[{host}]" if ":" in host else host
+    base = f"http://{shown}:{port}"
+    paths = {getattr(route, "path", "") for route in routes}
+    fields = {
+        "url": base,
+        "webhook_url": base + WEBHOOK_PATH,
+        "health_url": base + "/healthz",
+        "metrics_url": base + "/metrics",
+    }
+    if MOUNT in paths:
+        fields["admin_url"] = base + MOUNT
+    else:
+        fields["admin"] = "off (set server.admin_token)"
+    if "/oauth/authorize" in paths:
+        fields["oauth_url"] = base + "/oauth/authorize"
+    fields["worker"] = "in-process" if worker else "off (--no-worker)"
+    return fields

@@ -45,7 +45,7 @@ class Sandbox:
     list_ids: Mapping[str, int]
 
 
-def demo_scenario(seed: int = 1) -> Scenario:
+def small_scenario(seed: int = 1) -> Scenario:
     """A small world: one host, a recorded team meeting and a webinar with absentees."""
     scenario = Scenario(seed=seed)
     host = scenario.user(email="host@example.com", first_name="Sandbox", last_name="Host")
@@ -59,17 +59,20 @@ def demo_scenario(seed: int = 1) -> Scenario:
 def build_sandbox(
     scenario: Scenario | None = None,
     *,
-    prepare_brevo: bool = True,
+    prepare_brevo: bool = False,
     zoom_plan: str = "pro",
     brevo_plan: str = "general",
     enforce_rate_limits: bool = True,
 ) -> Sandbox:
-    """Build both emulators over ``scenario`` (default :func:`demo_scenario`).
+    """Build both emulators over ``scenario`` (default :func:`small_scenario`).
 
-    ``prepare_brevo`` creates the attributes and lists the connector expects, as
-    ``zoom-brevo setup-brevo`` would, so ``check`` passes against a fresh sandbox.
+    ``zoom-brevo sandbox`` and ``demo`` serve :func:`zoom_brevo.demo.demo_scenario`.
+
+    Brevo starts as a new account does: without the connector's attributes and lists, so
+    that ``setup-brevo`` shows what it creates. ``prepare_brevo`` creates them as
+    ``setup-brevo`` would (tests that start from a prepared account).
     """
-    world = scenario or demo_scenario()
+    world = scenario or small_scenario()
     zoom = ZoomEmulator(
         scenario=world,
         account_id=ZOOM_ACCOUNT_ID,

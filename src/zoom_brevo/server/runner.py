@@ -19,7 +19,7 @@ import gc
 import importlib.util
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any
 
@@ -52,10 +52,12 @@ def run_server(
     graceful_timeout_s: int = DEFAULT_GRACEFUL_TIMEOUT_S,
     http: str = "auto",
     loop: str = "auto",
+    on_listening: Callable[[], None] | None = None,
 ) -> list[int]:
     """Serve ``app`` on ``host:port`` until SIGTERM/SIGINT; return the signals received.
 
     ``http`` and ``loop`` are uvicorn's choices (``auto``: see :func:`stack`).
+    ``on_listening`` is called once the socket accepts connections.
     """
     http, loop = stack(http, loop)
     tune_gc()
@@ -71,7 +73,7 @@ def run_server(
         server_header=False,
         timeout_graceful_shutdown=graceful_timeout_s,
     )
-    server = uvicorn.Server(config)
+    server = _Server(config, on_listening)
     with _noting_signals() as received:
         try:
             server.run()
@@ -80,6 +82,20 @@ def run_server(
                 f"the server could not start on {host}:{port} (see the log above)"
             ) from exc
     return received
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, calling back once it listens (after the app's start-up)."""
+
+    def __init__(self, config: uvicorn.Config, on_listening: Callable[[], None] | None) -> None:
+        super().__init__(config)
+        self._on_listening = on_listening
+
+    async def startup(self, sockets: list[Any] | None = None) -> None:
+        """Start as uvicorn does, then report that the socket is listening."""
+        await super().startup(sockets=sockets)
+        if self.started and self._on_listening is not None:
+            self._on_listening()
 
 
 def tune_gc() -> None:
