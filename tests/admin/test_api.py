@@ -198,3 +198,14 @@ async def test_unknown_api_paths_answer_json_404(api: httpx.AsyncClient) -> None
     response = await api.get("/admin/api/nothing-here")
     assert response.status_code == 404
     assert response.json() == {"error": "Not Found"}
+
+
+@pytest.mark.parametrize("path", ["/admin/api/meetings/abc%0A", "/admin/api/people/%0A"])
+async def test_a_path_ending_in_a_newline_gets_the_apis_json_404(
+    api: httpx.AsyncClient, path: str
+) -> None:
+    # Found by schemathesis: the mount matched such a path with root_path "/admin/", and the
+    # 404 came back as the dashboard's HTML page.
+    response = await api.get(path)
+    assert response.status_code == 404
+    assert response.json() == {"error": "Not Found"}

@@ -129,8 +129,11 @@ def admin_app(config: AdminConfig, engine: Engine, *, auth: AdminAuth | None = N
 
 
 def _is_api(request: Request) -> bool:
-    root = request.scope.get("root_path", "")
-    return request.url.path.startswith(f"{root}/api/")
+    # The raw scope path, and the mount's root without a trailing slash: a path ending in a
+    # newline (%0A) still matches the /admin mount (a regex "$" matches before a final
+    # newline), which then sets root_path to "/admin/"; its 404 must still be the API's JSON.
+    root = str(request.scope.get("root_path", "")).rstrip("/")
+    return str(request.scope.get("path", "")).startswith(f"{root}/api/")
 
 
 def admin_routes(
