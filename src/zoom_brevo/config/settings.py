@@ -22,6 +22,8 @@ from pydantic import (
     ValidationError,
 )
 
+from zoom_brevo.zoom.registration_form import question_key
+
 ZoomPlan = Literal["free", "pro", "business"]
 BrevoPlan = Literal["general", "advanced", "extended"]
 LogLevel = Literal["verbose", "debug", "info", "warning", "error"]
@@ -85,6 +87,7 @@ OptionalId = Annotated[ListId | None, BeforeValidator(_blank_to_none)]
 OptionalSecret = Annotated[SecretStr | None, BeforeValidator(_blank_to_none)]
 Seconds = Annotated[float, BeforeValidator(_reject_bool), Field(ge=0)]
 AttributeName = Annotated[str, AfterValidator(_attribute_name)]
+OptionalAttributeName = Annotated[AttributeName | None, BeforeValidator(_blank_to_none)]
 Port = Annotated[int, BeforeValidator(_reject_bool), Field(ge=1, le=65535)]
 Percent = Annotated[int, BeforeValidator(_reject_bool), Field(ge=1, le=100)]
 
@@ -311,10 +314,55 @@ class FieldMapping(_Model):
     """Date attribute: the last day the person attended."""
     engagement_score: AttributeName = "ZOOM_ENGAGEMENT_SCORE"
     """Number attribute: engagement score 0 to 100 (docs/engagement.md)."""
+    org: OptionalAttributeName = None
+    """Text attribute for the registration form's organization (`org`); null = not sent. The
+    other standard fields of Zoom's form map the same way: `job_title`, `industry`, `country`,
+    `city`, `state`, `zip`, `address`, `phone`, `purchasing_time_frame`,
+    `role_in_purchase_process`, `no_of_employees`, `comments`.
+    """
+    job_title: OptionalAttributeName = None
+    """Text attribute for the registration form's job title; null = not sent."""
+    industry: OptionalAttributeName = None
+    """Text attribute for the registration form's industry; null = not sent."""
+    country: OptionalAttributeName = None
+    """Text attribute for the registration form's country; null = not sent."""
+    city: OptionalAttributeName = None
+    """Text attribute for the registration form's city; null = not sent."""
+    state: OptionalAttributeName = None
+    """Text attribute for the registration form's state or province; null = not sent."""
+    zip: OptionalAttributeName = None
+    """Text attribute for the registration form's postal code; null = not sent."""
+    address: OptionalAttributeName = None
+    """Text attribute for the registration form's address; null = not sent."""
+    phone: OptionalAttributeName = None
+    """Text attribute for the registration form's phone number; null = not sent."""
+    purchasing_time_frame: OptionalAttributeName = None
+    """Text attribute for the registration form's purchasing time frame; null = not sent."""
+    role_in_purchase_process: OptionalAttributeName = None
+    """Text attribute for the registration form's role in the purchase; null = not sent."""
+    no_of_employees: OptionalAttributeName = None
+    """Text attribute for the registration form's number of employees; null = not sent."""
+    comments: OptionalAttributeName = None
+    """Text attribute for the registration form's questions and comments; null = not sent."""
+    custom_questions: dict[str, AttributeName] = {}
+    """The webinar's own registration questions: question title (as written in Zoom) -> text
+    attribute for the answer, e.g. `{"What would you like to learn?": LEARNING_GOAL}`.
+    """
 
     def attributes(self) -> dict[str, str]:
-        """Logical key -> Brevo attribute, without the ``email`` identifier."""
-        return {key: name for key, name in self if key != "email"}
+        """Logical key -> Brevo attribute, without the ``email`` identifier.
+
+        Unmapped form fields are left out; a custom question's key is
+        ``question:<title>`` (``zoom.registration_form.question_key``).
+        """
+        found = {
+            key: name
+            for key, name in self
+            if key not in {"email", "custom_questions"} and isinstance(name, str)
+        }
+        for title, name in self.custom_questions.items():
+            found[question_key(title)] = name
+        return found
 
 
 class Storage(_Model):

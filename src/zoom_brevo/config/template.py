@@ -88,6 +88,21 @@ field_mapping:
   total_minutes: ZOOM_TOTAL_MINUTES
   last_attended: ZOOM_LAST_ATTENDED
   engagement_score: ZOOM_ENGAGEMENT_SCORE
+  # Registration form answers (Zoom's standard fields), sent when mapped; null = not sent.
+  org: null
+  job_title: null
+  industry: null
+  country: null
+  city: null
+  state: null
+  zip: null
+  address: null
+  phone: null
+  purchasing_time_frame: null
+  role_in_purchase_process: null
+  no_of_employees: null
+  comments: null
+  custom_questions: {}        # the webinar's own questions: {"Question as in Zoom": ATTRIBUTE}
 
 storage:
   url: sqlite:///zoom-brevo.db                 # or postgresql+psycopg://user@host/db

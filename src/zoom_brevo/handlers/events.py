@@ -20,6 +20,8 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from zoom_brevo.zoom.registration_form import answers_of
+
 Kind = Literal["meeting", "webinar"]
 WEBINAR_TYPES = frozenset({5, 6, 9})  # reference zoom.md 4.4: webinar ``type`` values
 
@@ -129,8 +131,21 @@ class TrackingSource(_Model):
     tracking_url: Text = ""
 
 
+class Answer(_Model):
+    """One of ``custom_questions[]``: the host's own question and the registrant's answer."""
+
+    title: Text = ""
+    value: Text = ""
+
+
 class RegistrantInfo(_Model):
-    """``payload.object.registrant`` of registration events."""
+    """``payload.object.registrant`` of registration events.
+
+    ``registration_created`` also carries the form's standard fields (kept as extra keys)
+    and ``custom_questions``; approvals and cancellations carry neither.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
 
     id: Text = ""
     first_name: Text = ""
@@ -139,6 +154,12 @@ class RegistrantInfo(_Model):
     status: Text = ""
     join_url: Text = ""
     tracking_source: TrackingSource | None = None
+    custom_questions: list[Answer] = Field(default_factory=list)
+
+    def answers(self) -> dict[str, str] | None:
+        """The form's answers (``zoom.registration_form``), ``None`` when it carried none."""
+        questions = [(q.title, q.value) for q in self.custom_questions]
+        return answers_of(self.model_extra or {}, questions)
 
 
 class RegistrationObject(MeetingObject):

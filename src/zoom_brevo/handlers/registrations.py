@@ -18,6 +18,7 @@ Brevo contact is left as it is.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from zoom_brevo.handlers.context import Context, enqueue, iso, new_events, properties
@@ -65,6 +66,7 @@ def registrant_of(
         join_url=reg.join_url or None,
         tracking_source=source or None,
         registered_at=_occurred(body.event_ts) or now,
+        answers=reg.answers(),
     )
 
 
@@ -94,6 +96,7 @@ def registration_commands(
             webinar_title=body.obj.topic if is_webinar else None,
             attendance_status="registered",
             registration_source=registrant.tracking_source,
+            answers=registrant.answers,
         ),
         field_mapping=ctx.options.field_mapping,
         exclude_domains=ctx.options.exclude_domains,
@@ -127,7 +130,11 @@ def handle_registration(ctx: Context, body: Envelope[RegistrationObject]) -> Non
     if registrant is None:
         return
     facts.upsert_registrant(ctx.conn, registrant, now=ctx.now)
-    commands = registration_commands(body, registrant, ctx)
+    # An approval carries no form answers: the contact gets those registration_created gave.
+    known = facts.registrant_answers(
+        ctx.conn, registrant.kind, registrant.meeting_id, registrant.email
+    )
+    commands = registration_commands(body, replace(registrant, answers=known), ctx)
     events = new_events(ctx.conn, [c for c in commands if isinstance(c, SendEvent)])
     contacts = [c for c in commands if not isinstance(c, SendEvent)]
     enqueue(ctx.conn, [*contacts, *events], now=ctx.now)

@@ -29,7 +29,8 @@ Rules:
   and ratio are left out when the person attended an instance that started later; the
   attendance status when the person attended or registered for a later meeting or
   webinar (it is one attribute for both); the webinar title when that later one is a
-  webinar; the registration source when a later registration has one. A registration to a
+  webinar; the registration source when a later registration has one; the registration
+  form's answers when there is a later registration. A registration to a
   meeting or webinar that has no collected instance yet (an upcoming webinar) counts from
   the moment the person registered: it supersedes instances that started before then, so
   re-deriving an older webinar (a reconciliation, a backfill) cannot turn the contact's
@@ -106,6 +107,7 @@ class Registration:
     tracking_source: str | None = None
     join_url: str | None = None
     registered_at: datetime | None = None
+    answers: Mapping[str, str] = field(default_factory=dict)  # zoom.registration_form
 
     @property
     def approved(self) -> bool:
@@ -296,6 +298,7 @@ def _facts(
         registration_source=reg.tracking_source if reg else None,
         attendance_ratio=present.ratio if present.attended else None,
         engagement=summary,
+        answers=reg.answers if reg else None,
     )
 
 
@@ -307,6 +310,7 @@ class Superseded:
     status: bool = False
     title: bool = False
     source: bool = False
+    answers: bool = False
 
 
 def superseded(instance: InstanceInfo, person: PersonInput) -> Superseded:
@@ -331,6 +335,7 @@ def superseded(instance: InstanceInfo, person: PersonInput) -> Superseded:
         title=any(r.kind == "webinar" for r in involved) or any(u.kind == "webinar" for u in newer),
         source=any(r.registered and r.tracking_source for r in later)
         or any(u.tracking_source for u in newer),
+        answers=any(r.registered for r in later) or bool(newer),
     )
 
 
@@ -343,6 +348,8 @@ def _without_superseded(facts: PersonFacts, later: Superseded) -> PersonFacts:
         facts = replace(facts, webinar_title=None)
     if later.source:
         facts = replace(facts, registration_source=None)
+    if later.answers:
+        facts = replace(facts, answers=None)
     return facts
 
 

@@ -203,6 +203,7 @@ def _registrations(
         c.tracking_source,
         c.join_url,
         c.registered_at,
+        c.answers,
     ).where(c.email.in_(list(emails)))
     found: dict[str, dict[tuple[str, int], Registration]] = defaultdict(dict)
     for row in conn.execute(stmt):
@@ -213,6 +214,7 @@ def _registrations(
             tracking_source=row.tracking_source,
             join_url=row.join_url,
             registered_at=row.registered_at,
+            answers=row.answers or {},
         )
     return found
 

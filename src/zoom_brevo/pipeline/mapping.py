@@ -35,6 +35,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from zoom_brevo.engagement.score import EngagementSummary
 from zoom_brevo.errors import ConfigError
+from zoom_brevo.zoom.registration_form import QUESTION_PREFIX, STANDARD_FIELDS
 
 AttendanceStatus = Literal["registered", "attended", "absent"]
 ATTENDANCE_STATUSES: frozenset[str] = frozenset(get_args(AttendanceStatus))
@@ -56,6 +57,7 @@ LOGICAL_TYPES: Mapping[str, BrevoType] = {
     "total_minutes": "float",
     "last_attended": "date",
     "engagement_score": "float",
+    **dict.fromkeys(STANDARD_FIELDS, "text"),
 }
 DEFAULT_FIELD_MAPPING: Mapping[str, str] = {
     EMAIL_KEY: "email",
@@ -72,6 +74,8 @@ DEFAULT_FIELD_MAPPING: Mapping[str, str] = {
     "total_minutes": "ZOOM_TOTAL_MINUTES",
     "last_attended": "ZOOM_LAST_ATTENDED",
     "engagement_score": "ZOOM_ENGAGEMENT_SCORE",
+    # The registration form's standard fields: sent only when mapped (config).
+    **dict.fromkeys(STANDARD_FIELDS, ""),
 }
 _ATTRIBUTE_NAME = re.compile(r"[A-Z0-9_]+")
 
@@ -99,6 +103,7 @@ class PersonFacts:
     registration_source: str | None = None
     attendance_ratio: float | None = None
     engagement: EngagementSummary | None = None
+    answers: Mapping[str, str] | None = None  # zoom.registration_form keys -> answer
 
     def __post_init__(self) -> None:
         if self.join_time is not None and self.join_time.utcoffset() is None:
@@ -144,7 +149,9 @@ def resolve_field_mapping(overrides: Mapping[str, str]) -> dict[str, str]:
     merged = dict(DEFAULT_FIELD_MAPPING)
     for key, name in overrides.items():
         where = f"field_mapping.{key}"
-        if key not in DEFAULT_FIELD_MAPPING:
+        if key.startswith(QUESTION_PREFIX):
+            where = f"field_mapping.custom_questions.{key.removeprefix(QUESTION_PREFIX)}"
+        elif key not in DEFAULT_FIELD_MAPPING:
             known = ", ".join(DEFAULT_FIELD_MAPPING)
             raise ConfigError(f"unknown field {key!r}; known fields: {known}", key=where)
         if key == EMAIL_KEY:
@@ -174,9 +181,9 @@ def _reject_shared_attributes(mapping: Mapping[str, str]) -> None:
 def attribute_definitions(field_mapping: Mapping[str, str]) -> dict[str, BrevoType]:
     """Brevo attribute name -> Brevo type for every mapped logical key (for setup-brevo)."""
     return {
-        name: LOGICAL_TYPES[key]
+        name: LOGICAL_TYPES.get(key, "text")
         for key, name in field_mapping.items()
-        if key in LOGICAL_TYPES and name
+        if (key in LOGICAL_TYPES or key.startswith(QUESTION_PREFIX)) and name
     }
 
 
@@ -327,6 +334,7 @@ def logical_values(facts: PersonFacts) -> dict[str, AttributeValue | None]:
         "attendance_ratio": _ratio(facts.attendance_ratio),
         "attendance_percent": attendance_percent(facts.attendance_ratio),
         **(_engagement_values(engagement) if engagement else {}),
+        **{key: _text(value) for key, value in (facts.answers or {}).items()},
     }
 
 

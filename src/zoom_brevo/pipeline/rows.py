@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from zoom_brevo.store.facts import Kind, Registrant, Session
 from zoom_brevo.zoom.models import Participant
 from zoom_brevo.zoom.models import Registrant as ZoomRegistrant
+from zoom_brevo.zoom.registration_form import STANDARD_FIELDS, answers_of
 
 WAITING_ROOM = "in_waiting_room"
 
@@ -92,6 +93,10 @@ def registrant_fact(
         join_url=row.join_url or None,
         tracking_source=source,
         registered_at=_aware(row.create_time) if row.create_time else None,
+        answers=answers_of(
+            row.model_dump(include=set(STANDARD_FIELDS)),
+            [(q.title, q.value) for q in row.custom_questions],
+        ),
     )
 
 

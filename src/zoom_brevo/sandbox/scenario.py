@@ -48,6 +48,13 @@ _MASK64 = (1 << 64) - 1
 _FIRST = ("Ann", "Bob", "Chloé", "Dev", "Eva", "Femi", "Gus", "Hana", "Ivo", "Jun", "Kai", "Lea")
 _LAST = ("Lee", "Martin", "Nakamura", "Okafor", "Petit", "Quinn", "Rossi", "Silva", "Tran")
 _DOMAINS = ("example.com", "example.org", "example.net", "acme.example")
+# Registration form answers; "" = left blank (Zoom sends "" for fields the form did not ask
+# or the registrant skipped).
+_ORGS = ("Acme Corp", "Globex", "Initech", "Umbrella Health", "")
+_JOBS = ("Marketing Manager", "CTO", "Sales Lead", "Data Analyst", "", "")
+_COUNTRIES = ("NL", "DE", "US", "FR", "BE")
+LEARN_QUESTION = "What would you like to learn?"
+_LEARN = ("Automation", "Segmentation", "Reporting", "")
 
 
 def mix(*parts: int) -> int:
@@ -141,6 +148,19 @@ class Registrant:
     join_url: str
     tracking_source: TrackingSource | None
     person: Person
+    # The form's answers: standard fields (Zoom's names) and custom questions (title, value).
+    fields: tuple[tuple[str, str], ...] = ()
+    questions: tuple[tuple[str, str], ...] = ()
+
+
+def form_answers(h: int) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """Deterministic answers from a hash: some blank, as real forms have."""
+    fields = (
+        ("org", _ORGS[h % len(_ORGS)]),
+        ("job_title", _JOBS[(h >> 4) % len(_JOBS)]),
+        ("country", _COUNTRIES[(h >> 8) % len(_COUNTRIES)]),
+    )
+    return fields, ((LEARN_QUESTION, _LEARN[(h >> 12) % len(_LEARN)]),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,6 +381,7 @@ class _Hosted:
         h = mix(sc.seed, self.id, i)
         email = person.email or sc.base_email(person.index)
         source = self.source_of(i)
+        fields, questions = form_answers(h >> 5)
         return Registrant(
             index=i,
             id=token(h, 22),
@@ -372,6 +393,8 @@ class _Hosted:
             join_url=f"https://zoom.us/w/{self.id}?tk={token(h >> 3, 22)}",
             tracking_source=source,
             person=person,
+            fields=fields,
+            questions=questions,
         )
 
     def source_of(self, i: int) -> TrackingSource | None:
@@ -393,6 +416,8 @@ class _Hosted:
         *,
         status: str = "approved",
         source: TrackingSource | None = None,
+        fields: Sequence[tuple[str, str]] = (),
+        questions: Sequence[tuple[str, str]] = (),
     ) -> Registrant:
         """Add a hand-made registrant (it attends only if added to an instance)."""
         i = self.registrant_count + len(self.extra_registrants)
@@ -408,6 +433,8 @@ class _Hosted:
             join_url=f"https://zoom.us/w/{self.id}?tk={token(h >> 3, 16)}",
             tracking_source=source,
             person=person,
+            fields=tuple(fields),
+            questions=tuple(questions),
         )
         self.extra_registrants.append(reg)
         return reg

@@ -188,8 +188,12 @@ class ZoomEvents:
         return self._object(inst, string_id=False) | {"registrant": who}
 
     def registration_created(self, webinar: Webinar, reg: Registrant) -> Json:
-        """``webinar.registration_created``."""
+        """``webinar.registration_created`` (the only one with the form's answers)."""
         obj = self._registration(webinar, reg, full=True)
+        obj["registrant"] |= {
+            **dict(reg.fields),
+            "custom_questions": [{"title": t, "value": v} for t, v in reg.questions],
+        }
         return self.envelope(
             "webinar.registration_created", obj, at_ms=_ms(reg.create_time.timestamp())
         )

@@ -17,7 +17,7 @@ schedule (start plus scheduled duration) is never a span.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
@@ -302,6 +302,7 @@ class Registrant:
     join_url: str | None = None
     tracking_source: str | None = None
     registered_at: datetime | None = None
+    answers: Mapping[str, str] | None = None  # zoom.registration_form keys -> answer
 
 
 _REGISTRANT_MERGED = (
@@ -311,6 +312,7 @@ _REGISTRANT_MERGED = (
     "last_name",
     "join_url",
     "tracking_source",
+    "answers",
 )
 
 
@@ -344,6 +346,18 @@ def upsert_registrants(conn: Connection, found: Sequence[Registrant], *, now: da
     stamps = {"created_at": now, "updated_at": now}
     rows = [{**asdict(r), "email": r.email.lower(), **stamps} for r in found]
     conn.execute(stmt, rows)
+
+
+def registrant_answers(
+    conn: Connection, kind: Kind, meeting_id: int, email: str
+) -> Mapping[str, str] | None:
+    """The registration form's answers stored for one registration (``None``: none known)."""
+    c = registrants.c
+    stmt = sa.select(c.answers).where(
+        c.kind == kind, c.meeting_id == meeting_id, c.email == email.lower()
+    )
+    found = conn.execute(stmt).scalar_one_or_none()
+    return found if isinstance(found, dict) else None
 
 
 def list_registrants(

@@ -229,6 +229,9 @@ registrants = Table(
     # When the person registered (Zoom's create_time, or the webhook's event_ts); the
     # first value known is kept. Orders an upcoming registration against instances.
     Column("registered_at", UTCDateTime),
+    # The registration form's answers (zoom.registration_form): standard fields and
+    # custom questions by key; NULL when none known (approvals carry none, keep them).
+    Column("answers", NullableJSON),
     UniqueConstraint("kind", "meeting_id", "email"),
     Index(None, "email"),
 )

@@ -162,6 +162,9 @@ class Registrant(ZoomModel):
     industry: str | None = None
     org: str | None = None
     job_title: str | None = None
+    purchasing_time_frame: str | None = None
+    role_in_purchase_process: str | None = None
+    no_of_employees: str | None = None
     comments: str | None = None
     custom_questions: list[CustomQuestion] = Field(default_factory=list)
     status: str | None = None

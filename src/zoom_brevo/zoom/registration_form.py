@@ -1,0 +1,51 @@
+"""A registration form's answers: Zoom's standard fields and the webinar's own questions.
+
+Zoom returns both on a registrant (``GET /webinars|meetings/{id}/registrants``) and in
+``*.registration_created`` webhooks: the standard fields as top-level keys (``org``,
+``job_title``, ``country`` ...; empty strings when the form did not ask), the host's own
+questions as ``custom_questions[{title, value}]``. ``registration_approved`` and
+``registration_cancelled`` carry neither (../shared/reference/zoom.md, webhooks section),
+so "no answers" must never erase answers already known.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+STANDARD_FIELDS: tuple[str, ...] = (
+    "address",
+    "city",
+    "state",
+    "zip",
+    "country",
+    "phone",
+    "industry",
+    "org",
+    "job_title",
+    "purchasing_time_frame",
+    "role_in_purchase_process",
+    "no_of_employees",
+    "comments",
+)
+QUESTION_PREFIX = "question:"
+
+
+def question_key(title: str) -> str:
+    """The key a custom question's answer is kept under (its title, whitespace folded)."""
+    return QUESTION_PREFIX + " ".join(title.split())
+
+
+def answers_of(
+    fields: Mapping[str, object], questions: Iterable[tuple[str, str]]
+) -> dict[str, str] | None:
+    """The non-empty answers by key; ``None`` when the source carried none at all."""
+    found = {name: _clean(fields.get(name)) for name in STANDARD_FIELDS}
+    for title, value in questions:
+        if title.strip():
+            found[question_key(title)] = _clean(value)
+    answers = {k: v for k, v in found.items() if v}
+    return answers or None
+
+
+def _clean(value: object) -> str:
+    return " ".join(value.split()) if isinstance(value, str) else ""
