@@ -33,6 +33,7 @@ from zoom_brevo.cli import (
     worker_cmd,
 )
 from zoom_brevo.cli.context import CliState, print_error, state_of
+from zoom_brevo.cli.help_style import styled
 from zoom_brevo.errors import ConfigError, ZoomBrevoError
 from zoom_brevo.logging import configure_logging
 
@@ -109,7 +110,7 @@ def run(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = N
     state = CliState(environ=dict(os.environ if environ is None else environ))
     configure_logging(logging.WARNING)  # until a command loads the configuration
     args = list(sys.argv[1:] if argv is None else argv)
-    command = typer.main.get_command(app)
+    command = styled(typer.main.get_command(app))
     try:
         result = command.main(
             args=args or ["--help"], prog_name="zoom-brevo", obj=state, standalone_mode=False
