@@ -21,34 +21,35 @@ from zoom_brevo.wiring import open_store
 
 DEFAULT_LIMIT = 50
 
+# Narrow terminals: short headers first, then the lowest ``priority`` columns go.
 PEOPLE_COLUMNS = (
-    Column("email", "Email", "id"),
-    Column("name", "Name"),
-    Column("meetings_attended", "Meetings attended", "count"),
-    Column("total_minutes", "Total minutes", "minutes"),
-    Column("last_attended", "Last attended (UTC)", "time"),
-    Column("score", "Score", "score"),
+    Column("email", "Email", "id", priority=100),
+    Column("name", "Name", priority=60),
+    Column("meetings_attended", "Meetings attended", "count", short="Meetings", priority=80),
+    Column("total_minutes", "Total minutes", "minutes", short="Minutes", priority=70),
+    Column("last_attended", "Last attended (UTC)", "time", short="Last (UTC)", priority=40),
+    Column("score", "Score", "score", priority=90),
 )
 ATTENDEE_COLUMNS = (
-    Column("email", "Email", "id"),
-    Column("name", "Name"),
-    Column("minutes", "Minutes", "minutes"),
-    Column("ratio", "Ratio", "ratio"),
-    Column("rejoins", "Rejoins", "count"),
-    Column("first_join", "First join (UTC)", "time"),
-    Column("last_leave", "Last leave (UTC)", "time"),
-    Column("score", "Score", "score"),
+    Column("email", "Email", "id", priority=100),
+    Column("name", "Name", priority=60),
+    Column("minutes", "Minutes", "minutes", short="Min", priority=90),
+    Column("ratio", "Ratio", "ratio", priority=80),
+    Column("rejoins", "Rejoins", "count", priority=40),
+    Column("first_join", "First join (UTC)", "time", short="Joined (UTC)", priority=30),
+    Column("last_leave", "Last leave (UTC)", "time", short="Left (UTC)", priority=20),
+    Column("score", "Score", "score", priority=70),
 )
 MEETING_COLUMNS = (
-    Column("start_time", "Start (UTC)", "time"),
-    Column("kind", "Kind"),
-    Column("topic", "Topic"),
-    Column("uuid", "UUID", "id"),
-    Column("minutes", "Minutes", "minutes"),
-    Column("ratio", "Ratio", "ratio"),
-    Column("rejoins", "Rejoins", "count"),
-    Column("first_join", "First join (UTC)", "time"),
-    Column("last_leave", "Last leave (UTC)", "time"),
+    Column("start_time", "Start (UTC)", "time", priority=100),
+    Column("kind", "Kind", priority=50),
+    Column("topic", "Topic", priority=85),
+    Column("uuid", "UUID", "id", priority=95),
+    Column("minutes", "Minutes", "minutes", short="Min", priority=80),
+    Column("ratio", "Ratio", "ratio", priority=70),
+    Column("rejoins", "Rejoins", "count", priority=40),
+    Column("first_join", "First join (UTC)", "time", short="Joined (UTC)", priority=30),
+    Column("last_leave", "Last leave (UTC)", "time", short="Left (UTC)", priority=20),
 )
 
 app = typer.Typer(
@@ -106,7 +107,8 @@ def engagement(
     elif output == "json":
         typer.echo(to_json(columns, rows, **header))
     else:
-        stdout().print(to_table(title, columns, rows))
+        console = stdout()
+        console.print(to_table(title, columns, rows, width=console.width), soft_wrap=False)
 
 
 Query = tuple[str, tuple[Column, ...], list[dict[str, Any]], dict[str, Any]]
