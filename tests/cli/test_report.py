@@ -59,7 +59,7 @@ def test_csv_ranking_parses_with_a_header_row(
         "Meetings attended": "2",
         "Total minutes": "110.0",
         "Last attended (UTC)": "2025-03-10 15:00:00",
-        "Score": "80.0",
+        "Score": "80",
     }
 
 

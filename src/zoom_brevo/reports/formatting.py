@@ -24,7 +24,7 @@ from rich.table import Table
 
 Format = Literal["table", "csv", "json"]
 ColumnKind = Literal["id", "text", "count", "minutes", "ratio", "score", "time"]
-_DIGITS: Mapping[str, int] = {"minutes": 1, "ratio": 3, "score": 1}
+_DIGITS: Mapping[str, int] = {"minutes": 1, "ratio": 3, "score": 0}  # scores: whole points
 
 
 @dataclass(frozen=True, slots=True)
