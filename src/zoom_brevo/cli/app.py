@@ -119,7 +119,9 @@ def run(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = N
         if not _expected(exc) and state.environ.get(TRACEBACK_ENV_VAR) == "1":
             raise
         message, code = describe_failure(exc)
-        print_error(message)
+        keep = exc.user_input if isinstance(exc, ZoomBrevoError) else ()
+        for line in _problems(exc, message):
+            print_error(line, keep=keep)
         return code
     if not args:
         return EXIT_USAGE
@@ -138,6 +140,13 @@ def describe_failure(exc: BaseException) -> tuple[str, int]:
     return f"unexpected {type(exc).__name__}: {exc} ({hint})", EXIT_FAILED
 
 
+def _problems(exc: BaseException, message: str) -> tuple[str, ...]:
+    """One line each: a configuration with several problems gets them all, one per line."""
+    if isinstance(exc, ConfigError) and len(exc.problems) > 1:
+        return exc.problems
+    return (message,)
+
+
 def _expected(exc: BaseException) -> bool:
     return isinstance(exc, ZoomBrevoError | typer.TyperException | typer.Abort | KeyboardInterrupt)
 
@@ -147,7 +156,8 @@ def _usage_message(exc: typer.TyperException) -> str:
     path = getattr(ctx, "command_path", None)
     # A group run without its subcommand has printed its help and has nothing to add.
     text = exc.format_message().strip().rstrip(".") or "missing command"
-    hint = f"; see '{path} --help'" if path else ""
+    # A message that already names what to read next needs no second "see ...".
+    hint = f"; see '{path} --help'" if path and "see '" not in text else ""
     return f"{text}{hint}"
 
 
