@@ -183,3 +183,10 @@ def test_default_stream_follows_sys_stderr(capsys: pytest.CaptureFixture[str]) -
     assert "first_capture" in capsys.readouterr().err
     structlog.get_logger().warning("second_capture")
     assert "second_capture" in capsys.readouterr().err
+
+
+def test_a_quoted_address_is_masked_inside_its_quotes() -> None:
+    masked = mask_email("ada@example.com")
+
+    assert scrub("nobody 'ada@example.com' here") == f"nobody '{masked}' here"
+    assert scrub("o'brien@example.com") == mask_email("o'brien@example.com")

@@ -9,19 +9,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class ZoomBrevoError(Exception):
-    """Base of every error this package raises on purpose."""
+    """Base of every error this package raises on purpose.
+
+    ``user_input``: values the user typed (the e-mail address they asked about) that the
+    command line echoes as typed; anything else in a message is scrubbed.
+    """
+
+    user_input: tuple[str, ...] = ()
 
 
 class ConfigError(ZoomBrevoError):
     """The configuration is missing, malformed or invalid.
 
     ``key`` is the dotted path of the offending key (``connectors.zoom.client_id``) and
-    ``line`` its line in the YAML file when known.
+    ``line`` its line in the YAML file when known. ``more``: the file's other problems;
+    ``problems`` lists them all, this one first, and the message joins them.
     """
 
-    def __init__(self, message: str, *, key: str | None = None, line: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        key: str | None = None,
+        line: int | None = None,
+        more: Sequence[ConfigError] = (),
+    ) -> None:
         self.key = key
         self.line = line
         where = ""
@@ -30,7 +46,11 @@ class ConfigError(ZoomBrevoError):
             if line:
                 where += f" (line {line})"
             where += ": "
-        super().__init__(f"{where}{message}")
+        self.problems: tuple[str, ...] = (
+            f"{where}{message}",
+            *(p for other in more for p in other.problems),
+        )
+        super().__init__("; ".join(self.problems))
 
 
 class WebhookRejected(ZoomBrevoError):

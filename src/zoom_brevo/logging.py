@@ -30,7 +30,8 @@ _SENSITIVE_KEY = re.compile(
     r"|(api|access|private|encryption)[_-]?key",
     re.IGNORECASE,
 )
-_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+# A local part may hold "'" (o'brien@) but not start with one: 'ada@example.com' is quoted.
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-][A-Za-z0-9._%+'-]*(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _TEXT_SECRETS = (
     (re.compile(r"\b(xkeysib|xsmtpsib)-[A-Za-z0-9-]+"), r"\1-" + MASK),
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"), r"\1 " + MASK),

@@ -9,6 +9,7 @@ a second time: Brevo must not change and no event may be sent twice.
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -253,11 +254,11 @@ def expected_engagement(exp: Expected, email: str, now: datetime) -> dict[str, A
         last = max(v.last_leave for v in visits)
         values["ZOOM_TOTAL_MINUTES"] = round(sum(v.minutes for v in visits), 1)
         values["ZOOM_LAST_ATTENDED"] = last.date().isoformat()
-        recency = 0.5 ** ((now - last) / timedelta(days=1) / 30)
+        recency = 0.5 ** ((now.date() - last.astimezone(UTC).date()).days / 30)
     else:
         values["ZOOM_TOTAL_MINUTES"] = 0.0
     score = 40 * a + 25 * n / (n + 3) + 20 * recency + 15 * q / (q + 2)
-    values["ZOOM_ENGAGEMENT_SCORE"] = round(score, 1)
+    values["ZOOM_ENGAGEMENT_SCORE"] = float(math.floor(score + 0.5))  # whole points, half up
     return values
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.helpers import Result, invoke
-from zoom_brevo.cli.checks import compare_brevo
+from zoom_brevo.cli.checks import CheckReport, ServiceCheck, compare_brevo
 from zoom_brevo.sandbox import combined
 from zoom_brevo.sandbox.combined import build_sandbox, sandbox_config
 from zoom_brevo.sandbox.serving import free_port, serving
@@ -161,3 +161,15 @@ def test_compare_brevo_lists() -> None:
     needs = compare_brevo([], {"meeting_participants": 15, "webinar_attendees": 16}, [], [15, 3])
     assert needs.lists_present == {"meeting_participants": 15}
     assert needs.lists_missing == {"webinar_attendees": 16}
+
+
+def test_problems_joined_on_one_line_do_not_double_their_punctuation() -> None:
+    report = CheckReport(
+        zoom=ServiceCheck(ok=False, detail="Zoom refused access. Check the app's credentials."),
+        brevo=ServiceCheck(ok=False, detail="Brevo refused the API key. Check brevo.api_key."),
+    )
+
+    joined = "; ".join(report.problems())
+
+    assert ".;" not in joined
+    assert joined.endswith("Check brevo.api_key")

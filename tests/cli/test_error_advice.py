@@ -55,3 +55,22 @@ def test_a_refused_brevo_payload_points_at_check_and_retry() -> None:
 
     assert "zoom-brevo check" in str(error)
     assert "zoom-brevo retry" in str(error)
+
+
+DOUBLE_PUNCTUATION = re.compile(r"\.[.;:,)]|[;:,]\.|\)\.\)")
+
+
+@pytest.mark.parametrize(("status", "body"), ZOOM_CASES)
+@pytest.mark.parametrize("not_ready", [False, True])
+def test_no_zoom_error_doubles_its_punctuation(status: int, body: object, not_ready: bool) -> None:
+    message = str(map_error(status, body, not_ready=not_ready))
+
+    assert not DOUBLE_PUNCTUATION.search(message), message
+
+
+@pytest.mark.parametrize(("status", "body"), BREVO_CASES)
+def test_no_brevo_error_doubles_its_punctuation(status: int, body: bytes) -> None:
+    said = body.replace(b'"}', b'."}')  # Brevo's messages may end with a period of their own
+    message = str(error_for(status, said, {}, operation="POST /contacts"))
+
+    assert not DOUBLE_PUNCTUATION.search(message), message

@@ -6,11 +6,13 @@ to the same rules without touching this file.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import typer
+from typer.core import TyperOption
 
 from tests.cli.helpers import invoke
 from zoom_brevo.cli.app import app, run
@@ -151,3 +153,58 @@ def _exit_code(call: Any) -> int | str | None:
     with pytest.raises(SystemExit) as ended:
         call()
     return ended.value.code
+
+
+# --- parameter style (Click's: --port PORT, --format [a|b], bare flags) ----------------------
+
+TYPE_TAG = re.compile(r"<[a-z][\w \[\]|,]*>")  # Typer's "<bool>", "<str>", "<int range>"
+
+
+def _option_lines(out: str) -> list[str]:
+    """The options panel rows, box drawing removed, one string per row."""
+    return [line.strip("│ ").rstrip() for line in out.splitlines() if line.startswith("│")]
+
+
+@pytest.mark.parametrize(("path", "command"), COMMANDS, ids=IDS)
+def test_help_tags_no_parameter_with_its_python_type(
+    capsys: pytest.CaptureFixture[str], path: tuple[str, ...], command: Any
+) -> None:
+    out = invoke(capsys, [*path, "--help"], {"COLUMNS": "100"}).out
+
+    assert TYPE_TAG.findall(out) == []
+
+
+@pytest.mark.parametrize(("path", "command"), COMMANDS, ids=IDS)
+def test_help_shows_flags_bare_and_values_by_metavar(
+    capsys: pytest.CaptureFixture[str], path: tuple[str, ...], command: Any
+) -> None:
+    rows = _option_lines(invoke(capsys, [*path, "--help"], {"COLUMNS": "200"}).out)
+    ctx = typer.Context(command)
+
+    for param in command.get_params(ctx):
+        if not isinstance(param, TyperOption) or param.hidden:
+            continue
+        row = next(r for r in rows if r.lstrip("* ").startswith(f"{param.opts[0]} "))
+        after = [w for w in row.lstrip("* ").split() if w not in param.opts]
+        if param.is_flag:  # the help text follows at once
+            assert after[0] == (param.help or "").split()[0], row
+        else:
+            assert re.fullmatch(r"[A-Z_]+|\[[\w|-]+\]", after[0]), row
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["serve"], ["--host HOST", "--port PORT [1<=x<=65535]"]),
+        (["sandbox"], ["--host HOST", "--port PORT [1<=x<=65535]"]),
+        (["report", "engagement"], ["--format [table|csv|json]", "--limit N [x>=0]"]),
+    ],
+)
+def test_the_same_kind_of_option_reads_the_same_everywhere(
+    capsys: pytest.CaptureFixture[str], args: list[str], expected: list[str]
+) -> None:
+    out = " ".join(invoke(capsys, [*args, "--help"], {"COLUMNS": "100"}).out.split())
+
+    for text in expected:
+        assert text in out
+    assert "--help Show this message and exit." in out

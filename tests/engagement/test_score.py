@@ -211,3 +211,48 @@ def test_a_meeting_record_is_built_from_attendance_and_participation() -> None:
     record = meeting_engagement("m1", attended, Participation(questions=2, polls_answered=1))
     assert record == MeetingEngagement("m1", 30.0, 0.5, T0 + timedelta(minutes=30), 2, 1)
     assert meeting_engagement("m1", attended).questions == 0
+
+
+# --- whole points, stable through the day (docs/engagement.md 4) ----------------------------
+
+
+@given(ratios, counts, ages, counts)
+def test_the_score_is_whole_points(
+    ratio: float | None, attended: int, days: float | None, part: int
+) -> None:
+    value = score(ratio, attended, days, part)
+    assert value == int(value)
+
+
+def test_two_runs_of_the_same_day_give_the_same_score() -> None:
+    # 10 days and a few hours after the last meeting: the unrounded score moves every second.
+    records = [meeting(1, 30, 0.5, days_ago=10.2, questions=1), meeting(2, 20, 0.63, days_ago=11)]
+    morning = NOW.replace(hour=0, minute=1)
+    scores = {
+        summarize(records, now=morning + timedelta(minutes=m)).score for m in (0, 1, 60, 1438)
+    }
+    assert len(scores) == 1
+
+
+def test_recency_counts_utc_calendar_days() -> None:
+    only_recency = ScoreWeights(
+        attendance=0, frequency=0, recency=1, participation=0, recency_half_life_days=1
+    )
+    midnight = NOW.replace(hour=0, minute=0, second=0, microsecond=0)
+
+    def scored(last: timedelta, now: timedelta) -> float:
+        return engagement_score(
+            average_ratio=None, meetings_attended=1, last_attended=midnight - last,
+            participations=0, now=midnight + now, weights=only_recency,
+        )  # fmt: skip
+
+    assert scored(timedelta(minutes=1), timedelta(minutes=1)) == 50.0  # yesterday: 1 day
+    assert scored(-timedelta(minutes=1), timedelta(hours=23)) == 100.0  # today: 0 days
+    assert scored(timedelta(days=1, minutes=1), timedelta(0)) == 25.0  # 2 days
+
+
+def test_a_score_rounds_half_up() -> None:
+    # 40*A with A = 0.0125: 0.5 points exactly (Python's round() would give 0).
+    assert engagement_score(
+        average_ratio=0.0125, meetings_attended=0, last_attended=None, participations=0, now=NOW
+    ) == 1.0  # fmt: skip

@@ -68,7 +68,7 @@ def test_every_fact_lands_in_its_default_attribute() -> None:
         "ZOOM_MEETINGS_ATTENDED": 3,
         "ZOOM_TOTAL_MINUTES": 95.0,
         "ZOOM_LAST_ATTENDED": "2026-03-02",  # 23:30 at UTC-5 is the next UTC day
-        "ZOOM_ENGAGEMENT_SCORE": 61.3,
+        "ZOOM_ENGAGEMENT_SCORE": 61.0,  # whole points
     }
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.engine import Engine
 from tests.reports.seed import LAUNCH, WEEKLY, at
 from zoom_brevo.reports.engagement import (
     ReportError,
+    find_instances,
     meeting_attendees,
     person_meetings,
     ranked_people,
@@ -56,8 +57,20 @@ def test_meeting_attendees_use_the_union_of_sessions_most_minutes_first(engine: 
 
 
 def test_an_unknown_meeting_is_a_report_error_saying_what_to_do(engine: Engine) -> None:
-    with reading(engine) as conn, pytest.raises(ReportError, match="sync meeting"):
-        meeting_attendees(conn, "nope==")
+    with reading(engine) as conn:
+        with pytest.raises(ReportError, match="'zoom-brevo sync meeting 999'"):
+            find_instances(conn, "999")
+        with pytest.raises(ReportError, match="give a UUID"):
+            find_instances(conn, "nope==")
+        with pytest.raises(ReportError, match="no meeting instance"):
+            meeting_attendees(conn, "nope==")
+
+
+def test_a_meeting_number_finds_its_instances_as_zoom_prints_it(engine: Engine) -> None:
+    with reading(engine) as conn:
+        assert [i.uuid for i in find_instances(conn, "811")] == [WEEKLY]
+        assert [i.uuid for i in find_instances(conn, "9 22")] == [LAUNCH]
+        assert [i.uuid for i in find_instances(conn, WEEKLY)] == [WEEKLY]
 
 
 def test_a_persons_meetings_newest_first_any_letter_case(engine: Engine) -> None:

@@ -15,6 +15,7 @@ from zoom_brevo.reports.formatting import (
     Column,
     ColumnKind,
     csv_value,
+    fit_columns,
     json_value,
     table_value,
     to_csv,
@@ -32,7 +33,7 @@ T = datetime(2025, 3, 3, 11, 5, 9, tzinfo=PARIS)
         (T, "time", "2025-03-03 10:05", "2025-03-03 10:05:09", "2025-03-03T10:05:09+00:00"),
         (50.04, "minutes", "50.0", "50.0", 50.0),
         (0.83333, "ratio", "83%", "0.833", 0.833),
-        (71.26, "score", "71.3", "71.3", 71.3),
+        (71.26, "score", "71", "71", 71.0),  # whole points
         (3, "count", "3", "3", 3),
         ("Ünïcode, \"quoted\"", "text", "Ünïcode, \"quoted\"", "Ünïcode, \"quoted\"",
          "Ünïcode, \"quoted\""),
@@ -82,3 +83,48 @@ def test_table_shows_titles_and_cells() -> None:
     text = console.export_text()
     for expected in ("People", "Email", "Minutes", "a@example.com", "12.3", "-"):
         assert expected in text
+
+
+# --- fitting the terminal ----------------------------------------------------------------
+
+WIDE = (
+    Column("email", "Email", "id", priority=100),
+    Column("name", "Name", priority=60),
+    Column("count", "Meetings attended", "count", short="Meetings", priority=80),
+    Column("when", "Last attended (UTC)", "time", short="Last (UTC)", priority=40),
+)
+CELLS = [["ada@example.com", "Ada Lovelace-Byron", "12", "2025-03-03 10:00"]]
+
+
+def _fit(width: int) -> tuple[list[str], list[str]]:
+    fitted = fit_columns(WIDE, CELLS, width)
+    return list(fitted.headers), [c.key for c in fitted.left_out]
+
+
+def test_a_wide_table_keeps_every_column_and_full_headers() -> None:
+    assert _fit(100) == (["Email", "Name", "Meetings attended", "Last attended (UTC)"], [])
+
+
+def test_headers_shorten_before_any_column_goes() -> None:
+    # full headers: 15+12+17+19 + 13 = 76; short: 15+12+8+16 + 13 = 64
+    assert _fit(70) == (["Email", "Name", "Meetings", "Last (UTC)"], [])
+
+
+def test_the_lowest_priority_columns_go_first_and_the_first_column_stays() -> None:
+    assert _fit(50) == (["Email", "Name", "Meetings"], ["when"])
+    assert _fit(30) == (["Email", "Meetings"], ["name", "when"])
+    assert _fit(5) == (["Email"], ["name", "count", "when"])
+
+
+def test_a_narrow_table_never_splits_a_number_or_a_header() -> None:
+    console = Console(width=50, record=True, file=io.StringIO())
+    console.print(to_table("People", WIDE, [
+        {"email": "ada@example.com", "name": "Ada Lovelace-Byron", "count": 12345678,
+         "when": T},
+    ], width=50))  # fmt: skip
+    lines = console.export_text().splitlines()
+    assert max(len(line) for line in lines) <= 50
+    assert "┃ Email " in lines[2] and "┃ Meetings ┃" in lines[2]
+    assert "12345678" in lines[4]
+    caption = " ".join(" ".join(lines[-2:]).split())
+    assert caption.startswith("Not shown at this width: Last attended (UTC);")

@@ -135,7 +135,8 @@ def _capital(text: str) -> str:
 
 
 def _detail(body: ErrorBody) -> str:
-    parts = [p for p in (body.code, body.message) if p]
+    # The message is quoted mid-sentence: its own final period would double ours.
+    parts = [p for p in (body.code, body.message.rstrip(".")) if p]
     return f": {' - '.join(parts)}" if parts else ""
 
 

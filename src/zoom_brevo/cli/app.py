@@ -33,6 +33,7 @@ from zoom_brevo.cli import (
     worker_cmd,
 )
 from zoom_brevo.cli.context import CliState, print_error, state_of
+from zoom_brevo.cli.help_style import styled
 from zoom_brevo.errors import ConfigError, ZoomBrevoError
 from zoom_brevo.logging import configure_logging
 
@@ -109,7 +110,7 @@ def run(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = N
     state = CliState(environ=dict(os.environ if environ is None else environ))
     configure_logging(logging.WARNING)  # until a command loads the configuration
     args = list(sys.argv[1:] if argv is None else argv)
-    command = typer.main.get_command(app)
+    command = styled(typer.main.get_command(app))
     try:
         result = command.main(
             args=args or ["--help"], prog_name="zoom-brevo", obj=state, standalone_mode=False
@@ -118,7 +119,9 @@ def run(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = N
         if not _expected(exc) and state.environ.get(TRACEBACK_ENV_VAR) == "1":
             raise
         message, code = describe_failure(exc)
-        print_error(message)
+        keep = exc.user_input if isinstance(exc, ZoomBrevoError) else ()
+        for line in _problems(exc, message):
+            print_error(line, keep=keep)
         return code
     if not args:
         return EXIT_USAGE
@@ -137,6 +140,13 @@ def describe_failure(exc: BaseException) -> tuple[str, int]:
     return f"unexpected {type(exc).__name__}: {exc} ({hint})", EXIT_FAILED
 
 
+def _problems(exc: BaseException, message: str) -> tuple[str, ...]:
+    """One line each: a configuration with several problems gets them all, one per line."""
+    if isinstance(exc, ConfigError) and len(exc.problems) > 1:
+        return exc.problems
+    return (message,)
+
+
 def _expected(exc: BaseException) -> bool:
     return isinstance(exc, ZoomBrevoError | typer.TyperException | typer.Abort | KeyboardInterrupt)
 
@@ -146,7 +156,8 @@ def _usage_message(exc: typer.TyperException) -> str:
     path = getattr(ctx, "command_path", None)
     # A group run without its subcommand has printed its help and has nothing to add.
     text = exc.format_message().strip().rstrip(".") or "missing command"
-    hint = f"; see '{path} --help'" if path else ""
+    # A message that already names what to read next needs no second "see ...".
+    hint = f"; see '{path} --help'" if path and "see '" not in text else ""
     return f"{text}{hint}"
 
 

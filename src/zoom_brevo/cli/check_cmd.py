@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from zoom_brevo.cli.checks import CheckReport, run_check
 from zoom_brevo.cli.context import epilog, print_error, state_of, stdout
+from zoom_brevo.errors import ConfigError
+from zoom_brevo.logging import scrub
 
 EXIT_FAILED = 1
 EPILOG = epilog(
@@ -36,12 +38,24 @@ def check(
     calls Brevo with the API key, and compares the attributes and lists the configuration
     names with those in the Brevo account. Changes nothing.
     """
-    settings = state_of(ctx).settings()
+    state = state_of(ctx)
+    try:
+        settings = state.settings()
+    except ConfigError as exc:
+        if json_output:  # a script reading stdout gets a document, not nothing
+            typer.echo(json.dumps(config_error_json(exc, str(state.config_path)), indent=2))
+        raise
     report = asyncio.run(run_check(settings))
     show_report(report, json_output=json_output)
     if not report.ok:
         print_error(f"check failed: {'; '.join(report.problems())}")
         raise typer.Exit(EXIT_FAILED)
+
+
+def config_error_json(error: ConfigError, path: str) -> dict[str, Any]:
+    """The ``--json`` document when the configuration itself is wrong (exit code 2)."""
+    problems = [scrub(problem) for problem in error.problems]
+    return {"ok": False, "config": {"ok": False, "path": path}, "problems": problems}
 
 
 def show_report(report: CheckReport, *, json_output: bool) -> None:

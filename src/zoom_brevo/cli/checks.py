@@ -58,9 +58,10 @@ class CheckReport:
 
     def problems(self) -> list[str]:
         """One phrase per problem, in the order a user should fix them."""
-        found = [f"Zoom credentials: {self.zoom.detail}"] if not self.zoom.ok else []
+        # Details are whole sentences; the phrases are joined with "; " (no ".;").
+        found = [f"Zoom credentials: {self.zoom.detail.rstrip('.')}"] if not self.zoom.ok else []
         if not self.brevo.ok:
-            found.append(f"Brevo API key: {self.brevo.detail}")
+            found.append(f"Brevo API key: {self.brevo.detail.rstrip('.')}")
         if self.needs and self.needs.attributes_missing:
             names = ", ".join(self.needs.attributes_missing)
             found.append(f"missing Brevo attributes {names}: {SETUP_HINT}")

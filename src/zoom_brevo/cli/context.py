@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,9 +60,17 @@ def stderr() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def print_error(message: str) -> None:
-    """Print ``message`` on standard error as ONE line, with secrets and e-mails masked."""
+def print_error(message: str, *, keep: Sequence[str] = ()) -> None:
+    """Print ``message`` on standard error as ONE line, with secrets and e-mails masked.
+
+    ``keep``: what the user typed themselves (an address they asked about), shown as typed.
+    """
+    kept = {f"\x00{i}\x00": value for i, value in enumerate(keep) if value}
+    for token, value in kept.items():
+        message = message.replace(value, token)
     line = " ".join(scrub(message).split())
+    for token, value in kept.items():
+        line = line.replace(token, value)
     typer.echo(f"error: {line}", err=True)
 
 

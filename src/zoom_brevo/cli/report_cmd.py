@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import UTC
 from typing import Annotated, Any
 
 import typer
 from sqlalchemy.engine import Engine
 
-from zoom_brevo.cli.context import epilog, state_of, stdout
+from zoom_brevo.cli.context import epilog, state_of, stderr, stdout
 from zoom_brevo.reports.engagement import (
+    find_instances,
     full_name,
     meeting_attendees,
     person_meetings,
@@ -17,38 +19,40 @@ from zoom_brevo.reports.engagement import (
 )
 from zoom_brevo.reports.formatting import Column, Format, to_csv, to_json, to_table
 from zoom_brevo.store.engine import reading
+from zoom_brevo.store.facts import Instance
 from zoom_brevo.wiring import open_store
 
 DEFAULT_LIMIT = 50
 
+# Narrow terminals: short headers first, then the lowest ``priority`` columns go.
 PEOPLE_COLUMNS = (
-    Column("email", "Email", "id"),
-    Column("name", "Name"),
-    Column("meetings_attended", "Meetings attended", "count"),
-    Column("total_minutes", "Total minutes", "minutes"),
-    Column("last_attended", "Last attended (UTC)", "time"),
-    Column("score", "Score", "score"),
+    Column("email", "Email", "id", priority=100),
+    Column("name", "Name", priority=60),
+    Column("meetings_attended", "Meetings attended", "count", short="Meetings", priority=80),
+    Column("total_minutes", "Total minutes", "minutes", short="Minutes", priority=70),
+    Column("last_attended", "Last attended (UTC)", "time", short="Last (UTC)", priority=40),
+    Column("score", "Score", "score", priority=90),
 )
 ATTENDEE_COLUMNS = (
-    Column("email", "Email", "id"),
-    Column("name", "Name"),
-    Column("minutes", "Minutes", "minutes"),
-    Column("ratio", "Ratio", "ratio"),
-    Column("rejoins", "Rejoins", "count"),
-    Column("first_join", "First join (UTC)", "time"),
-    Column("last_leave", "Last leave (UTC)", "time"),
-    Column("score", "Score", "score"),
+    Column("email", "Email", "id", priority=100),
+    Column("name", "Name", priority=60),
+    Column("minutes", "Minutes", "minutes", short="Min", priority=90),
+    Column("ratio", "Ratio", "ratio", priority=80),
+    Column("rejoins", "Rejoins", "count", priority=40),
+    Column("first_join", "First join (UTC)", "time", short="Joined (UTC)", priority=30),
+    Column("last_leave", "Last leave (UTC)", "time", short="Left (UTC)", priority=20),
+    Column("score", "Score", "score", priority=70),
 )
 MEETING_COLUMNS = (
-    Column("start_time", "Start (UTC)", "time"),
-    Column("kind", "Kind"),
-    Column("topic", "Topic"),
-    Column("uuid", "UUID", "id"),
-    Column("minutes", "Minutes", "minutes"),
-    Column("ratio", "Ratio", "ratio"),
-    Column("rejoins", "Rejoins", "count"),
-    Column("first_join", "First join (UTC)", "time"),
-    Column("last_leave", "Last leave (UTC)", "time"),
+    Column("start_time", "Start (UTC)", "time", priority=100),
+    Column("kind", "Kind", priority=50),
+    Column("topic", "Topic", priority=85),
+    Column("uuid", "UUID", "id", priority=95),
+    Column("minutes", "Minutes", "minutes", short="Min", priority=80),
+    Column("ratio", "Ratio", "ratio", priority=70),
+    Column("rejoins", "Rejoins", "count", priority=40),
+    Column("first_join", "First join (UTC)", "time", short="Joined (UTC)", priority=30),
+    Column("last_leave", "Last leave (UTC)", "time", short="Left (UTC)", priority=20),
 )
 
 app = typer.Typer(
@@ -61,6 +65,7 @@ Times are UTC; minutes count each person once, even when they joined from two de
     "zoom-brevo report engagement --limit 10",
     "zoom-brevo report engagement --format csv --limit 0 > engagement.csv",
     "zoom-brevo report engagement --meeting 'aBc123==' --format json",
+    "zoom-brevo report engagement --meeting 85746065432",
     "zoom-brevo report engagement --email ada@example.com",
 )
 
@@ -71,7 +76,9 @@ def engagement(
     meeting: Annotated[
         str | None,
         typer.Option(
-            "--meeting", metavar="UUID", help="List the attendees of this meeting instance."
+            "--meeting",
+            metavar="ID_OR_UUID",
+            help="List the attendees of this meeting instance (a meeting number: its latest).",
         ),
     ] = None,
     email: Annotated[
@@ -91,7 +98,8 @@ def engagement(
     """Rank people by engagement, or list attendees or meetings.
 
     Without options: everyone, highest engagement score first. `--meeting UUID`: that
-    meeting instance's attendees. `--email ADDRESS`: the meetings that person attended.
+    meeting instance's attendees (a meeting number: its latest instance in the store).
+    `--email ADDRESS`: the meetings that person attended.
     """
     if meeting and email:
         raise typer.BadParameter("give either --meeting or --email, not both")
@@ -106,7 +114,8 @@ def engagement(
     elif output == "json":
         typer.echo(to_json(columns, rows, **header))
     else:
-        stdout().print(to_table(title, columns, rows))
+        console = stdout()
+        console.print(to_table(title, columns, rows, width=console.width), soft_wrap=False)
 
 
 Query = tuple[str, tuple[Column, ...], list[dict[str, Any]], dict[str, Any]]
@@ -115,7 +124,9 @@ Query = tuple[str, tuple[Column, ...], list[dict[str, Any]], dict[str, Any]]
 def _query(engine: Engine, meeting: str | None, email: str | None, limit: int | None) -> Query:
     with reading(engine) as conn:
         if meeting:
-            instance, attendees = meeting_attendees(conn, meeting, limit=limit)
+            instances = find_instances(conn, meeting)
+            _note_other_instances(instances)
+            instance, attendees = meeting_attendees(conn, instances[0].uuid, limit=limit)
             header = {
                 "report": "meeting",
                 "meeting": {
@@ -147,6 +158,30 @@ def _query(engine: Engine, meeting: str | None, email: str | None, limit: int | 
         ranked = ranked_people(conn, limit=limit)
         title = f"People by engagement score ({len(ranked)})"
         return title, PEOPLE_COLUMNS, [asdict(p) for p in ranked], {"report": "people"}
+
+
+SHOWN_INSTANCES = 5
+
+
+def _note_other_instances(instances: list[Instance]) -> None:
+    """On standard error: a meeting number with several instances shows the latest."""
+    if len(instances) < 2:
+        return
+    latest, others = instances[0], instances[1:]
+    console = stderr()
+    console.print(
+        f"Meeting {latest.meeting_id} has {len(instances)} instances in the store; showing "
+        f"the latest ({_when(latest)}). For another, pass its UUID to --meeting:"
+    )
+    for other in others[:SHOWN_INSTANCES]:
+        console.print(f"  {_when(other)}  {other.uuid}")
+    if len(others) > SHOWN_INSTANCES:
+        console.print(f"  ... and {len(others) - SHOWN_INSTANCES} older")
+
+
+def _when(instance: Instance) -> str:
+    start = instance.start_time
+    return start.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if start else "start unknown"
 
 
 def _iso(value: Any) -> str | None:

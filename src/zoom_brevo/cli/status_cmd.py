@@ -10,14 +10,14 @@ from the configuration's secrets is read or printed.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 from sqlalchemy.engine import Connection, Engine
 
 from zoom_brevo.brevo.families import Family, windows
+from zoom_brevo.cli import status_view
 from zoom_brevo.cli.context import state_of, stdout
 from zoom_brevo.config import Settings
 from zoom_brevo.delivery.imports import pending_imports
@@ -25,7 +25,7 @@ from zoom_brevo.errors import ConfigError, StoreError
 from zoom_brevo.store import deadletters, deauthorizations, facts, inbox, jobs, outbox
 from zoom_brevo.store.engine import reading
 from zoom_brevo.wiring import open_store
-from zoom_brevo.zoom.categories import zoom_limits
+from zoom_brevo.zoom.categories import documented_limits, shared_daily_note, zoom_limits
 
 RECENT = 10
 BREVO_FAMILIES: tuple[Family, ...] = ("contacts", "events", "smtp_email", "smtp", "other")
@@ -160,90 +160,15 @@ def limits(settings: Settings) -> dict[str, Any]:
     }
     return {
         "brevo": {"plan": brevo_plan, "families": brevo},
-        "zoom": {"plan": zoom_plan, "buckets": zoom},
+        "zoom": {
+            "plan": zoom_plan,
+            "categories": documented_limits(zoom_plan),
+            "shared_daily": shared_daily_note(zoom_plan),
+            "buckets": zoom,  # the limiter's own buckets (margins taken), by key
+        },
     }
 
 
 def show(document: dict[str, Any]) -> None:
-    """Print the document as tables."""
-    console = stdout()
-    depths = Table(title="Queues", title_justify="left")
-    depths.add_column("Queue")
-    for state in ("queued", "running", "done", "dead"):
-        depths.add_column(state, justify="right")
-    for name in ("jobs", "outbox"):
-        counts = document[name]
-        depths.add_row(name, *(str(counts[s]) for s in ("queued", "running", "done", "dead")))
-    console.print(depths)
-    console.print("Inbox: " + ", ".join(f"{k} {v}" for k, v in document["inbox"].items()))
-    console.print(f"Last sync: {document['last_sync'] or 'never'}")
-    console.print(f"Imports being checked: {len(document['pending_imports'])}")
-    oauth = document.get("zoom_user_oauth")
-    if oauth is not None:
-        console.print(f"Zoom user OAuth: {oauth['message']}", markup=False)
-    _show_account(document["zoom_account"])
-    _show_not_processed(document["webhooks_not_processed"])
-    _show_dead(document["dead_letters"])
-    _show_rejections(document["import_rejections"])
-    _show_limits(document["limits"])
-
-
-def _show_account(account: dict[str, Any]) -> None:
-    if account["deauthorized"]:
-        stdout().print(
-            f"Zoom account {account['account_id']}: DEAUTHORIZED at "
-            f"{account['deauthorized_at']} (app_deauthorized): its personal data was erased "
-            "and nothing flows until the app is installed again.",
-            markup=False,
-        )
-    ignored = account["counts"]["ignored"]
-    if ignored:
-        stdout().print(
-            f"Deauthorizations of other accounts ignored: {ignored} "
-            f"(last: {account['last_ignored_account_id']})",
-            markup=False,
-        )
-
-
-def _show_not_processed(groups: list[dict[str, Any]]) -> None:
-    if not groups:
-        return
-    total = sum(g["count"] for g in groups)
-    table = Table(title=f"Webhooks received, not processed: {total}", title_justify="left")
-    for column in ("Status", "Event", "Count", "Reason"):
-        table.add_column(column, overflow="fold")
-    for group in groups:
-        table.add_row(group["status"], group["event"], str(group["count"]), group["reason"])
-    stdout().print(table)
-
-
-def _show_dead(dead: dict[str, Any]) -> None:
-    table = Table(title=f"Dead letters: {dead['count']}", title_justify="left")
-    for column in ("ID", "Kind", "Attempts", "Error"):
-        table.add_column(column, overflow="fold")
-    for letter in dead["recent"]:
-        table.add_row(letter["id"], letter["kind"], str(letter["attempts"]), letter["error"] or "")
-    stdout().print(table)
-    if dead["count"]:
-        stdout().print("Re-queue with: zoom-brevo retry ID ... (or --all)")
-
-
-def _show_rejections(rejections: dict[str, Any]) -> None:
-    table = Table(title=f"Import rejections: {rejections['count']}", title_justify="left")
-    for column in ("Process", "E-mail", "Reason"):
-        table.add_column(column, overflow="fold")
-    for row in rejections["recent"]:
-        table.add_row(str(row["process_id"]), row["email"], row["reason"])
-    stdout().print(table)
-
-
-def _show_limits(settings_limits: dict[str, Any]) -> None:
-    brevo = settings_limits["brevo"]
-    table = Table(title=f"Brevo limits (plan {brevo['plan']})", title_justify="left")
-    for column in ("Family", "Per second", "Per hour"):
-        table.add_column(column)
-    for family, window in brevo["families"].items():
-        table.add_row(family, str(window["per_second"] or "-"), str(window["per_hour"] or "-"))
-    stdout().print(table)
-    zoom = settings_limits["zoom"]
-    stdout().print(f"Zoom plan {zoom['plan']}: " + ", ".join(sorted(zoom["buckets"])))
+    """Print the document for people (``cli.status_view``)."""
+    status_view.show(document, stdout(), now=datetime.now(UTC))

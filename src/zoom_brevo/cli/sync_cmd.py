@@ -21,6 +21,7 @@ from zoom_brevo.cli.context import epilog, print_error, state_of, stderr, stdout
 from zoom_brevo.config import Settings
 from zoom_brevo.delivery.decisions import CheckSchedule
 from zoom_brevo.delivery.worker import Deliverer, DeliveryReport
+from zoom_brevo.errors import NotFound
 from zoom_brevo.pipeline.mapping import resolve_field_mapping
 from zoom_brevo.pipeline.sync import SyncOptions, SyncReport, sync_meeting, sync_webinar
 from zoom_brevo.wiring import brevo_client, open_store, zoom_client
@@ -127,7 +128,10 @@ def meeting(
     Participants become contacts (with attendance attributes) on the meeting list, and
     each gets a `zoom_attended` event unless `--no-events`.
     """
-    _main(ctx, collect_meeting, target, events=not no_events, json_output=json_output)
+    try:
+        _main(ctx, collect_meeting, target, events=not no_events, json_output=json_output)
+    except NotFound as exc:
+        raise _with_other_kind(exc, target, "webinar") from None
 
 
 @app.command("webinar", epilog=EPILOG_WEBINAR)
@@ -140,7 +144,23 @@ def webinar(
     list (registrants, attendees, absentees), with the matching event unless
     `--no-events`.
     """
-    _main(ctx, collect_webinar, target, events=not no_events, json_output=json_output)
+    try:
+        _main(ctx, collect_webinar, target, events=not no_events, json_output=json_output)
+    except NotFound as exc:
+        raise _with_other_kind(exc, target, "meeting") from None
+
+
+def _with_other_kind(error: NotFound, target: str, other: str) -> NotFound:
+    """``error`` with the hint that ``target`` may be a webinar (or a meeting) instead.
+
+    Zoom answers 3001 to a meeting number asked for as a webinar, and the other way round.
+    """
+    if error.service != "zoom":
+        return error
+    hint = f"If {target} is a {other}, run 'zoom-brevo sync {other} {target}'."
+    found = NotFound(f"{error} {hint}", service="zoom", status=error.status, code=error.code)
+    found.user_input = error.user_input
+    return found
 
 
 async def collect_meeting(

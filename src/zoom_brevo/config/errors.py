@@ -31,16 +31,21 @@ _REWORDING = (
 def from_validation_error(
     exc: ValidationError, lines: LineMap, model: type[BaseModel]
 ) -> ConfigError:
-    """The first problem in ``exc`` as a :class:`ConfigError` (with a count of the others)."""
+    """Every problem in ``exc`` as one :class:`ConfigError` (the first, ``more`` the others)."""
     # A misspelt key also makes the real one "missing": report the misspelling first.
     errors = sorted(exc.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
-    first = errors[0]
-    loc: KeyPath = tuple(first["loc"])
-    message = describe(first, model)
-    if len(errors) > 1:
-        others = len(errors) - 1
-        message += f" (and {others} more problem{'s' if others > 1 else ''})"
-    return ConfigError(message, key=dotted(loc) or None, line=line_of(loc, lines))
+    found = [_problem(error, lines, model) for error in errors]
+    first = found[0]
+    return ConfigError(first[0], key=first[1], line=first[2], more=[
+        ConfigError(message, key=key, line=line) for message, key, line in found[1:]
+    ])  # fmt: skip
+
+
+def _problem(
+    error: ErrorDetails, lines: LineMap, model: type[BaseModel]
+) -> tuple[str, str | None, int | None]:
+    loc: KeyPath = tuple(error["loc"])
+    return describe(error, model), dotted(loc) or None, line_of(loc, lines)
 
 
 def describe(error: ErrorDetails, model: type[BaseModel]) -> str:

@@ -45,7 +45,10 @@ def load_settings(path: Path, environ: Mapping[str, str]) -> Settings:
     try:
         return parse_settings(text, environ)
     except ConfigError as exc:
-        located = ConfigError(f"{path}: {exc}")
+        first, *others = exc.problems
+        located = ConfigError(
+            f"{path}: {first}", more=[ConfigError(f"{path}: {p}") for p in others]
+        )
         located.key, located.line = exc.key, exc.line
         raise located from None
 

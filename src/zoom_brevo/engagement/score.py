@@ -18,6 +18,10 @@ Score, with weights ``w`` from ``ScoreWeights`` and ``now`` injected::
     P = q / (q + participation_half_point), q = questions + polls answered (participation)
     score = 100 * (wA*A + wF*F + wR*R + wP*P) / (wA + wF + wR + wP)
 
+``days_since_last_attended`` counts whole UTC calendar days (today minus the day of
+``ZOOM_LAST_ATTENDED``) and the score is rounded half up to whole points: it changes at most
+once a day, so two runs minutes apart give (and send) the same score.
+
 Each part lies in 0..1, so the score lies in 0..100. It never decreases when a ratio, a
 count of meetings attended, questions or polls grows, nor when the last attendance is more
 recent; F and P saturate, so the 20th meeting adds less than the 2nd.
@@ -28,7 +32,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 
 from zoom_brevo.engagement.attendance import Attendance
 from zoom_brevo.engagement.intervals import require_aware
@@ -129,8 +133,14 @@ def _saturating(count: float, half_point: float) -> float:
 def _recency(last: datetime | None, now: datetime, half_life_days: float) -> float:
     if last is None:
         return 0.0
-    days = max(now - last, timedelta(0)) / timedelta(days=1)
+    # Whole UTC days, not hours: the score must not move between two runs of the same day.
+    days = max((now.astimezone(UTC).date() - last.astimezone(UTC).date()).days, 0)
     return float(0.5 ** (days / half_life_days))
+
+
+def whole_points(score: float) -> float:
+    """``score`` rounded half up to a whole point (``72.5`` -> ``73.0``)."""
+    return float(math.floor(score + 0.5))
 
 
 def engagement_score(
@@ -142,7 +152,7 @@ def engagement_score(
     now: datetime,
     weights: ScoreWeights = DEFAULT_WEIGHTS,
 ) -> float:
-    """The score from its inputs (formula in the module docstring), 0..100."""
+    """The score from its inputs (formula in the module docstring), whole points 0..100."""
     require_aware(now, "now")
     parts = (
         (weights.attendance, average_ratio or 0.0),
@@ -151,7 +161,7 @@ def engagement_score(
         (weights.participation, _saturating(participations, weights.participation_half_point)),
     )
     score = 100.0 * sum(w * part for w, part in parts) / weights.total_weight
-    return min(100.0, max(0.0, score))
+    return whole_points(min(100.0, max(0.0, score)))
 
 
 def _deduplicated(records: Iterable[MeetingEngagement]) -> list[MeetingEngagement]:

@@ -9,7 +9,7 @@ attribute). Rules:
 - **Never blank**: a ``None`` or empty value is left out, never sent as ``""``, so an
   attribute Brevo already holds is not wiped by missing data. Zero is a value and is sent.
 - **Formats**: dates as ``YYYY-MM-DD`` of the UTC day (Brevo date attributes accept nothing
-  else, reference brevo.md 2.9); minutes rounded to 0.1, ratios to 0.001, the score to 0.1.
+  else, reference brevo.md 2.9); minutes rounded to 0.1, ratios to 0.001, the score to whole points.
 - **Emails** are stripped, lower-cased and syntax-checked (``email-validator``, no DNS).
   People without a usable email (guests) and people whose domain is excluded come back as
   ``Skipped`` with a reason; they are counted, never mapped.
@@ -343,7 +343,7 @@ def _engagement_values(summary: EngagementSummary) -> dict[str, AttributeValue |
         "meetings_attended": summary.meetings_attended,
         "total_minutes": _round(summary.total_minutes, 1),
         "last_attended": _date(summary.last_attended),
-        "engagement_score": _round(summary.score, 1),
+        "engagement_score": _round(summary.score, 0),
     }
 
 

@@ -23,7 +23,15 @@ from zoom_brevo.store.schema import people
 
 
 class ReportError(ZoomBrevoError):
-    """The report cannot be made (unknown meeting or person); the message says why."""
+    """The report cannot be made (unknown meeting or person); the message says why.
+
+    ``user_input`` is what the user asked for (an e-mail address, a UUID): the command
+    line shows it as typed, where it masks any other address.
+    """
+
+    def __init__(self, message: str, *, user_input: str) -> None:
+        self.user_input = (user_input,)
+        super().__init__(message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,15 +122,42 @@ def _attendance(sessions: Sequence[facts.Session], span: Interval | None) -> Att
     return attendance(_rows(sessions), span=span)
 
 
+def find_instances(conn: Connection, meeting: str) -> list[facts.Instance]:
+    """The instance a UUID names, or every stored instance of a meeting or webinar number
+    (``873 9784 3343`` as Zoom prints it, too), latest start first (``ReportError`` if none).
+    """
+    instance = facts.get_instance(conn, meeting)
+    if instance is not None:
+        return [instance]
+    number = "".join(meeting.split()).replace("-", "")
+    if number.isdigit():
+        found = facts.list_instances(conn, meeting_id=int(number))
+        if found:
+            return sorted(found, key=_latest_first)
+        raise ReportError(
+            f"no instance of meeting or webinar {number} in the store; run 'zoom-brevo sync "
+            f"meeting {number}' (or 'sync webinar {number}') first",
+            user_input=meeting,
+        )
+    raise ReportError(
+        f"no meeting instance {meeting!r} in the store; give a UUID that 'zoom-brevo report "
+        "engagement --email ADDRESS' lists, or a meeting number",
+        user_input=meeting,
+    )
+
+
+def _latest_first(instance: facts.Instance) -> tuple[bool, float, str]:
+    start = instance.start_time.timestamp() if instance.start_time else float("-inf")
+    return (instance.start_time is None, -start, instance.uuid)
+
+
 def meeting_attendees(
     conn: Connection, uuid: str, *, limit: int | None = None
 ) -> tuple[facts.Instance, list[AttendeeRow]]:
     """The instance and its attendees, most minutes first (``ReportError`` if unknown)."""
     instance = facts.get_instance(conn, uuid)
     if instance is None:
-        raise ReportError(
-            f"no meeting instance {uuid!r} in the store; run 'zoom-brevo sync meeting' first"
-        )
+        raise ReportError(f"no meeting instance {uuid!r} in the store", user_input=uuid)
     by_person: dict[str, list[facts.Session]] = defaultdict(list)
     for session in facts.sessions(conn, uuid):
         by_person[session.person_key].append(session)
@@ -169,7 +204,9 @@ def person_meetings(
     person = facts.get_person(conn, email)
     by_instance = facts.sessions_of(conn, email)
     if person is None and not by_instance:
-        raise ReportError(f"nobody with the e-mail address {email!r} in the store")
+        raise ReportError(
+            f"nobody with the e-mail address {email!r} in the store", user_input=email
+        )
     found = []
     for uuid, sessions in by_instance.items():
         instance = facts.get_instance(conn, uuid)

@@ -89,6 +89,40 @@ def zoom_limits(plan: Plan) -> dict[str, Limit]:
     return limits
 
 
+def documented_limits(plan: Plan) -> dict[str, dict[str, float | None]]:
+    """Zoom's published limits of ``plan`` by category: calls per second, minute and day.
+
+    Resource-intensive calls are limited per minute, the others per second; on paid plans
+    the daily figure of Heavy and Resource-intensive is one allowance they share
+    (:func:`shared_daily_note`). These are Zoom's numbers; :func:`zoom_limits` keeps under
+    them with margins.
+    """
+    found: dict[str, dict[str, float | None]] = {}
+    for category in Category:
+        per_s = _PER_SECOND[plan].get(category)
+        per_min = (
+            _RESOURCE_INTENSIVE_PER_MIN[plan] if category is Category.RESOURCE_INTENSIVE else None
+        )
+        if plan == "free":
+            per_day: float | None = _FREE_DAILY[category]
+        elif category in (Category.HEAVY, Category.RESOURCE_INTENSIVE):
+            per_day = _PAID_DAILY_HEAVY[plan]
+        else:
+            per_day = None
+        found[category.value] = {"per_second": per_s, "per_minute": per_min, "per_day": per_day}
+    return found
+
+
+def shared_daily_note(plan: Plan) -> str | None:
+    """The sentence saying which categories share one daily allowance, if any do."""
+    if plan == "free":
+        return None
+    return (
+        f"Heavy and resource-intensive calls share one allowance of "
+        f"{_PAID_DAILY_HEAVY[plan]:,.0f} a day."
+    )
+
+
 def limiter_keys(category: Category, plan: Plan) -> tuple[str, ...]:
     """The keys one call of ``category`` must acquire: its own limit, then its daily cap."""
     if plan == "free":

@@ -220,7 +220,8 @@ def _status_error(
 
 
 def _quote(value: object) -> str:
-    text = " ".join(str(value).split())
+    # Zoom's messages end with a period; ours put them in parentheses ("(code 3001: ...).").
+    text = " ".join(str(value).split()).rstrip(".")
     return text if len(text) <= _MAX_QUOTED else text[: _MAX_QUOTED - 1] + "…"
 
 
