@@ -34,6 +34,9 @@ from zoom_brevo.store.engine import create_engine, migrate, transaction
 from zoom_brevo.store.outbox import NewCommand
 from zoom_brevo.zoom.oauth import TokenSet
 
+# One worker runs the module (scripts/test), so the shared world is synced once.
+pytestmark = pytest.mark.xdist_group(__name__)
+
 FORGOTTEN = "fay.forget@example.com"
 STATUS_LIKE = {
     "check": "--json",
