@@ -158,14 +158,15 @@ async def _deliver(
 def background_worker(settings: Settings, engine: Engine) -> Worker:
     """The worker ``serve`` and ``worker`` run, wired from ``settings``."""
     from zoom_brevo.runtime import worker_owner  # noqa: PLC0415
-    from zoom_brevo.wiring import brevo_client, zoom_client  # noqa: PLC0415
+    from zoom_brevo.wiring import brevo_client, shared_limiter, zoom_client  # noqa: PLC0415
 
     options = handler_options(settings)
 
     async def work(stop: asyncio.Event) -> None:
+        limiter = shared_limiter(settings, engine)
         async with (
-            zoom_client(settings, engine=engine) as zoom,
-            brevo_client(settings, engine=engine) as brevo,
+            zoom_client(settings, limiter) as zoom,
+            brevo_client(settings, limiter) as brevo,
         ):
             await run_worker(
                 engine, zoom=zoom, brevo=brevo, options=options, owner=worker_owner(), stop=stop

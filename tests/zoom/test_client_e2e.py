@@ -18,6 +18,7 @@ from zoom_brevo.sandbox.scenario import Scenario, Session
 from zoom_brevo.sandbox.serving import serving
 from zoom_brevo.sandbox.zoom import ZoomEmulator
 from zoom_brevo.zoom.auth import ServerToServerAuth
+from zoom_brevo.zoom.categories import zoom_limits
 from zoom_brevo.zoom.client import ZoomClient
 from zoom_brevo.zoom.models import (
     Meeting,
@@ -48,6 +49,8 @@ class World:
         self.sc = emu.scenario
 
     def client(self, *, client_secret: str = SECRET, **options: Any) -> ZoomClient:
+        clock = options.get("clock", time.monotonic)
+        options.setdefault("limiter", LocalRateLimiter(zoom_limits("pro"), clock=clock))
         return ZoomClient.server_to_server(
             account_id="acct",
             client_id="cid",
@@ -310,7 +313,9 @@ async def test_no_token_or_secret_is_logged(relaxed: World) -> None:
     relaxed.emu.faults.fail_next(1, status=429, retry_after=0.1)
     relaxed.emu.faults.fail_next(1, status=500)
     with structlog.testing.capture_logs() as logs:
-        async with ZoomClient(auth, api_base_url=f"{relaxed.base}/v2", backoff=FAST) as zoom:
+        limiter = LocalRateLimiter(zoom_limits("pro"))
+        base = f"{relaxed.base}/v2"
+        async with ZoomClient(auth, limiter=limiter, api_base_url=base, backoff=FAST) as zoom:
             rows = [p async for p in zoom.past_meeting_participants(PLAIN_UUID)]
             relaxed.emu.faults.expire_tokens()
             await zoom.past_meeting(PLAIN_UUID)

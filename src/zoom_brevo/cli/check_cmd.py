@@ -11,6 +11,7 @@ from rich.table import Table
 
 from zoom_brevo.cli.checks import CheckReport, run_check
 from zoom_brevo.cli.context import epilog, print_error, state_of, stdout
+from zoom_brevo.wiring import command_limiter
 
 EXIT_FAILED = 1
 EPILOG = epilog(
@@ -37,7 +38,8 @@ def check(
     names with those in the Brevo account. Changes nothing.
     """
     settings = state_of(ctx).settings()
-    report = asyncio.run(run_check(settings))
+    with command_limiter(settings) as limiter:
+        report = asyncio.run(run_check(settings, limiter))
     show_report(report, json_output=json_output)
     if not report.ok:
         print_error(f"check failed: {'; '.join(report.problems())}")

@@ -23,7 +23,7 @@ from zoom_brevo.delivery.decisions import CheckSchedule
 from zoom_brevo.delivery.worker import Deliverer, DeliveryReport
 from zoom_brevo.pipeline.mapping import resolve_field_mapping
 from zoom_brevo.pipeline.sync import SyncOptions, SyncReport, sync_meeting, sync_webinar
-from zoom_brevo.wiring import brevo_client, open_store, zoom_client
+from zoom_brevo.wiring import brevo_client, open_store, shared_limiter, zoom_client
 from zoom_brevo.zoom.client import ZoomClient
 
 EXIT_FAILED = 1
@@ -206,7 +206,7 @@ async def sync_and_deliver(
         report = await _collect(settings, engine, sync, target, options, counter=counter)
     stderr().print(f"Collected {report.instances} instance(s); delivering to Brevo...")
     with phase("Delivering to Brevo", enabled=spinner):
-        async with brevo_client(settings, engine=engine) as brevo:
+        async with brevo_client(settings, shared_limiter(settings, engine)) as brevo:
             owner = f"{socket.gethostname()}:{os.getpid()}"
             deliverer = Deliverer(
                 engine, brevo, owner=owner, batch_size=DELIVERY_BATCH, import_checks=import_checks
@@ -226,7 +226,7 @@ async def _collect(
     *,
     counter: CountingTransport,
 ) -> SyncReport:
-    zoom = zoom_client(settings, engine=engine, transport=counter)
+    zoom = zoom_client(settings, shared_limiter(settings, engine), transport=counter)
     async with zoom:
         return await sync(zoom, engine, target, options)
 

@@ -22,11 +22,11 @@ import structlog
 
 from zoom_brevo.backoff import BackoffPolicy, parse_retry_after
 from zoom_brevo.errors import ApiError, FatalApiError, RateLimited, RetriableApiError
-from zoom_brevo.ratelimit import LocalRateLimiter, RateLimiter
+from zoom_brevo.ratelimit import RateLimiter
 from zoom_brevo.zoom import categories as ep
 from zoom_brevo.zoom import paging
 from zoom_brevo.zoom.auth import ServerToServerAuth, decode_json
-from zoom_brevo.zoom.categories import Endpoint, Plan, limiter_keys, zoom_limits
+from zoom_brevo.zoom.categories import Endpoint, Plan, limiter_keys
 from zoom_brevo.zoom.models import (
     Meeting,
     Participant,
@@ -72,15 +72,19 @@ class _TokenWouldLapse(Exception):
 
 
 class ZoomClient:
-    """Zoom REST API v2 (read side used by the connector). Use as ``async with``."""
+    """Zoom REST API v2 (read side used by the connector). Use as ``async with``.
+
+    ``limiter`` is required: Zoom's limits are per account, so every client spends the
+    budget the caller shares with the other processes (``wiring.shared_limiter``).
+    """
 
     def __init__(
         self,
         auth: httpx.Auth,
         *,
+        limiter: RateLimiter,
         api_base_url: str = DEFAULT_API_BASE_URL,
         plan: Plan = "pro",
-        limiter: RateLimiter | None = None,
         backoff: BackoffPolicy | None = None,
         max_wait_s: float = 120.0,
         page_size: int = paging.PAGE_SIZE,
@@ -94,9 +98,7 @@ class ZoomClient:
         self._auth = auth
         self._base = api_base_url.rstrip("/")
         self._plan: Plan = plan
-        self._limiter: RateLimiter = limiter or LocalRateLimiter(
-            zoom_limits(plan), clock=clock, sleep=sleep
-        )
+        self._limiter = limiter
         self._backoff = backoff or BackoffPolicy()
         self._max_wait_s = max_wait_s
         self._page_size = page_size
@@ -116,9 +118,9 @@ class ZoomClient:
         client_id: str,
         client_secret: str,
         api_base_url: str = DEFAULT_API_BASE_URL,
+        limiter: RateLimiter,
         oauth_base_url: str = DEFAULT_OAUTH_BASE_URL,
         plan: Plan = "pro",
-        limiter: RateLimiter | None = None,
         **options: Any,
     ) -> ZoomClient:
         """A client authenticated with a Server-to-Server OAuth app (reference zoom.md 1.1).
