@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 
 import pytest
 
+from tests.server.test_operations import samples
 from zoom_brevo.brevo.client import BrevoClient, event_batches
 from zoom_brevo.brevo.families import limits_for
 from zoom_brevo.brevo.models import Event, MessageVersion, Recipient
@@ -21,6 +23,7 @@ from zoom_brevo.ratelimit import LocalRateLimiter
 from zoom_brevo.sandbox.brevo import BrevoEmulator
 from zoom_brevo.sandbox.brevo.state import ContactList
 from zoom_brevo.sandbox.serving import free_port
+from zoom_brevo.server.metrics import Metrics
 
 from .conftest import API_KEY, FAST_RETRIES
 
@@ -464,3 +467,22 @@ def test_a_client_without_a_limiter_is_refused() -> None:
     # No private fallback: a client that does not spend the shared budget cannot be built.
     with pytest.raises(TypeError, match="limiter"):
         BrevoClient(API_KEY, "http://127.0.0.1:9/v3")  # type: ignore[call-arg]
+
+
+async def test_the_emulators_429s_move_the_rate_limit_counter(
+    emu: BrevoEmulator, base_url: str
+) -> None:
+    metrics = Metrics()
+    async with BrevoClient(
+        API_KEY, base_url, limiter=LocalRateLimiter({}), backoff=FAST_RETRIES, observer=metrics
+    ) as brevo:
+        await asyncio.gather(*(brevo.upsert_contact(f"r{i}@example.com") for i in range(14)))
+
+    found = samples(metrics.render()[0].decode())
+    contacts = (("category", "contacts"), ("service", "brevo"))
+    answered = Counter(r.status for r in emu.stats.log)
+    assert answered[429] > 0  # over Brevo's 10 a second: the emulator refused some
+    assert found["zoom_brevo_api_rate_limited_total", contacts] == answered[429]
+    for status, count in answered.items():
+        assert found["zoom_brevo_api_calls_total", (*contacts, ("status", str(status)))] == count
+    assert found["zoom_brevo_api_call_seconds_count", (("service", "brevo"),)] == answered.total()

@@ -46,6 +46,7 @@ from zoom_brevo.brevo.models import (
 from zoom_brevo.brevo.responses import ErrorBody, is_already_in_list, parse_error_body
 from zoom_brevo.brevo.session import Call, Session
 from zoom_brevo.errors import PayloadRejected, RetriableApiError
+from zoom_brevo.observe import IGNORE, ApiObserver
 from zoom_brevo.ratelimit import RateLimiter
 
 DEFAULT_BASE_URL = "https://api.brevo.com/v3"
@@ -65,6 +66,7 @@ class BrevoClient:
 
     ``limiter`` is required: Brevo's limits are per account, so every client spends the
     budget the caller shares with the other processes (``wiring.shared_limiter``).
+    ``observer`` is told of every HTTP exchange (``zoom_brevo.observe``).
     """
 
     def __init__(
@@ -79,6 +81,7 @@ class BrevoClient:
         max_wait_s: float = 60.0,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        observer: ApiObserver = IGNORE,
     ) -> None:
         if not api_key:
             raise ValueError("a Brevo API key is required (brevo.api_key)")
@@ -93,6 +96,7 @@ class BrevoClient:
             backoff=backoff or BackoffPolicy(),
             max_wait_s=max_wait_s,
             sleep=sleep,
+            observer=observer,
         )
         self._batch_events_supported = True
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from zoom_brevo.cli.context import state_of
 from zoom_brevo.cli.sandbox_cmd import ensure_free
+
+if TYPE_CHECKING:  # the server's imports load only when serving (CLI start-up time)
+    from sqlalchemy.engine import Engine
+    from starlette.applications import Starlette
+
+    from zoom_brevo.config import Settings
 
 
 def serve(
@@ -33,22 +39,35 @@ def serve(
     connectors.zoom.oauth is. Runs until SIGTERM or Ctrl-C, then answers the requests in
     flight, stops the worker and exits 0.
     """
-    from zoom_brevo.admin import site_routes_for  # noqa: PLC0415
-    from zoom_brevo.server.app import create_app, webhook_options  # noqa: PLC0415
     from zoom_brevo.server.runner import run_server  # noqa: PLC0415
     from zoom_brevo.wiring import open_store  # noqa: PLC0415
-    from zoom_brevo.worker import background_worker  # noqa: PLC0415 (keeps CLI start-up fast)
 
     settings = state_of(ctx).settings(quiet=False)
-    options = webhook_options(settings)
     bind_host = host or settings.server.host
     bind_port = port or settings.server.port
     ensure_free(bind_host, bind_port)
     engine = open_store(settings)
     try:
-        routes = site_routes_for(settings, engine)  # /admin, /oauth/*: each only if configured
-        worker = None if no_worker else background_worker(settings, engine)
-        app = create_app(options, engine, worker=worker, extra_routes=routes)
+        app = serve_app(settings, engine, worker=not no_worker)
         run_server(app, host=bind_host, port=bind_port)
     finally:
         engine.dispose()
+
+
+def serve_app(settings: Settings, engine: Engine, *, worker: bool) -> Starlette:
+    """What ``serve`` runs: webhooks, health, /metrics, /admin and /oauth, and the worker.
+
+    The worker's clients and deliverer report to the app's metrics, so its API calls, 429s
+    and delivery latencies are counted on ``/metrics``.
+    """
+    from zoom_brevo.admin import site_routes_for  # noqa: PLC0415
+    from zoom_brevo.server.app import create_app, webhook_options  # noqa: PLC0415
+    from zoom_brevo.server.metrics import Metrics  # noqa: PLC0415
+    from zoom_brevo.worker import background_worker  # noqa: PLC0415 (keeps CLI start-up fast)
+
+    routes = site_routes_for(settings, engine)  # /admin, /oauth/*: each only if configured
+    metrics = Metrics()
+    work = background_worker(settings, engine, metrics) if worker else None
+    return create_app(
+        webhook_options(settings), engine, metrics=metrics, worker=work, extra_routes=routes
+    )

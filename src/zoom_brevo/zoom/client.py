@@ -22,6 +22,7 @@ import structlog
 
 from zoom_brevo.backoff import BackoffPolicy, parse_retry_after
 from zoom_brevo.errors import ApiError, FatalApiError, RateLimited, RetriableApiError
+from zoom_brevo.observe import IGNORE, NO_RESPONSE, ApiCall, ApiObserver
 from zoom_brevo.ratelimit import RateLimiter
 from zoom_brevo.zoom import categories as ep
 from zoom_brevo.zoom import paging
@@ -76,6 +77,7 @@ class ZoomClient:
 
     ``limiter`` is required: Zoom's limits are per account, so every client spends the
     budget the caller shares with the other processes (``wiring.shared_limiter``).
+    ``observer`` is told of every HTTP exchange (``zoom_brevo.observe``).
     """
 
     def __init__(
@@ -94,8 +96,10 @@ class ZoomClient:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        observer: ApiObserver = IGNORE,
     ) -> None:
         self._auth = auth
+        self._observer = observer
         self._base = api_base_url.rstrip("/")
         self._plan: Plan = plan
         self._limiter = limiter
@@ -482,12 +486,15 @@ class ZoomClient:
         """One GET up to a success's status line (its body unread, to be closed by the caller),
         or the error an unsuccessful answer maps to."""
         request = self._http.build_request("GET", f"{self._base}{path}", params=params)
+        started = time.perf_counter()
         try:
             response = await self._http.send(request, auth=self._auth, stream=True)
         except httpx.TransportError as exc:
+            self._observe(endpoint, NO_RESPONSE, started)
             return _unreachable(exc), exc
         except RetriableApiError as exc:  # the token endpoint failed; retry the whole call
             return exc, None
+        self._observe(endpoint, response.status_code, started)
         if response.is_success:
             return response, None
         try:
@@ -532,6 +539,10 @@ class ZoomClient:
         if deadline_s is not None and self._clock() + wait_s > deadline_s:
             raise _TokenWouldLapse(wait_s)
         await self._sleep(wait_s)
+
+    def _observe(self, endpoint: Endpoint, status: int, started: float) -> None:
+        latency_s = time.perf_counter() - started
+        self._observer.on_api_call(ApiCall(SERVICE, endpoint.category.value, status, latency_s))
 
     async def _acquire(self, endpoint: Endpoint) -> None:
         for key in limiter_keys(endpoint.category, self._plan):
