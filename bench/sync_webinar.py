@@ -145,8 +145,13 @@ def serve(n: int, port: int) -> None:
 async def baseline(base_url: str, webinar_id: int, list_id: int) -> dict[str, Any]:
     """One ``POST /contacts`` per attendee, as the connector spec's example code does."""
     from zoom_brevo.brevo.client import BrevoClient  # noqa: PLC0415
+    from zoom_brevo.brevo.families import limits_for  # noqa: PLC0415
+    from zoom_brevo.ratelimit import LocalRateLimiter  # noqa: PLC0415
     from zoom_brevo.sandbox import combined  # noqa: PLC0415
+    from zoom_brevo.zoom.categories import zoom_limits  # noqa: PLC0415
     from zoom_brevo.zoom.client import ZoomClient  # noqa: PLC0415
+
+    limiter = LocalRateLimiter({**zoom_limits("pro"), **limits_for("general")})
 
     zoom = ZoomClient.server_to_server(
         account_id=combined.ZOOM_ACCOUNT_ID,
@@ -155,8 +160,11 @@ async def baseline(base_url: str, webinar_id: int, list_id: int) -> dict[str, An
         api_base_url=f"{base_url}/zoom/v2",
         oauth_base_url=f"{base_url}/zoom",
         plan="pro",
+        limiter=limiter,
     )
-    brevo = BrevoClient(combined.BREVO_API_KEY, f"{base_url}/brevo/v3", plan="general")
+    brevo = BrevoClient(
+        combined.BREVO_API_KEY, f"{base_url}/brevo/v3", plan="general", limiter=limiter
+    )
     started = time.monotonic()
     upserts = 0
     async with zoom, brevo:

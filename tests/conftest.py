@@ -16,6 +16,11 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
+SERIAL = pytest.mark.xdist_group("serial")
+"""Tests that must not run beside one another when ``scripts/test`` spreads the suite over
+pytest-xdist workers: process fleets, kill -9 and outage scenarios, wall-clock bounds. One
+worker runs them one after another while the other workers run the rest."""
+
 
 def require(condition: bool, reason: str) -> None:
     """Skip the test unless ``condition``; under ZOOM_BREVO_STRICT=1 fail instead."""

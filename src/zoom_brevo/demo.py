@@ -42,7 +42,7 @@ from zoom_brevo.sandbox.zoom import routes
 from zoom_brevo.sandbox.zoom.faults import Stats as ZoomStats
 from zoom_brevo.store import facts
 from zoom_brevo.store.engine import reading
-from zoom_brevo.wiring import brevo_client, open_store
+from zoom_brevo.wiring import brevo_client, command_limiter, open_store
 
 DEFAULT_SEED = 7
 TOP = 10
@@ -227,8 +227,9 @@ def run_in_sandbox(box: Sandbox, world: DemoWorld, workdir: Path) -> DemoSummary
 
 
 async def _setup(settings: Settings) -> SetupResult:
-    async with brevo_client(settings) as brevo:
-        return await setup_brevo(brevo, needs_of(settings), dry_run=False)
+    with command_limiter(settings) as limiter:
+        async with brevo_client(settings, limiter) as brevo:
+            return await setup_brevo(brevo, needs_of(settings), dry_run=False)
 
 
 async def _syncs(settings: Settings, engine: Engine, world: DemoWorld) -> tuple[Outcome, Outcome]:

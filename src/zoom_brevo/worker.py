@@ -37,6 +37,7 @@ from zoom_brevo.handlers.context import HandlerOptions, RecordingOptions
 from zoom_brevo.handlers.dispatch import InboxProcessor
 from zoom_brevo.handlers.jobs import JobDeps, JobRunner
 from zoom_brevo.handlers.sweep import sweep_tick
+from zoom_brevo.observe import IGNORE, DeliveryObserver, Observer
 from zoom_brevo.pipeline.mapping import resolve_field_mapping
 from zoom_brevo.scheduler import DEFAULT_TICKS, Scheduler, Tick
 from zoom_brevo.server.background import Worker
@@ -101,13 +102,19 @@ async def run_worker(
     stop: asyncio.Event,
     clock: Callable[[], datetime] = _utc_now,
     poll_s: float = DEFAULT_POLL_S,
+    observer: DeliveryObserver = IGNORE,
 ) -> None:
-    """Process the inbox, run jobs and deliver the outbox until ``stop`` is set."""
+    """Process the inbox, run jobs and deliver the outbox until ``stop`` is set.
+
+    ``observer`` is told of every command delivered (``zoom_brevo.observe``).
+    """
     from zoom_brevo.delivery.worker import Deliverer  # noqa: PLC0415 (import cost)
 
     processor = InboxProcessor(engine, options, clock)
     runner = JobRunner(JobDeps(engine, zoom, brevo, options), owner=owner, clock=clock)
-    deliverer = Deliverer(engine, brevo, owner=owner, clock=clock, poll_interval_s=poll_s)
+    deliverer = Deliverer(
+        engine, brevo, owner=owner, clock=clock, poll_interval_s=poll_s, observer=observer
+    )
 
     async def inbox_step() -> bool:
         outcome = await asyncio.to_thread(processor.process_batch)
@@ -156,20 +163,25 @@ async def _deliver(
             await wakeup.wait(poll_s, stop)
 
 
-def background_worker(settings: Settings, engine: Engine) -> Worker:
-    """The worker ``serve`` and ``worker`` run, wired from ``settings``."""
+def background_worker(settings: Settings, engine: Engine, observer: Observer = IGNORE) -> Worker:
+    """The worker ``serve`` and ``worker`` run, wired from ``settings``.
+
+    ``observer`` (``serve``'s metrics) is told of every API call and delivery it makes.
+    """
     from zoom_brevo.runtime import worker_owner  # noqa: PLC0415
-    from zoom_brevo.wiring import brevo_client, zoom_client  # noqa: PLC0415
+    from zoom_brevo.wiring import brevo_client, shared_limiter, zoom_client  # noqa: PLC0415
 
     options = handler_options(settings)
 
     async def work(stop: asyncio.Event) -> None:
+        limiter = shared_limiter(settings, engine)
         async with (
-            zoom_client(settings, engine=engine) as zoom,
-            brevo_client(settings, engine=engine) as brevo,
+            zoom_client(settings, limiter, observer=observer) as zoom,
+            brevo_client(settings, limiter, observer=observer) as brevo,
         ):
             await run_worker(
-                engine, zoom=zoom, brevo=brevo, options=options, owner=worker_owner(), stop=stop
-            )
+                engine, zoom=zoom, brevo=brevo, options=options, owner=worker_owner(), stop=stop,
+                observer=observer,
+            )  # fmt: skip
 
     return work

@@ -37,7 +37,8 @@ from zoom_brevo.server.app import create_app, webhook_options
 from zoom_brevo.store import facts, outbox
 from zoom_brevo.store.engine import create_engine, reading, transaction
 
-pytestmark = pytest.mark.slow
+# One worker runs the module (scripts/test): Chromium and the site start once.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(__name__)]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -9,6 +9,8 @@ import pytest
 
 from zoom_brevo.backoff import BackoffPolicy
 from zoom_brevo.brevo.client import BrevoClient
+from zoom_brevo.brevo.families import limits_for
+from zoom_brevo.ratelimit import LocalRateLimiter
 from zoom_brevo.sandbox.brevo import BrevoEmulator
 from zoom_brevo.sandbox.serving import serving
 
@@ -49,5 +51,6 @@ FAST_RETRIES = BackoffPolicy(base_s=0.01, cap_s=0.05, max_attempts=4)
 
 @pytest.fixture
 async def brevo(base_url: str) -> AsyncIterator[BrevoClient]:
-    async with BrevoClient(API_KEY, base_url, backoff=FAST_RETRIES) as client:
+    limiter = LocalRateLimiter(limits_for("general"))
+    async with BrevoClient(API_KEY, base_url, backoff=FAST_RETRIES, limiter=limiter) as client:
         yield client

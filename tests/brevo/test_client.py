@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 
 import pytest
 
+from tests.server.test_operations import samples
 from zoom_brevo.brevo.client import BrevoClient, event_batches
+from zoom_brevo.brevo.families import limits_for
 from zoom_brevo.brevo.models import Event, MessageVersion, Recipient
 from zoom_brevo.errors import (
     AuthError,
@@ -20,6 +23,7 @@ from zoom_brevo.ratelimit import LocalRateLimiter
 from zoom_brevo.sandbox.brevo import BrevoEmulator
 from zoom_brevo.sandbox.brevo.state import ContactList
 from zoom_brevo.sandbox.serving import free_port
+from zoom_brevo.server.metrics import Metrics
 
 from .conftest import API_KEY, FAST_RETRIES
 
@@ -44,7 +48,9 @@ async def test_get_account_returns_the_owner(brevo: BrevoClient) -> None:
 
 async def test_wrong_key_says_to_check_the_api_key_without_echoing_it(base_url: str) -> None:
     secret = "xkeysib-wrong-0123456789"
-    async with BrevoClient(secret, base_url, backoff=FAST_RETRIES) as brevo:
+    async with BrevoClient(
+        secret, base_url, backoff=FAST_RETRIES, limiter=LocalRateLimiter(limits_for("general"))
+    ) as brevo:
         with pytest.raises(AuthError) as caught:
             await brevo.get_account()
     assert "brevo.api_key" in str(caught.value)
@@ -414,7 +420,13 @@ async def test_a_wait_longer_than_allowed_is_raised_for_the_caller_to_schedule(
     emu: BrevoEmulator, base_url: str
 ) -> None:
     emu.faults.fail_next(1, status=429, path_contains="/account", retry_after=1800)
-    async with BrevoClient(API_KEY, base_url, backoff=FAST_RETRIES, max_wait_s=5) as brevo:
+    async with BrevoClient(
+        API_KEY,
+        base_url,
+        backoff=FAST_RETRIES,
+        max_wait_s=5,
+        limiter=LocalRateLimiter(limits_for("general")),
+    ) as brevo:
         with pytest.raises(RateLimited) as caught:
             await brevo.get_account()
     assert caught.value.retry_after_s == 1800
@@ -444,6 +456,33 @@ async def test_the_client_limiter_keeps_under_the_contacts_limit(
 
 async def test_unreachable_api_is_retriable_after_bounded_attempts() -> None:
     base = f"http://127.0.0.1:{free_port()}/v3"
-    async with BrevoClient(API_KEY, base, backoff=FAST_RETRIES) as brevo:
+    async with BrevoClient(
+        API_KEY, base, backoff=FAST_RETRIES, limiter=LocalRateLimiter(limits_for("general"))
+    ) as brevo:
         with pytest.raises(RetriableApiError, match="ConnectError"):
             await brevo.send_event(attended("nobody@example.com"))
+
+
+def test_a_client_without_a_limiter_is_refused() -> None:
+    # No private fallback: a client that does not spend the shared budget cannot be built.
+    with pytest.raises(TypeError, match="limiter"):
+        BrevoClient(API_KEY, "http://127.0.0.1:9/v3")  # type: ignore[call-arg]
+
+
+async def test_the_emulators_429s_move_the_rate_limit_counter(
+    emu: BrevoEmulator, base_url: str
+) -> None:
+    metrics = Metrics()
+    async with BrevoClient(
+        API_KEY, base_url, limiter=LocalRateLimiter({}), backoff=FAST_RETRIES, observer=metrics
+    ) as brevo:
+        await asyncio.gather(*(brevo.upsert_contact(f"r{i}@example.com") for i in range(14)))
+
+    found = samples(metrics.render()[0].decode())
+    contacts = (("category", "contacts"), ("service", "brevo"))
+    answered = Counter(r.status for r in emu.stats.log)
+    assert answered[429] > 0  # over Brevo's 10 a second: the emulator refused some
+    assert found["zoom_brevo_api_rate_limited_total", contacts] == answered[429]
+    for status, count in answered.items():
+        assert found["zoom_brevo_api_calls_total", (*contacts, ("status", str(status)))] == count
+    assert found["zoom_brevo_api_call_seconds_count", (("service", "brevo"),)] == answered.total()

@@ -28,6 +28,9 @@ from zoom_brevo.demo import (
 from zoom_brevo.sandbox.combined import Sandbox, build_sandbox
 from zoom_brevo.sandbox.scenario import Meeting, Webinar
 
+# One worker runs the module (scripts/test), so the shared demo run happens once.
+pytestmark = pytest.mark.xdist_group(__name__)
+
 DEMO_DEADLINE_S = 60.0
 
 

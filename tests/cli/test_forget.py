@@ -150,7 +150,8 @@ def test_brevo_is_asked_only_after_a_send_in_progress_has_ended(
 ) -> None:
     with transaction(store[0]) as conn:
         now = datetime.now(UTC)
-        outbox.claim_batch(conn, limit=1, owner="worker", lease_s=0.5, now=now)
+        # A lease long enough to outlast the command's start-up on a loaded machine.
+        outbox.claim_batch(conn, limit=1, owner="worker", lease_s=2.0, now=now)
     started = time.monotonic()
 
     result = forget(capsys, config, ADA, "--brevo", "--yes")

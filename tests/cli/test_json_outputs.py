@@ -34,6 +34,9 @@ from zoom_brevo.store.engine import create_engine, migrate, transaction
 from zoom_brevo.store.outbox import NewCommand
 from zoom_brevo.zoom.oauth import TokenSet
 
+# One worker runs the module (scripts/test), so the shared world is synced once.
+pytestmark = pytest.mark.xdist_group(__name__)
+
 FORGOTTEN = "fay.forget@example.com"
 STATUS_LIKE = {
     "check": "--json",
@@ -61,6 +64,7 @@ class World:
     store_url: str
     synced_meeting: dict[str, Any]
     synced_webinar: dict[str, Any]
+    zoom_api_calls: tuple[int, int]  # what the emulator answered during each sync
 
 
 def _scenario() -> tuple[Scenario, Meeting, Webinar]:
@@ -103,8 +107,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         _store_a_token(store_url, key)
         cli = ["--config", str(config), "sync"]
         synced_meeting = _run_json([*cli, "meeting", str(meeting.id), "--json"])
+        after_meeting = len(box.zoom.stats.api_calls())
         synced_webinar = _run_json([*cli, "webinar", str(webinar.id), "--json"])
-        yield World(box, meeting, webinar, config, store_url, synced_meeting, synced_webinar)
+        calls = (after_meeting, len(box.zoom.stats.api_calls()) - after_meeting)
+        yield World(box, meeting, webinar, config, store_url, synced_meeting, synced_webinar, calls)
 
 
 def _store_a_token(store_url: str, key: str) -> None:
@@ -155,7 +161,7 @@ def test_sync_meeting_json_counts_the_instance_its_people_and_the_delivery(world
     assert document["target"] == str(world.meeting.id)
     assert document["instances"] == 1
     assert document["people"] >= len(_emails(world.meeting))
-    assert document["zoom_calls"] > 0
+    assert document["zoom_calls"] == world.zoom_api_calls[0] > 0
     assert document["delivery"]["events_sent"] > 0
     assert document["delivery"]["outstanding"] == 0
 
@@ -165,6 +171,7 @@ def test_sync_webinar_json_counts_registrants_and_absentees(world: World) -> Non
     assert document["kind"] == "webinar"
     assert document["registrants"] == 6
     assert document["absentees"] == 2
+    assert document["zoom_calls"] == world.zoom_api_calls[1] > 0
     assert document["delivery"]["brevo_calls"] > 0
 
 

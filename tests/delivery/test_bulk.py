@@ -18,11 +18,13 @@ from tests.delivery.conftest import (
 )
 from tests.delivery.test_worker import attended, attendee, states
 from zoom_brevo.brevo.client import BrevoClient
+from zoom_brevo.brevo.families import limits_for
 from zoom_brevo.delivery.bulk import BulkContacts, Lease
 from zoom_brevo.delivery.imports import ImportTracker
 from zoom_brevo.delivery.report import DeliveryReport
 from zoom_brevo.errors import AuthError
 from zoom_brevo.pipeline.commands import UpsertContact
+from zoom_brevo.ratelimit import LocalRateLimiter
 from zoom_brevo.sandbox.brevo import BrevoEmulator
 from zoom_brevo.store import outbox
 from zoom_brevo.store.engine import reading
@@ -144,7 +146,9 @@ async def test_refused_credentials_give_back_every_contact_waiting_for_an_import
     engine: Engine, base_url: str, emu: BrevoEmulator, lists: dict[str, int]
 ) -> None:
     enqueue(engine, *two_list_sets(lists))
-    async with BrevoClient("xkeysib-wrong", base_url) as wrong:
+    async with BrevoClient(
+        "xkeysib-wrong", base_url, limiter=LocalRateLimiter(limits_for("general"))
+    ) as wrong:
         worker = deliverer(engine, wrong, batch_size=7, import_threshold=5)
         with pytest.raises(AuthError):
             await worker.drain(deadline_s=10, contacts_first=True)

@@ -8,9 +8,11 @@ from sqlalchemy.engine import Engine
 from tests.delivery.conftest import calls, deliverer, enqueue, paths
 from zoom_brevo.backoff import BackoffPolicy
 from zoom_brevo.brevo.client import BrevoClient
+from zoom_brevo.brevo.families import limits_for
 from zoom_brevo.delivery.decisions import CheckSchedule
 from zoom_brevo.errors import AuthError
 from zoom_brevo.pipeline.commands import SendEvent, SendTemplateEmail, UpsertContact
+from zoom_brevo.ratelimit import LocalRateLimiter
 from zoom_brevo.sandbox.brevo import BrevoEmulator
 from zoom_brevo.store import deadletters, facts, ledger, outbox
 from zoom_brevo.store.engine import reading, transaction
@@ -246,7 +248,9 @@ async def test_refused_credentials_stop_the_worker_without_using_attempts(
     engine: Engine, base_url: str, emu: BrevoEmulator, lists: dict[str, int]
 ) -> None:
     enqueue(engine, attendee(1, lists["meeting_participants"]), attended(1))
-    async with BrevoClient("xkeysib-wrong", base_url) as wrong:
+    async with BrevoClient(
+        "xkeysib-wrong", base_url, limiter=LocalRateLimiter(limits_for("general"))
+    ) as wrong:
         with pytest.raises(AuthError, match=r"brevo\.api_key"):
             await deliverer(engine, wrong).drain(deadline_s=10)
 

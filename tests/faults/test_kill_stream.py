@@ -41,6 +41,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from tests.conftest import SERIAL
 from tests.faults.event_clock import EventClock, repeated_events, unexplained
 from tests.faults.fleet import Fleet, Proc, wait_healthy
 from tests.faults.stream_sender import StreamSender
@@ -60,7 +61,7 @@ from zoom_brevo.server.app import WEBHOOK_PATH
 from zoom_brevo.store import inbox, jobs, outbox, schema
 from zoom_brevo.store.engine import create_engine, reading
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(720)]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(720), SERIAL]
 
 SERVERS, WORKERS = 2, 3
 RATE_PER_S = 100.0

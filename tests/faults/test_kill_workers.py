@@ -21,7 +21,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, SERIAL
 from tests.faults.deliver import API_KEY
 from zoom_brevo.pipeline.commands import SendEvent, UpsertContact
 from zoom_brevo.sandbox.brevo import BrevoEmulator
@@ -30,7 +30,7 @@ from zoom_brevo.store import outbox, schema
 from zoom_brevo.store.engine import create_engine, transaction
 from zoom_brevo.store.outbox import NewCommand
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(180), SERIAL]
 
 CONTACTS = 150  # about 25 s of upserts at Brevo's limit: time for the kills
 EVENTS = 60

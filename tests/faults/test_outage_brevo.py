@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import SERIAL
 from tests.faults.outage import (
     Run,
     build_world,
@@ -28,7 +29,7 @@ from tests.faults.outage import (
     worker_run,
 )
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(600), SERIAL]
 
 OUTAGE_S = 60.0
 BURSTS, BURST_S, CALM_S, RESET_S = 6, 4.0, 3.0, 1.0

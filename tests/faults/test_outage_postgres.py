@@ -29,7 +29,7 @@ import httpx
 import pytest
 
 from tests.acceptance.test_realtime import build_world, expected, play
-from tests.conftest import require
+from tests.conftest import SERIAL, require
 from tests.faults.outage import (
     dead_work,
     logs_of,
@@ -45,7 +45,7 @@ from zoom_brevo.sandbox.webhook_sender import Delivery, WebhookSender
 from zoom_brevo.server.app import WEBHOOK_PATH
 from zoom_brevo.store.engine import create_engine
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(300), SERIAL]
 
 DOWN_AFTER_S = 3.0  # into the stream
 DOWN_FOR_S = 8.0

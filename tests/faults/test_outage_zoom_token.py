@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import SERIAL
 from tests.faults.outage import (
     Held,
     Run,
@@ -31,7 +32,7 @@ from tests.faults.outage import (
 from zoom_brevo.sandbox.scenario import Scenario
 from zoom_brevo.sandbox.serving import free_port, serving
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(400)]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(400), SERIAL]
 
 OUTAGE_S = 30.0
 SETTLE_WITHIN_S = 240.0

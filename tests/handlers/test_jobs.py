@@ -14,12 +14,14 @@ import pytest
 from sqlalchemy.engine import Connection, Engine
 
 from zoom_brevo.brevo.client import BrevoClient
+from zoom_brevo.brevo.families import limits_for
 from zoom_brevo.delivery.worker import Deliverer
 from zoom_brevo.errors import StoreError
 from zoom_brevo.handlers.context import HandlerOptions, RecordingOptions
 from zoom_brevo.handlers.dispatch import InboxProcessor
 from zoom_brevo.handlers.jobs import DEFAULT_LEASE_S, JobDeps, JobRunner
 from zoom_brevo.handlers.participants import PAIR_LEAVE_JOB
+from zoom_brevo.ratelimit import LocalRateLimiter
 from zoom_brevo.sandbox.combined import (
     BREVO_API_KEY,
     ZOOM_ACCOUNT_ID,
@@ -32,6 +34,7 @@ from zoom_brevo.sandbox.scenario import Scenario
 from zoom_brevo.sandbox.webhook_sender import ZoomEvents
 from zoom_brevo.store import facts, jobs
 from zoom_brevo.store.engine import reading, transaction
+from zoom_brevo.zoom.categories import zoom_limits
 from zoom_brevo.zoom.client import ZoomClient
 
 from .conftest import put
@@ -86,8 +89,12 @@ async def env(engine: Engine) -> AsyncIterator[Env]:
     zoom = ZoomClient.server_to_server(
         account_id=ZOOM_ACCOUNT_ID, client_id=ZOOM_CLIENT_ID, client_secret=ZOOM_CLIENT_SECRET,
         api_base_url=f"{BASE}/zoom/v2", oauth_base_url=f"{BASE}/zoom", transport=transport,
+        limiter=LocalRateLimiter(zoom_limits("pro")),
     )  # fmt: skip
-    brevo = BrevoClient(BREVO_API_KEY, base_url=f"{BASE}/brevo/v3", transport=transport)
+    brevo = BrevoClient(
+        BREVO_API_KEY, base_url=f"{BASE}/brevo/v3", transport=transport,
+        limiter=LocalRateLimiter(limits_for("general")),
+    )  # fmt: skip
     async with zoom, brevo:
         clock = Clock(datetime.now(UTC))
         yield Env(box, zoom, brevo, clock, engine, ZoomEvents(account_id=ZOOM_ACCOUNT_ID))

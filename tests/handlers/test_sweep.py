@@ -10,10 +10,12 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from zoom_brevo.brevo.client import BrevoClient
+from zoom_brevo.brevo.families import limits_for
 from zoom_brevo.handlers.context import HandlerOptions
 from zoom_brevo.handlers.jobs import JobDeps, JobRunner
 from zoom_brevo.handlers.lifecycle import COLLECT_JOB
 from zoom_brevo.handlers.sweep import SWEEP_JOB, sweep_tick, sweep_window
+from zoom_brevo.ratelimit import LocalRateLimiter
 from zoom_brevo.sandbox.combined import (
     BREVO_API_KEY,
     ZOOM_ACCOUNT_ID,
@@ -26,6 +28,7 @@ from zoom_brevo.sandbox.scenario import Scenario
 from zoom_brevo.store import facts
 from zoom_brevo.store.engine import reading
 from zoom_brevo.worker import scheduler_ticks
+from zoom_brevo.zoom.categories import zoom_limits
 from zoom_brevo.zoom.client import ZoomClient
 
 from .test_handlers import all_jobs, events_of
@@ -54,8 +57,12 @@ async def runner(engine: Engine) -> AsyncIterator[JobRunner]:
     zoom = ZoomClient.server_to_server(
         account_id=ZOOM_ACCOUNT_ID, client_id=ZOOM_CLIENT_ID, client_secret=ZOOM_CLIENT_SECRET,
         api_base_url=f"{BASE}/zoom/v2", oauth_base_url=f"{BASE}/zoom", transport=transport,
+        limiter=LocalRateLimiter(zoom_limits("pro")),
     )  # fmt: skip
-    brevo = BrevoClient(BREVO_API_KEY, base_url=f"{BASE}/brevo/v3", transport=transport)
+    brevo = BrevoClient(
+        BREVO_API_KEY, base_url=f"{BASE}/brevo/v3", transport=transport,
+        limiter=LocalRateLimiter(limits_for("general")),
+    )  # fmt: skip
     async with zoom, brevo:
         yield JobRunner(JobDeps(engine, zoom, brevo, OPTIONS), owner="test", clock=lambda: NOW)
 

@@ -18,9 +18,11 @@ from zoom_brevo.oauth_tokens import (
     rotate_key,
     state_subject,
 )
+from zoom_brevo.ratelimit import LocalRateLimiter
 from zoom_brevo.sandbox.zoom import ZoomEmulator
 from zoom_brevo.store import tokens as rows
 from zoom_brevo.store.engine import reading, transaction
+from zoom_brevo.zoom.categories import zoom_limits
 from zoom_brevo.zoom.client import ZoomClient
 from zoom_brevo.zoom.oauth import AuthorizationRequest, TokenSet, UserOAuth, refresh
 
@@ -30,7 +32,12 @@ TOKENS = TokenSet("access-1", "refresh-1", expires_at=1_750_000_000.0, scope="me
 
 def user_client(auth: UserOAuth, emu: ZoomEmulator) -> ZoomClient:
     """A Zoom client acting as the stored user, talking to the emulator in-process."""
-    return ZoomClient(auth, api_base_url=f"{ZOOM}/v2", transport=httpx.ASGITransport(emu.app))
+    return ZoomClient(
+        auth,
+        limiter=LocalRateLimiter(zoom_limits("pro")),
+        api_base_url=f"{ZOOM}/v2",
+        transport=httpx.ASGITransport(emu.app),
+    )
 
 
 async def list_users(zoom: ZoomClient) -> list[str | None]:

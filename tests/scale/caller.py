@@ -4,7 +4,7 @@
 warms up, prints ``ready`` and waits for a line on stdin (so that every process starts
 together); then it makes ``ZOOM_CALLS`` light and heavy Zoom calls each and
 ``BREVO_CALLS`` contact upserts and events each, four at a time per kind, with clients
-wired as ``worker`` wires them (``wiring.zoom_client(settings, engine=engine)``), or
+wired as ``worker`` wires them (``wiring.shared_limiter(settings, engine)``), or
 with ``LIMITER`` ``local``, each process with its own buckets.
 """
 
@@ -18,8 +18,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from zoom_brevo.brevo.models import Event
-from zoom_brevo.config import load_settings
-from zoom_brevo.wiring import brevo_client, open_store, zoom_client
+from zoom_brevo.config import Settings, load_settings
+from zoom_brevo.ratelimit import LocalRateLimiter
+from zoom_brevo.wiring import api_limits, brevo_client, open_store, shared_limiter, zoom_client
 
 CONCURRENCY = 4
 
@@ -32,14 +33,19 @@ async def spread(count: int, call: Callable[[int], Awaitable[object]]) -> None:
     await asyncio.gather(*(lane(i) for i in range(CONCURRENCY)))
 
 
+def local(settings: Settings) -> LocalRateLimiter:
+    """Buckets of this process only, as if it were alone on the account."""
+    return LocalRateLimiter(api_limits(settings))
+
+
 async def main(argv: list[str]) -> None:
     config, meeting_id, uuid, zoom_calls, brevo_calls, tag, limiter = argv
     settings = load_settings(Path(config), {})
     engine = open_store(settings)
-    shared = engine if limiter == "shared" else None  # "local": buckets per process
+    shared = shared_limiter(settings, engine) if limiter == "shared" else local(settings)
     async with (
-        zoom_client(settings, engine=shared) as zoom,
-        brevo_client(settings, engine=shared) as brevo,
+        zoom_client(settings, shared) as zoom,
+        brevo_client(settings, shared) as brevo,
     ):
 
         async def light(_: int) -> None:

@@ -13,10 +13,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from tests.conftest import SERIAL
 from zoom_brevo.backoff import BackoffPolicy
 from zoom_brevo.store import inbox, jobs, outbox
 from zoom_brevo.store.engine import create_engine, transaction
 from zoom_brevo.store.notify import Waker, libpq_dsn, notify
+
+pytestmark = SERIAL  # wake-up latency is measured in wall-clock time
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 POLL_S = 5.0  # what a worker would otherwise sleep between idle polls

@@ -16,12 +16,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, SERIAL
 from zoom_brevo import scheduler as scheduler_module
 from zoom_brevo.oauth_tokens import STATE_PREFIX
 from zoom_brevo.scheduler import Scheduler, purge_expired_oauth_states, register_tick
 from zoom_brevo.store import tokens
 from zoom_brevo.store.engine import create_engine
+
+pytestmark = SERIAL  # a take-over is timed in wall-clock seconds
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, SERIAL
 from tests.scale.conftest import Recorder
 from zoom_brevo.sandbox.combined import build_sandbox, sandbox_config, small_scenario
 from zoom_brevo.sandbox.serving import serving
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, SERIAL]
 
 PROCESSES = 3
 ZOOM_CALLS = 12  # per process, per category (light, heavy)

@@ -23,6 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import SERIAL
 from zoom_brevo.sandbox.serving import free_port
 from zoom_brevo.server.app import WEBHOOK_PATH
 from zoom_brevo.server.intake import MAX_NESTING
@@ -30,6 +31,8 @@ from zoom_brevo.server.webhooks import MAX_BODY_BYTES
 from zoom_brevo.zoom.webhooks import sign
 
 from .conftest import BODY_TIMEOUT_S, SECRET, Target, raw_exchange, request_head
+
+pytestmark = SERIAL  # cut-offs are timed in wall-clock seconds, memory growth measured
 
 MIB = 1024 * 1024
 ERROR_STATUSES = {400, 401, 408, 413, 415}

@@ -109,10 +109,12 @@ def test_each_app_has_its_own_registry_with_instruments_others_record_into() -> 
 
     found = samples(one.render()[0].decode())
     brevo_contacts = (("category", "contacts"), ("service", "brevo"))
-    assert found["zoom_brevo_api_calls_total", brevo_contacts] == 2
+    refused = (*brevo_contacts, ("status", "429"))
+    assert found["zoom_brevo_api_calls_total", refused] == 1
+    assert found["zoom_brevo_api_calls_total", (*brevo_contacts, ("status", "201"))] == 1
     assert found["zoom_brevo_api_rate_limited_total", brevo_contacts] == 1
     assert found["zoom_brevo_delivery_latency_seconds_count", (("kind", "event"),)] == 1
-    assert ("zoom_brevo_api_calls_total", brevo_contacts) not in samples(two.render()[0].decode())
+    assert ("zoom_brevo_api_calls_total", refused) not in samples(two.render()[0].decode())
 
 
 @pytest.fixture

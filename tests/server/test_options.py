@@ -11,6 +11,7 @@ from zoom_brevo.config.template import TEMPLATE
 from zoom_brevo.errors import ConfigError
 from zoom_brevo.sandbox.combined import WEBHOOK_SECRET, sandbox_config
 from zoom_brevo.server.app import webhook_options
+from zoom_brevo.zoom.webhooks import DEFAULT_TOLERANCE_S
 
 ZOOM_LAST_RETRY_S = (5 + 20 + 60) * 60  # reference zoom.md 4.3
 
@@ -30,7 +31,7 @@ def test_the_init_template_sets_the_same_window(tmp_path: Path) -> None:
     path.write_text(TEMPLATE, "utf-8")
     env = {"ZOOM_ACCOUNT_ID": "a", "ZOOM_CLIENT_ID": "c", "ZOOM_CLIENT_SECRET": "s"}
     settings = load_settings(path, env | {"BREVO_API_KEY": "k", "ZOOM_WEBHOOK_SECRET": "w"})
-    assert settings.connectors.zoom.webhook.tolerance_s == 7200
+    assert settings.connectors.zoom.webhook.tolerance_s == DEFAULT_TOLERANCE_S
 
 
 def test_serving_without_a_secret_token_is_a_configuration_error(tmp_path: Path) -> None:

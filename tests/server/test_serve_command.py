@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import SERIAL
 from zoom_brevo.crypto import generate_key
 from zoom_brevo.sandbox.combined import WEBHOOK_SECRET, build_sandbox, sandbox_config
 from zoom_brevo.sandbox.serving import free_port, serving
@@ -22,7 +23,7 @@ from zoom_brevo.store.engine import create_engine
 from .conftest import stored
 from .test_webhook_endpoint import STARTED
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, SERIAL]
 CLI = [sys.executable, "-c", "from zoom_brevo.cli import main; main()"]
 EXIT_WITHIN_S = 8.0
 

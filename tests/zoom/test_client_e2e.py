@@ -11,13 +11,17 @@ from typing import Any
 import pytest
 import structlog
 
+from tests.server.test_operations import samples
 from zoom_brevo.backoff import BackoffPolicy
-from zoom_brevo.errors import AuthError, NotFound, NotReady
+from zoom_brevo.errors import AuthError, NotFound, NotReady, RetriableApiError
 from zoom_brevo.ratelimit import LocalRateLimiter
 from zoom_brevo.sandbox.scenario import Scenario, Session
-from zoom_brevo.sandbox.serving import serving
+from zoom_brevo.sandbox.serving import free_port, serving
 from zoom_brevo.sandbox.zoom import ZoomEmulator
+from zoom_brevo.server.metrics import Metrics
+from zoom_brevo.zoom import categories as ep
 from zoom_brevo.zoom.auth import ServerToServerAuth
+from zoom_brevo.zoom.categories import zoom_limits
 from zoom_brevo.zoom.client import ZoomClient
 from zoom_brevo.zoom.models import (
     Meeting,
@@ -48,6 +52,8 @@ class World:
         self.sc = emu.scenario
 
     def client(self, *, client_secret: str = SECRET, **options: Any) -> ZoomClient:
+        clock = options.get("clock", time.monotonic)
+        options.setdefault("limiter", LocalRateLimiter(zoom_limits("pro"), clock=clock))
         return ZoomClient.server_to_server(
             account_id="acct",
             client_id="cid",
@@ -310,7 +316,9 @@ async def test_no_token_or_secret_is_logged(relaxed: World) -> None:
     relaxed.emu.faults.fail_next(1, status=429, retry_after=0.1)
     relaxed.emu.faults.fail_next(1, status=500)
     with structlog.testing.capture_logs() as logs:
-        async with ZoomClient(auth, api_base_url=f"{relaxed.base}/v2", backoff=FAST) as zoom:
+        limiter = LocalRateLimiter(zoom_limits("pro"))
+        base = f"{relaxed.base}/v2"
+        async with ZoomClient(auth, limiter=limiter, api_base_url=base, backoff=FAST) as zoom:
             rows = [p async for p in zoom.past_meeting_participants(PLAIN_UUID)]
             relaxed.emu.faults.expire_tokens()
             await zoom.past_meeting(PLAIN_UUID)
@@ -320,3 +328,39 @@ async def test_no_token_or_secret_is_logged(relaxed: World) -> None:
     dumped = repr(logs)
     assert auth.token.value not in dumped
     assert "csecret" not in dumped
+
+
+async def test_every_exchange_reaches_the_observer_and_a_429_moves_the_rate_limit_counter(
+    relaxed: World,
+) -> None:
+    metrics = Metrics()
+    relaxed.emu.faults.fail_next(1, status=429, path_contains="/past_meetings", retry_after=0.1)
+    relaxed.emu.faults.fail_next(1, status=503, path_contains="/past_meetings")
+    async with relaxed.client(backoff=FAST, observer=metrics) as zoom:
+        await zoom.past_meeting(SLASHY_UUID)
+
+    found = samples(metrics.render()[0].decode())
+    category = (("category", ep.PAST_MEETING.category.value), ("service", "zoom"))
+    statuses = [r.status for r in relaxed.emu.stats.api_calls()]
+    assert statuses == [429, 503, 200]
+    for status in statuses:
+        assert found["zoom_brevo_api_calls_total", (*category, ("status", str(status)))] == 1
+    assert found["zoom_brevo_api_rate_limited_total", category] == 1
+    assert found["zoom_brevo_api_call_seconds_count", (("service", "zoom"),)] == 3
+
+
+async def test_an_unreachable_zoom_api_is_counted_with_status_0(relaxed: World) -> None:
+    metrics = Metrics()
+    twice = BackoffPolicy(base_s=0.01, cap_s=0.01, max_attempts=2)
+    async with ZoomClient.server_to_server(
+        account_id="acct", client_id="cid", client_secret=SECRET,
+        api_base_url=f"http://127.0.0.1:{free_port()}/v2", oauth_base_url=relaxed.base,
+        limiter=LocalRateLimiter({}), backoff=twice,
+        observer=metrics,
+    ) as zoom:  # fmt: skip
+        with pytest.raises(RetriableApiError):
+            await zoom.meeting(1)
+
+    found = samples(metrics.render()[0].decode())
+    labels = (("category", ep.MEETING.category.value), ("service", "zoom"), ("status", "0"))
+    assert found["zoom_brevo_api_calls_total", labels] == 2

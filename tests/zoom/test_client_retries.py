@@ -284,3 +284,11 @@ async def test_rows_are_typed_models() -> None:
         rows = [p async for p in zoom.past_meeting_participants(85746065432)]
     assert rows == [Participant(user_id="1", name="p1")]
     assert script.api_calls[0].url.params["page_size"] == "300"
+
+
+def test_a_client_without_a_limiter_is_refused() -> None:
+    # No private fallback: a client that does not spend the shared budget cannot be built.
+    with pytest.raises(TypeError, match="limiter"):
+        ZoomClient.server_to_server(  # type: ignore[call-arg]
+            account_id="acct", client_id="cid", client_secret="csecret"
+        )

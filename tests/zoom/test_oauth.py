@@ -10,8 +10,10 @@ import httpx
 import pytest
 
 from zoom_brevo.errors import InvalidGrant
+from zoom_brevo.ratelimit import LocalRateLimiter
 from zoom_brevo.sandbox.scenario import Scenario
 from zoom_brevo.sandbox.zoom import ZoomEmulator
+from zoom_brevo.zoom.categories import zoom_limits
 from zoom_brevo.zoom.client import ZoomClient
 from zoom_brevo.zoom.oauth import (
     OAuthApp,
@@ -206,8 +208,9 @@ async def test_user_oauth_end_to_end_against_the_emulator() -> None:
         # An access token about to expire: the first API call rotates it, persisting first.
         due = TokenSet(first.access_token, first.refresh_token, expires_at=0.0, scope=first.scope)
         auth = UserOAuth(app, due, persist)
+        limiter = LocalRateLimiter(zoom_limits("pro"))
         async with ZoomClient(
-            auth, api_base_url="http://zoom.test/v2", transport=transport
+            auth, limiter=limiter, api_base_url="http://zoom.test/v2", transport=transport
         ) as zoom:
             meetings = [m async for m in zoom.user_meetings("me")]
         assert [m.topic for m in meetings] == ["Mine"]

@@ -10,7 +10,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from zoom_brevo.errors import WebhookRejected
-from zoom_brevo.zoom.webhooks import sign, url_validation_response, verify
+from zoom_brevo.zoom.webhooks import (
+    DEFAULT_TOLERANCE_S,
+    MAX_FUTURE_S,
+    sign,
+    url_validation_response,
+    verify,
+)
 
 SECRET = "whsec-test"
 NOW = 1_739_923_528
@@ -103,3 +109,30 @@ def test_zoom_samples_signed_over_their_raw_bytes_verify(shared_dir: Path) -> No
         reserialised = json.dumps(json.loads(raw)).encode()
         with pytest.raises(WebhookRejected):
             verify(SECRET, headers(NOW, sign(SECRET, NOW, raw)), reserialised, now=NOW)
+
+
+ZOOM_LAST_RETRY_S = (5 + 20 + 60) * 60  # reference zoom.md 4.3
+
+
+def test_by_default_a_retry_stamped_at_the_first_attempt_is_accepted() -> None:
+    # Whether Zoom re-stamps a retry is not documented, and a refused retry is never retried.
+    body = b'{"event":"meeting.ended"}'
+    sent_at = NOW - ZOOM_LAST_RETRY_S - 60
+    verify(SECRET, headers(sent_at, sign(SECRET, sent_at, body)), body, now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("sent_at", "reason"),
+    [
+        (NOW - int(DEFAULT_TOLERANCE_S) - 1, "stale_timestamp"),
+        (NOW + int(MAX_FUTURE_S) + 1, "future_timestamp"),
+    ],
+)
+def test_by_default_the_window_is_two_hours_back_and_five_minutes_ahead(
+    sent_at: int, reason: str
+) -> None:
+    body = b'{"event":"meeting.ended"}'
+    with pytest.raises(WebhookRejected) as caught:
+        verify(SECRET, headers(sent_at, sign(SECRET, sent_at, body)), body, now=NOW)
+    assert caught.value.reason == reason
+    assert (DEFAULT_TOLERANCE_S, MAX_FUTURE_S) == (7200, 300)

@@ -155,8 +155,12 @@ def admin_config_for(
     if secret is None or not secret.get_secret_value():
         return None
 
+    from zoom_brevo.wiring import shared_limiter  # noqa: PLC0415
+
+    limiter = shared_limiter(settings, engine)  # the server's store: no second engine
+
     async def check() -> Any:
-        return await run_check(settings)
+        return await run_check(settings, limiter)
 
     reader = None if oauth_app(settings) is None else partial(connection_status, settings, engine)
     return AdminConfig(

@@ -27,7 +27,6 @@ from zoom_brevo.brevo.chunking import (
     plan_byte_chunks,
     plan_count_chunks,
 )
-from zoom_brevo.brevo.families import limits_for
 from zoom_brevo.brevo.models import (
     IMPORT_REPORT_KINDS,
     Account,
@@ -47,7 +46,8 @@ from zoom_brevo.brevo.models import (
 from zoom_brevo.brevo.responses import ErrorBody, is_already_in_list, parse_error_body
 from zoom_brevo.brevo.session import Call, Session
 from zoom_brevo.errors import PayloadRejected, RetriableApiError
-from zoom_brevo.ratelimit import LocalRateLimiter, RateLimiter
+from zoom_brevo.observe import IGNORE, ApiObserver
+from zoom_brevo.ratelimit import RateLimiter
 
 DEFAULT_BASE_URL = "https://api.brevo.com/v3"
 LIST_ADD_MAX = 150  # brevo.md 2.7 (spec addContactToList maxItems)
@@ -62,20 +62,26 @@ _KEY_NAMESPACE = uuid.UUID("6f1c3a52-5d0b-4a55-9d3e-2b7a0c1e9f10")
 
 
 class BrevoClient:
-    """Talks to one Brevo account. Use as ``async with BrevoClient(...) as brevo:``."""
+    """Talks to one Brevo account. Use as ``async with BrevoClient(...) as brevo:``.
+
+    ``limiter`` is required: Brevo's limits are per account, so every client spends the
+    budget the caller shares with the other processes (``wiring.shared_limiter``).
+    ``observer`` is told of every HTTP exchange (``zoom_brevo.observe``).
+    """
 
     def __init__(
         self,
         api_key: str,
         base_url: str = DEFAULT_BASE_URL,
         plan: str = "general",
-        limiter: RateLimiter | None = None,
         *,
+        limiter: RateLimiter,
         timeout_s: float = 30.0,
         backoff: BackoffPolicy | None = None,
         max_wait_s: float = 60.0,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        observer: ApiObserver = IGNORE,
     ) -> None:
         if not api_key:
             raise ValueError("a Brevo API key is required (brevo.api_key)")
@@ -86,10 +92,11 @@ class BrevoClient:
             self._http,
             api_key,
             plan=plan,
-            limiter=limiter or LocalRateLimiter(limits_for(plan)),
+            limiter=limiter,
             backoff=backoff or BackoffPolicy(),
             max_wait_s=max_wait_s,
             sleep=sleep,
+            observer=observer,
         )
         self._batch_events_supported = True
 

@@ -14,6 +14,7 @@ Retry rules (reference brevo.md sections 5 and 6):
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ from zoom_brevo.backoff import BackoffPolicy
 from zoom_brevo.brevo.families import family_of, limiter_keys, windows
 from zoom_brevo.brevo.responses import SERVICE, ErrorBody, error_for, parse_error_body
 from zoom_brevo.errors import ApiError, RateLimited, RetriableApiError
+from zoom_brevo.observe import IGNORE, NO_RESPONSE, ApiCall, ApiObserver
 from zoom_brevo.ratelimit import RateLimiter
 
 Soft = Callable[[int, ErrorBody], bool]
@@ -68,8 +70,10 @@ class Session:
         backoff: BackoffPolicy,
         max_wait_s: float,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        observer: ApiObserver = IGNORE,
     ) -> None:
         self._http = http
+        self._observer = observer
         self._headers = {"api-key": api_key, "accept": "application/json"}
         self._plan = plan
         self._limiter = limiter
@@ -100,6 +104,7 @@ class Session:
         headers = dict(self._headers)
         if call.json_body is not None or call.content is not None:
             headers["content-type"] = "application/json"
+        started = time.perf_counter()
         try:
             response = await self._http.request(
                 call.method,
@@ -110,6 +115,7 @@ class Session:
                 headers=headers,
             )
         except httpx.TransportError as exc:
+            self._observe(call, NO_RESPONSE, started)
             error = RetriableApiError(
                 f"Brevo {call.operation}: {type(exc).__name__} talking to the API; retried "
                 "with backoff. If this persists, check the network and brevo.base_url.",
@@ -117,6 +123,7 @@ class Session:
             )
             error.__cause__ = exc
             return _Failure(error, never_sent=isinstance(exc, _NEVER_SENT))
+        self._observe(call, response.status_code, started)
         if not response.is_error:
             return response
         if call.soft is not None and call.soft(
@@ -128,6 +135,11 @@ class Session:
         )
         assert mapped is not None
         return _Failure(mapped)
+
+    def _observe(self, call: Call, status: int, started: float) -> None:
+        family = family_of(call.method, call.path)
+        latency_s = time.perf_counter() - started
+        self._observer.on_api_call(ApiCall(SERVICE, family, status, latency_s))
 
     def _retry_wait(self, call: Call, failure: _Failure, attempt: int) -> float | None:
         if attempt >= self._backoff.max_attempts:

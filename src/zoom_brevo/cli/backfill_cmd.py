@@ -40,7 +40,13 @@ from zoom_brevo.pipeline.backfill import (
 )
 from zoom_brevo.pipeline.windows import BackfillRange, plan_range
 from zoom_brevo.store.engine import create_engine, is_current
-from zoom_brevo.wiring import brevo_client, open_store, zoom_client
+from zoom_brevo.wiring import (
+    brevo_client,
+    command_limiter,
+    open_store,
+    shared_limiter,
+    zoom_client,
+)
 
 DRAIN_DEADLINE_S = 300.0
 EXIT_FAILED = 1
@@ -120,9 +126,10 @@ async def _backfill(
 ) -> None:
     engine = open_store(settings)
     try:
+        limiter = shared_limiter(settings, engine)
         async with (
-            zoom_client(settings, engine=engine) as zoom,
-            brevo_client(settings, engine=engine) as brevo,
+            zoom_client(settings, limiter) as zoom,
+            brevo_client(settings, limiter) as brevo,
         ):
             sync = pipeline_sync(zoom, engine, sync_options(settings, events=events))
             with RichProgress() as progress:
@@ -157,18 +164,19 @@ async def _dry_run(
 ) -> None:
     seen = DryRunSync()
     cursor = ReadOnlyCursor(_saved_position(settings))
-    async with zoom_client(settings) as zoom:
-        with RichProgress() as progress:
-            walk = Backfill(
-                zoom,
-                span,
-                seen,
-                cursor,
-                progress=progress,
-                webinars=settings.connectors.zoom.sync.webinars,
-                requested_end=end,
-            )
-            report = await walk.run()
+    with command_limiter(settings) as limiter:
+        async with zoom_client(settings, limiter) as zoom:
+            with RichProgress() as progress:
+                walk = Backfill(
+                    zoom,
+                    span,
+                    seen,
+                    cursor,
+                    progress=progress,
+                    webinars=settings.connectors.zoom.sync.webinars,
+                    requested_end=end,
+                )
+                report = await walk.run()
     if json_output:
         typer.echo(json.dumps(dry_run_json(seen.found, report), indent=2))
         return

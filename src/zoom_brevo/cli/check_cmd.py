@@ -13,6 +13,7 @@ from zoom_brevo.cli.checks import CheckReport, run_check
 from zoom_brevo.cli.context import epilog, print_error, state_of, stdout
 from zoom_brevo.errors import ConfigError
 from zoom_brevo.logging import scrub
+from zoom_brevo.wiring import command_limiter
 
 EXIT_FAILED = 1
 EPILOG = epilog(
@@ -45,7 +46,8 @@ def check(
         if json_output:  # a script reading stdout gets a document, not nothing
             typer.echo(json.dumps(config_error_json(exc, str(state.config_path)), indent=2))
         raise
-    report = asyncio.run(run_check(settings))
+    with command_limiter(settings) as limiter:
+        report = asyncio.run(run_check(settings, limiter))
     show_report(report, json_output=json_output)
     if not report.ok:
         print_error(f"check failed: {'; '.join(report.problems())}")

@@ -12,6 +12,7 @@ from typing import Any
 
 from zoom_brevo.config import Settings
 from zoom_brevo.errors import ApiError
+from zoom_brevo.ratelimit import RateLimiter
 from zoom_brevo.wiring import brevo_client, zoom_client
 
 SETUP_HINT = "run `zoom-brevo setup-brevo` to create them"
@@ -109,19 +110,24 @@ def compare_brevo(
     )
 
 
-async def run_check(settings: Settings) -> CheckReport:
-    """Fetch a Zoom token, test the Brevo key and compare attributes and lists."""
-    zoom, scopes = await check_zoom(settings)
-    brevo, needs = await check_brevo(settings)
+async def run_check(settings: Settings, limiter: RateLimiter) -> CheckReport:
+    """Fetch a Zoom token, test the Brevo key and compare attributes and lists.
+
+    The calls spend ``limiter``: the account-wide budget the other processes share.
+    """
+    zoom, scopes = await check_zoom(settings, limiter)
+    brevo, needs = await check_brevo(settings, limiter)
     return CheckReport(zoom=zoom, brevo=brevo, zoom_scopes=scopes, needs=needs)
 
 
-async def check_zoom(settings: Settings) -> tuple[ServiceCheck, list[str]]:
+async def check_zoom(settings: Settings, limiter: RateLimiter) -> tuple[ServiceCheck, list[str]]:
     """Fetch a Server-to-Server token; report its scopes."""
     config = settings.connectors.zoom
     if not config.enabled:
         return ServiceCheck(ok=True, detail="connector disabled (not checked)", skipped=True), []
-    client = zoom_client(settings, max_wait_s=_CHECK_MAX_WAIT_S, timeout_s=_CHECK_TIMEOUT_S)
+    client = zoom_client(
+        settings, limiter, max_wait_s=_CHECK_MAX_WAIT_S, timeout_s=_CHECK_TIMEOUT_S
+    )
     try:
         async with client:
             info = await client.verify_credentials()
@@ -132,9 +138,13 @@ async def check_zoom(settings: Settings) -> tuple[ServiceCheck, list[str]]:
     return ServiceCheck(ok=True, detail=detail), scopes
 
 
-async def check_brevo(settings: Settings) -> tuple[ServiceCheck, BrevoNeeds | None]:
+async def check_brevo(
+    settings: Settings, limiter: RateLimiter
+) -> tuple[ServiceCheck, BrevoNeeds | None]:
     """Test the API key, then compare the attributes and lists the configuration names."""
-    client = brevo_client(settings, timeout_s=_CHECK_TIMEOUT_S, max_wait_s=_CHECK_MAX_WAIT_S)
+    client = brevo_client(
+        settings, limiter, timeout_s=_CHECK_TIMEOUT_S, max_wait_s=_CHECK_MAX_WAIT_S
+    )
     try:
         async with client:
             account = await client.get_account()

@@ -21,7 +21,8 @@ from zoom_brevo.config import Settings
 from zoom_brevo.erasure import ErasureReport, forget_person, normalize_address
 from zoom_brevo.errors import ApiError
 from zoom_brevo.logging import mask_email, scrub
-from zoom_brevo.wiring import brevo_client, open_store
+from zoom_brevo.ratelimit import RateLimiter
+from zoom_brevo.wiring import brevo_client, open_store, shared_limiter
 
 EXIT_FAILED = 1
 MAX_IN_FLIGHT_WAIT_S = 300.0
@@ -70,9 +71,10 @@ def forget(
     engine = open_store(settings)
     try:
         report = forget_person(engine, email, now=datetime.now(UTC))
+        limiter = shared_limiter(settings, engine)
+        result = asyncio.run(_delete_in_brevo(settings, limiter, email, report)) if brevo else None
     finally:
         engine.dispose()
-    result = asyncio.run(_delete_in_brevo(settings, email, report)) if brevo else None
     _show(email, report, result, json_output=json_output)
     return EXIT_FAILED if result is not None and result.outcome == "failed" else 0
 
@@ -88,10 +90,12 @@ def _confirm(email: str, *, brevo: bool, yes: bool) -> None:
         raise typer.Abort
 
 
-async def _delete_in_brevo(settings: Settings, email: str, report: ErasureReport) -> BrevoResult:
+async def _delete_in_brevo(
+    settings: Settings, limiter: RateLimiter, email: str, report: ErasureReport
+) -> BrevoResult:
     await _wait_for_in_flight_sends(report)
     try:
-        async with brevo_client(settings) as client:
+        async with brevo_client(settings, limiter) as client:
             deleted = await client.delete_contact(email)
     except ApiError as exc:
         return BrevoResult("failed", scrub(str(exc)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import structlog
 import typer
@@ -11,6 +11,12 @@ from starlette.routing import BaseRoute
 
 from zoom_brevo.cli.context import state_of
 from zoom_brevo.cli.sandbox_cmd import ensure_free
+
+if TYPE_CHECKING:  # the server's imports load only when serving (CLI start-up time)
+    from sqlalchemy.engine import Engine
+    from starlette.applications import Starlette
+
+    from zoom_brevo.config import Settings
 
 
 def serve(
@@ -37,22 +43,18 @@ def serve(
     flight, stops the worker and exits 0.
     """
     from zoom_brevo.admin import site_routes_for  # noqa: PLC0415
-    from zoom_brevo.server.app import create_app, webhook_options  # noqa: PLC0415
     from zoom_brevo.server.runner import run_server  # noqa: PLC0415
     from zoom_brevo.wiring import open_store  # noqa: PLC0415
-    from zoom_brevo.worker import background_worker  # noqa: PLC0415 (keeps CLI start-up fast)
 
     settings = state_of(ctx).settings(quiet=False)
-    options = webhook_options(settings)
     bind_host = host or settings.server.host
     bind_port = port or settings.server.port
     ensure_free(bind_host, bind_port)
     engine = open_store(settings)
     try:
         routes = site_routes_for(settings, engine)  # /admin, /oauth/*: each only if configured
-        worker = None if no_worker else background_worker(settings, engine)
-        app = create_app(options, engine, worker=worker, extra_routes=routes)
-        listening = listening_fields(bind_host, bind_port, routes, worker=worker is not None)
+        app = serve_app(settings, engine, worker=not no_worker, routes=routes)
+        listening = listening_fields(bind_host, bind_port, routes, worker=not no_worker)
         run_server(
             app, host=bind_host, port=bind_port,
             on_listening=lambda: structlog.get_logger(__name__).info(
@@ -87,3 +89,29 @@ def listening_fields(
         fields["oauth_url"] = base + "/oauth/authorize"
     fields["worker"] = "in-process" if worker else "off (--no-worker)"
     return fields
+
+
+def serve_app(
+    settings: Settings,
+    engine: Engine,
+    *,
+    worker: bool,
+    routes: Sequence[BaseRoute] | None = None,
+) -> Starlette:
+    """What ``serve`` runs: webhooks, health, /metrics, /admin and /oauth, and the worker.
+
+    The worker's clients and deliverer report to the app's metrics, so its API calls, 429s
+    and delivery latencies are counted on ``/metrics``.
+    """
+    from zoom_brevo.admin import site_routes_for  # noqa: PLC0415
+    from zoom_brevo.server.app import create_app, webhook_options  # noqa: PLC0415
+    from zoom_brevo.server.metrics import Metrics  # noqa: PLC0415
+    from zoom_brevo.worker import background_worker  # noqa: PLC0415 (keeps CLI start-up fast)
+
+    if routes is None:  # /admin, /oauth/*: each only if configured
+        routes = site_routes_for(settings, engine)
+    metrics = Metrics()
+    work = background_worker(settings, engine, metrics) if worker else None
+    return create_app(
+        webhook_options(settings), engine, metrics=metrics, worker=work, extra_routes=routes
+    )

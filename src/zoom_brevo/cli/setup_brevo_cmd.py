@@ -12,7 +12,7 @@ from zoom_brevo.cli.context import epilog, print_error, state_of, stdout
 from zoom_brevo.config import Settings
 from zoom_brevo.pipeline.setup_brevo import SetupResult, config_snippet, describe, needs_of
 from zoom_brevo.pipeline.setup_brevo import setup_brevo as run_setup
-from zoom_brevo.wiring import brevo_client
+from zoom_brevo.wiring import brevo_client, command_limiter
 
 EXIT_FAILED = 1
 EPILOG = epilog(
@@ -54,8 +54,9 @@ def setup_brevo(
 
 
 async def _run(settings: Settings, *, dry_run: bool) -> SetupResult:
-    async with brevo_client(settings) as brevo:
-        return await run_setup(brevo, needs_of(settings), dry_run=dry_run)
+    with command_limiter(settings) as limiter:
+        async with brevo_client(settings, limiter) as brevo:
+            return await run_setup(brevo, needs_of(settings), dry_run=dry_run)
 
 
 def _print(result: SetupResult) -> None:

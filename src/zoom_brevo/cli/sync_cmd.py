@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import httpx
 import typer
 from rich.table import Table
 from sqlalchemy.engine import Engine
@@ -22,9 +21,10 @@ from zoom_brevo.config import Settings
 from zoom_brevo.delivery.decisions import CheckSchedule
 from zoom_brevo.delivery.worker import Deliverer, DeliveryReport
 from zoom_brevo.errors import NotFound
+from zoom_brevo.observe import CallCounter
 from zoom_brevo.pipeline.mapping import resolve_field_mapping
 from zoom_brevo.pipeline.sync import SyncOptions, SyncReport, sync_meeting, sync_webinar
-from zoom_brevo.wiring import brevo_client, open_store, zoom_client
+from zoom_brevo.wiring import brevo_client, open_store, shared_limiter, zoom_client
 from zoom_brevo.zoom.client import ZoomClient
 
 EXIT_FAILED = 1
@@ -75,30 +75,6 @@ Brevo has everything (up to 10 minutes); running it again sends no event twice.
     "zoom-brevo sync webinar 91234567890 --json",
 )
 Sync = Callable[[ZoomClient, Engine, str, SyncOptions], Awaitable[SyncReport]]
-
-
-class CountingTransport(httpx.AsyncBaseTransport):
-    """Counts the HTTP requests sent through it (the Zoom calls of the summary)."""
-
-    def __init__(
-        self,
-        inner: httpx.AsyncBaseTransport | None = None,
-        on_request: Callable[[int], None] | None = None,
-    ) -> None:
-        self.inner = inner or httpx.AsyncHTTPTransport()
-        self.requests = 0
-        self.on_request = on_request
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Count, then send."""
-        self.requests += 1
-        if self.on_request is not None:
-            self.on_request(self.requests)
-        return await self.inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        """Close the wrapped transport."""
-        await self.inner.aclose()
 
 
 @dataclass(frozen=True)
@@ -223,11 +199,11 @@ async def sync_and_deliver(
     show each phase as a transient spinner on standard error (only on a terminal).
     """
     with phase(f"Collecting {target} from Zoom", enabled=spinner) as say:
-        counter = CountingTransport(on_request=lambda n: say(f"{n} Zoom request(s)"))
+        counter = CallCounter(on_call=lambda _service, n: say(f"{n} Zoom request(s)"))
         report = await _collect(settings, engine, sync, target, options, counter=counter)
     stderr().print(f"Collected {report.instances} instance(s); delivering to Brevo...")
     with phase("Delivering to Brevo", enabled=spinner):
-        async with brevo_client(settings, engine=engine) as brevo:
+        async with brevo_client(settings, shared_limiter(settings, engine)) as brevo:
             owner = f"{socket.gethostname()}:{os.getpid()}"
             deliverer = Deliverer(
                 engine, brevo, owner=owner, batch_size=DELIVERY_BATCH, import_checks=import_checks
@@ -235,7 +211,7 @@ async def sync_and_deliver(
             delivered = await deliverer.drain(
                 DELIVERY_DEADLINE_S, wait_for_imports=True, contacts_first=True
             )
-    return Outcome(report, delivered, counter.requests)
+    return Outcome(report, delivered, counter.calls["zoom"])
 
 
 async def _collect(
@@ -245,9 +221,9 @@ async def _collect(
     target: str,
     options: SyncOptions,
     *,
-    counter: CountingTransport,
+    counter: CallCounter,
 ) -> SyncReport:
-    zoom = zoom_client(settings, engine=engine, transport=counter)
+    zoom = zoom_client(settings, shared_limiter(settings, engine), observer=counter)
     async with zoom:
         return await sync(zoom, engine, target, options)
 

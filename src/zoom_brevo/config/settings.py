@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from zoom_brevo.zoom.registration_form import question_key
+from zoom_brevo.zoom.webhooks import DEFAULT_TOLERANCE_S
 
 ZoomPlan = Literal["free", "pro", "business"]
 BrevoPlan = Literal["general", "advanced", "extended"]
@@ -141,9 +142,8 @@ class ZoomWebhook(_Model):
     """Zoom's retired verification token; accepted so old configurations load, not used (the secret
     token verifies).
     """
-    # Zoom retries at +5, +20 and +60 min and does not say whether a retry is re-stamped
-    # (reference zoom.md 4.2, 4.3): the window must exceed 85 min; dedupe stops replays.
-    tolerance_s: Seconds = 7200.0
+    # Why two hours: zoom.webhooks.DEFAULT_TOLERANCE_S (the one window of the connector).
+    tolerance_s: Seconds = DEFAULT_TOLERANCE_S
     """Oldest signed request accepted, in seconds. Keep it above 85 minutes: Zoom retries a failed
     delivery after 5, 20 and 60 minutes. Timestamps more than 5 minutes ahead are always refused.
     """

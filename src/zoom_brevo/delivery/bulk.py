@@ -31,6 +31,7 @@ from zoom_brevo.delivery.plan import ContactWrite, parse
 from zoom_brevo.delivery.report import DeliveryReport
 from zoom_brevo.delivery.rows import Settler
 from zoom_brevo.errors import AuthError
+from zoom_brevo.observe import IGNORE, DeliveryObserver
 from zoom_brevo.store import outbox
 from zoom_brevo.store.engine import transaction
 from zoom_brevo.store.outbox import CONTACT_KINDS, Command
@@ -51,6 +52,8 @@ class _Row:
     id: int
     attempts: int
     max_attempts: int
+    kind: str
+    created_at: datetime
 
 
 @dataclass(slots=True)
@@ -75,6 +78,7 @@ class Lease:
     max_attempts: int
     policy: BackoffPolicy
     clock: Callable[[], datetime]
+    observer: DeliveryObserver = IGNORE
 
     def settler(
         self, engine: Engine, claimed: Sequence[Command | _Row], report: DeliveryReport
@@ -89,6 +93,7 @@ class Lease:
             policy=self.policy,
             clock=self.clock,
             report=report,
+            observer=self.observer,
         )
 
 
@@ -172,7 +177,9 @@ class BulkContacts:
         if pending is None:
             pending = _Pending(contact.list_ids, self._settler(()))
             self._pending[contact.list_ids] = pending
-        pending.settler.hold([_Row(c.id, c.attempts, c.max_attempts) for c in claimed])
+        pending.settler.hold(
+            [_Row(c.id, c.attempts, c.max_attempts, c.kind, c.created_at) for c in claimed]
+        )
         pending.size += len(row) + (1 if pending.rows else 0)
         pending.rows.append(row)
         pending.emails.append(contact.email)

@@ -76,6 +76,7 @@ class ContactSender:
         with transaction(self._engine) as conn:
             complete_rows(conn, ids, owner=self._owner, now=now)
             self._tracker.register(conn, process_ids, emails, now)
+        self._settler.delivered(ids, now)
         self._report.imports_started += len(process_ids)
         self._report.contacts_imported += len(emails)
         self._report.list_adds += len(emails) * len(list_ids)

@@ -19,6 +19,7 @@ from zoom_brevo.backoff import BackoffPolicy
 from zoom_brevo.delivery.decisions import decide
 from zoom_brevo.delivery.report import DeliveryReport
 from zoom_brevo.errors import ApiError, RetriableApiError
+from zoom_brevo.observe import IGNORE, DeliveryObserver
 from zoom_brevo.store import ledger, outbox
 from zoom_brevo.store.engine import transaction
 
@@ -41,6 +42,14 @@ class Claimed(Protocol):
     def max_attempts(self) -> int:
         """The row's own attempt limit."""
 
+    @property
+    def kind(self) -> str:
+        """The command's kind (``event``, ``contact``...)."""
+
+    @property
+    def created_at(self) -> datetime:
+        """When the command entered the outbox."""
+
 
 def slices(ids: Sequence[int]) -> Iterator[Sequence[int]]:
     """``ids`` in slices small enough for one statement."""
@@ -62,8 +71,10 @@ class Settler:
         policy: BackoffPolicy,
         clock: Callable[[], datetime],
         report: DeliveryReport,
+        observer: DeliveryObserver = IGNORE,
     ) -> None:
         self._engine = engine
+        self._observer = observer
         self._rows = {command.id: command for command in claimed}
         self._owner = owner
         self._lease_s = lease_s
@@ -95,8 +106,10 @@ class Settler:
     def complete(self, ids: Sequence[int]) -> None:
         """Mark rows sent."""
         if ids:
+            now = self._clock()
             with transaction(self._engine) as conn:
-                complete_rows(conn, ids, owner=self._owner, now=self._clock())
+                complete_rows(conn, ids, owner=self._owner, now=now)
+            self.delivered(ids, now)
 
     def commit_sent(self, ledger_keys: Iterable[str], ids: Sequence[int]) -> None:
         """Record effects in the ledger and complete their rows, in one transaction."""
@@ -104,6 +117,12 @@ class Settler:
         with transaction(self._engine) as conn:
             ledger.record_all(conn, ledger_keys, now=now)
             complete_rows(conn, ids, owner=self._owner, now=now)
+        self.delivered(ids, now)
+
+    def delivered(self, ids: Sequence[int], now: datetime) -> None:
+        """Tell the observer how long each of these rows waited before Brevo accepted it."""
+        for row in filter(None, map(self._rows.get, ids)):
+            self._observer.on_delivered(row.kind, (now - row.created_at).total_seconds())
 
     def bury(self, ids: Sequence[int], reason: str, *, rejected: bool = True) -> None:
         """Dead-letter rows at once with ``reason`` (shown by ``status``)."""

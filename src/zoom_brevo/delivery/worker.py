@@ -31,6 +31,7 @@ from zoom_brevo.delivery.effects import EffectSender
 from zoom_brevo.delivery.imports import ImportTracker, pending_imports
 from zoom_brevo.delivery.plan import plan_batch
 from zoom_brevo.delivery.report import DeliveryReport
+from zoom_brevo.observe import IGNORE, DeliveryObserver
 from zoom_brevo.store import outbox
 from zoom_brevo.store.engine import reading, transaction
 from zoom_brevo.store.notify import Wakeup
@@ -49,7 +50,10 @@ def _utc_now() -> datetime:
 
 
 class Deliverer:
-    """Delivers outbox commands to Brevo."""
+    """Delivers outbox commands to Brevo.
+
+    ``observer`` is told of every command Brevo accepted, with how long it waited.
+    """
 
     def __init__(
         self,
@@ -66,8 +70,10 @@ class Deliverer:
         retry_policy: BackoffPolicy = DEFAULT_RETRY_POLICY,
         import_checks: CheckSchedule | None = None,
         poll_interval_s: float = 1.0,
+        observer: DeliveryObserver = IGNORE,
     ) -> None:
         self._engine = engine
+        self._observer = observer
         self._brevo = brevo
         self._owner = owner
         self._import_threshold = import_threshold
@@ -162,7 +168,10 @@ class Deliverer:
         return True
 
     def _lease(self) -> Lease:
-        return Lease(self._owner, self._lease_s, self._max_attempts, self._policy, self._clock)
+        return Lease(
+            self._owner, self._lease_s, self._max_attempts, self._policy, self._clock,
+            self._observer,
+        )  # fmt: skip
 
     def _bulk(self, report: DeliveryReport) -> BulkContacts:
         return BulkContacts(

@@ -27,7 +27,7 @@ from zoom_brevo.server.background import DEFAULT_STOP_TIMEOUT_S, Worker, WorkerT
 from zoom_brevo.server.health import healthz, readyz
 from zoom_brevo.server.inbox_writer import DEFAULT_MAX_BATCH, InboxWriter
 from zoom_brevo.server.metrics import Metrics
-from zoom_brevo.server.webhooks import MAX_FUTURE_S, WebhookEndpoint, WebhookOptions
+from zoom_brevo.server.webhooks import WebhookEndpoint, WebhookOptions
 
 WEBHOOK_PATH = "/webhooks/zoom"
 
@@ -45,7 +45,6 @@ def webhook_options(settings: Settings) -> WebhookOptions:
     return WebhookOptions(
         secret_token=secret.get_secret_value(),
         tolerance_s=zoom.webhook.tolerance_s,
-        max_future_s=MAX_FUTURE_S,
         log_webhooks=zoom.log_webhooks,
     )
 

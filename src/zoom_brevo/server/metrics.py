@@ -1,9 +1,10 @@
 """Prometheus metrics: one registry per app (never the process-global one).
 
 :class:`Metrics` holds the instruments others record into (webhook outcomes, delivery
-latency, API calls and 429s per service and category). Queue depths are not counted in
-memory: :class:`StoreCollector` reads them from the database at scrape time, so every
-process sharing the database reports the same truth.
+latency, API calls and 429s per service and category). It is the API clients' and the
+deliverer's observer (``zoom_brevo.observe``), so what they do is counted where it
+happens. Queue depths are not counted in memory: :class:`StoreCollector` reads them from
+the database at scrape time, so every process sharing the database reports the same truth.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from prometheus_client.exposition import generate_latest
 from sqlalchemy.engine import Engine
 
 from zoom_brevo.errors import StoreError
+from zoom_brevo.observe import ApiCall
 from zoom_brevo.store import deauthorizations, inbox, jobs, outbox
 from zoom_brevo.store.engine import reading
 
@@ -24,6 +26,7 @@ PREFIX = "zoom_brevo"
 INBOX_STATUSES = ("pending", "processed", "ignored", "failed")
 # Zoom wants an answer within 3 s (reference zoom.md 4.3); buckets resolve well below it.
 ACK_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+API_BUCKETS_S = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 DELIVERY_BUCKETS_S = (0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 21600.0, 86400.0)
 
 
@@ -63,8 +66,16 @@ class Metrics:
         )
         self.api_calls = Counter(
             f"{PREFIX}_api_calls",
-            "Calls to Zoom or Brevo, by service and rate-limit category/family.",
-            ["service", "category"],
+            "Calls to Zoom or Brevo (each try), by service, rate-limit category/family and "
+            "HTTP status (0: no answer).",
+            ["service", "category", "status"],
+            registry=r,
+        )
+        self.api_call_seconds = Histogram(
+            f"{PREFIX}_api_call_seconds",
+            "Time from sending a call to Zoom or Brevo to its status line, by service.",
+            ["service"],
+            buckets=API_BUCKETS_S,
             registry=r,
         )
         self.api_rate_limited = Counter(
@@ -77,15 +88,27 @@ class Metrics:
             f"{PREFIX}_worker_up", "1 while the in-process worker runs.", registry=r
         )
 
-    def record_api_call(self, service: str, category: str, status: int) -> None:
-        """Count one API call (and a 429 among them)."""
-        self.api_calls.labels(service, category).inc()
+    def record_api_call(
+        self, service: str, category: str, status: int, latency_s: float | None = None
+    ) -> None:
+        """Count one API call (and a 429 among them); observe its latency if given."""
+        self.api_calls.labels(service, category, str(status)).inc()
         if status == 429:
             self.api_rate_limited.labels(service, category).inc()
+        if latency_s is not None:
+            self.api_call_seconds.labels(service).observe(max(latency_s, 0.0))
 
     def observe_delivery(self, kind: str, latency_s: float) -> None:
         """Record how long one command waited in the outbox before Brevo took it."""
         self.delivery_latency_seconds.labels(kind).observe(max(latency_s, 0.0))
+
+    def on_api_call(self, call: ApiCall) -> None:
+        """``observe.ApiObserver``: the clients' hook, recorded by ``record_api_call``."""
+        self.record_api_call(call.service, call.category, call.status, call.latency_s)
+
+    def on_delivered(self, kind: str, latency_s: float) -> None:
+        """``observe.DeliveryObserver``: the deliverer's hook, recorded by ``observe_delivery``."""
+        self.observe_delivery(kind, latency_s)
 
     def watch_store(self, engine: Engine) -> None:
         """Report inbox, job and outbox depths from ``engine`` at every scrape."""

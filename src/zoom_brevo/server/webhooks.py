@@ -42,14 +42,16 @@ from zoom_brevo.server.intake import (
     request_headers,
 )
 from zoom_brevo.server.metrics import Metrics
-from zoom_brevo.zoom.webhooks import url_validation_response, verify
+from zoom_brevo.zoom.webhooks import (
+    DEFAULT_TOLERANCE_S,
+    MAX_FUTURE_S,
+    url_validation_response,
+    verify,
+)
 
 log = structlog.get_logger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
-DEFAULT_TOLERANCE_S = 7200.0
-# Clocks disagree a little; a timestamp further ahead than this was not made by Zoom now.
-MAX_FUTURE_S = 300.0
 _LOGGED_BODY_CHARS = 65_536
 # uvicorn bounds no request body's duration; Zoom sends a body at once and waits 3 s for
 # the answer (reference zoom.md 4.3), so a body still arriving after this is not Zoom's.

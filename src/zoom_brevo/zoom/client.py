@@ -22,11 +22,12 @@ import structlog
 
 from zoom_brevo.backoff import BackoffPolicy, parse_retry_after
 from zoom_brevo.errors import ApiError, FatalApiError, RateLimited, RetriableApiError
-from zoom_brevo.ratelimit import LocalRateLimiter, RateLimiter
+from zoom_brevo.observe import IGNORE, NO_RESPONSE, ApiCall, ApiObserver
+from zoom_brevo.ratelimit import RateLimiter
 from zoom_brevo.zoom import categories as ep
 from zoom_brevo.zoom import paging
 from zoom_brevo.zoom.auth import ServerToServerAuth, decode_json
-from zoom_brevo.zoom.categories import Endpoint, Plan, limiter_keys, zoom_limits
+from zoom_brevo.zoom.categories import Endpoint, Plan, limiter_keys
 from zoom_brevo.zoom.models import (
     Meeting,
     Participant,
@@ -72,15 +73,20 @@ class _TokenWouldLapse(Exception):
 
 
 class ZoomClient:
-    """Zoom REST API v2 (read side used by the connector). Use as ``async with``."""
+    """Zoom REST API v2 (read side used by the connector). Use as ``async with``.
+
+    ``limiter`` is required: Zoom's limits are per account, so every client spends the
+    budget the caller shares with the other processes (``wiring.shared_limiter``).
+    ``observer`` is told of every HTTP exchange (``zoom_brevo.observe``).
+    """
 
     def __init__(
         self,
         auth: httpx.Auth,
         *,
+        limiter: RateLimiter,
         api_base_url: str = DEFAULT_API_BASE_URL,
         plan: Plan = "pro",
-        limiter: RateLimiter | None = None,
         backoff: BackoffPolicy | None = None,
         max_wait_s: float = 120.0,
         page_size: int = paging.PAGE_SIZE,
@@ -90,13 +96,13 @@ class ZoomClient:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        observer: ApiObserver = IGNORE,
     ) -> None:
         self._auth = auth
+        self._observer = observer
         self._base = api_base_url.rstrip("/")
         self._plan: Plan = plan
-        self._limiter: RateLimiter = limiter or LocalRateLimiter(
-            zoom_limits(plan), clock=clock, sleep=sleep
-        )
+        self._limiter = limiter
         self._backoff = backoff or BackoffPolicy()
         self._max_wait_s = max_wait_s
         self._page_size = page_size
@@ -116,9 +122,9 @@ class ZoomClient:
         client_id: str,
         client_secret: str,
         api_base_url: str = DEFAULT_API_BASE_URL,
+        limiter: RateLimiter,
         oauth_base_url: str = DEFAULT_OAUTH_BASE_URL,
         plan: Plan = "pro",
-        limiter: RateLimiter | None = None,
         **options: Any,
     ) -> ZoomClient:
         """A client authenticated with a Server-to-Server OAuth app (reference zoom.md 1.1).
@@ -480,12 +486,15 @@ class ZoomClient:
         """One GET up to a success's status line (its body unread, to be closed by the caller),
         or the error an unsuccessful answer maps to."""
         request = self._http.build_request("GET", f"{self._base}{path}", params=params)
+        started = time.perf_counter()
         try:
             response = await self._http.send(request, auth=self._auth, stream=True)
         except httpx.TransportError as exc:
+            self._observe(endpoint, NO_RESPONSE, started)
             return _unreachable(exc), exc
         except RetriableApiError as exc:  # the token endpoint failed; retry the whole call
             return exc, None
+        self._observe(endpoint, response.status_code, started)
         if response.is_success:
             return response, None
         try:
@@ -530,6 +539,10 @@ class ZoomClient:
         if deadline_s is not None and self._clock() + wait_s > deadline_s:
             raise _TokenWouldLapse(wait_s)
         await self._sleep(wait_s)
+
+    def _observe(self, endpoint: Endpoint, status: int, started: float) -> None:
+        latency_s = time.perf_counter() - started
+        self._observer.on_api_call(ApiCall(SERVICE, endpoint.category.value, status, latency_s))
 
     async def _acquire(self, endpoint: Endpoint) -> None:
         for key in limiter_keys(endpoint.category, self._plan):
