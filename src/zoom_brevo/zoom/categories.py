@@ -134,7 +134,7 @@ def limiter_keys(category: Category, plan: Plan) -> tuple[str, ...]:
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
-    """One GET operation: path template, rate category, scopes, and the list's JSON key."""
+    """One operation: path template, rate category, scopes, the list's JSON key, the method."""
 
     path: str
     category: Category
@@ -143,6 +143,7 @@ class Endpoint:
     items_key: str | None = None
     """Name of the array in the response of a list endpoint; ``None`` for single objects."""
     paginated: bool = True
+    method: str = "GET"
 
 
 _L, _M, _H = Category.LIGHT, Category.MEDIUM, Category.HEAVY
@@ -291,3 +292,19 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     WEBINAR_QA_REPORT,
     WEBINAR_POLL_REPORT,
 )
+
+# Writes: only erasure (``forget --zoom``) deletes registrants; a retry after a lost answer
+# finds the registrant gone, which is the outcome wanted (safe to repeat).
+DELETE_MEETING_REGISTRANT = Endpoint(
+    "/meetings/{meeting_id}/registrants/{registrant_id}",
+    _L,
+    ("meeting:write:admin", "meeting:delete:registrant:admin"),
+    method="DELETE",
+)
+DELETE_WEBINAR_REGISTRANT = Endpoint(
+    "/webinars/{webinar_id}/registrants/{registrant_id}",
+    _L,
+    ("webinar:write:admin", "webinar:delete:registrant:admin"),
+    method="DELETE",
+)
+WRITES: tuple[Endpoint, ...] = (DELETE_MEETING_REGISTRANT, DELETE_WEBINAR_REGISTRANT)

@@ -14,7 +14,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC, date, datetime
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar
 
 import httpx
 import pydantic
@@ -47,7 +47,13 @@ from zoom_brevo.zoom.models import (
 from zoom_brevo.zoom.oauth import UserOAuth
 from zoom_brevo.zoom.paths import expand
 from zoom_brevo.zoom.reports import Report
-from zoom_brevo.zoom.responses import BAD_PAGE_TOKEN, SERVICE, is_retried_here, map_error
+from zoom_brevo.zoom.responses import (
+    BAD_PAGE_TOKEN,
+    GONE_CODES,
+    SERVICE,
+    is_retried_here,
+    map_error,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -59,6 +65,7 @@ Id = str | int
 DEFAULT_API_BASE_URL = "https://api.zoom.us/v2"
 DEFAULT_OAUTH_BASE_URL = "https://zoom.us"
 REGISTRANT_ID = {"include_fields": "registrant_id"}
+NO_CONTENT = 204
 
 
 class _TokenWouldLapse(Exception):
@@ -319,6 +326,32 @@ class ZoomClient:
 
     # --- recordings and reports ------------------------------------------------------
 
+    async def delete_registrant(
+        self,
+        kind: Literal["meeting", "webinar"],
+        meeting_id: Id,
+        registrant_id: str,
+        *,
+        occurrence_id: str | None = None,
+    ) -> bool:
+        """Delete one registration (LIGHT); ``False`` when Zoom no longer has it.
+
+        Zoom answers 3000 "Registrant ... was not found" for a registrant already gone and
+        3001 for a meeting or webinar that no longer exists: either way nothing is left.
+        """
+        endpoint = (
+            ep.DELETE_WEBINAR_REGISTRANT if kind == "webinar" else ep.DELETE_MEETING_REGISTRANT
+        )
+        ids = {f"{kind}_id": meeting_id, "registrant_id": registrant_id}
+        query = {"occurrence_id": occurrence_id} if occurrence_id else {}
+        try:
+            await self._call(endpoint, expand(endpoint.path, **ids), query)
+        except ApiError as exc:
+            if exc.code in GONE_CODES:
+                return False
+            raise
+        return True
+
     async def meeting_recordings(
         self,
         meeting_id_or_uuid: Id,
@@ -475,6 +508,8 @@ class ZoomClient:
             return _unreachable(exc), exc
         finally:
             await opened.aclose()
+        if opened.status_code == NO_CONTENT:  # a DELETE's answer
+            return {}, None
         body = decode_json(opened)
         if isinstance(body, dict):
             return body, None
@@ -485,7 +520,8 @@ class ZoomClient:
     ) -> _Outcome[httpx.Response]:
         """One GET up to a success's status line (its body unread, to be closed by the caller),
         or the error an unsuccessful answer maps to."""
-        request = self._http.build_request("GET", f"{self._base}{path}", params=params)
+        url = f"{self._base}{path}"
+        request = self._http.build_request(endpoint.method, url, params=params)
         started = time.perf_counter()
         try:
             response = await self._http.send(request, auth=self._auth, stream=True)

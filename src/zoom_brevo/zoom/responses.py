@@ -35,6 +35,10 @@ EXPIRED_TOKEN = 124
 PAID_ONLY = 200
 BAD_PAGE_TOKEN = 300
 NO_SUCH_MEETING = 3001
+# "Registrant {id} was not found." / "Registration has not been enabled" (official spec,
+# DELETE /webinars/{webinarId}/registrants/{registrantId}): nothing left to delete.
+NO_SUCH_REGISTRANT = 3000
+GONE_CODES = frozenset({NO_SUCH_REGISTRANT, NO_SUCH_MEETING})
 NO_RECORDING = 3301
 TOO_OLD = 12702
 MISSING_SCOPE = 4700
