@@ -12,6 +12,7 @@ from zoom_brevo.ratelimit import Limit
 from zoom_brevo.zoom.categories import (
     DAILY_HEAVY_KEY,
     ENDPOINTS,
+    WRITES,
     Category,
     Endpoint,
     limiter_keys,
@@ -22,22 +23,22 @@ from zoom_brevo.zoom.categories import (
 _LABEL = re.compile(r"Rate Limit Label\]\([^)]*\):\*\* `(\w+)`")
 
 
-def _operation(shared_dir: Path, path: str) -> dict[str, object]:
+def _operation(shared_dir: Path, path: str, method: str = "get") -> dict[str, object]:
     name = (
         "zoom-users-open-api-spec.json" if path == "/users" else "zoom-meeting-open-api-spec.json"
     )
     spec = json.loads((shared_dir / "specs" / "zoom" / name).read_text())
     spec_path = re.sub(r"\{(\w+)_id\}", r"{\1Id}", path)  # {meeting_id} -> {meetingId}
-    operation: dict[str, object] = spec["paths"][spec_path]["get"]
+    operation: dict[str, object] = spec["paths"][spec_path][method]
     return operation
 
 
 @pytest.mark.shared
-@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.path)
+@pytest.mark.parametrize("endpoint", ENDPOINTS + WRITES, ids=lambda e: f"{e.method} {e.path}")
 def test_endpoint_category_and_scope_match_the_official_spec(
     shared_dir: Path, endpoint: Endpoint
 ) -> None:
-    operation = _operation(shared_dir, endpoint.path)
+    operation = _operation(shared_dir, endpoint.path, endpoint.method.lower())
     label = _LABEL.search(str(operation["description"]))
     assert label is not None
     assert Category(label.group(1).lower()) is endpoint.category

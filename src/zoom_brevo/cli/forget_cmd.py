@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import typer
+from sqlalchemy.engine import Engine
 
 from zoom_brevo.cli.context import epilog, print_error, state_of, stderr, stdout
 from zoom_brevo.config import Settings
@@ -22,7 +23,13 @@ from zoom_brevo.erasure import ErasureReport, forget_person, normalize_address
 from zoom_brevo.errors import ApiError
 from zoom_brevo.logging import mask_email, scrub
 from zoom_brevo.ratelimit import RateLimiter
-from zoom_brevo.wiring import brevo_client, open_store, shared_limiter
+from zoom_brevo.wiring import brevo_client, open_store, shared_limiter, zoom_client
+from zoom_brevo.zoom_erasure import (
+    ZOOM_KEEPS,
+    ZoomErasure,
+    delete_registrations,
+    stored_registrations,
+)
 
 EXIT_FAILED = 1
 MAX_IN_FLIGHT_WAIT_S = 300.0
@@ -31,7 +38,7 @@ EPILOG = epilog(
 Cannot be undone. Asks for confirmation unless `--yes` (required without a terminal).
 Output names the person by a masked address, never the address itself.
 """,
-    "zoom-brevo forget ada@example.com --brevo --yes --json",
+    "zoom-brevo forget ada@example.com --zoom --brevo --yes --json",
 )
 
 BrevoOutcome = Literal["deleted", "not_found", "failed"]
@@ -45,46 +52,60 @@ class BrevoResult:
     error: str | None = None
 
 
-def forget(
+def forget(  # every option is a keyword: Typer passes them by name
     ctx: typer.Context,
     address: Annotated[str, typer.Argument(metavar="ADDRESS", help="The person's e-mail address.")],
+    *,
     brevo: Annotated[
         bool, typer.Option("--brevo", help="Also delete the person's contact in Brevo.")
+    ] = False,
+    zoom: Annotated[
+        bool,
+        typer.Option(
+            "--zoom",
+            help="Also delete the person's meeting and webinar registrations in Zoom (and "
+            "list what Zoom keeps).",
+        ),
     ] = False,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print only a JSON document on standard output.")
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> int:
-    """Erase what is stored about a person (optionally in Brevo too).
+    """Erase what is stored about a person (and in Zoom, Brevo).
 
     Removes their attendance facts, queued Brevo commands, stored webhooks and sent-event
-    ledger entries. Exits 1 if the local erasure worked but Brevo could not delete the
-    contact (run it again).
+    ledger entries. With --zoom, their registrations in Zoom are deleted first; if one
+    cannot be, nothing is erased (exit 1: run it again). Exits 1 if the local erasure
+    worked but Brevo could not delete the contact (run it again).
     """
     try:
         email = normalize_address(address)[0]
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="ADDRESS") from None
-    _confirm(email, brevo=brevo, yes=yes)
+    _confirm(email, brevo=brevo, zoom=zoom, yes=yes)
     settings = state_of(ctx).settings()
     engine = open_store(settings)
     try:
-        report = forget_person(engine, email, now=datetime.now(UTC))
         limiter = shared_limiter(settings, engine)
+        in_zoom = asyncio.run(_delete_in_zoom(settings, limiter, engine, email)) if zoom else None
+        if in_zoom is not None and in_zoom.failed:
+            _show_zoom_failure(email, in_zoom, json_output=json_output)
+            return EXIT_FAILED
+        report = forget_person(engine, email, now=datetime.now(UTC))
         result = asyncio.run(_delete_in_brevo(settings, limiter, email, report)) if brevo else None
     finally:
         engine.dispose()
-    _show(email, report, result, json_output=json_output)
+    _show(email, report, result, in_zoom, json_output=json_output)
     return EXIT_FAILED if result is not None and result.outcome == "failed" else 0
 
 
-def _confirm(email: str, *, brevo: bool, yes: bool) -> None:
+def _confirm(email: str, *, brevo: bool, zoom: bool, yes: bool) -> None:
     if yes:
         return
     if not sys.stdin.isatty():
         raise typer.BadParameter("add --yes to erase without being asked (no terminal to ask)")
-    where = "locally and in Brevo" if brevo else "locally"
+    where = ", ".join(["locally", *(["in Zoom"] if zoom else []), *(["in Brevo"] if brevo else [])])
     question = f"Erase everything about {mask_email(email)} {where}? This cannot be undone."
     if not typer.confirm(question, err=True):
         raise typer.Abort
@@ -102,6 +123,29 @@ async def _delete_in_brevo(
     return BrevoResult("deleted" if deleted else "not_found")
 
 
+async def _delete_in_zoom(
+    settings: Settings, limiter: RateLimiter, engine: Engine, email: str
+) -> ZoomErasure:
+    registrations = stored_registrations(engine, email)
+    if not registrations:
+        return ZoomErasure(())
+    async with zoom_client(settings, limiter) as client:
+        return await delete_registrations(client, registrations)
+
+
+def _show_zoom_failure(email: str, in_zoom: ZoomErasure, *, json_output: bool) -> None:
+    if json_output:
+        document = {"person": mask_email(email), "local": None, "zoom": in_zoom.to_json()}
+        typer.echo(json.dumps(document | {"brevo": None}, indent=2))
+    else:
+        _print_zoom(in_zoom)
+    first = next(d.error for d in in_zoom.deletions if d.outcome == "failed")
+    print_error(
+        f"nothing was erased: Zoom did not delete {in_zoom.counts()['failed']} registration(s) "
+        f"({first}); run the command again"
+    )
+
+
 async def _wait_for_in_flight_sends(report: ErasureReport) -> None:
     """A worker may be sending one of the erased commands: let its lease run out first."""
     if report.in_flight_until is None:
@@ -113,12 +157,20 @@ async def _wait_for_in_flight_sends(report: ErasureReport) -> None:
 
 
 def _show(
-    email: str, report: ErasureReport, result: BrevoResult | None, *, json_output: bool
+    email: str,
+    report: ErasureReport,
+    result: BrevoResult | None,
+    in_zoom: ZoomErasure | None,
+    *,
+    json_output: bool,
 ) -> None:
     if json_output:
-        typer.echo(json.dumps(_document(email, report, result), indent=2))
+        document = _document(email, report, result)
+        document["zoom"] = None if in_zoom is None else in_zoom.to_json()
+        typer.echo(json.dumps(document, indent=2))
     else:
         _print(email, report, result)
+        _print_zoom(in_zoom)
     if result is not None and result.outcome == "failed":
         print_error(f"erased locally, but the Brevo contact was not deleted: {result.error}")
 
@@ -138,6 +190,27 @@ def _print(email: str, report: ErasureReport, result: BrevoResult | None) -> Non
             for table, count in sorted(counts.items()):
                 console.print(f"  {table}: {count} {label}")
     console.print(f"Brevo contact: {_brevo_line(result)}")
+
+
+_ZOOM_OUTCOMES = {
+    "deleted": "deleted",
+    "not_found": "already gone",
+    "no_registrant_id": "without a Zoom registrant id (delete them in Zoom)",
+    "failed": "NOT deleted",
+}
+
+
+def _print_zoom(in_zoom: ZoomErasure | None) -> None:
+    console = stdout()
+    if in_zoom is None:
+        console.print("Zoom registrations: kept (add --zoom to delete them)")
+        return
+    counts = in_zoom.counts()
+    parts = [f"{counts[o]} {label}" for o, label in _ZOOM_OUTCOMES.items() if counts.get(o)]
+    console.print(f"Zoom registrations: {', '.join(parts) or 'none stored'}")
+    console.print("Zoom keeps, and its API cannot delete (ask Zoom to remove them):")
+    for item in ZOOM_KEEPS:
+        console.print(f"  {item}")
 
 
 def _brevo_line(result: BrevoResult | None) -> str:

@@ -356,6 +356,7 @@ class _Hosted:
     sources: list[TrackingSource] = field(default_factory=list)
     extra_registrants: list[Registrant] = field(default_factory=list)
     agenda: str = ""
+    deleted: set[int] = field(default_factory=set)  # registrants deleted through the API
 
     @property
     def join_url(self) -> str:
@@ -406,6 +407,8 @@ class _Hosted:
 
     def status_of(self, i: int) -> str:
         """The status of registrant ``i`` (generated ones are approved)."""
+        if i in self.deleted:
+            return "deleted"
         if i >= self.registrant_count:
             return self.extra_registrants[i - self.registrant_count].status
         return "approved"

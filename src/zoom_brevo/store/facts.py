@@ -360,6 +360,17 @@ def registrant_answers(
     return found if isinstance(found, dict) else None
 
 
+def registrations_of(conn: Connection, email: str) -> list[Registrant]:
+    """Every registration of one person (any meeting or webinar, any status)."""
+    c = registrants.c
+    stmt = (
+        sa.select(*(c[f] for f in Registrant.__dataclass_fields__))
+        .where(c.email == email.lower())
+        .order_by(c.kind, c.meeting_id)
+    )
+    return [Registrant(**row._asdict()) for row in conn.execute(stmt)]
+
+
 def list_registrants(
     conn: Connection, kind: Kind, meeting_id: int, *, status: str | None = None
 ) -> list[Registrant]:

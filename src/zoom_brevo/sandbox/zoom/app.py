@@ -99,7 +99,7 @@ class ZoomEmulator:
             routes=[
                 Route("/oauth/token", self.oauth.token, methods=["POST"]),
                 Route("/oauth/authorize", self.oauth.authorize, methods=["GET"]),
-                Route("/v2/{rest:path}", self._api, methods=["GET"]),
+                Route("/v2/{rest:path}", self._api, methods=["GET", "DELETE"]),
             ]
         )
 
@@ -144,7 +144,17 @@ class ZoomEmulator:
             headers, body = self._answer(request)
         except ZoomError as exc:
             return JSONResponse(exc.body(), exc.status, headers={**headers, **exc.headers})
+        if request.method == "DELETE":
+            return Response(status_code=204, headers=headers)
         return JSONResponse(body, headers=headers)
+
+    def _check_scopes(self, route: routes.Route) -> None:
+        """A token without the route's scope: 400 code 4711 naming them (reference zoom.md 1.3,
+        "Invalid access token, does not contain scopes:[...]")."""
+        granted = set(self.oauth.scopes.split())
+        if route.scopes and not granted & set(route.scopes):
+            wanted = ", ".join(route.scopes)
+            raise ZoomError(400, 4711, f"Invalid access token, does not contain scopes:[{wanted}].")
 
     def _answer(self, request: Request) -> tuple[dict[str, str], dict[str, Any]]:
         query = dict(request.query_params)
@@ -152,10 +162,11 @@ class ZoomEmulator:
             raise ZoomError(401, 124, _QUERY_TOKEN_MESSAGE)
         self.tokens.check(request.headers.get("authorization"))
         segments = raw_segments(request.scope)[1:]  # below /v2
-        found = routes.match(segments)
+        found = routes.match(segments, request.method)
         if found is None:
             raise ZoomError(404, 2300, "This API endpoint is not recognized.")
         route, raw_ids = found
+        self._check_scopes(route)
         ids = {name: decode_id(value) for name, value in raw_ids.items()}
         request.scope["zoom.record"]["ids"] = ids
         self.faults.check("/" + "/".join(segments))

@@ -21,6 +21,8 @@ from zoom_brevo.sandbox.zoom.faults import Faults, Stats
 SCOPES = (
     "meeting:read:admin webinar:read:admin report:read:admin recording:read:admin user:read:admin"
 )
+# What ``forget --zoom`` needs on top (delete registrants); the sandbox's app has them.
+WRITE_SCOPES = "meeting:write:admin webinar:write:admin"
 CODE_TTL_S = 300.0
 
 
@@ -153,6 +155,8 @@ class OAuthServer:
         self._default_user = default_user
         self._faults = faults
         self._stats = stats
+        # The app's scopes, granted to every token; a test may take some away.
+        self.scopes = f"{SCOPES} {WRITE_SCOPES}"
 
     async def token(self, request: Request) -> Response:
         """POST /oauth/token."""
@@ -207,7 +211,7 @@ class OAuthServer:
             "access_token": access,
             "token_type": "bearer",
             "expires_in": int(self.tokens.ttl_s),
-            "scope": SCOPES,
+            "scope": self.scopes,
         }
         if refresh:
             body["refresh_token"] = refresh

@@ -199,7 +199,7 @@ def _registrants(call: Call, parent: Meeting | Webinar) -> Json:
             if wanted(i):
                 yield render.registrant(parent.registrant(i)), i + 1
 
-    key = (parent.id, status, source, count)
+    key = (parent.id, status, source, count, len(parent.deleted))
     if key not in call.totals:
         call.totals[key] = sum(1 for i in range(count) if wanted(i))
     return _rename(call.page(rows, call.totals[key]), "registrants")
@@ -211,6 +211,25 @@ def meeting_registrants(call: Call) -> Json:
 
 def webinar_registrants(call: Call) -> Json:
     return _registrants(call, call.finder.scheduled(call.id("webinarId"), WEBINAR))
+
+
+def _delete_registrant(call: Call, parent: Meeting | Webinar) -> Json:
+    """Zoom answers 204; a registrant it does not hold is 400 with code 3000 (official spec,
+    ``DELETE /webinars/{webinarId}/registrants/{registrantId}``)."""
+    wanted = call.id("registrantId")
+    for i in range(len(parent.registrants)):
+        if i not in parent.deleted and parent.registrant(i).id == wanted:
+            parent.deleted.add(i)
+            return {}
+    raise ZoomError(400, 3000, f"Registrant {wanted} was not found.")
+
+
+def delete_meeting_registrant(call: Call) -> Json:
+    return _delete_registrant(call, call.finder.scheduled(call.id("meetingId"), MEETING))
+
+
+def delete_webinar_registrant(call: Call) -> Json:
+    return _delete_registrant(call, call.finder.scheduled(call.id("webinarId"), WEBINAR))
 
 
 def tracking_sources(call: Call) -> Json:
@@ -332,6 +351,7 @@ class Route:
     template: str
     category: str
     handler: Handler
+    scopes: tuple[str, ...] = ()  # any one of them (classic, granular); () = not checked
 
     @property
     def segments(self) -> tuple[str, ...]:
@@ -368,9 +388,26 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
-def match(segments: Sequence[str]) -> tuple[Route, dict[str, str]] | None:
+# Writes the connector makes: only erasure (``forget --zoom``) deletes registrants.
+DELETE_ROUTES: tuple[Route, ...] = (
+    Route(
+        "/meetings/{meetingId}/registrants/{registrantId}",
+        LIGHT,
+        delete_meeting_registrant,
+        ("meeting:write:admin", "meeting:delete:registrant:admin"),
+    ),
+    Route(
+        "/webinars/{webinarId}/registrants/{registrantId}",
+        LIGHT,
+        delete_webinar_registrant,
+        ("webinar:write:admin", "webinar:delete:registrant:admin"),
+    ),
+)
+
+
+def match(segments: Sequence[str], method: str = "GET") -> tuple[Route, dict[str, str]] | None:
     """The route whose template fits ``segments`` (raw, still percent-encoded params)."""
-    for route in ROUTES:
+    for route in DELETE_ROUTES if method == "DELETE" else ROUTES:
         tpl = route.segments
         if len(tpl) != len(segments):
             continue
