@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import quote
 
@@ -153,3 +154,14 @@ async def test_operations_page_shows_a_deauthorized_account_and_unprocessed_webh
     assert "The Zoom account x1yCzABCDEfg23HiJKl4mN removed the app" in html
     assert "Deauthorizations of other Zoom accounts ignored: 1." in html
     assert "deauthorization of another account" in html
+
+
+async def test_scores_are_shown_in_whole_points_as_they_are_sent(
+    browser: httpx.AsyncClient,
+) -> None:
+    # Scores are whole points (docs/engagement.md, section 4); "74.0" suggests a precision
+    # the score does not have.
+    html = (await browser.get("/admin/people/alice%40example.com")).text
+    shown = re.search(r'id="stat-score">([^<]+)<', html)
+    assert shown is not None
+    assert re.fullmatch(r"\d{1,3}", shown.group(1)), shown.group(1)
