@@ -98,4 +98,9 @@ server:
   host: 127.0.0.1
   port: 8080
   admin_token: null           # bearer token for /admin; null = admin pages disabled
+
+delivery:
+  lease_s: 8                  # seconds a worker holds a batch or job without renewing it
+                              # (renewed every third of it while it runs): a dead worker's
+                              # work is taken over this long after its last renewal
 """

@@ -92,6 +92,21 @@ class Settler:
                 outbox.extend_lease(conn, part, owner=self._owner, lease_s=self._lease_s, now=now)
         self._lease_renewed_at = now
 
+    def renew(self) -> int:
+        """Extend the lease of every row still held to ``lease_s`` from now (the heartbeat).
+
+        Returns how many rows this worker still holds; settled rows and rows taken over
+        after a lost lease are left alone.
+        """
+        now = self._clock()
+        with transaction(self._engine) as conn:
+            kept = sum(
+                outbox.extend_lease(conn, part, owner=self._owner, lease_s=self._lease_s, now=now)
+                for part in slices(list(self._rows))
+            )
+        self._lease_renewed_at = now
+        return kept
+
     def complete(self, ids: Sequence[int]) -> None:
         """Mark rows sent."""
         if ids:

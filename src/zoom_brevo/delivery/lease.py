@@ -1,0 +1,89 @@
+"""How a delivery worker holds what it claimed: its lease, and the heartbeat that renews it.
+
+Leases are short (``delivery.lease_s``, 8 s by default) so that the work of a worker that
+died (kill -9, a lost machine) is taken over within seconds. A worker that lives keeps its
+work however long a batch takes (a rate limit to wait for, a slow import): while it runs,
+a heartbeat renews the lease of every batch it holds every third of the lease.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import structlog
+from sqlalchemy.engine import Engine
+
+from zoom_brevo.backoff import BackoffPolicy
+from zoom_brevo.delivery.report import DeliveryReport
+from zoom_brevo.delivery.rows import Claimed, Settler
+from zoom_brevo.errors import StoreError
+
+log = structlog.get_logger(__name__)
+DEFAULT_LEASE_S = 8.0
+RENEW_SHARE = 1 / 3  # of the lease, between two renewals
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """How this worker claims and settles rows, and the batches it holds now."""
+
+    owner: str
+    lease_s: float
+    max_attempts: int
+    policy: BackoffPolicy
+    clock: Callable[[], datetime]
+    held: set[Settler] = field(default_factory=set, compare=False, hash=False)
+
+    def settler(
+        self, engine: Engine, claimed: Sequence[Claimed], report: DeliveryReport
+    ) -> Settler:
+        """A settler for rows claimed under this lease; held (renewed) until ``let_go``."""
+        made = Settler(
+            engine,
+            claimed,
+            owner=self.owner,
+            lease_s=self.lease_s,
+            max_attempts=self.max_attempts,
+            policy=self.policy,
+            clock=self.clock,
+            report=report,
+        )
+        self.held.add(made)
+        return made
+
+    def let_go(self, settler: Settler) -> None:
+        """Stop renewing ``settler``'s rows (they are settled, or given back)."""
+        self.held.discard(settler)
+
+    def renew_all(self) -> None:
+        """Renew every batch held (one heartbeat)."""
+        for settler in list(self.held):
+            try:
+                kept = settler.renew()
+            except StoreError as exc:  # the work goes on; the lease may lapse meanwhile
+                log.warning("delivery_lease_not_renewed", lease_owner=self.owner, error=str(exc))
+                continue
+            if kept == 0:
+                self.held.discard(settler)
+
+
+@contextlib.asynccontextmanager
+async def heartbeat(lease: Lease) -> AsyncIterator[None]:
+    """Renew ``lease``'s batches every third of the lease while the body runs."""
+    beating = asyncio.create_task(_beat(lease))
+    try:
+        yield
+    finally:
+        beating.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beating
+
+
+async def _beat(lease: Lease) -> None:
+    while True:
+        await asyncio.sleep(lease.lease_s * RENEW_SHARE)
+        lease.renew_all()
