@@ -15,6 +15,7 @@ lists, and a phase with fewer contacts than the import threshold, are upserted o
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -25,7 +26,7 @@ from zoom_brevo.brevo.chunking import IMPORT_MAX_BODY_BYTES
 from zoom_brevo.brevo.client import BrevoClient, encode_import_row
 from zoom_brevo.delivery.contacts import ContactSender
 from zoom_brevo.delivery.imports import ImportTracker
-from zoom_brevo.delivery.lease import Lease
+from zoom_brevo.delivery.lease import Lease, hand_back
 from zoom_brevo.delivery.plan import ContactWrite, parse
 from zoom_brevo.delivery.report import DeliveryReport
 from zoom_brevo.delivery.rows import Settler
@@ -105,10 +106,10 @@ class BulkContacts:
                     await self._flush_all()
                 else:
                     return
-        except AuthError:
-            for pending in self._pending.values():
-                pending.settler.release_all()
-                self._lease.let_go(pending.settler)
+        except (AuthError, asyncio.CancelledError):
+            for settler in list(self._lease.held):  # pending imports, the page being read
+                hand_back(settler, self._lease.owner)
+                self._lease.let_go(settler)
             raise
 
     def _claim(self) -> list[Command]:

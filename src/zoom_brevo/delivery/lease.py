@@ -71,6 +71,19 @@ class Lease:
                 self.held.discard(settler)
 
 
+def hand_back(settler: Settler, owner: str) -> None:
+    """Give back every row ``settler`` still holds, untried (the worker is stopping).
+
+    Another worker takes them at once instead of when the lease expires.
+    """
+    try:
+        settler.release_all()
+    except StoreError as exc:  # the lease expires instead
+        log.warning("delivery_not_handed_back", lease_owner=owner, error=str(exc))
+        return
+    log.info("delivery_handed_back", rows=len(settler.ids), lease_owner=owner)
+
+
 @contextlib.asynccontextmanager
 async def heartbeat(lease: Lease) -> AsyncIterator[None]:
     """Renew ``lease``'s batches every third of the lease while the body runs."""

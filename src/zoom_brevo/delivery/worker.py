@@ -29,7 +29,7 @@ from zoom_brevo.delivery.contacts import ContactSender
 from zoom_brevo.delivery.decisions import CheckSchedule
 from zoom_brevo.delivery.effects import EffectSender
 from zoom_brevo.delivery.imports import ImportTracker, pending_imports
-from zoom_brevo.delivery.lease import DEFAULT_LEASE_S, Lease, heartbeat
+from zoom_brevo.delivery.lease import DEFAULT_LEASE_S, Lease, hand_back, heartbeat
 from zoom_brevo.delivery.plan import plan_batch
 from zoom_brevo.delivery.report import DeliveryReport
 from zoom_brevo.delivery.rows import Settler
@@ -159,6 +159,9 @@ class Deliverer:
         settler = self._held.settler(self._engine, claimed, report)
         try:
             await self._deliver(claimed, settler, report)
+        except asyncio.CancelledError:
+            hand_back(settler, self._owner)
+            raise
         finally:
             self._held.let_go(settler)
         log.info(
