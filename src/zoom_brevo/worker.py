@@ -32,6 +32,7 @@ from sqlalchemy.engine import Engine
 
 from zoom_brevo.brevo.client import BrevoClient
 from zoom_brevo.config import Settings
+from zoom_brevo.delivery.in_doubt import DEFAULT_IN_DOUBT, InDoubtPolicy
 from zoom_brevo.delivery.lease import DEFAULT_LEASE_S
 from zoom_brevo.errors import StoreError
 from zoom_brevo.handlers.context import HandlerOptions, RecordingOptions
@@ -102,6 +103,7 @@ async def run_worker(
     clock: Callable[[], datetime] = _utc_now,
     poll_s: float = DEFAULT_POLL_S,
     lease_s: float = DEFAULT_LEASE_S,
+    in_doubt: InDoubtPolicy = DEFAULT_IN_DOUBT,
 ) -> None:
     """Process the inbox, run jobs and deliver the outbox until ``stop`` is set.
 
@@ -116,8 +118,9 @@ async def run_worker(
     deps = JobDeps(engine, zoom, brevo, options)
     runner = JobRunner(deps, owner=owner, clock=clock, lease_s=lease_s)
     deliverer = Deliverer(
-        engine, brevo, owner=owner, clock=clock, poll_interval_s=poll_s, lease_s=lease_s
-    )
+        engine, brevo, owner=owner, clock=clock, poll_interval_s=poll_s, lease_s=lease_s,
+        in_doubt=in_doubt,
+    )  # fmt: skip
 
     async def inbox_step() -> bool:
         outcome = await asyncio.to_thread(processor.process_batch)
@@ -186,6 +189,7 @@ def background_worker(settings: Settings, engine: Engine) -> Worker:
                 owner=worker_owner(),
                 stop=stop,
                 lease_s=settings.delivery.lease_s,
+                in_doubt=settings.delivery.in_doubt,
             )
 
     return work

@@ -61,7 +61,9 @@ def collect(conn: Connection, settings: Settings) -> dict[str, Any]:
     """Everything ``status`` reports, as a JSON-ready document.
 
     ``idle`` is true when nothing is left to do (``busy`` says what is, otherwise);
-    ``leases`` lists who holds outbox and job leases, and until when.
+    ``leases`` lists who holds outbox and job leases, and until when; ``in_doubt`` counts
+    event commands whose send began with no known outcome (``pending``: reconciled at their
+    next claim; ``held``: dead letters waiting for ``retry``, ``delivery.in_doubt: hold``).
     """
     imports = pending_imports(conn)
     busy = activity.busy(conn, now=datetime.now(UTC), pending_imports=len(imports))
@@ -72,6 +74,7 @@ def collect(conn: Connection, settings: Settings) -> dict[str, Any]:
         "inbox": inbox.counts(conn),
         "jobs": jobs.counts(conn),
         "outbox": outbox.counts(conn),
+        "in_doubt": outbox.in_doubt(conn),
         "dead_letters": _dead_letters(conn),
         "import_rejections": _rejections(conn),
         "pending_imports": [

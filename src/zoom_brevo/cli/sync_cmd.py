@@ -215,6 +215,7 @@ async def sync_and_deliver(
                 batch_size=DELIVERY_BATCH,
                 import_checks=import_checks,
                 lease_s=settings.delivery.lease_s,
+                in_doubt=settings.delivery.in_doubt,
             )
             delivered = await deliverer.drain(
                 DELIVERY_DEADLINE_S, wait_for_imports=True, contacts_first=True

@@ -333,6 +333,13 @@ class Delivery(_Model):
     it while the work runs): a worker that dies (kill -9, a lost machine) has its work taken over
     by another this long after its last renewal.
     """
+    in_doubt: InDoubt = "hold"
+    """An event batch whose send began and whose outcome was never recorded (its worker died)
+    is looked up in Brevo's events listing before it is sent again, and only what Brevo lacks
+    is sent. When the listing fails: `hold` keeps those events as dead letters marked "in
+    doubt" (shown by `status`, sent by `zoom-brevo retry`), `resend` sends them (one may then
+    reach Brevo twice).
+    """
 
 
 class Settings(_Model):

@@ -107,6 +107,33 @@ class Settler:
         self._lease_renewed_at = now
         return kept
 
+    def in_doubt_since(self, ids: Sequence[int]) -> datetime | None:
+        """When the earliest unsettled send of these rows began (``None``: not in doubt)."""
+        found = [getattr(self._rows[i], "send_started_at", None) for i in ids if i in self._rows]
+        return min((t for t in found if t is not None), default=None)
+
+    def mark_sending(self, ids: Sequence[int]) -> None:
+        """Note that these rows' send begins now: in doubt until they are settled."""
+        if ids:
+            now = self._clock()
+            with transaction(self._engine) as conn:
+                for part in slices(ids):
+                    outbox.mark_sending(conn, part, owner=self._owner, now=now)
+
+    def hold_in_doubt(self, ids: Sequence[int], reason: str) -> None:
+        """Dead-letter rows that stay in doubt (``delivery.in_doubt: hold``) until ``retry``."""
+        if not ids:
+            return
+        now = self._clock()
+        with transaction(self._engine) as conn:
+            held = sum(
+                outbox.bury(conn, part, owner=self._owner, error=reason, now=now, in_doubt=True)
+                for part in slices(ids)
+            )
+        self._report.dead += held
+        self._report.held_in_doubt += held
+        log.warning("delivery_held_in_doubt", rows=held, reason=reason[:200])
+
     def complete(self, ids: Sequence[int]) -> None:
         """Mark rows sent."""
         if ids:
@@ -162,14 +189,20 @@ class Settler:
         if decision.action == "stop":
             self.release_all()
             raise error
+        # No answer (status 0): a send may have reached Brevo; its rows stay in doubt.
+        unanswered = error.status == 0 and self.in_doubt_since(ids) is not None
         if decision.action == "bury" or decision.at is None:
+            if unanswered:
+                self.hold_in_doubt(ids, f"in doubt (no answer from Brevo): {error}")
+                return None
             self.bury(ids, str(error), rejected=not isinstance(error, RetriableApiError))
             return None
         with transaction(self._engine) as conn:
             for part in slices(ids):
                 outbox.retry(
-                    conn, part, owner=self._owner, at=decision.at, error=str(error), now=now
-                )
+                    conn, part, owner=self._owner, at=decision.at, error=str(error), now=now,
+                    in_doubt=unanswered,
+                )  # fmt: skip
         self._report.retried += len(ids)
         return decision.at
 

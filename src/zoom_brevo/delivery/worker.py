@@ -29,6 +29,7 @@ from zoom_brevo.delivery.contacts import ContactSender
 from zoom_brevo.delivery.decisions import CheckSchedule
 from zoom_brevo.delivery.effects import EffectSender
 from zoom_brevo.delivery.imports import ImportTracker, pending_imports
+from zoom_brevo.delivery.in_doubt import DEFAULT_IN_DOUBT, InDoubtPolicy
 from zoom_brevo.delivery.lease import DEFAULT_LEASE_S, Lease, hand_back, heartbeat
 from zoom_brevo.delivery.plan import plan_batch
 from zoom_brevo.delivery.report import DeliveryReport
@@ -68,6 +69,7 @@ class Deliverer:
         retry_policy: BackoffPolicy = DEFAULT_RETRY_POLICY,
         import_checks: CheckSchedule | None = None,
         poll_interval_s: float = 1.0,
+        in_doubt: InDoubtPolicy = DEFAULT_IN_DOUBT,
     ) -> None:
         self._engine = engine
         self._brevo = brevo
@@ -78,6 +80,7 @@ class Deliverer:
         self._clock = clock
         self._sleep = sleep
         self._poll_interval_s = poll_interval_s
+        self._in_doubt = in_doubt
         self._imports = ImportTracker(
             engine, brevo, clock=clock, schedule=import_checks or CheckSchedule()
         )
@@ -181,8 +184,9 @@ class Deliverer:
         )  # fmt: skip
         await contacts.send(plan)
         effects = EffectSender(
-            self._engine, self._brevo, settler, report, wait_for_import=self._imports.wait_until
-        )
+            self._engine, self._brevo, settler, report,
+            wait_for_import=self._imports.wait_until, in_doubt=self._in_doubt, clock=self._clock,
+        )  # fmt: skip
         await effects.send(plan.effects)
 
     def _bulk(self, report: DeliveryReport) -> BulkContacts:

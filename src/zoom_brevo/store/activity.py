@@ -2,7 +2,8 @@
 
 For ``status --json``: ``leases`` lists the holders of outbox and job leases (owner, rows,
 latest expiry), ``busy`` says why the system is not idle. Idle means no webhook pending,
-no outbox command queued or running, no job due or running, no import awaiting Brevo.
+no outbox command queued or running, none in doubt (a send begun, its outcome unknown:
+being reconciled, or held for ``retry``), no job due or running, no import awaiting Brevo.
 Jobs scheduled for later (a reconcile a day after a meeting, the hourly sweep) do not
 count: they would keep a quiet system busy for a day.
 """
@@ -68,6 +69,7 @@ def busy(conn: Connection, *, now: datetime, pending_imports: int) -> list[str]:
             conn, outbox, o.state == "queued", o.attempts < o.max_attempts
         ),
         "outbox commands running": _count(conn, outbox, o.state == "running"),
+        "outbox commands in doubt": _count(conn, outbox, o.send_started_at.is_not(None)),
         "jobs due": _count(conn, jobs, j.state == "queued", j.run_at <= now),
         "jobs running": _count(conn, jobs, j.state == "running"),
         "imports awaiting Brevo": pending_imports,
