@@ -17,13 +17,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tests.faults.outage import COLLECT
 from zoom_brevo.pipeline.commands import SendEvent
 from zoom_brevo.sandbox.brevo import BrevoEmulator
-from zoom_brevo.sandbox.combined import Sandbox, sandbox_config
+from zoom_brevo.sandbox.combined import BREVO_API_KEY, Sandbox, sandbox_config
 from zoom_brevo.store import outbox, schema
 from zoom_brevo.store.engine import reading, transaction
 from zoom_brevo.store.outbox import NewCommand
@@ -38,6 +39,17 @@ def write_config(tmp_path: Path, box: Sandbox, url: str, storage_url: str, extra
     path = tmp_path / "zoom-brevo.yaml"
     path.write_text(text, "utf-8")
     return path
+
+
+def make_contacts(url: str, n: int) -> None:
+    """The contacts of ``queue_events`` in the sandbox's Brevo (upserted first, as always)."""
+    for i in range(n):
+        response = httpx.post(
+            f"{url}/brevo/v3/contacts",
+            json={"email": f"p{i}@lease.example"},
+            headers={"api-key": BREVO_API_KEY},
+        )
+        response.raise_for_status()
 
 
 def queue_events(engine: Engine, n: int) -> None:
