@@ -9,6 +9,7 @@ the Brevo emulator over loopback HTTP.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -16,11 +17,13 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from tests.delivery.conftest import deliverer, enqueue
+from tests.delivery.conftest import API_KEY, FAST_CLIENT, SwappableApp, deliverer, enqueue
 from tests.delivery.test_lease import store  # noqa: F401
+from tests.faults.gate import Gate
 from zoom_brevo.brevo.client import BrevoClient
 from zoom_brevo.delivery.effects import event_of
 from zoom_brevo.pipeline.commands import SendEvent
+from zoom_brevo.ratelimit import LocalRateLimiter
 from zoom_brevo.sandbox.brevo import BrevoEmulator
 from zoom_brevo.store import deadletters, outbox, schema
 from zoom_brevo.store.engine import reading, transaction
@@ -142,5 +145,29 @@ async def test_when_the_listing_fails_resend_sends_them(
     report = await deliverer(store, brevo, owner="heir", in_doubt="resend").drain(deadline_s=10)
 
     assert (report.in_doubt_checked, report.held_in_doubt, report.events_sent) == (N, 0, N)
+    assert received(emu) == Counter({f"p{i}@example.com": 1 for i in range(N)})
+    assert rows(store) == {("done", False)}
+
+
+async def test_a_send_left_without_an_answer_is_in_doubt_and_not_sent_twice(
+    store: Engine,  # noqa: F811
+    brevo: BrevoClient,
+    emu: BrevoEmulator,
+    server: tuple[SwappableApp, str],
+    base_url: str,
+) -> None:
+    for command in events():
+        await brevo.upsert_contact(command.email)
+    gate = Gate(emu.app, "/events/batch", answer_late=True)  # accepted, answered too late
+    server[0].app = gate
+    enqueue(store, *events())
+    threading.Timer(1.0, gate.open).start()
+    async with BrevoClient(
+        API_KEY, base_url, backoff=FAST_CLIENT, limiter=LocalRateLimiter({}), timeout_s=0.3
+    ) as impatient:
+        report = await deliverer(store, impatient).drain(deadline_s=10)
+
+    assert len(gate.arrivals) == 1  # the retry found every event at Brevo: no second send
+    assert (report.in_doubt_checked, report.in_doubt_found, report.events_sent) == (N, N, 0)
     assert received(emu) == Counter({f"p{i}@example.com": 1 for i in range(N)})
     assert rows(store) == {("done", False)}

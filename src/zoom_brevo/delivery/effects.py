@@ -204,7 +204,7 @@ class EffectSender:
     def _event_refused(self, effect: Effect, message: str) -> None:
         text = f"Brevo refused event {effect.command.ledger_key!r}: {message}"
         if is_transient_message(message):
-            self._settler.fail(effect.ids, RetriableApiError(text, service="brevo"))
+            self._settler.fail(effect.ids, RetriableApiError(text, service="brevo", status=207))
         else:
             self._settler.bury(effect.ids, text)
 

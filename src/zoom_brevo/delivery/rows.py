@@ -72,6 +72,7 @@ class Settler:
         self._clock = clock
         self._report = report
         self._lease_renewed_at = clock()
+        self._marked: dict[int, datetime] = {}  # rows whose send began in this batch
 
     @property
     def ids(self) -> list[int]:
@@ -110,6 +111,7 @@ class Settler:
     def in_doubt_since(self, ids: Sequence[int]) -> datetime | None:
         """When the earliest unsettled send of these rows began (``None``: not in doubt)."""
         found = [getattr(self._rows[i], "send_started_at", None) for i in ids if i in self._rows]
+        found += [self._marked.get(i) for i in ids]
         return min((t for t in found if t is not None), default=None)
 
     def mark_sending(self, ids: Sequence[int]) -> None:
@@ -119,6 +121,7 @@ class Settler:
             with transaction(self._engine) as conn:
                 for part in slices(ids):
                     outbox.mark_sending(conn, part, owner=self._owner, now=now)
+            self._marked.update(dict.fromkeys(ids, now))
 
     def hold_in_doubt(self, ids: Sequence[int], reason: str) -> None:
         """Dead-letter rows that stay in doubt (``delivery.in_doubt: hold``) until ``retry``."""
