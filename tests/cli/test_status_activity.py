@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from tests.cli.test_status_retry import config, sandbox, status_json, store  # noqa: F401
+from tests.cli.test_status_retry import cli, config, sandbox, status_json, store  # noqa: F401
 from tests.delivery.conftest import pg_engine  # noqa: F401
 from zoom_brevo.store import activity, inbox, jobs, outbox
 from zoom_brevo.store.engine import reading, transaction
@@ -104,3 +104,35 @@ async def test_status_json_says_idle_and_lists_leases(
         {"queue": "outbox", "owner": "vm:42", "rows": 1,
          "expires_at": claimed.lease_expires_at.isoformat()},
     ]  # fmt: skip
+
+
+async def test_held_in_doubt_events_show_in_status_and_retry_releases_them(
+    capsys: pytest.CaptureFixture[str],
+    config: Path,  # noqa: F811
+    store: tuple[Engine, str],  # noqa: F811
+) -> None:
+    engine = store[0]
+    queue(engine, 2)
+    now = datetime.now(UTC)
+    with transaction(engine) as conn:
+        ids = [c.id for c in outbox.claim_batch(conn, limit=2, owner="vm:1", lease_s=8, now=now)]
+        outbox.mark_sending(conn, ids, owner="vm:1", now=now)
+        outbox.bury(conn, ids[:1], owner="vm:1", error="in doubt, held: ...", now=now,
+                    in_doubt=True)  # fmt: skip
+        outbox.retry(conn, ids[1:], owner="vm:1", at=now, error="timeout", now=now,
+                     in_doubt=True)  # fmt: skip
+
+    document = status_json(capsys, config)
+    assert document["in_doubt"] == {"pending": 1, "held": 1}
+    assert document["idle"] is False
+    assert "2 outbox commands in doubt" in document["busy"]  # type: ignore[operator]
+    assert document["dead_letters"]["recent"][0]["error"] == "in doubt, held: ..."  # type: ignore[index]
+
+    retried = cli(capsys, config, "retry", f"outbox:{ids[0]}")
+    assert retried.code == 0, retried.err
+    after = status_json(capsys, config)
+    assert after["in_doubt"] == {"pending": 1, "held": 0}  # released: sent, not looked up
+    with reading(engine) as conn:
+        released = outbox.get(conn, ids[0])
+    assert released is not None
+    assert (released.state, released.send_started_at) == ("queued", None)
