@@ -185,6 +185,9 @@ class EffectSender:
             except ApiError as exc:
                 if isinstance(exc, AuthError):
                     self._settler.fail(_ids(chunk), exc)  # gives the batch back, raises
+                transient = isinstance(exc, RetriableApiError)
+                if transient and self._settler.retry_in_doubt(effect.ids, exc):
+                    continue  # asked again at the next attempt
                 if self._in_doubt == "resend":
                     send.append((effect, event))
                 else:

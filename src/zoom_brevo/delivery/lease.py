@@ -3,13 +3,17 @@
 Leases are short (``delivery.lease_s``, 8 s by default) so that the work of a worker that
 died (kill -9, a lost machine) is taken over within seconds. A worker that lives keeps its
 work however long a batch takes (a rate limit to wait for, a slow import): while it runs,
-a heartbeat renews the lease of every batch it holds every third of the lease.
+a heartbeat renews the lease of every batch it holds every third of the lease. The
+heartbeat is a thread of its own: a step that holds the event loop for seconds (a large
+transaction on a loaded machine) must not let the lease lapse under a live worker, whose
+batch another worker would then send a second time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -86,17 +90,23 @@ def hand_back(settler: Settler, owner: str) -> None:
 
 @contextlib.asynccontextmanager
 async def heartbeat(lease: Lease) -> AsyncIterator[None]:
-    """Renew ``lease``'s batches every third of the lease while the body runs."""
-    beating = asyncio.create_task(_beat(lease))
+    """Renew ``lease``'s batches every third of the lease, from a thread, while the body
+    runs."""
+    stop = threading.Event()
+    beating = threading.Thread(
+        target=_beat, args=(lease, stop), name=f"lease-heartbeat-{lease.owner}", daemon=True
+    )
+    beating.start()
     try:
         yield
     finally:
-        beating.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await beating
+        stop.set()
+        await asyncio.to_thread(beating.join)
 
 
-async def _beat(lease: Lease) -> None:
-    while True:
-        await asyncio.sleep(lease.lease_s * RENEW_SHARE)
-        lease.renew_all()
+def _beat(lease: Lease, stop: threading.Event) -> None:
+    while not stop.wait(lease.lease_s * RENEW_SHARE):
+        try:
+            lease.renew_all()
+        except Exception as exc:  # noqa: BLE001 (the heartbeat must outlive one bad beat)
+            log.warning("delivery_lease_not_renewed", lease_owner=lease.owner, error=str(exc))

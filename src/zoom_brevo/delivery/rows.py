@@ -123,6 +123,22 @@ class Settler:
                     outbox.mark_sending(conn, part, owner=self._owner, now=now)
             self._marked.update(dict.fromkeys(ids, now))
 
+    def retry_in_doubt(self, ids: Sequence[int], error: ApiError) -> bool:
+        """Try rows again later, still in doubt (Brevo could not be asked just now); ``False``
+        when they are out of attempts (the caller decides)."""
+        attempts = max((self._rows[i].attempts for i in ids), default=0)
+        limit = min([self._max_attempts, *(self._rows[i].max_attempts for i in ids)])
+        if attempts >= limit:
+            return False
+        now = self._clock()
+        at = now + timedelta(seconds=self._policy.delay_s(attempts))
+        with transaction(self._engine) as conn:
+            for part in slices(ids):
+                outbox.retry(conn, part, owner=self._owner, at=at, error=str(error), now=now,
+                             in_doubt=True)  # fmt: skip
+        self._report.retried += len(ids)
+        return True
+
     def hold_in_doubt(self, ids: Sequence[int], reason: str) -> None:
         """Dead-letter rows that stay in doubt (``delivery.in_doubt: hold``) until ``retry``."""
         if not ids:
