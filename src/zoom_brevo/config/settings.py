@@ -336,9 +336,9 @@ class Delivery(_Model):
     in_doubt: InDoubt = "hold"
     """An event batch whose send began and whose outcome was never recorded (its worker died)
     is looked up in Brevo's events listing before it is sent again, and only what Brevo lacks
-    is sent. When the listing fails: `hold` keeps those events as dead letters marked "in
-    doubt" (shown by `status`, sent by `zoom-brevo retry`), `resend` sends them (one may then
-    reach Brevo twice).
+    is sent. When the listing is refused, or still fails once the events are out of attempts:
+    `hold` keeps those events as dead letters marked "in doubt" (shown by `status`, sent by
+    `zoom-brevo retry`), `resend` sends them (one may then reach Brevo twice).
     """
 
 

@@ -8,9 +8,10 @@ its events of that name around the event's date. An event counts as held when on
 has the same properties (they carry the meeting or webinar UUID) and, where the connector
 set one, the same date. Held events are completed without a call; the others are sent.
 
-When the lookup itself fails, ``delivery.in_doubt`` decides: ``resend`` sends anyway (an
-event may arrive twice), ``hold`` (the default) dead-letters the events as held, shown by
-``status`` until ``zoom-brevo retry`` sends them.
+When the lookup fails transiently, the events are tried again later, still in doubt. When
+it is refused, or the events are out of attempts, ``delivery.in_doubt`` decides:
+``resend`` sends anyway (an event may arrive twice), ``hold`` (the default) dead-letters
+the events as held, shown by ``status`` until ``zoom-brevo retry`` sends them.
 """
 
 from __future__ import annotations
