@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Literal
 
 from sqlalchemy.engine import Engine
 
@@ -179,23 +180,10 @@ class EffectSender:
             if since is None or not isinstance(effect.command, SendEvent):
                 send.append((effect, event))
                 continue
-            self._report.in_doubt_checked += 1
-            try:
-                held = await self._reconciler.holds(effect.command, since)
-            except ApiError as exc:
-                if isinstance(exc, AuthError):
-                    self._settler.fail(_ids(chunk), exc)  # gives the batch back, raises
-                transient = isinstance(exc, RetriableApiError)
-                if transient and self._settler.retry_in_doubt(effect.ids, exc):
-                    continue  # asked again at the next attempt
-                if self._in_doubt == "resend":
-                    send.append((effect, event))
-                else:
-                    self._settler.hold_in_doubt(effect.ids, HELD.format(error=exc))
-                continue
-            if held:
+            verdict = await self._look_up(effect, effect.command, since, chunk)
+            if verdict == "held":
                 held_by_brevo.append(effect)
-            else:
+            elif verdict == "send":
                 send.append((effect, event))
         self._report.brevo_calls += self._reconciler.calls - calls
         if held_by_brevo:
@@ -203,6 +191,26 @@ class EffectSender:
             self._settler.commit_sent(keys, _ids(held_by_brevo))
             self._report.in_doubt_found += len(held_by_brevo)
         return [effect for effect, _ in send], [event for _, event in send]
+
+    async def _look_up(
+        self, effect: Effect, command: SendEvent, since: datetime, chunk: Sequence[Effect]
+    ) -> Literal["held", "send", "settled"]:
+        """Whether Brevo holds an in-doubt event (``held``), or it must be sent; ``settled``
+        when the lookup failed and the rows were retried or held instead."""
+        self._report.in_doubt_checked += 1
+        try:
+            held = await self._reconciler.holds(command, since)
+        except ApiError as exc:
+            if isinstance(exc, AuthError):
+                self._settler.fail(_ids(chunk), exc)  # gives the batch back, raises
+            transient = isinstance(exc, RetriableApiError)
+            if transient and self._settler.retry_in_doubt(effect.ids, exc):
+                return "settled"  # asked again at the next attempt
+            if self._in_doubt == "resend":
+                return "send"
+            self._settler.hold_in_doubt(effect.ids, HELD.format(error=exc))
+            return "settled"
+        return "held" if held else "send"
 
     def _event_refused(self, effect: Effect, message: str) -> None:
         text = f"Brevo refused event {effect.command.ledger_key!r}: {message}"
