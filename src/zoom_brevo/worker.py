@@ -32,6 +32,8 @@ from sqlalchemy.engine import Engine
 
 from zoom_brevo.brevo.client import BrevoClient
 from zoom_brevo.config import Settings
+from zoom_brevo.delivery.in_doubt import DEFAULT_IN_DOUBT, InDoubtPolicy
+from zoom_brevo.delivery.lease import DEFAULT_LEASE_S
 from zoom_brevo.errors import StoreError
 from zoom_brevo.handlers.context import HandlerOptions, RecordingOptions
 from zoom_brevo.handlers.dispatch import InboxProcessor
@@ -103,18 +105,26 @@ async def run_worker(
     clock: Callable[[], datetime] = _utc_now,
     poll_s: float = DEFAULT_POLL_S,
     observer: DeliveryObserver = IGNORE,
+    lease_s: float = DEFAULT_LEASE_S,
+    in_doubt: InDoubtPolicy = DEFAULT_IN_DOUBT,
 ) -> None:
     """Process the inbox, run jobs and deliver the outbox until ``stop`` is set.
 
-    ``observer`` is told of every command delivered (``zoom_brevo.observe``).
+    ``observer`` is told of every command delivered (``zoom_brevo.observe``). Outbox
+    batches and jobs are held under ``lease_s`` leases renewed while they run; every log
+    line of the worker names its lease ``owner`` (``lease_owner``).
     """
     from zoom_brevo.delivery.worker import Deliverer  # noqa: PLC0415 (import cost)
 
+    structlog.contextvars.bind_contextvars(lease_owner=owner)
+    log.info("worker_leases", lease_owner=owner, lease_s=lease_s)
     processor = InboxProcessor(engine, options, clock)
-    runner = JobRunner(JobDeps(engine, zoom, brevo, options), owner=owner, clock=clock)
+    deps = JobDeps(engine, zoom, brevo, options)
+    runner = JobRunner(deps, owner=owner, clock=clock, lease_s=lease_s)
     deliverer = Deliverer(
-        engine, brevo, owner=owner, clock=clock, poll_interval_s=poll_s, observer=observer
-    )
+        engine, brevo, owner=owner, clock=clock, poll_interval_s=poll_s, lease_s=lease_s,
+        in_doubt=in_doubt, observer=observer,
+    )  # fmt: skip
 
     async def inbox_step() -> bool:
         outcome = await asyncio.to_thread(processor.process_batch)
@@ -180,8 +190,15 @@ def background_worker(settings: Settings, engine: Engine, observer: Observer = I
             brevo_client(settings, limiter, observer=observer) as brevo,
         ):
             await run_worker(
-                engine, zoom=zoom, brevo=brevo, options=options, owner=worker_owner(), stop=stop,
+                engine,
+                zoom=zoom,
+                brevo=brevo,
+                options=options,
+                owner=worker_owner(),
+                stop=stop,
                 observer=observer,
-            )  # fmt: skip
+                lease_s=settings.delivery.lease_s,
+                in_doubt=settings.delivery.in_doubt,
+            )
 
     return work

@@ -126,6 +126,8 @@ def test_template_lists_every_setting() -> None:
         assert f"{logical}: {shown or attribute}" in TEMPLATE
     for key in type(settings.connectors.zoom).model_fields:
         assert f"    {key}:" in TEMPLATE
+    for key in type(settings.delivery).model_fields:
+        assert f"\n  {key}: " in TEMPLATE
 
 
 def test_missing_variable_names_variable_key_and_line() -> None:
@@ -374,3 +376,26 @@ def test_missing_variable_in_a_list_names_the_item() -> None:
     with pytest.raises(ConfigError, match="OWN_DOMAIN") as caught:
         parse_settings(text, {})
     assert caught.value.key == "connectors.zoom.exclude_domains[0]"
+
+
+def test_delivery_lease_defaults_to_eight_seconds() -> None:
+    assert parse_settings(MINIMAL, {}).delivery.lease_s == 8.0
+    assert parse_settings(MINIMAL + "delivery:\n  lease_s: 30\n", {}).delivery.lease_s == 30.0
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1", "greater than or equal to 2"),
+        ("0", "greater than or equal to 2"),
+        ("601", "less than or equal to 600"),
+        ("soon", "number"),
+        ("true", "whole number"),
+    ],
+)
+def test_delivery_lease_is_validated_and_named(value: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(MINIMAL + f"delivery:\n  lease_s: {value}\n", {})
+    assert caught.value.key == "delivery.lease_s"
+    assert caught.value.line == 9
+    assert expected in str(caught.value)

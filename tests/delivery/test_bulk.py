@@ -19,8 +19,9 @@ from tests.delivery.conftest import (
 from tests.delivery.test_worker import attended, attendee, states
 from zoom_brevo.brevo.client import BrevoClient
 from zoom_brevo.brevo.families import limits_for
-from zoom_brevo.delivery.bulk import BulkContacts, Lease
+from zoom_brevo.delivery.bulk import BulkContacts
 from zoom_brevo.delivery.imports import ImportTracker
+from zoom_brevo.delivery.lease import Lease
 from zoom_brevo.delivery.report import DeliveryReport
 from zoom_brevo.errors import AuthError
 from zoom_brevo.pipeline.commands import UpsertContact

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Iterator
@@ -13,6 +14,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import Connection, Engine
 
+from tests.faults.gate import Gate
 from zoom_brevo.brevo.client import BrevoClient
 from zoom_brevo.brevo.families import limits_for
 from zoom_brevo.delivery.worker import Deliverer
@@ -277,3 +279,21 @@ async def test_a_job_the_database_could_not_settle_is_settled_when_it_is_back(
     assert (settled.state, settled.lease_owner) == ("queued", None)
     assert (settled.last_error or "").startswith("StoreError: database unavailable")
     assert settled.run_at <= env.clock.now + timedelta(seconds=30)
+
+
+async def test_a_job_cancelled_by_a_stopping_worker_is_handed_back_untried(env: Env) -> None:
+    inst = env.box.scenario.webinars[0].latest
+    opts = options()
+    env.webhooks(opts, env.events.ended(inst))
+    gate = Gate(env.box.app, "/zoom/v2/")  # Zoom does not answer while the worker stops
+    env.zoom._http._transport = httpx.ASGITransport(app=gate)  # type: ignore[attr-defined]
+    running = asyncio.create_task(env.runner(opts).step())
+    while not gate.arrived.is_set():  # noqa: ASYNC110 (a threading.Event)
+        await asyncio.sleep(0.01)
+    running.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+    gate.open()
+    [job] = all_jobs(env.engine)
+    assert (job.kind, job.state, job.lease_owner, job.attempts) == ("collect", "queued", None, 0)
+    assert job.run_at <= datetime.now(UTC)

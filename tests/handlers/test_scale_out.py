@@ -95,6 +95,8 @@ async def test_a_running_job_keeps_its_lease_and_a_dead_workers_job_is_free_with
         return Done()
 
     monkeypatch.setattr(job_handlers, "collect", long_collect)
+    # A killed worker runs no code: not even the hand-back of a stopping one.
+    monkeypatch.setattr(job_handlers.JobRunner, "_hand_back", lambda _self, _job: None)
     first = asyncio.create_task(runner(pg, "w1").step())
     await started.wait()
     await asyncio.sleep(3 * LEASE_S)  # three leases: renewed all along

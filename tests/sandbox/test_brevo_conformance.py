@@ -1,8 +1,9 @@
 """Every operation the Brevo emulator serves answers with the shapes of the official spec.
 
 The spec is getbrevo/brevo-go ``api/swagger.yaml`` (Swagger 2.0, mid-2024), read from
-``../shared``. ``POST /events/batch`` (added 2026-03) is not in it; its shapes come from
-Brevo's reference page (developers.brevo.com/reference/create-batch-events) and are written
+``../shared``. ``POST /events/batch`` (added 2026-03) and ``GET /events`` are not in it;
+their shapes come from Brevo's reference pages (developers.brevo.com/reference/
+create-batch-events, /reference/get-events; docs/brevo-events-listing.md) and are written
 out below.
 """
 
@@ -48,10 +49,34 @@ BATCH_EVENTS = {
         },
     },
 }
+EVENTS_LIST = {
+    "type": "object",
+    "required": ["count"],
+    "additionalProperties": False,
+    "properties": {
+        "count": {"type": "integer"},
+        "events": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "contact_id": {"type": "integer"},
+                    "event_date": {"type": "string"},
+                    "event_name": {"type": "string"},
+                    "event_filter_id": {"type": "string"},
+                    "object_type": {"type": "string"},
+                    "event_properties": {"type": "object"},
+                },
+            },
+        },
+    },
+}
 ERROR = {"$ref": "#/definitions/errorModel"}
 # Operations newer than the spec, with their documented response schemas by status.
 NEWER_THAN_SPEC: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/events/batch"): {"202": BATCH_ACCEPTED, "207": BATCH_EVENTS, "400": BATCH_EVENTS},
+    ("GET", "/events"): {"200": EVENTS_LIST},
 }
 # Response fields documented after the spec was generated (brevo.md 2.5, getProcess).
 # The listing's items have the same fields (brevo-python 5.x GetProcessesResponseProcessesItem).
@@ -197,6 +222,12 @@ async def exercise(call: Callable[..., Any]) -> None:
     await call("POST", "/events/batch", json={"events": [event, event]})
     await call("POST", "/events/batch", json={"events": [event, {"event_name": "x"}]})
     await call("POST", "/events/batch", json={"events": [{"event_name": "x"}]})
+    held = {"event_name": "zoom_attended", "identifiers": {"email_id": "c@example.com"},
+            "event_properties": {"meeting_uuid": "u"}}  # fmt: skip
+    await call("POST", "/events", json=held)
+    listed = await call("GET", "/events", params={"event_name": "zoom_attended"})
+    assert listed.json()["count"] >= 1
+    await call("GET", "/events", params={"startDate": "2026-03-01"})
     mail = {
         "templateId": 1,
         "messageVersions": [{"to": [{"email": "a@example.com"}]}],

@@ -13,6 +13,7 @@ import io
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import quote
@@ -38,6 +39,7 @@ from zoom_brevo.brevo.models import (
     EventsResult,
     Folder,
     ListAddResult,
+    ListedEvent,
     MessageVersion,
     Process,
     RejectedRow,
@@ -52,6 +54,7 @@ from zoom_brevo.ratelimit import RateLimiter
 DEFAULT_BASE_URL = "https://api.brevo.com/v3"
 LIST_ADD_MAX = 150  # brevo.md 2.7 (spec addContactToList maxItems)
 PAGE_LIMIT = 50  # brevo.md 2.10: folders and lists page with limit max 50
+EVENTS_PAGE_LIMIT = 1000  # GET /events allows up to 10,000; one contact's events fit a page
 PROCESS_PAGE_MAX = 50  # spec getProcesses: limit max 50
 VERSIONS_PER_EMAIL = 1000  # brevo.md 4.1
 RECIPIENTS_PER_EMAIL = 2000  # brevo.md 4.1
@@ -353,6 +356,29 @@ class BrevoClient:
         await self._session.send(
             Call("POST", "/events", "/events", json_body=event.body(), replay_safe=False)
         )
+
+    async def list_events(
+        self, contact_id: int, event_name: str, start: datetime, end: datetime
+    ) -> list[ListedEvent]:
+        """The custom events Brevo holds for one contact and name between ``start`` and
+        ``end`` (RFC 3339 bounds; Brevo has no e-mail filter: find the id with
+        ``get_contact``), every page read."""
+        found: list[ListedEvent] = []
+        while True:
+            params: dict[str, str | int] = {
+                "contact_id": contact_id,
+                "event_name": event_name,
+                "startDate": start.isoformat(),
+                "endDate": end.isoformat(),
+                "limit": EVENTS_PAGE_LIMIT,
+                "offset": len(found),
+            }
+            data = await self._json(Call("GET", "/events", "/events", params=params)) or {}
+            page = [ListedEvent.model_validate(item) for item in data.get("events") or []]
+            found.extend(page)
+            total = data.get("count")
+            if len(page) < EVENTS_PAGE_LIMIT or (isinstance(total, int) and len(found) >= total):
+                return found
 
     async def send_events(
         self, events: Sequence[Event], *, max_body_bytes: int = EVENTS_MAX_BODY_BYTES

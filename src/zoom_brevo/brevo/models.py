@@ -106,6 +106,15 @@ class ListAddResult(_Model):
     failure: list[str] = Field(default_factory=list)
 
 
+class ListedEvent(_Model):
+    """A custom event as ``GET /events`` lists it (docs/brevo-events-listing.md)."""
+
+    contact_id: int | None = None
+    event_name: str
+    event_date: str | None = None
+    event_properties: dict[str, Any] | None = None
+
+
 class Event(_Model):
     """A custom event (``POST /events``), reference brevo.md 3.1."""
 

@@ -145,7 +145,13 @@ async def _backfill(
                 report = await walk.run()
             stderr().print("delivering to Brevo ...", markup=False)
             owner = f"{socket.gethostname()}:{os.getpid()}"
-            deliverer = Deliverer(engine, brevo, owner=owner)
+            deliverer = Deliverer(
+                engine,
+                brevo,
+                owner=owner,
+                lease_s=settings.delivery.lease_s,
+                in_doubt=settings.delivery.in_doubt,
+            )
             delivered = await deliverer.drain(DRAIN_DEADLINE_S, wait_for_imports=True)
     finally:
         engine.dispose()

@@ -22,7 +22,7 @@ from zoom_brevo.cli.context import state_of, stdout
 from zoom_brevo.config import Settings
 from zoom_brevo.delivery.imports import pending_imports
 from zoom_brevo.errors import ConfigError, StoreError
-from zoom_brevo.store import deadletters, deauthorizations, facts, inbox, jobs, outbox
+from zoom_brevo.store import activity, deadletters, deauthorizations, facts, inbox, jobs, outbox
 from zoom_brevo.store.engine import reading
 from zoom_brevo.wiring import open_store
 from zoom_brevo.zoom.categories import documented_limits, shared_daily_note, zoom_limits
@@ -58,11 +58,23 @@ def status(
 
 
 def collect(conn: Connection, settings: Settings) -> dict[str, Any]:
-    """Everything ``status`` reports, as a JSON-ready document."""
+    """Everything ``status`` reports, as a JSON-ready document.
+
+    ``idle`` is true when nothing is left to do (``busy`` says what is, otherwise);
+    ``leases`` lists who holds outbox and job leases, and until when; ``in_doubt`` counts
+    event commands whose send began with no known outcome (``pending``: reconciled at their
+    next claim; ``held``: dead letters waiting for ``retry``, ``delivery.in_doubt: hold``).
+    """
+    imports = pending_imports(conn)
+    busy = activity.busy(conn, now=datetime.now(UTC), pending_imports=len(imports))
     return {
+        "idle": not busy,
+        "busy": busy,
+        "leases": [held.to_json() for held in activity.leases(conn)],
         "inbox": inbox.counts(conn),
         "jobs": jobs.counts(conn),
         "outbox": outbox.counts(conn),
+        "in_doubt": outbox.in_doubt(conn),
         "dead_letters": _dead_letters(conn),
         "import_rejections": _rejections(conn),
         "pending_imports": [
@@ -72,7 +84,7 @@ def collect(conn: Connection, settings: Settings) -> dict[str, Any]:
                 "checks": item.checks,
                 "next_check_at": item.next_check_at.isoformat(),
             }
-            for item in pending_imports(conn)
+            for item in imports
         ],
         "last_sync": _last_sync(conn),
         "limits": limits(settings),

@@ -206,7 +206,13 @@ async def sync_and_deliver(
         async with brevo_client(settings, shared_limiter(settings, engine)) as brevo:
             owner = f"{socket.gethostname()}:{os.getpid()}"
             deliverer = Deliverer(
-                engine, brevo, owner=owner, batch_size=DELIVERY_BATCH, import_checks=import_checks
+                engine,
+                brevo,
+                owner=owner,
+                batch_size=DELIVERY_BATCH,
+                import_checks=import_checks,
+                lease_s=settings.delivery.lease_s,
+                in_doubt=settings.delivery.in_doubt,
             )
             delivered = await deliverer.drain(
                 DELIVERY_DEADLINE_S, wait_for_imports=True, contacts_first=True

@@ -29,6 +29,7 @@ ZoomPlan = Literal["free", "pro", "business"]
 BrevoPlan = Literal["general", "advanced", "extended"]
 LogLevel = Literal["verbose", "debug", "info", "warning", "error"]
 RecordingsMode = Literal["event", "transactional", "campaign", "off"]
+InDoubt = Literal["resend", "hold"]
 
 _Text = TypeVar("_Text", str, SecretStr)
 _ATTRIBUTE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}")
@@ -388,6 +389,23 @@ class Server(_Model):
     """Bearer token for the dashboard and admin API under /admin; null = admin pages disabled."""
 
 
+class Delivery(_Model):
+    """How workers hold the work they take (outbox batches and jobs)."""
+
+    lease_s: Annotated[float, BeforeValidator(_reject_bool), Field(ge=2, le=600)] = 8.0
+    """Seconds a worker holds an outbox batch or a job without renewing it (renewed every third of
+    it while the work runs): a worker that dies (kill -9, a lost machine) has its work taken over
+    by another this long after its last renewal.
+    """
+    in_doubt: InDoubt = "hold"
+    """An event batch whose send began and whose outcome was never recorded (its worker died)
+    is looked up in Brevo's events listing before it is sent again, and only what Brevo lacks
+    is sent. When the listing is refused, or still fails once the events are out of attempts:
+    `hold` keeps those events as dead letters marked "in doubt" (shown by `status`, sent by
+    `zoom-brevo retry`), `resend` sends them (one may then reach Brevo twice).
+    """
+
+
 class Settings(_Model):
     """The whole configuration file."""
 
@@ -396,3 +414,4 @@ class Settings(_Model):
     field_mapping: FieldMapping = FieldMapping()
     storage: Storage = Storage()
     server: Server = Server()
+    delivery: Delivery = Delivery()

@@ -115,4 +115,12 @@ server:
   host: 127.0.0.1
   port: 8080
   admin_token: null           # bearer token for /admin; null = admin pages disabled
+
+delivery:
+  lease_s: 8                  # seconds a worker holds a batch or job without renewing it
+                              # (renewed every third of it while it runs): a dead worker's
+                              # work is taken over this long after its last renewal
+  in_doubt: hold              # hold | resend: an event batch cut off mid-send is looked up
+                              # at Brevo first; if that lookup fails, hold its events (status,
+                              # then `zoom-brevo retry`) or send them (may arrive twice)
 """

@@ -15,23 +15,23 @@ lists, and a phase with fewer contacts than the import threshold, are upserted o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import structlog
 from sqlalchemy.engine import Engine
 
-from zoom_brevo.backoff import BackoffPolicy
 from zoom_brevo.brevo.chunking import IMPORT_MAX_BODY_BYTES
 from zoom_brevo.brevo.client import BrevoClient, encode_import_row
 from zoom_brevo.delivery.contacts import ContactSender
 from zoom_brevo.delivery.imports import ImportTracker
+from zoom_brevo.delivery.lease import Lease, hand_back
 from zoom_brevo.delivery.plan import ContactWrite, parse
 from zoom_brevo.delivery.report import DeliveryReport
 from zoom_brevo.delivery.rows import Settler
 from zoom_brevo.errors import AuthError
-from zoom_brevo.observe import IGNORE, DeliveryObserver
 from zoom_brevo.store import outbox
 from zoom_brevo.store.engine import transaction
 from zoom_brevo.store.outbox import CONTACT_KINDS, Command
@@ -67,34 +67,6 @@ class _Pending:
     ids: list[int] = field(default_factory=list)
     contacts: list[ContactWrite] = field(default_factory=list)  # only while few
     size: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Lease:
-    """How this worker claims and settles rows."""
-
-    owner: str
-    lease_s: float
-    max_attempts: int
-    policy: BackoffPolicy
-    clock: Callable[[], datetime]
-    observer: DeliveryObserver = IGNORE
-
-    def settler(
-        self, engine: Engine, claimed: Sequence[Command | _Row], report: DeliveryReport
-    ) -> Settler:
-        """A settler for rows claimed under this lease."""
-        return Settler(
-            engine,
-            claimed,
-            owner=self.owner,
-            lease_s=self.lease_s,
-            max_attempts=self.max_attempts,
-            policy=self.policy,
-            clock=self.clock,
-            report=report,
-            observer=self.observer,
-        )
 
 
 class BulkContacts:
@@ -137,9 +109,10 @@ class BulkContacts:
                     await self._flush_all()
                 else:
                     return
-        except AuthError:
-            for pending in self._pending.values():
-                pending.settler.release_all()
+        except (AuthError, asyncio.CancelledError):
+            for settler in list(self._lease.held):  # pending imports, the page being read
+                hand_back(settler, self._lease.owner)
+                self._lease.let_go(settler)
             raise
 
     def _claim(self) -> list[Command]:
@@ -167,6 +140,7 @@ class BulkContacts:
         for contact in contacts:
             if contact.list_ids:
                 await self._add(contact, [rows[i] for i in contact.ids])
+        self._lease.let_go(settler)  # its rows with lists are held by their pending import
 
     async def _add(self, contact: ContactWrite, claimed: Sequence[Command]) -> None:
         row = encode_import_row({"email": contact.email, "attributes": contact.attributes})
@@ -206,10 +180,13 @@ class BulkContacts:
         """Send one pending import (or its few contacts one by one) and forget it."""
         del self._pending[pending.list_ids]
         sender = self._sender(pending.settler)
-        if self._with_lists < self._threshold:
-            await sender.upsert_all(pending.contacts)
-            return
-        await sender.send_import(pending.list_ids, pending.rows, pending.emails, pending.ids)
+        try:
+            if self._with_lists < self._threshold:
+                await sender.upsert_all(pending.contacts)
+                return
+            await sender.send_import(pending.list_ids, pending.rows, pending.emails, pending.ids)
+        finally:
+            self._lease.let_go(pending.settler)
         log.info("delivery_import", contacts=len(pending.rows), body_bytes=pending.size)
 
     def _settler(self, claimed: Sequence[Command | _Row]) -> Settler:

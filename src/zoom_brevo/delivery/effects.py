@@ -6,32 +6,44 @@ without a call; the rest are sent, then their ledger keys recorded and their row
 in ONE transaction.
 
 Crash window: a crash after Brevo accepted a request and before that transaction commits
-leaves the rows claimed but unrecorded; once the lease expires they are sent again. For
+leaves the rows claimed but unrecorded; once the lease expires they are taken again. For
 e-mails Brevo closes the window: the request's ``headers.idempotencyKey`` is derived from
 its ledger keys, so the replay within 30 minutes is refused as a duplicate and counted as
-sent (reference brevo.md 4.1). Events have no such key at Brevo (brevo.md 6): a replay in
-that window can send an event twice.
+sent (reference brevo.md 4.1). Events have no such key at Brevo (brevo.md 6): their rows
+are marked just before the request (``send_started_at``), and rows taken again with the
+mark are *in doubt*: each event is looked up at Brevo first and only those it does not
+hold are sent (``in_doubt``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Literal
 
 from sqlalchemy.engine import Engine
 
 from zoom_brevo.brevo.client import BrevoClient, event_batches
 from zoom_brevo.brevo.models import Event, MessageVersion, Recipient
 from zoom_brevo.delivery.decisions import is_transient_message
+from zoom_brevo.delivery.in_doubt import DEFAULT_IN_DOUBT, InDoubtPolicy, Reconciler
 from zoom_brevo.delivery.plan import Effect, EmailRequest, plan_emails, plan_events
 from zoom_brevo.delivery.report import DeliveryReport
 from zoom_brevo.delivery.rows import Settler
-from zoom_brevo.errors import ApiError, PayloadRejected, RetriableApiError
+from zoom_brevo.errors import ApiError, AuthError, PayloadRejected, RetriableApiError
 from zoom_brevo.pipeline.commands import SendEvent, SendTemplateEmail
 from zoom_brevo.store import ledger, outbox
 from zoom_brevo.store.engine import reading
 
 WaitFor = Callable[[str], datetime | None]
+HELD = (
+    "in doubt, held: a send began and its outcome is unknown, and Brevo's events listing "
+    "failed ({error}); send it with `zoom-brevo retry` (delivery.in_doubt: hold)"
+)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _ids(effects: Sequence[Effect]) -> list[int]:
@@ -65,12 +77,16 @@ class EffectSender:
         report: DeliveryReport,
         *,
         wait_for_import: WaitFor,
+        in_doubt: InDoubtPolicy = DEFAULT_IN_DOUBT,
+        clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self._engine = engine
         self._brevo = brevo
         self._settler = settler
         self._report = report
         self._wait_for_import = wait_for_import
+        self._in_doubt = in_doubt
+        self._reconciler = Reconciler(brevo, clock)
 
     async def send(self, effects: Sequence[Effect]) -> None:
         """Hold back, skip, then send ``effects``: events first, then e-mails."""
@@ -131,8 +147,13 @@ class EffectSender:
         return [effect for effect in effects if effect.ledger_key not in sent]
 
     async def _send_events(self, chunk: Sequence[Effect], events: Sequence[Event]) -> None:
-        """Send ``events`` (those of ``chunk``, in order) in one request when they fit one."""
+        """Send ``events`` (those of ``chunk``, in order) in one request when they fit one;
+        in-doubt ones only if Brevo does not hold them yet."""
         self._settler.keep_lease()
+        chunk, events = await self._reconcile(chunk, events)
+        if not chunk:
+            return
+        self._settler.mark_sending(_ids(chunk))
         try:
             result = await self._brevo.send_events(events)
         except ApiError as exc:
@@ -147,10 +168,54 @@ class EffectSender:
         for index, message in failed.items():
             self._event_refused(chunk[index], message)
 
+    async def _reconcile(
+        self, chunk: Sequence[Effect], events: Sequence[Event]
+    ) -> tuple[list[Effect], list[Event]]:
+        """Complete the in-doubt effects Brevo holds; return the effects (and events) to send."""
+        send: list[tuple[Effect, Event]] = []
+        held_by_brevo: list[Effect] = []
+        calls = self._reconciler.calls
+        for effect, event in zip(chunk, events, strict=True):
+            since = self._settler.in_doubt_since(effect.ids)
+            if since is None or not isinstance(effect.command, SendEvent):
+                send.append((effect, event))
+                continue
+            verdict = await self._look_up(effect, effect.command, since, chunk)
+            if verdict == "held":
+                held_by_brevo.append(effect)
+            elif verdict == "send":
+                send.append((effect, event))
+        self._report.brevo_calls += self._reconciler.calls - calls
+        if held_by_brevo:
+            keys = [e.ledger_key for e in held_by_brevo]
+            self._settler.commit_sent(keys, _ids(held_by_brevo))
+            self._report.in_doubt_found += len(held_by_brevo)
+        return [effect for effect, _ in send], [event for _, event in send]
+
+    async def _look_up(
+        self, effect: Effect, command: SendEvent, since: datetime, chunk: Sequence[Effect]
+    ) -> Literal["held", "send", "settled"]:
+        """Whether Brevo holds an in-doubt event (``held``), or it must be sent; ``settled``
+        when the lookup failed and the rows were retried or held instead."""
+        self._report.in_doubt_checked += 1
+        try:
+            held = await self._reconciler.holds(command, since)
+        except ApiError as exc:
+            if isinstance(exc, AuthError):
+                self._settler.fail(_ids(chunk), exc)  # gives the batch back, raises
+            transient = isinstance(exc, RetriableApiError)
+            if transient and self._settler.retry_in_doubt(effect.ids, exc):
+                return "settled"  # asked again at the next attempt
+            if self._in_doubt == "resend":
+                return "send"
+            self._settler.hold_in_doubt(effect.ids, HELD.format(error=exc))
+            return "settled"
+        return "held" if held else "send"
+
     def _event_refused(self, effect: Effect, message: str) -> None:
         text = f"Brevo refused event {effect.command.ledger_key!r}: {message}"
         if is_transient_message(message):
-            self._settler.fail(effect.ids, RetriableApiError(text, service="brevo"))
+            self._settler.fail(effect.ids, RetriableApiError(text, service="brevo", status=207))
         else:
             self._settler.bury(effect.ids, text)
 

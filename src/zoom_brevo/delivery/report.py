@@ -20,6 +20,9 @@ class DeliveryReport:
     events_sent: int = 0
     emails_sent: int = 0
     skipped_already_sent: int = 0
+    in_doubt_checked: int = 0  # events of in-doubt batches looked up at Brevo
+    in_doubt_found: int = 0  # ... that Brevo already held (completed, not sent again)
+    held_in_doubt: int = 0  # ... that could not be looked up and were held
     retried: int = 0
     deferred: int = 0
     rejected: int = 0

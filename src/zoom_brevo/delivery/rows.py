@@ -83,6 +83,7 @@ class Settler:
         self._clock = clock
         self._report = report
         self._lease_renewed_at = clock()
+        self._marked: dict[int, datetime] = {}  # rows whose send began in this batch
 
     @property
     def ids(self) -> list[int]:
@@ -102,6 +103,66 @@ class Settler:
             for part in slices(list(self._rows)):
                 outbox.extend_lease(conn, part, owner=self._owner, lease_s=self._lease_s, now=now)
         self._lease_renewed_at = now
+
+    def renew(self) -> int:
+        """Extend the lease of every row still held to ``lease_s`` from now (the heartbeat).
+
+        Returns how many rows this worker still holds; settled rows and rows taken over
+        after a lost lease are left alone.
+        """
+        now = self._clock()
+        with transaction(self._engine) as conn:
+            kept = sum(
+                outbox.extend_lease(conn, part, owner=self._owner, lease_s=self._lease_s, now=now)
+                for part in slices(list(self._rows))
+            )
+        self._lease_renewed_at = now
+        return kept
+
+    def in_doubt_since(self, ids: Sequence[int]) -> datetime | None:
+        """When the earliest unsettled send of these rows began (``None``: not in doubt)."""
+        found = [getattr(self._rows[i], "send_started_at", None) for i in ids if i in self._rows]
+        found += [self._marked.get(i) for i in ids]
+        return min((t for t in found if t is not None), default=None)
+
+    def mark_sending(self, ids: Sequence[int]) -> None:
+        """Note that these rows' send begins now: in doubt until they are settled."""
+        if ids:
+            now = self._clock()
+            with transaction(self._engine) as conn:
+                for part in slices(ids):
+                    outbox.mark_sending(conn, part, owner=self._owner, now=now)
+            self._marked.update(dict.fromkeys(ids, now))
+
+    def retry_in_doubt(self, ids: Sequence[int], error: ApiError) -> bool:
+        """Try rows again later, still in doubt (Brevo could not be asked just now); ``False``
+        when they are out of attempts (the caller decides)."""
+        attempts = max((self._rows[i].attempts for i in ids), default=0)
+        limit = min([self._max_attempts, *(self._rows[i].max_attempts for i in ids)])
+        if attempts >= limit:
+            return False
+        now = self._clock()
+        at = now + timedelta(seconds=self._policy.delay_s(attempts))
+        with transaction(self._engine) as conn:
+            for part in slices(ids):
+                outbox.retry(conn, part, owner=self._owner, at=at, error=str(error), now=now,
+                             in_doubt=True)  # fmt: skip
+        self._report.retried += len(ids)
+        return True
+
+    def hold_in_doubt(self, ids: Sequence[int], reason: str) -> None:
+        """Dead-letter rows that stay in doubt (``delivery.in_doubt: hold``) until ``retry``."""
+        if not ids:
+            return
+        now = self._clock()
+        with transaction(self._engine) as conn:
+            held = sum(
+                outbox.bury(conn, part, owner=self._owner, error=reason, now=now, in_doubt=True)
+                for part in slices(ids)
+            )
+        self._report.dead += held
+        self._report.held_in_doubt += held
+        log.warning("delivery_held_in_doubt", rows=held, reason=reason[:200])
 
     def complete(self, ids: Sequence[int]) -> None:
         """Mark rows sent."""
@@ -166,14 +227,20 @@ class Settler:
         if decision.action == "stop":
             self.release_all()
             raise error
+        # No answer (status 0): a send may have reached Brevo; its rows stay in doubt.
+        unanswered = error.status == 0 and self.in_doubt_since(ids) is not None
         if decision.action == "bury" or decision.at is None:
+            if unanswered:
+                self.hold_in_doubt(ids, f"in doubt (no answer from Brevo): {error}")
+                return None
             self.bury(ids, str(error), rejected=not isinstance(error, RetriableApiError))
             return None
         with transaction(self._engine) as conn:
             for part in slices(ids):
                 outbox.retry(
-                    conn, part, owner=self._owner, at=decision.at, error=str(error), now=now
-                )
+                    conn, part, owner=self._owner, at=decision.at, error=str(error), now=now,
+                    in_doubt=unanswered,
+                )  # fmt: skip
         self._report.retried += len(ids)
         return decision.at
 

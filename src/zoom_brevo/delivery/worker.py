@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -24,13 +24,16 @@ from sqlalchemy.engine import Engine
 
 from zoom_brevo.backoff import BackoffPolicy
 from zoom_brevo.brevo.client import BrevoClient
-from zoom_brevo.delivery.bulk import BulkContacts, Lease
+from zoom_brevo.delivery.bulk import BulkContacts
 from zoom_brevo.delivery.contacts import ContactSender
 from zoom_brevo.delivery.decisions import CheckSchedule
 from zoom_brevo.delivery.effects import EffectSender
 from zoom_brevo.delivery.imports import ImportTracker, pending_imports
+from zoom_brevo.delivery.in_doubt import DEFAULT_IN_DOUBT, InDoubtPolicy
+from zoom_brevo.delivery.lease import DEFAULT_LEASE_S, Lease, hand_back, heartbeat
 from zoom_brevo.delivery.plan import plan_batch
 from zoom_brevo.delivery.report import DeliveryReport
+from zoom_brevo.delivery.rows import Settler
 from zoom_brevo.observe import IGNORE, DeliveryObserver
 from zoom_brevo.store import outbox
 from zoom_brevo.store.engine import reading, transaction
@@ -63,7 +66,7 @@ class Deliverer:
         owner: str,
         import_threshold: int = 50,
         batch_size: int = 1000,
-        lease_s: float = 60.0,
+        lease_s: float = DEFAULT_LEASE_S,
         max_attempts: int = outbox.DEFAULT_MAX_ATTEMPTS,
         clock: Callable[[], datetime] = _utc_now,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -71,6 +74,7 @@ class Deliverer:
         import_checks: CheckSchedule | None = None,
         poll_interval_s: float = 1.0,
         observer: DeliveryObserver = IGNORE,
+        in_doubt: InDoubtPolicy = DEFAULT_IN_DOUBT,
     ) -> None:
         self._engine = engine
         self._observer = observer
@@ -79,14 +83,14 @@ class Deliverer:
         self._import_threshold = import_threshold
         self._batch_size = batch_size
         self._lease_s = lease_s
-        self._max_attempts = max_attempts
         self._clock = clock
         self._sleep = sleep
-        self._policy = retry_policy
         self._poll_interval_s = poll_interval_s
+        self._in_doubt = in_doubt
         self._imports = ImportTracker(
             engine, brevo, clock=clock, schedule=import_checks or CheckSchedule()
         )
+        self._held = Lease(owner, lease_s, max_attempts, retry_policy, clock, observer)
 
     async def drain(
         self,
@@ -103,6 +107,12 @@ class Deliverer:
         is delivered first, as large imports, and those imports are followed to their end
         (up to the deadline) before anything else is claimed.
         """
+        async with heartbeat(self._held):
+            return await self._drain(deadline_s, wait_for_imports, contacts_first)
+
+    async def _drain(
+        self, deadline_s: float, wait_for_imports: bool, contacts_first: bool
+    ) -> DeliveryReport:
         report = DeliveryReport()
         end = self._clock() + timedelta(seconds=deadline_s)
         if contacts_first:
@@ -127,6 +137,10 @@ class Deliverer:
 
         With ``wakeup`` (``store.notify``), an idle wait also ends when work is announced.
         """
+        async with heartbeat(self._held):
+            return await self._run(stop, wakeup)
+
+    async def _run(self, stop: asyncio.Event, wakeup: Wakeup | None) -> DeliveryReport:
         report = DeliveryReport()
         while not stop.is_set():
             delivered = await self.step(report)
@@ -151,7 +165,22 @@ class Deliverer:
         if not claimed:
             return False
         report.batches += 1
-        settler = self._lease().settler(self._engine, claimed, report)
+        settler = self._held.settler(self._engine, claimed, report)
+        try:
+            await self._deliver(claimed, settler, report)
+        except asyncio.CancelledError:
+            hand_back(settler, self._owner)
+            raise
+        finally:
+            self._held.let_go(settler)
+        log.info(
+            "delivery_batch", rows=len(claimed), calls=report.brevo_calls, lease_owner=self._owner
+        )
+        return True
+
+    async def _deliver(
+        self, claimed: Sequence[outbox.Command], settler: Settler, report: DeliveryReport
+    ) -> None:
         plan = plan_batch(outbox.coalesce(claimed), import_threshold=self._import_threshold)
         for bad in plan.malformed:
             settler.bury(list(bad.ids), bad.reason)
@@ -161,17 +190,10 @@ class Deliverer:
         )  # fmt: skip
         await contacts.send(plan)
         effects = EffectSender(
-            self._engine, self._brevo, settler, report, wait_for_import=self._imports.wait_until
-        )
-        await effects.send(plan.effects)
-        log.info("delivery_batch", rows=len(claimed), calls=report.brevo_calls)
-        return True
-
-    def _lease(self) -> Lease:
-        return Lease(
-            self._owner, self._lease_s, self._max_attempts, self._policy, self._clock,
-            self._observer,
+            self._engine, self._brevo, settler, report,
+            wait_for_import=self._imports.wait_until, in_doubt=self._in_doubt, clock=self._clock,
         )  # fmt: skip
+        await effects.send(plan.effects)
 
     def _bulk(self, report: DeliveryReport) -> BulkContacts:
         return BulkContacts(
@@ -179,7 +201,7 @@ class Deliverer:
             self._brevo,
             self._imports,
             report,
-            lease=self._lease(),
+            lease=self._held,
             page_size=self._batch_size,
             import_threshold=self._import_threshold,
         )

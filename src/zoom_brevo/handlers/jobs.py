@@ -248,10 +248,23 @@ class JobRunner:
                 return
             async with self._lease_renewed(job):
                 result = await self._async_job(job)(self._deps, job, self._clock())
+        except asyncio.CancelledError:
+            self._hand_back(job)
+            raise
         except Exception as exc:  # noqa: BLE001 (settled: retried or buried, never lost)
             self._settle_or_keep(functools.partial(self._settle_error, job, exc))
             return
         self._settle_or_keep(functools.partial(self._settle, job, result))
+
+    def _hand_back(self, job: jobs.Job) -> None:
+        """Give ``job`` back (the worker is stopping): another worker runs it at once."""
+        try:
+            with transaction(self._deps.engine) as conn:
+                jobs.release(conn, job.id, owner=self._owner, now=self._clock())
+        except StoreError as exc:  # its lease expires instead
+            log.warning("job_not_handed_back", job_id=job.id, error=str(exc))
+            return
+        log.info("job_handed_back", kind=job.kind, job_id=job.id, lease_owner=self._owner)
 
     @contextlib.asynccontextmanager
     async def _lease_renewed(self, job: jobs.Job) -> AsyncIterator[None]:

@@ -142,7 +142,9 @@ def _noting_signals() -> Iterator[list[int]]:
 def run_worker_process(worker: Worker, *, stop_timeout_s: float = DEFAULT_STOP_TIMEOUT_S) -> None:
     """Run ``worker`` until SIGTERM/SIGINT (then stop it, bounded) or until it ends.
 
-    The worker's own failure is raised, so that the command exits non-zero with it.
+    At the first signal the worker finishes what it is doing (up to ``stop_timeout_s``); a
+    second signal stops it at once, handing back what it holds. The worker's own failure
+    is raised, so that the command exits non-zero with it.
     """
     asyncio.run(_until_signal(worker, stop_timeout_s))
 
@@ -150,8 +152,14 @@ def run_worker_process(worker: Worker, *, stop_timeout_s: float = DEFAULT_STOP_T
 async def _until_signal(worker: Worker, stop_timeout_s: float) -> None:
     task = WorkerTask(worker)
     loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        if task.stop.is_set():
+            task.hurry()
+        task.stop.set()
+
     for sig in STOP_SIGNALS:
-        loop.add_signal_handler(sig, task.stop.set)
+        loop.add_signal_handler(sig, on_signal)
     try:
         task.start()
         await task.until_stop_or_exit()

@@ -101,10 +101,11 @@ def _released(now: datetime, **values: Any) -> dict[str, Any]:
 
 
 def complete(
-    conn: Connection, table: Table, ids: Sequence[int], *, owner: str, now: datetime
+    conn: Connection, table: Table, ids: Sequence[int], *, owner: str, now: datetime, **extra: Any
 ) -> int:
-    """Mark ``owner``'s rows done; return how many were still owned."""
-    stmt = sa.update(table).where(_owned(table, ids, owner)).values(_released(now, state="done"))
+    """Mark ``owner``'s rows done (and set ``extra`` columns); return how many were owned."""
+    values = _released(now, state="done", **extra)
+    stmt = sa.update(table).where(_owned(table, ids, owner)).values(values)
     return conn.execute(stmt).rowcount
 
 
@@ -118,20 +119,29 @@ def retry(
     at: datetime,
     error: str,
     now: datetime,
+    **extra: Any,
 ) -> int:
-    """Queue ``owner``'s rows again at ``at``, or bury those out of attempts; return count."""
+    """Queue ``owner``'s rows again at ``at``, or bury those out of attempts (and set
+    ``extra`` columns); return count."""
     c = table.c
     state = sa.case((c.attempts >= c.max_attempts, "dead"), else_="queued")
-    values = _released(now, state=state, last_error=error, **{due.name: at})
+    values = _released(now, state=state, last_error=error, **{due.name: at}, **extra)
     stmt = sa.update(table).where(_owned(table, ids, owner)).values(values)
     return conn.execute(stmt).rowcount
 
 
 def bury(
-    conn: Connection, table: Table, ids: Sequence[int], *, owner: str, error: str, now: datetime
+    conn: Connection,
+    table: Table,
+    ids: Sequence[int],
+    *,
+    owner: str,
+    error: str,
+    now: datetime,
+    **extra: Any,
 ) -> int:
     """Mark ``owner``'s rows dead at once (retrying cannot help); return count."""
-    values = _released(now, state="dead", last_error=error)
+    values = _released(now, state="dead", last_error=error, **extra)
     return conn.execute(sa.update(table).where(_owned(table, ids, owner)).values(values)).rowcount
 
 
@@ -172,12 +182,17 @@ def extend(
 def requeue_dead(
     conn: Connection, table: Table, due: sa.Column[Any], ids: Sequence[int] | None, now: datetime
 ) -> int:
-    """Give dead rows (all, or ``ids``) a fresh set of attempts, due now; return count."""
+    """Give dead rows (all, or ``ids``) a fresh set of attempts, due now; return count.
+
+    An outbox row held because its send was in doubt is re-queued as not in doubt: the
+    operator's ``retry`` says to send it again.
+    """
     c = table.c
     where = [c.state == "dead"]
     if ids is not None:
         where.append(c.id.in_(ids))
-    values = _released(now, state="queued", attempts=0, **{due.name: now})
+    extra = {"send_started_at": None} if "send_started_at" in c else {}
+    values = _released(now, state="queued", attempts=0, **{due.name: now}, **extra)
     return conn.execute(sa.update(table).where(*where).values(values)).rowcount
 
 

@@ -117,6 +117,12 @@ def bury(conn: Connection, job_id: int, *, owner: str, error: str, now: datetime
     return _lease.bury(conn, jobs, [job_id], owner=owner, error=error, now=now) == 1
 
 
+def release(conn: Connection, job_id: int, *, owner: str, now: datetime) -> bool:
+    """Give the job back, due now, its attempt refunded (a worker stopping); ``False`` if not
+    owned."""
+    return _lease.release(conn, jobs, jobs.c.run_at, [job_id], owner=owner, at=now, now=now) == 1
+
+
 def extend_lease(
     conn: Connection, job_id: int, *, owner: str, lease_s: float, now: datetime
 ) -> bool:

@@ -55,6 +55,7 @@ class Command:
     last_error: str | None
     created_at: datetime
     updated_at: datetime
+    send_started_at: datetime | None = None  # set: a send began, outcome unknown (in doubt)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,8 +153,33 @@ def claim_batch(
 
 
 def complete(conn: Connection, ids: Sequence[int], *, owner: str, now: datetime) -> int:
-    """Mark commands sent; return how many ``owner`` still held."""
-    return _lease.complete(conn, outbox, ids, owner=owner, now=now)
+    """Mark commands sent (no longer in doubt); return how many ``owner`` still held."""
+    return _lease.complete(conn, outbox, ids, owner=owner, now=now, send_started_at=None)
+
+
+def mark_sending(conn: Connection, ids: Sequence[int], *, owner: str, now: datetime) -> int:
+    """Note that a send of ``owner``'s commands begins now (in doubt until settled)."""
+    c = outbox.c
+    stmt = (
+        sa.update(outbox)
+        .where(c.id.in_(ids), c.state == "running", c.lease_owner == owner)
+        .values(send_started_at=now)
+    )
+    return conn.execute(stmt).rowcount
+
+
+def in_doubt(conn: Connection) -> dict[str, int]:
+    """Commands whose send began and whose outcome is unknown: ``pending`` (queued or
+    running, reconciled at their next claim) and ``held`` (dead, waiting for ``retry``)."""
+    c = outbox.c
+    stmt = (
+        sa.select(c.state, sa.func.count()).where(c.send_started_at.is_not(None)).group_by(c.state)
+    )
+    found = {str(row[0]): int(row[1]) for row in conn.execute(stmt)}
+    return {
+        "pending": found.get("queued", 0) + found.get("running", 0),
+        "held": found.get("dead", 0),
+    }
 
 
 def retry(
@@ -164,16 +190,33 @@ def retry(
     at: datetime,
     error: str,
     now: datetime,
+    in_doubt: bool = False,
 ) -> int:
-    """Try commands again at ``at`` (dead when out of attempts); return how many were owned."""
+    """Try commands again at ``at`` (dead when out of attempts); return how many were owned.
+
+    ``in_doubt``: the failed send may have reached Brevo (no answer came), so the commands
+    stay in doubt; otherwise they are not.
+    """
+    extra = {} if in_doubt else {"send_started_at": None}
     return _lease.retry(
-        conn, outbox, outbox.c.next_attempt_at, ids, owner=owner, at=at, error=error, now=now
-    )
+        conn, outbox, outbox.c.next_attempt_at, ids, owner=owner, at=at, error=error, now=now,
+        **extra,
+    )  # fmt: skip
 
 
-def bury(conn: Connection, ids: Sequence[int], *, owner: str, error: str, now: datetime) -> int:
-    """Dead-letter commands now (Brevo rejected them); return how many were owned."""
-    return _lease.bury(conn, outbox, ids, owner=owner, error=error, now=now)
+def bury(
+    conn: Connection,
+    ids: Sequence[int],
+    *,
+    owner: str,
+    error: str,
+    now: datetime,
+    in_doubt: bool = False,
+) -> int:
+    """Dead-letter commands now (Brevo rejected them, or ``in_doubt``: held until ``retry``);
+    return how many were owned."""
+    extra = {} if in_doubt else {"send_started_at": None}
+    return _lease.bury(conn, outbox, ids, owner=owner, error=error, now=now, **extra)
 
 
 def release(

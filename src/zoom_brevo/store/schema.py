@@ -134,6 +134,9 @@ outbox = Table(
     *_lease_columns(),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Set just before an event's request goes to Brevo, cleared once its outcome is known
+    # (migration 0006): still set at the next claim means in doubt.
+    Column("send_started_at", UTCDateTime),
     Index(None, "state", "next_attempt_at"),
     Index(None, "coalesce_key"),
 )

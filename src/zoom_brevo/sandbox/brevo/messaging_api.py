@@ -8,6 +8,7 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
+from zoom_brevo.sandbox.brevo.event_listing import list_events
 from zoom_brevo.sandbox.brevo.protocol import (
     ApiFault,
     Op,
@@ -109,6 +110,8 @@ def _record_event(req: Req, event: dict[str, Any], *, via_batch: bool) -> None:
             event_properties=event.get("event_properties"),
             event_date=event.get("event_date"),
             via_batch=via_batch,
+            contact_id=None if contact is None else contact.id,
+            received_s=req.now_s,
         )
     )
 
@@ -301,6 +304,7 @@ async def send_campaign_now(req: Req) -> Reply:
 
 OPS = [
     Op("GET", "/account", get_account),
+    Op("GET", "/events", list_events),
     Op("POST", "/events", create_event),
     Op("POST", "/events/batch", create_batch_events),
     Op("POST", "/smtp/email", send_email),

@@ -123,6 +123,8 @@ class RecordedEvent:
     event_properties: dict[str, Any] | None
     event_date: str | None
     via_batch: bool
+    contact_id: int | None = None  # the contact Brevo attributed it to, at receipt
+    received_s: float = 0.0  # its date when ``event_date`` was not given
 
 
 @dataclass
