@@ -186,8 +186,11 @@ def stop(process: subprocess.Popen[bytes]) -> int:
         return process.wait()
 
 
+STARTUP_WITHIN_S = 60.0  # start-up time is not what is tested; a loaded machine is slow
+
+
 def wait_healthy(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + STARTUP_WITHIN_S
     while time.monotonic() < deadline:
         assert process.poll() is None, log.read_text()
         try:

@@ -125,7 +125,7 @@ def write_config(
 
 def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     """Until ``serve`` answers ``/healthz``."""
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60  # start-up time is not what is tested
     while time.monotonic() < deadline:
         assert process.poll() is None, log.read_text()
         with contextlib.suppress(httpx.TransportError):

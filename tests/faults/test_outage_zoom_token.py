@@ -102,6 +102,10 @@ def test_collections_wait_out_a_token_endpoint_outage_and_brevo_ends_exact(
     assert len(expected.contacts) >= 100
     # The outage was felt: no Zoom API call before it ended, and the collections retried.
     assert not [c for c in run.calls("zoom:") if c.at_s < outage_end]
-    assert attempts["job"] >= 2
-    if failure != "refused":
+    if failure == "refused":
+        assert attempts["job"] >= 2
+    else:
+        # Retried by the job, or within one attempt by the client's own token retries
+        # (which of the two depends on how fast the workers start on a loaded machine).
+        assert attempts["job"] >= 2 or figures["token_5xx"] >= 2
         assert figures["token_5xx"] > 0

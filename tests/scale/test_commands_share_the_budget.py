@@ -39,7 +39,7 @@ COMMANDS = {
 @pytest.fixture
 def sandbox(pg_schema_url: str) -> Iterator[tuple[Recorder, str]]:
     """The recorded sandbox and a configuration using it, stored on PostgreSQL."""
-    box = build_sandbox()
+    box = build_sandbox(prepare_brevo=True)
     recorder = Recorder(box.app)
     with serving(recorder) as base:
         yield recorder, sandbox_config(base, box.list_ids, storage_url=pg_schema_url)

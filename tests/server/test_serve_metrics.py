@@ -34,7 +34,7 @@ Found = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[tuple[Sandbox, Settings, Engine]]:
-    box = build_sandbox()
+    box = build_sandbox(prepare_brevo=True)
     with serving(box.app) as base:
         config = tmp_path / "zoom-brevo.yaml"
         storage = f"sqlite:///{tmp_path / 'store.db'}"
