@@ -17,9 +17,18 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 SERIAL = pytest.mark.xdist_group("serial")
-"""Tests that must not run beside one another when ``scripts/test`` spreads the suite over
-pytest-xdist workers: process fleets, kill -9 and outage scenarios, wall-clock bounds. One
-worker runs them one after another while the other workers run the rest."""
+"""Tests that must not share the machine with other tests: process fleets, kill -9 and
+outage scenarios, wall-clock bounds. ``scripts/test`` runs the rest over pytest-xdist
+workers first, then these alone, one after another (``-m serial``); given other arguments,
+it keeps them on one worker of the parallel run (``--dist loadgroup``)."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the ``SERIAL`` group ``serial``, so ``-m serial`` / ``-m "not serial"`` select it."""
+    for item in items:
+        group = item.get_closest_marker("xdist_group")
+        if group is not None and group.args == ("serial",):
+            item.add_marker(pytest.mark.serial)
 
 
 def require(condition: bool, reason: str) -> None:

@@ -19,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from tests.conftest import SERIAL
 from tests.faults.gate import Gate
 from tests.faults.takeover import holders, queue_events, sent_twice, start, wait_for, write_config
 from zoom_brevo.sandbox.combined import Sandbox, build_sandbox
@@ -26,7 +27,7 @@ from zoom_brevo.sandbox.serving import free_port, serving
 from zoom_brevo.store import outbox, schema
 from zoom_brevo.store.engine import create_engine, migrate, reading
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120), SERIAL]
 EVENTS = 20
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
+from tests.conftest import SERIAL
 from tests.faults.gate import Gate
 from tests.faults.takeover import (
     holders,
@@ -33,7 +34,7 @@ from zoom_brevo.sandbox.serving import serving
 from zoom_brevo.store import outbox
 from zoom_brevo.store.engine import create_engine, migrate, reading
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120), SERIAL]
 EVENTS = 20
 TAKEOVER_WITHIN_S = 10.0
 
