@@ -79,8 +79,9 @@ class Deliverer:
         self._policy = retry_policy
         self._poll_interval_s = poll_interval_s
         self._imports = ImportTracker(
-            engine, brevo, clock=clock, schedule=import_checks or CheckSchedule()
-        )
+            engine, brevo, clock=clock,
+            schedule=import_checks or CheckSchedule.for_plan(brevo.plan),
+        )  # fmt: skip
 
     async def drain(
         self,
