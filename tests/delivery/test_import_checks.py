@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.engine import Engine
 
-from tests.delivery.conftest import API_KEY, SwappableApp, calls, deliverer, enqueue
-from tests.delivery.test_worker import attendee
+from tests.delivery.conftest import API_KEY, SwappableApp, calls, deliverer, enqueue, paths
+from tests.delivery.test_worker import attended, attendee
 from zoom_brevo.brevo.client import BrevoClient
 from zoom_brevo.delivery.decisions import CheckSchedule
 from zoom_brevo.sandbox.brevo import BrevoEmulator, Options
@@ -102,3 +102,39 @@ async def test_an_import_slower_than_estimated_is_read_again_at_doubling_waits(
     assert waits == pytest.approx([first, 2 * first, 4 * first], abs=0.05)
     assert calls(emu, "/processes", "GET") == 3  # queued, queued, completed
     assert pending == 0
+
+
+async def test_by_default_a_meetings_contacts_go_in_one_import_from_ten_on_general(
+    engine: Engine, brevo: BrevoClient, emu: BrevoEmulator, lists: dict[str, int]
+) -> None:
+    list_id = lists["meeting_participants"]
+    enqueue(engine, *(attendee(n, list_id) for n in range(10)))
+    await deliverer(engine, brevo, import_threshold=None).drain(deadline_s=10)
+    enqueue(engine, *(attendee(n, list_id) for n in range(10, 19)))
+    await deliverer(engine, brevo, import_threshold=None).drain(deadline_s=10)
+
+    assert calls(emu, "/contacts/import") == 1  # the 10; 50 single upserts took 5 s
+    assert paths(emu).count("POST /contacts") == 9  # the 9 after them, one each
+
+
+async def test_the_running_worker_sends_events_held_for_an_import_when_it_is_read(
+    engine: Engine, brevo: BrevoClient, emu: BrevoEmulator, lists: dict[str, int]
+) -> None:
+    list_id = lists["meeting_participants"]
+    enqueue(engine, *(attendee(n, list_id) for n in range(5)))
+    enqueue(engine, *(attended(n) for n in range(5)))
+    # Polling every 60 s: the events must go when the import is read (0.05 s), not then.
+    checks = CheckSchedule(start_s=0.05, cap_s=0.1)
+    worker = deliverer(
+        engine, brevo, import_threshold=5, import_checks=checks, poll_interval_s=60.0
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        async with asyncio.timeout(20):
+            while len(emu.state.events) < 5:  # noqa: ASYNC110 - the emulator has no event
+                await asyncio.sleep(0.02)
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 5)
+    assert calls(emu, "/contacts/import") == 1

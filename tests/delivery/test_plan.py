@@ -17,6 +17,7 @@ from zoom_brevo.delivery.decisions import (
     GIVE_UP_AFTER_S,
     CheckSchedule,
     decide,
+    import_threshold_for,
     is_transient_message,
 )
 from zoom_brevo.delivery.plan import (
@@ -201,3 +202,7 @@ def test_the_default_retry_budget_rides_out_an_hour_of_brevo_failure() -> None:
     always_low.random = lambda: 0.0  # type: ignore[method-assign]
     waits = [DEFAULT_RETRY_POLICY.delay_s(a, always_low) for a in range(DEFAULT_MAX_ATTEMPTS - 1)]
     assert sum(waits) >= 3600  # the shortest jittered path to the last attempt
+
+
+def test_a_batch_is_imported_from_a_seconds_worth_of_single_upserts_at_the_plans_rate() -> None:
+    assert [import_threshold_for(plan) for plan in PLANS] == [10, 20, 60]

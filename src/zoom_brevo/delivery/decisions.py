@@ -101,6 +101,17 @@ class CheckSchedule:
         return float(min(self.cap_s, self.first_s(contacts) * 2 ** min(checks_done, 32)))
 
 
+def import_threshold_for(plan: str) -> int:
+    """Fewest contacts of a batch worth one import rather than one ``POST /contacts`` each.
+
+    An import is applied in about ``IMPORT_START_S`` and read once; single upserts go at
+    the plan's contacts rate (10 a second on general), so from a second's worth of them
+    on the import is sooner: a meeting's 50 attendees take 5 s one by one.
+    """
+    per_s, _per_hour = windows(plan, "contacts")
+    return max(2, round((per_s or 10) * IMPORT_START_S))
+
+
 def _checks_until(horizon_s: float, first_s: float, cap_s: float) -> int:
     """How many reads, doubling from ``first_s`` and capped at ``cap_s``, span ``horizon_s``."""
     checks, waited, wait = 0, 0.0, first_s
