@@ -3,7 +3,10 @@
 Three subprocesses: the combined sandbox (emulated Zoom Pro and Brevo "general" with REAL
 rate limits, plus a read-only ``GET /bench/meeting/{index}`` progress route), ``zoom-brevo
 serve --no-worker`` and ``zoom-brevo worker`` over one SQLite store, configured with
-``collect.delay_s: 0`` (collect at once) and ``reconcile_after_s: 0``. The scenario has
+``collect.delay_s: 0`` (collect at once), ``reconcile_after_s: 0`` and
+``sweep_interval_s: 0`` (no sweep: it would collect the meetings before their webhooks, so
+every meeting goes the webhook path). The worker is started (its ``worker_started`` log
+line) before the first meeting ends, so its start-up is not measured. The scenario has
 ``--meetings`` ended meetings with ``--participants`` distinct people each (new people per
 meeting). For each meeting in turn this process POSTs a signed ``meeting.ended`` and
 measures from the moment the endpoint answered 200 to the moment the emulated Brevo holds
@@ -149,6 +152,18 @@ def wait_http(url: str, process: subprocess.Popen[Any]) -> None:
     raise SystemExit(f"{url} did not answer within {START_TIMEOUT_S} s")
 
 
+def wait_started(log: Path, process: subprocess.Popen[Any]) -> None:
+    """Wait until the worker logged that it runs, so that start-up is not measured."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the worker exited with {process.returncode}")
+        if "worker_started" in log.read_text("utf-8", errors="replace"):
+            return
+        time.sleep(0.1)
+    raise SystemExit(f"the worker did not start within {START_TIMEOUT_S} s")
+
+
 def start_sandbox(args: argparse.Namespace, anchor: datetime) -> tuple[subprocess.Popen[str], str]:
     port = free_port()
     command = [sys.executable, __file__, "--serve-sandbox", "--port", str(port)]
@@ -167,7 +182,12 @@ def connector_config(sandbox_url: str, lists: dict[str, int], store: Path) -> st
     from zoom_brevo.sandbox.combined import sandbox_config  # noqa: PLC0415
 
     text = sandbox_config(sandbox_url, lists, storage_url=f"sqlite:///{store}")
-    collect = "  zoom:\n    collect:\n      delay_s: 0\n      reconcile_after_s: 0\n"
+    # The sweep is off: its start-up run would collect every ended meeting of the scenario
+    # before its webhook is sent, and the bench would measure nothing.
+    collect = (
+        "  zoom:\n    collect:\n      delay_s: 0\n      reconcile_after_s: 0\n"
+        "      sweep_interval_s: 0\n"
+    )
     return text.replace("  zoom:\n", collect, 1)
 
 
@@ -187,13 +207,14 @@ async def measure(
             sent = time.perf_counter()
             delivery = await sender.send(events.ended(meeting.latest))
             acked = time.perf_counter()
+            acked_at = datetime.now(UTC).isoformat(timespec="milliseconds")
             if delivery.status != 200:
                 raise SystemExit(f"meeting.ended answered {delivery.status}")
             done = await until_in_brevo(http, sandbox_url, index, args)
             seconds = None if done is None else done - acked
             samples.append(Sample(index, (acked - sent) * 1000, seconds))
             shown = "timed out" if seconds is None else f"{seconds:.2f} s"
-            print(f"meeting {index}: {shown}", flush=True)
+            print(f"meeting {index}: {shown} (acknowledged at {acked_at})", flush=True)
     return samples
 
 
@@ -231,14 +252,17 @@ def run(args: argparse.Namespace) -> list[Sample]:
             lists = sandbox.info["lists"]  # type: ignore[attr-defined]
             config.write_text(connector_config(sandbox_url, lists, Path(tmp) / "store.db"))
             port = free_port()
-            log = (Path(tmp) / "serve.log").open("wb")
+            logs = Path(args.logs) if args.logs else Path(tmp)
+            logs.mkdir(parents=True, exist_ok=True)
+            log = (logs / "serve.log").open("wb")
             serve = [*CLI, "--config", str(config), "serve", "--no-worker", "--port", str(port)]
             processes.append(subprocess.Popen(serve, stdout=log, stderr=subprocess.STDOUT))
             server_url = f"http://127.0.0.1:{port}"
             wait_http(f"{server_url}/healthz", processes[-1])
-            worker_log = (Path(tmp) / "worker.log").open("wb")
+            worker_log = (logs / "worker.log").open("wb")
             worker = [*CLI, "--config", str(config), "worker"]
             processes.append(subprocess.Popen(worker, stdout=worker_log, stderr=subprocess.STDOUT))
+            wait_started(logs / "worker.log", processes[-1])
             return asyncio.run(measure(server_url, sandbox_url, args, anchor))
     finally:
         for process in reversed(processes):
@@ -274,7 +298,10 @@ What it measures: the time from `meeting.ended` acknowledged (200 from `POST
 /webhooks/zoom`) to the emulated Brevo holding every attendee's contact and one
 `zoom_attended` event per attendee of that meeting. Subprocesses: the combined sandbox
 (emulated Zoom Pro and Brevo "general", real rate limits), `zoom-brevo serve --no-worker`
-and `zoom-brevo worker` over one SQLite store, `collect.delay_s: 0`. Meetings are ended one
+and `zoom-brevo worker` over one SQLite store, `collect.delay_s: 0`, the sweep off
+(`collect.sweep_interval_s: 0`: at start-up it would collect every meeting of the scenario
+before its webhook, and the bench would measure nothing), the worker started before the
+first meeting ends. Meetings are ended one
 at a time (each waits for the previous to be in Brevo), each with new people; the
 emulated Brevo is polled every {args.poll_ms} ms through a bench-only read route.
 
@@ -301,6 +328,7 @@ def main() -> None:
     parser.add_argument("--poll-ms", type=int, default=25, help="Brevo state poll interval")
     parser.add_argument("--timeout", type=float, default=120.0, help="per meeting, seconds")
     parser.add_argument("--write-docs", action="store_true", help="update docs/benchmarks.md")
+    parser.add_argument("--logs", default="", help="keep the server's and worker's logs here")
     parser.add_argument("--serve-sandbox", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--anchor", help=argparse.SUPPRESS)

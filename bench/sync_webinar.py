@@ -5,9 +5,10 @@ is served by a subprocess over a scenario of one webinar with 2N registrants, N 
 attended, two tracking sources, Q&A and polls. The sync is the real command line,
 ``zoom-brevo --config ... sync webinar ID --json``, in another subprocess, so its peak RSS
 (``os.wait4``) measures the connector alone. The emulators' own counts are read after the
-sync from a ``/bench/stats`` route of the server. The per-contact baseline (one
-``POST /contacts`` per attendee with the same BrevoClient and rate limits) runs for
-``--baseline-n`` against its own fresh sandbox. Not a test: run it by hand, e.g.
+sync from a ``/bench/stats`` route of the server. The per-contact baseline (the same work,
+one ``POST /contacts`` and one ``POST /events`` per attendee and per absentee, with the
+same clients and rate limits) runs for ``--baseline-n`` against its own fresh sandbox.
+Not a test: run it by hand, e.g.
 
     .venv/bin/python bench/sync_webinar.py --sizes 1000,10000,100000 --baseline-n 1000
 
@@ -142,10 +143,17 @@ def serve(n: int, port: int) -> None:
 # --- baseline (subprocess) ---------------------------------------------------------------
 
 
-async def baseline(base_url: str, webinar_id: int, list_id: int) -> dict[str, Any]:
-    """One ``POST /contacts`` per attendee, as the connector spec's example code does."""
+async def baseline(base_url: str, webinar_id: int, lists: dict[str, int]) -> dict[str, Any]:
+    """The connector's work done the per-contact way of the connector spec's example code.
+
+    Every attendee and every absentee of the webinar's latest instance gets one
+    ``POST /contacts`` (on the registrants list and the attendees or absentees list, as the
+    connector puts them) and one ``POST /events`` (``zoom_attended`` / ``zoom_absent``),
+    one after the other, with the same clients and rate limits as the connector.
+    """
     from zoom_brevo.brevo.client import BrevoClient  # noqa: PLC0415
     from zoom_brevo.brevo.families import limits_for  # noqa: PLC0415
+    from zoom_brevo.brevo.models import Event  # noqa: PLC0415
     from zoom_brevo.ratelimit import LocalRateLimiter  # noqa: PLC0415
     from zoom_brevo.sandbox import combined  # noqa: PLC0415
     from zoom_brevo.zoom.categories import zoom_limits  # noqa: PLC0415
@@ -166,20 +174,33 @@ async def baseline(base_url: str, webinar_id: int, list_id: int) -> dict[str, An
         combined.BREVO_API_KEY, f"{base_url}/brevo/v3", plan="general", limiter=limiter
     )
     started = time.monotonic()
-    upserts = 0
+    counts = {"upserts": 0, "events": 0}
+    seen: set[str] = set()
+
+    async def deliver(email: str, name: tuple[str, str], role: str, event: str) -> None:
+        email = email.strip().lower()
+        if not email or email in seen:
+            return
+        seen.add(email)
+        attributes = {"FIRSTNAME": name[0], "LASTNAME": name[1], "WEBINAR_NAME": WEBINAR_TOPIC}
+        list_ids = [lists["webinar_registrants"], lists[role]]
+        await brevo.upsert_contact(email, attributes=attributes, list_ids=list_ids)
+        counts["upserts"] += 1
+        properties = {"uuid": uuid, "webinar_id": webinar_id, "topic": WEBINAR_TOPIC}
+        await brevo.send_event(
+            Event(event_name=event, identifiers={"email_id": email}, event_properties=properties)
+        )
+        counts["events"] += 1
+
     async with zoom, brevo:
         uuid = [i.uuid async for i in zoom.past_webinar_instances(webinar_id)][-1]
-        seen: set[str] = set()
         async for row in zoom.webinar_participant_report(uuid):
-            email = row.user_email.strip().lower()
-            if not email or email in seen:
-                continue
-            seen.add(email)
             first, _, last = row.name.partition(" ")
-            attributes = {"FIRSTNAME": first, "LASTNAME": last, "WEBINAR_NAME": WEBINAR_TOPIC}
-            await brevo.upsert_contact(email, attributes=attributes, list_ids=[list_id])
-            upserts += 1
-    return {"upserts": upserts, "wall_s": time.monotonic() - started}
+            await deliver(row.user_email, (first, last), "webinar_attendees", "zoom_attended")
+        async for absent in zoom.webinar_absentees(uuid):
+            name = (absent.first_name, absent.last_name or "")
+            await deliver(absent.email, name, "webinar_absentees", "zoom_absent")
+    return {**counts, "wall_s": time.monotonic() - started}
 
 
 # --- driver ------------------------------------------------------------------------------
@@ -332,7 +353,7 @@ def measure_baseline(n: int, timeout_s: float) -> Measured:
     try:
         args = [sys.executable, __file__, "baseline", "--base", base,
                 "--webinar", str(info["webinar_id"]),
-                "--list", str(info["lists"]["webinar_attendees"])]  # fmt: skip
+                "--lists", json.dumps(info["lists"])]  # fmt: skip
         child = run_child(args, timeout_s)
         result.exit_code, result.wall_s, result.peak_rss_mb = (
             child.code,
@@ -394,6 +415,8 @@ def report(runs: list[Measured], base: Measured | None) -> str:
         lines += ["", "## Per-contact baseline", ""]
         lines.append(
             f"- N={base.n:,}: exit {base.exit_code}, {base.output.get('upserts')} upserts,"
+            f" {base.output.get('events')} events, contacts {base.stats.get('contacts')},"
+            f" lists {base.stats.get('lists')}, events in Brevo {base.stats.get('events')},"
             f" Brevo calls {base.brevo_calls} {base.stats.get('brevo_calls')},"
             f" Zoom calls {base.zoom_calls}, wall {base.wall_s:.1f} s,"
             f" peak RSS {base.peak_rss_mb:.0f} MB, {base.contacts_per_s:.1f} contacts/s"
@@ -402,6 +425,10 @@ def report(runs: list[Measured], base: Measured | None) -> str:
         same = next((r for r in runs if r.n == base.n), None)
         if same is not None and base.brevo_calls:
             contacts = same.stats.get("brevo_calls", {}).get("contacts", 0)
+            lines.append(
+                f"- ratio of wall time at N={base.n:,}: {same.wall_s:.1f} / {base.wall_s:.1f}"
+                f" = {same.wall_s / base.wall_s:.1%}"
+            )
             lines.append(
                 f"- ratio of Brevo calls at N={base.n:,}: all families"
                 f" {same.brevo_calls}/{base.brevo_calls}"
@@ -421,7 +448,7 @@ def main() -> None:
     b = sub.add_parser("baseline")
     b.add_argument("--base", required=True)
     b.add_argument("--webinar", type=int, required=True)
-    b.add_argument("--list", type=int, required=True)
+    b.add_argument("--lists", required=True, help="JSON: list role -> id")
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--baseline-n", type=int, default=1000, help="0: no baseline")
     parser.add_argument("--timeout-per-1000", type=float, default=25.0)
@@ -435,7 +462,7 @@ def main() -> None:
         serve(args.n, args.port)
         return
     if args.command == "baseline":
-        print(json.dumps(asyncio.run(baseline(args.base, args.webinar, args.list))))
+        print(json.dumps(asyncio.run(baseline(args.base, args.webinar, json.loads(args.lists)))))
         return
 
     def timeout(n: int) -> float:
@@ -450,7 +477,8 @@ def main() -> None:
             print(f"  done in {runs[-1].wall_s:.1f} s", file=sys.stderr)
         if args.baseline_n:
             print(f"baseline N={args.baseline_n:,}...", file=sys.stderr)
-            base = measure_baseline(args.baseline_n, timeout(args.baseline_n * 10))
+            # two calls (contact, event) per attendee and absentee, about 6 a second each
+            base = measure_baseline(args.baseline_n, timeout(args.baseline_n * 40))
     print(report(runs, base))
     if args.json_path:
         document = {"runs": [asdict(r) for r in runs], "baseline": base and asdict(base)}

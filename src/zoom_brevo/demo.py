@@ -54,7 +54,7 @@ WEBINAR_OVERRUN_MIN = 14  # webinars overrun: minutes count to the real end, not
 STATUS_ATTRIBUTE = "ATTENDANCE_STATUS"
 # The emulated Brevo finishes an import at once: read its status after 0.2 s, not the
 # worker's 10 s (spaced for Brevo's 100 calls an hour to GET /processes, brevo.md 5).
-IMPORT_CHECKS = CheckSchedule(first_s=0.2, cap_s=2.0)
+IMPORT_CHECKS = CheckSchedule(start_s=0.2, cap_s=2.0)
 
 
 @dataclass(frozen=True)

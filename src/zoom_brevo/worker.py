@@ -13,7 +13,8 @@ loops share one ``stop`` event and one event loop:
   (``scheduler.Scheduler``).
 
 An idle loop waits ``poll_s`` or until the database announces new work
-(``store.notify.Waker``: LISTEN/NOTIFY on PostgreSQL, plain polling on SQLite).
+(``store.notify.Waker``: LISTEN/NOTIFY on PostgreSQL, plain polling on SQLite), or until
+another loop of this worker did work (which may have queued some for it).
 
 Each loop finishes its current step when ``stop`` is set. A database outage in one step is
 logged and retried at the next poll; anything else ends the worker with its error.
@@ -131,17 +132,27 @@ async def run_worker(
         return outcome.handled > 0
 
     async with Waker.for_engine(engine) as waker, asyncio.TaskGroup() as group:
-        group.create_task(_poll("inbox", inbox_step, stop, poll_s, waker.wakeup()))
-        group.create_task(_poll("jobs", runner.step, stop, poll_s, waker.wakeup()))
+        inbox = _poll("inbox", inbox_step, stop, poll_s, waker.wakeup(), on_busy=waker.fire)
+        jobs = _poll("jobs", runner.step, stop, poll_s, waker.wakeup(), on_busy=waker.fire)
+        group.create_task(inbox)
+        group.create_task(jobs)
         group.create_task(_deliver(deliverer, stop, poll_s, waker.wakeup()))
         group.create_task(Scheduler(engine, scheduler_ticks(options), clock=clock).run(stop))
 
 
 async def _poll(
-    name: str, step: Step, stop: asyncio.Event, poll_s: float, wakeup: Wakeup | None = None
+    name: str,
+    step: Step,
+    stop: asyncio.Event,
+    poll_s: float,
+    wakeup: Wakeup | None = None,
+    *,
+    on_busy: Callable[[], None] | None = None,
 ) -> None:
     """Call ``step`` while it finds work; between idle steps wait ``poll_s``, ``stop`` or
-    ``wakeup`` (new work announced)."""
+    ``wakeup`` (new work announced). ``on_busy`` is called after each step that did work:
+    the worker wakes its other loops with it, since a handled webhook queues a job and a
+    job queues commands, and SQLite announces nothing."""
     while not stop.is_set():
         try:
             busy = await step()
@@ -149,6 +160,8 @@ async def _poll(
             log.warning("worker_store_unavailable", loop=name, error=str(exc))
             busy = False
         if busy:
+            if on_busy is not None:
+                on_busy()
             continue
         if wakeup is not None:
             await wakeup.wait(poll_s, stop)

@@ -32,7 +32,7 @@ from zoom_brevo.store.outbox import NewCommand
 API_KEY = "xkeysib-delivery-test"
 FAST_CLIENT = BackoffPolicy(base_s=0.005, cap_s=0.02, max_attempts=4)
 FAST_OUTBOX = BackoffPolicy(base_s=0.01, cap_s=0.05)
-FAST_IMPORT_CHECKS = CheckSchedule(first_s=0.02, cap_s=0.1)
+FAST_IMPORT_CHECKS = CheckSchedule(start_s=0.02, cap_s=0.1)
 
 
 class SwappableApp:

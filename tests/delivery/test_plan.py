@@ -11,7 +11,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from zoom_brevo.backoff import BackoffPolicy
-from zoom_brevo.delivery.decisions import CheckSchedule, decide, is_transient_message
+from zoom_brevo.brevo.families import PLANS, windows
+from zoom_brevo.delivery.decisions import (
+    CHECK_BUDGET_SHARE,
+    GIVE_UP_AFTER_S,
+    CheckSchedule,
+    decide,
+    import_threshold_for,
+    is_transient_message,
+)
 from zoom_brevo.delivery.plan import (
     VERSIONS_PER_REQUEST,
     idempotency_key,
@@ -146,11 +154,44 @@ def test_per_event_errors_about_limits_are_transient_and_validation_errors_not()
     assert not is_transient_message("event_name is required")
 
 
-@given(st.integers(min_value=0, max_value=200))
-def test_import_checks_widen_and_stay_capped(done: int) -> None:
-    schedule = CheckSchedule(first_s=30, cap_s=600)
+@given(st.integers(min_value=0, max_value=200), st.integers(min_value=0, max_value=10**6))
+def test_import_checks_widen_and_stay_capped(done: int, contacts: int) -> None:
+    schedule = CheckSchedule(start_s=30, cap_s=600)
     assert schedule.delay_s(0) == 30
-    assert schedule.delay_s(done) <= schedule.delay_s(done + 1) <= 600
+    assert schedule.delay_s(0, contacts) == schedule.first_s(contacts)
+    assert schedule.delay_s(done, contacts) <= schedule.delay_s(done + 1, contacts) <= 600
+
+
+def test_a_small_import_is_first_read_when_it_can_have_finished_not_after_a_fixed_10_s() -> None:
+    schedule = CheckSchedule.for_plan("general")
+    assert schedule.first_s(50) < 1.1
+    assert schedule.first_s(2_000) < 2  # a sync of 1,000 attendees and 1,000 absentees
+    assert schedule.first_s(0) == schedule.start_s
+
+
+def test_the_first_read_of_an_import_waits_longer_the_more_contacts_it_carries() -> None:
+    schedule = CheckSchedule()
+    assert schedule.first_s(5_000) == pytest.approx(schedule.start_s + 1.0)
+    assert schedule.first_s(100) < schedule.first_s(5_000) < schedule.first_s(50_000)
+    assert schedule.first_s(10**9) == schedule.cap_s
+
+
+@pytest.mark.parametrize("plan", PLANS)
+def test_capped_reads_of_a_slow_import_use_a_small_share_of_the_plans_other_budget(
+    plan: str,
+) -> None:
+    schedule = CheckSchedule.for_plan(plan)
+    _per_s, per_hour = windows(plan, "other")
+    assert per_hour is not None
+    assert 3600 / schedule.cap_s <= CHECK_BUDGET_SHARE * per_hour + 1e-9
+    waits = [schedule.delay_s(n) for n in range(schedule.max_checks)]
+    assert sum(waits[:-1]) < GIVE_UP_AFTER_S <= sum(waits)  # given up after about 6 hours
+
+
+def test_a_larger_plan_reads_a_slow_import_more_often() -> None:
+    general, extended = CheckSchedule.for_plan("general"), CheckSchedule.for_plan("extended")
+    assert (general.cap_s, extended.cap_s) == (600, 100)
+    assert extended.max_checks > general.max_checks
 
 
 def test_the_default_retry_budget_rides_out_an_hour_of_brevo_failure() -> None:
@@ -161,3 +202,7 @@ def test_the_default_retry_budget_rides_out_an_hour_of_brevo_failure() -> None:
     always_low.random = lambda: 0.0  # type: ignore[method-assign]
     waits = [DEFAULT_RETRY_POLICY.delay_s(a, always_low) for a in range(DEFAULT_MAX_ATTEMPTS - 1)]
     assert sum(waits) >= 3600  # the shortest jittered path to the last attempt
+
+
+def test_a_batch_is_imported_from_a_seconds_worth_of_single_upserts_at_the_plans_rate() -> None:
+    assert [import_threshold_for(plan) for plan in PLANS] == [10, 20, 60]

@@ -317,7 +317,7 @@ async def test_without_waiting_an_import_stays_pending_for_a_later_drain(
     enqueue(engine, *(attendee(n, lists["meeting_participants"]) for n in range(3)))
     # The first read of the process is due after 3 s: far beyond the first drain, even on a
     # loaded machine, and still short for the second one, which waits for it.
-    checks = CheckSchedule(first_s=3.0, cap_s=3.0)
+    checks = CheckSchedule(start_s=3.0, cap_s=3.0)
     worker = deliverer(engine, brevo, import_threshold=2, import_checks=checks)
 
     first = await worker.drain(deadline_s=10)
@@ -365,7 +365,7 @@ async def test_an_import_whose_process_cannot_be_read_is_given_up_after_max_chec
 ) -> None:
     enqueue(engine, *(attendee(n, lists["meeting_participants"]) for n in range(2)))
     emu.faults.fail_next(1000, status=503, path_contains="/processes")
-    checks = CheckSchedule(first_s=0.01, cap_s=0.01, max_checks=2)
+    checks = CheckSchedule(start_s=0.01, cap_s=0.01, max_checks=2)
 
     report = await deliverer(engine, brevo, import_threshold=2, import_checks=checks).drain(
         deadline_s=10, wait_for_imports=True

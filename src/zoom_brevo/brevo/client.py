@@ -102,6 +102,12 @@ class BrevoClient:
             observer=observer,
         )
         self._batch_events_supported = True
+        self._plan = plan
+
+    @property
+    def plan(self) -> str:
+        """The Brevo plan whose limits this client keeps to."""
+        return self._plan
 
     def __repr__(self) -> str:
         return f"BrevoClient(base_url={str(self._http.base_url)!r})"

@@ -55,11 +55,17 @@ class PendingImport:
     next_check_at: datetime
     started_at: datetime
 
+    @property
+    def contacts(self) -> int:
+        """How many contacts the import carries (the schedule's estimate of its length)."""
+        return len(self.emails)
+
     def to_position(self) -> dict[str, Any]:
         """The cursor value."""
         return {
             "process_id": self.process_id,
             "emails": list(self.emails),
+            "contacts": self.contacts,
             "checks": self.checks,
             "next_check_at": self.next_check_at.isoformat(),
             "started_at": self.started_at.isoformat(),
@@ -84,6 +90,7 @@ class Due:
     process_id: int
     checks: int
     next_check_at: datetime
+    contacts: int = 0
 
 
 def pending_imports(conn: Connection) -> list[PendingImport]:
@@ -102,10 +109,16 @@ def import_schedules(conn: Connection) -> list[Due]:
         position["process_id"].as_integer(),
         position["checks"].as_integer(),
         position["next_check_at"].as_string(),
+        position["contacts"].as_integer(),
     ).where(cursor_table.c.name.startswith(PREFIX, autoescape=True))
     found = [
-        Due(int(process_id), int(checks or 0), datetime.fromisoformat(next_check_at))
-        for process_id, checks, next_check_at in conn.execute(stmt)
+        Due(
+            int(process_id),
+            int(checks or 0),
+            datetime.fromisoformat(next_check_at),
+            int(contacts or 0),
+        )
+        for process_id, checks, next_check_at, contacts in conn.execute(stmt)
     ]
     return sorted(found, key=lambda item: item.process_id)
 
@@ -187,7 +200,7 @@ class ImportTracker:
         self, conn: Connection, process_ids: Sequence[int], emails: Sequence[str], now: datetime
     ) -> None:
         """Follow ``process_ids`` (in the caller's transaction, beside the outbox update)."""
-        first = now + timedelta(seconds=self._schedule.delay_s(0))
+        first = now + timedelta(seconds=self._schedule.first_s(len(emails)))
         for process_id in process_ids:
             item = PendingImport(process_id, tuple(emails), 0, first, now)
             cursors.save(conn, f"{PREFIX}{process_id}", item.to_position(), now=now)
@@ -311,7 +324,7 @@ class ImportTracker:
 
     def _reschedule(self, item: Due) -> None:
         now = self._clock()
-        later = now + timedelta(seconds=self._schedule.delay_s(item.checks + 1))
+        later = now + timedelta(seconds=self._schedule.delay_s(item.checks + 1, item.contacts))
         name = f"{PREFIX}{item.process_id}"
         with transaction(self._engine) as conn:
             position = cursors.get(conn, name)

@@ -26,7 +26,7 @@ from zoom_brevo.backoff import BackoffPolicy
 from zoom_brevo.brevo.client import BrevoClient
 from zoom_brevo.delivery.bulk import BulkContacts
 from zoom_brevo.delivery.contacts import ContactSender
-from zoom_brevo.delivery.decisions import CheckSchedule
+from zoom_brevo.delivery.decisions import CheckSchedule, import_threshold_for
 from zoom_brevo.delivery.effects import EffectSender
 from zoom_brevo.delivery.imports import ImportTracker, pending_imports
 from zoom_brevo.delivery.in_doubt import DEFAULT_IN_DOUBT, InDoubtPolicy
@@ -64,7 +64,7 @@ class Deliverer:
         brevo: BrevoClient,
         *,
         owner: str,
-        import_threshold: int = 50,
+        import_threshold: int | None = None,
         batch_size: int = 1000,
         lease_s: float = DEFAULT_LEASE_S,
         max_attempts: int = outbox.DEFAULT_MAX_ATTEMPTS,
@@ -80,7 +80,8 @@ class Deliverer:
         self._observer = observer
         self._brevo = brevo
         self._owner = owner
-        self._import_threshold = import_threshold
+        # Default: from the plan's contacts rate (``decisions.import_threshold_for``).
+        self._import_threshold = import_threshold or import_threshold_for(brevo.plan)
         self._batch_size = batch_size
         self._lease_s = lease_s
         self._clock = clock
@@ -88,8 +89,9 @@ class Deliverer:
         self._poll_interval_s = poll_interval_s
         self._in_doubt = in_doubt
         self._imports = ImportTracker(
-            engine, brevo, clock=clock, schedule=import_checks or CheckSchedule()
-        )
+            engine, brevo, clock=clock,
+            schedule=import_checks or CheckSchedule.for_plan(brevo.plan),
+        )  # fmt: skip
         self._held = Lease(owner, lease_s, max_attempts, retry_policy, clock, observer)
 
     async def drain(
@@ -143,15 +145,16 @@ class Deliverer:
     async def _run(self, stop: asyncio.Event, wakeup: Wakeup | None) -> DeliveryReport:
         report = DeliveryReport()
         while not stop.is_set():
-            delivered = await self.step(report)
+            # Imports first: events held for an import read now go in this same step.
             await self._imports.check_due(report)
-            if delivered:
+            if await self.step(report):
                 continue
+            idle_s = self._idle_s()
             if wakeup is not None:
-                await wakeup.wait(self._poll_interval_s, stop)
+                await wakeup.wait(idle_s, stop)
             else:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=self._poll_interval_s)
+                    await asyncio.wait_for(stop.wait(), timeout=idle_s)
         self._finish(report)
         return report
 
@@ -194,6 +197,17 @@ class Deliverer:
             wait_for_import=self._imports.wait_until, in_doubt=self._in_doubt, clock=self._clock,
         )  # fmt: skip
         await effects.send(plan.effects)
+
+    def _idle_s(self) -> float:
+        """How long an idle ``run`` waits: the poll interval, or less when an import this
+        worker started is read sooner (its contacts' events wait for that read)."""
+        if not self._imports.waiting:
+            return self._poll_interval_s
+        check = self._imports.next_check_at()
+        if check is None:
+            return self._poll_interval_s
+        until_s = (check - self._clock()).total_seconds()
+        return min(self._poll_interval_s, max(until_s, 0.0))
 
     def _bulk(self, report: DeliveryReport) -> BulkContacts:
         return BulkContacts(
