@@ -315,6 +315,12 @@ class FieldMapping(_Model):
     """Date attribute: the last day the person attended."""
     engagement_score: AttributeName = "ZOOM_ENGAGEMENT_SCORE"
     """Number attribute: engagement score 0 to 100 (docs/engagement.md)."""
+    questions_asked: OptionalAttributeName = None
+    """Number attribute: questions the person asked in the latest webinar's Q&A (deleted ones
+    not counted); null = not sent.
+    """
+    polls_answered: OptionalAttributeName = None
+    """Number attribute: polls the person answered in the latest webinar; null = not sent."""
     org: OptionalAttributeName = None
     """Text attribute for the registration form's organization (`org`); null = not sent. The
     other standard fields of Zoom's form map the same way: `job_title`, `industry`, `country`,

@@ -88,6 +88,8 @@ field_mapping:
   total_minutes: ZOOM_TOTAL_MINUTES
   last_attended: ZOOM_LAST_ATTENDED
   engagement_score: ZOOM_ENGAGEMENT_SCORE
+  questions_asked: null        # Q&A questions asked in the latest webinar (a number attribute)
+  polls_answered: null         # polls answered in the latest webinar (a number attribute)
   # Registration form answers (Zoom's standard fields), sent when mapped; null = not sent.
   org: null
   job_title: null

@@ -88,6 +88,9 @@ class InstanceInfo:
     topic: str | None = None
     start_time: datetime | None = None
     end_time: datetime | None = None
+    # The webinar's Q&A and poll reports were read: someone absent from them took part 0
+    # times (rather than unknown).
+    participation_known: bool = False
 
     @property
     def span(self) -> Interval | None:
@@ -299,7 +302,15 @@ def _facts(
         attendance_ratio=present.ratio if present.attended else None,
         engagement=summary,
         answers=reg.answers if reg else None,
+        participation=_taken(instance, person) if present.attended else None,
     )
+
+
+def _taken(instance: InstanceInfo, person: PersonInput) -> Participation | None:
+    """The person's questions and polls in the instance; ``None`` when unknown."""
+    if person.participation is not None:
+        return person.participation
+    return Participation() if instance.participation_known else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,7 +352,9 @@ def superseded(instance: InstanceInfo, person: PersonInput) -> Superseded:
 
 def _without_superseded(facts: PersonFacts, later: Superseded) -> PersonFacts:
     if later.attendance:
-        facts = replace(facts, join_time=None, minutes=None, attendance_ratio=None)
+        facts = replace(
+            facts, join_time=None, minutes=None, attendance_ratio=None, participation=None
+        )
     if later.status:
         facts = replace(facts, attendance_status=None)
     if later.title:
@@ -379,6 +392,12 @@ def _events(
     properties = _event_properties(instance, person)
     if present.attended:
         properties["minutes_attended"] = round(present.minutes, 1)
+        taken = _taken(instance, person)
+        if taken is not None:
+            properties |= {
+                "questions_asked": taken.questions,
+                "polls_answered": taken.polls_answered,
+            }
         name = ATTENDED_EVENT
     elif absent:
         name = ABSENT_EVENT

@@ -33,6 +33,7 @@ from typing import Literal, get_args
 
 from email_validator import EmailNotValidError, validate_email
 
+from zoom_brevo.engagement.participation import Participation
 from zoom_brevo.engagement.score import EngagementSummary
 from zoom_brevo.errors import ConfigError
 from zoom_brevo.zoom.registration_form import QUESTION_PREFIX, STANDARD_FIELDS
@@ -53,6 +54,8 @@ LOGICAL_TYPES: Mapping[str, BrevoType] = {
     "registration_source": "text",
     "attendance_ratio": "float",
     "attendance_percent": "float",
+    "questions_asked": "float",
+    "polls_answered": "float",
     "meetings_attended": "float",
     "total_minutes": "float",
     "last_attended": "date",
@@ -74,6 +77,9 @@ DEFAULT_FIELD_MAPPING: Mapping[str, str] = {
     "total_minutes": "ZOOM_TOTAL_MINUTES",
     "last_attended": "ZOOM_LAST_ATTENDED",
     "engagement_score": "ZOOM_ENGAGEMENT_SCORE",
+    # Per webinar, from its Q&A and poll reports: sent only when mapped (config).
+    "questions_asked": "",
+    "polls_answered": "",
     # The registration form's standard fields: sent only when mapped (config).
     **dict.fromkeys(STANDARD_FIELDS, ""),
 }
@@ -104,6 +110,7 @@ class PersonFacts:
     attendance_ratio: float | None = None
     engagement: EngagementSummary | None = None
     answers: Mapping[str, str] | None = None  # zoom.registration_form keys -> answer
+    participation: Participation | None = None  # in the webinar synced; None: unknown
 
     def __post_init__(self) -> None:
         if self.join_time is not None and self.join_time.utcoffset() is None:
@@ -333,9 +340,16 @@ def logical_values(facts: PersonFacts) -> dict[str, AttributeValue | None]:
         "registration_source": _text(facts.registration_source),
         "attendance_ratio": _ratio(facts.attendance_ratio),
         "attendance_percent": attendance_percent(facts.attendance_ratio),
+        **_participation_values(facts.participation),
         **(_engagement_values(engagement) if engagement else {}),
         **{key: _text(value) for key, value in (facts.answers or {}).items()},
     }
+
+
+def _participation_values(taken: Participation | None) -> dict[str, AttributeValue | None]:
+    if taken is None:
+        return {}
+    return {"questions_asked": taken.questions, "polls_answered": taken.polls_answered}
 
 
 def _engagement_values(summary: EngagementSummary) -> dict[str, AttributeValue | None]:

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -245,7 +245,7 @@ async def sync_webinar(
         reports[target] = details
     await _webinar_registrants(run, webinar_id)
     infos: list[InstanceInfo] = []
-    taken: dict[str, dict[str, Participation]] = {}
+    taken: dict[str, dict[str, Participation] | None] = {}
     for uuid, start in found:
         report = reports[uuid] if uuid in reports else await _webinar_report(zoom, uuid)
         instance = await _webinar_facts(zoom, uuid, webinar_id, start, report)
@@ -345,13 +345,14 @@ async def _webinar_attendees(
     )
 
 
-async def _participation(zoom: ZoomClient, uuid: str) -> dict[str, Participation]:
+async def _participation(zoom: ZoomClient, uuid: str) -> dict[str, Participation] | None:
+    """Questions and polls per e-mail; ``None`` when Zoom has no such reports to give."""
     try:
         return await collect.participation(
             zoom.webinar_qa_report(uuid), zoom.webinar_poll_report(uuid)
         )
     except NotFound:
-        return {}
+        return None
 
 
 async def _optional(counting: Any) -> int:
@@ -368,7 +369,9 @@ async def _optional(counting: Any) -> int:
 
 
 def _finish(
-    run: _Run, infos: list[InstanceInfo], taken: Mapping[str, Mapping[str, Participation]]
+    run: _Run,
+    infos: list[InstanceInfo],
+    taken: Mapping[str, Mapping[str, Participation] | None],
 ) -> None:
     """Switch in the staged attendance and queue every instance's commands, atomically."""
     with transaction(run.engine) as conn:
@@ -380,8 +383,11 @@ def _finish(
             guests = gather.guests_without_email(conn, info.uuid)
             if guests:
                 run.report.skipped_by_reason[SkipReason.NO_EMAIL.value] += guests
-            for emails in gather.chunks(conn, info, DERIVE_CHUNK):
-                _derive_chunk(run, conn, info, emails, taken.get(info.uuid, {}))
+            known = taken.get(info.uuid)
+            # The Q&A and poll reports were read: someone not in them took part 0 times.
+            read = replace(info, participation_known=known is not None)
+            for emails in gather.chunks(conn, read, DERIVE_CHUNK):
+                _derive_chunk(run, conn, read, emails, known or {})
 
 
 def _derive_chunk(
