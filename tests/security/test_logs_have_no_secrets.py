@@ -155,21 +155,25 @@ def test_serve_with_webhook_logging_logs_no_secret_token_or_address(tmp_path: Pa
         config.write_text(
             text.replace("    lists:", f"{DEBUG_SWITCHES}{COLLECT_AT_ONCE}    lists:"), "utf-8"
         )
-        process = subprocess.Popen(
-            [*CLI, "--config", str(config), "serve", "--port", str(port)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            wait_healthy(process, url)
-            statuses, refused = asyncio.run(send_all(url, bodies))
-            deadline = time.monotonic() + 20  # let the worker call Zoom and Brevo
-            while not worked(box) and time.monotonic() < deadline:
-                time.sleep(0.2)
-        finally:
-            process.send_signal(signal.SIGTERM)
-            out, log = process.communicate(timeout=30)
+        # Files, not pipes: debug logging fills a pipe nobody reads, and serve would block.
+        out_path, log_path = tmp_path / "serve.out", tmp_path / "serve.log"
+        with out_path.open("w") as out_file, log_path.open("w") as log_file:
+            process = subprocess.Popen(
+                [*CLI, "--config", str(config), "serve", "--port", str(port)],
+                stdout=out_file,
+                stderr=log_file,
+                text=True,
+            )
+            try:
+                wait_healthy(process, url)
+                statuses, refused = asyncio.run(send_all(url, bodies))
+                deadline = time.monotonic() + 20  # let the worker call Zoom and Brevo
+                while not worked(box) and time.monotonic() < deadline:
+                    time.sleep(0.2)
+            finally:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=30)
+        out, log = out_path.read_text(), log_path.read_text()
     tokens = tuple(box.zoom.tokens._access) + tuple(box.zoom.tokens._refresh)
 
     assert set(statuses) == {200}
