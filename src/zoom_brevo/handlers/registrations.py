@@ -130,11 +130,14 @@ def handle_registration(ctx: Context, body: Envelope[RegistrationObject]) -> Non
     if registrant is None:
         return
     facts.upsert_registrant(ctx.conn, registrant, now=ctx.now)
-    # An approval carries no form answers: the contact gets those registration_created gave.
-    known = facts.registrant_answers(
-        ctx.conn, registrant.kind, registrant.meeting_id, registrant.email
-    )
-    commands = registration_commands(body, replace(registrant, answers=known), ctx)
+    if registrant.answers is None and registrant.status == "approved":
+        # An approval carries no form answers: the contact gets those registration_created
+        # gave (stored); a webhook with answers already holds what the merge kept.
+        known = facts.registrant_answers(
+            ctx.conn, registrant.kind, registrant.meeting_id, registrant.email
+        )
+        registrant = replace(registrant, answers=known)
+    commands = registration_commands(body, registrant, ctx)
     events = new_events(ctx.conn, [c for c in commands if isinstance(c, SendEvent)])
     contacts = [c for c in commands if not isinstance(c, SendEvent)]
     enqueue(ctx.conn, [*contacts, *events], now=ctx.now)
