@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.cli.helpers import Result, invoke
-from zoom_brevo.cli.checks import CheckReport, ServiceCheck, compare_brevo
 from zoom_brevo.sandbox import combined
 from zoom_brevo.sandbox.combined import build_sandbox, sandbox_config
 from zoom_brevo.sandbox.serving import free_port, serving
+from zoom_brevo.usecases.checks import CheckReport, ServiceCheck, compare_brevo
 
 
 @pytest.fixture(scope="module")

@@ -147,9 +147,9 @@ def admin_config_for(
     settings: Settings, engine: Engine, *, secure_cookie: bool | None = None
 ) -> AdminConfig | None:
     """The admin app's configuration; ``None`` when ``server.admin_token`` is null."""
-    from zoom_brevo.cli.checks import run_check  # noqa: PLC0415 (clients load only if used)
-    from zoom_brevo.cli.status_cmd import limits  # noqa: PLC0415
     from zoom_brevo.server.oauth_routes import connection_status, oauth_app  # noqa: PLC0415
+    from zoom_brevo.usecases.checks import run_check  # noqa: PLC0415 (clients load only if used)
+    from zoom_brevo.usecases.limits import limits  # noqa: PLC0415
 
     secret = settings.server.admin_token
     if secret is None or not secret.get_secret_value():

@@ -34,7 +34,7 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class CheckOutcome(Protocol):
-    """What ``cli.checks.run_check`` returns (``CheckReport``)."""
+    """What ``usecases.checks.run_check`` returns (``CheckReport``)."""
 
     @property
     def ok(self) -> bool:

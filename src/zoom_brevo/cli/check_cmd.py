@@ -9,10 +9,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from zoom_brevo.cli.checks import CheckReport, run_check
 from zoom_brevo.cli.context import epilog, print_error, state_of, stdout
 from zoom_brevo.errors import ConfigError
 from zoom_brevo.logging import scrub
+from zoom_brevo.usecases.checks import CheckReport, run_check
 from zoom_brevo.wiring import command_limiter
 
 EXIT_FAILED = 1

@@ -16,7 +16,6 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.engine import Connection, Engine
 
-from zoom_brevo.brevo.families import Family, windows
 from zoom_brevo.cli import status_view
 from zoom_brevo.cli.context import state_of, stdout
 from zoom_brevo.config import Settings
@@ -24,11 +23,10 @@ from zoom_brevo.delivery.imports import pending_imports
 from zoom_brevo.errors import ConfigError, StoreError
 from zoom_brevo.store import activity, deadletters, deauthorizations, facts, inbox, jobs, outbox
 from zoom_brevo.store.engine import reading
+from zoom_brevo.usecases.limits import limits
 from zoom_brevo.wiring import open_store
-from zoom_brevo.zoom.categories import documented_limits, shared_daily_note, zoom_limits
 
 RECENT = 10
-BREVO_FAMILIES: tuple[Family, ...] = ("contacts", "events", "smtp_email", "smtp", "other")
 
 
 def status(
@@ -156,29 +154,6 @@ def _last_sync(conn: Connection) -> str | None:
     times = [i.collected_at for i in facts.list_instances(conn) if i.collected_at is not None]
     latest: datetime | None = max(times, default=None)
     return None if latest is None else latest.isoformat()
-
-
-def limits(settings: Settings) -> dict[str, Any]:
-    """The rate limits in effect for the configured plans (per family / category)."""
-    brevo_plan = settings.brevo.plan
-    brevo = {}
-    for family in BREVO_FAMILIES:
-        per_s, per_h = windows(brevo_plan, family)
-        brevo[family] = {"per_second": per_s, "per_hour": per_h}
-    zoom_plan = settings.connectors.zoom.plan
-    zoom = {
-        key: {"rate_per_s": round(limit.rate_per_s, 4), "burst": limit.burst}
-        for key, limit in zoom_limits(zoom_plan).items()
-    }
-    return {
-        "brevo": {"plan": brevo_plan, "families": brevo},
-        "zoom": {
-            "plan": zoom_plan,
-            "categories": documented_limits(zoom_plan),
-            "shared_daily": shared_daily_note(zoom_plan),
-            "buckets": zoom,  # the limiter's own buckets (margins taken), by key
-        },
-    }
 
 
 def show(document: dict[str, Any]) -> None:
