@@ -4,9 +4,9 @@ The emulated Zoom and Brevo are served on a free loopback port (in a thread) ove
 :func:`demo_scenario`; a fresh Brevo account (no attributes, no lists) and a SQLite store
 live in a temporary directory. The demo then runs what a user would: ``setup-brevo`` (its
 list ids written into the configuration, as the user would paste them), ``sync meeting``
-and ``sync webinar``, through the same functions as those commands. :class:`DemoSummary`
-is read afterwards from the emulators (contacts per list, events, calls) and the store
-(engagement ranking).
+and ``sync webinar``, through the same use case as those commands (``usecases.sync``).
+:class:`DemoSummary` is read afterwards from the emulators (contacts per list, events,
+calls) and the store (engagement ranking).
 """
 
 from __future__ import annotations
@@ -23,13 +23,6 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from sqlalchemy.engine import Connection, Engine
 
-from zoom_brevo.cli.sync_cmd import (
-    Outcome,
-    collect_meeting,
-    collect_webinar,
-    sync_and_deliver,
-    sync_options,
-)
 from zoom_brevo.config import Settings, load_settings
 from zoom_brevo.delivery.decisions import CheckSchedule
 from zoom_brevo.errors import ConfigError
@@ -42,6 +35,7 @@ from zoom_brevo.sandbox.zoom import routes
 from zoom_brevo.sandbox.zoom.faults import Stats as ZoomStats
 from zoom_brevo.store import facts
 from zoom_brevo.store.engine import reading
+from zoom_brevo.usecases.sync import Feedback, Outcome, sync_and_deliver, sync_options
 from zoom_brevo.wiring import brevo_client, command_limiter, open_store
 
 DEFAULT_SEED = 7
@@ -194,14 +188,21 @@ class DemoSummary:
         }
 
 
-def run_demo(workdir: Path, *, seed: int = DEFAULT_SEED) -> DemoSummary:
+def run_demo(
+    workdir: Path, *, seed: int = DEFAULT_SEED, feedback: Feedback | None = None
+) -> DemoSummary:
     """Build the sandbox over :func:`demo_scenario` and run the demo in ``workdir``."""
     world = demo_scenario(seed)
-    return run_in_sandbox(build_sandbox(world.scenario), world, workdir)
+    return run_in_sandbox(build_sandbox(world.scenario), world, workdir, feedback=feedback)
 
 
-def run_in_sandbox(box: Sandbox, world: DemoWorld, workdir: Path) -> DemoSummary:
-    """Serve ``box``, run setup-brevo and both syncs with ``workdir`` as home, summarize."""
+def run_in_sandbox(
+    box: Sandbox, world: DemoWorld, workdir: Path, *, feedback: Feedback | None = None
+) -> DemoSummary:
+    """Serve ``box``, run setup-brevo and both syncs with ``workdir`` as home, summarize.
+
+    ``feedback``: what to show while the syncs run (the CLI's notes; default nothing).
+    """
     started = time.monotonic()
     with serving(box.app) as base_url:
         config = workdir / "zoom-brevo.yaml"
@@ -215,7 +216,7 @@ def run_in_sandbox(box: Sandbox, world: DemoWorld, workdir: Path) -> DemoSummary
         settings = load_settings(config, {})
         engine = open_store(settings)
         try:
-            meeting, webinar = asyncio.run(_syncs(settings, engine, world))
+            meeting, webinar = asyncio.run(_syncs(settings, engine, world, feedback))
             with reading(engine) as conn:
                 top = ranked_people(conn, limit=TOP)
                 spans = spans_of(conn, box.scenario)
@@ -232,15 +233,17 @@ async def _setup(settings: Settings) -> SetupResult:
             return await setup_brevo(brevo, needs_of(settings), dry_run=False)
 
 
-async def _syncs(settings: Settings, engine: Engine, world: DemoWorld) -> tuple[Outcome, Outcome]:
+async def _syncs(
+    settings: Settings, engine: Engine, world: DemoWorld, feedback: Feedback | None
+) -> tuple[Outcome, Outcome]:
     options = sync_options(settings, events=True)
     meeting = await sync_and_deliver(
-        settings, engine, collect_meeting, str(world.meeting_id), options,
-        import_checks=IMPORT_CHECKS,
+        settings, engine, "meeting", str(world.meeting_id), options,
+        import_checks=IMPORT_CHECKS, feedback=feedback,
     )  # fmt: skip
     webinar = await sync_and_deliver(
-        settings, engine, collect_webinar, str(world.webinar_id), options,
-        import_checks=IMPORT_CHECKS,
+        settings, engine, "webinar", str(world.webinar_id), options,
+        import_checks=IMPORT_CHECKS, feedback=feedback,
     )  # fmt: skip
     return meeting, webinar
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,14 +42,18 @@ def box() -> Iterator[tuple[Sandbox, str]]:
 
 
 def _backfill(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, box: tuple[Sandbox, str], *args: str
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    box: tuple[Sandbox, str],
+    *args: str,
+    command: str = "backfill",
 ) -> Result:
     sandbox, base_url = box
     text = sandbox_config(base_url, sandbox.list_ids, storage_url=_store_url(tmp_path))
     text = text.replace("/brevo/v3\n", "/brevo/v3\n  plan: extended\n")
     path = tmp_path / "zoom-brevo.yaml"
     path.write_text(text, encoding="utf-8")
-    return invoke(capsys, ["--config", str(path), "backfill", *args])
+    return invoke(capsys, ["--config", str(path), command, *args])
 
 
 def _store_url(tmp_path: Path) -> str:
@@ -129,3 +136,54 @@ def test_bad_dates_are_usage_errors(
     result = _backfill(capsys, tmp_path, box, *args)
     assert result.code == 2
     assert message in result.err
+
+
+NUMBER = re.compile(r"/\d+")  # ids in paths: /contacts/lists/{id}/contacts/add
+LARGE_REGISTRANTS = 1_500  # more contacts than one claimed batch (``Deliverer`` batch_size)
+
+
+def large_webinar() -> Scenario:
+    sc = Scenario(seed=11)
+    host = sc.user(email="host@example.com")
+    sc.webinar(
+        host,
+        topic="Large launch",
+        registrants=LARGE_REGISTRANTS,
+        attendees=900,
+        start=sc.anchor - timedelta(days=2),
+    )
+    return sc
+
+
+def _brevo_calls(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str
+) -> tuple[Counter[str], dict[str, object]]:
+    """Run ``command`` (sync or backfill) over a fresh sandbox; its Brevo calls and JSON."""
+    sandbox = build_sandbox(large_webinar(), brevo_plan="extended", prepare_brevo=True)
+    home = tmp_path / command
+    home.mkdir()
+    webinar = sandbox.scenario.webinars[0]
+    args = {
+        "sync": ["sync", "webinar", str(webinar.id), "--no-events", "--json"],
+        "backfill": ["backfill", "--from", str(TODAY - timedelta(days=30)), "--json"],
+    }[command]
+    with serving(sandbox.app) as base_url:
+        result = _backfill(capsys, home, (sandbox, base_url), *args[1:], command=args[0])
+    assert result.code == 0, result.err
+    calls = Counter(f"{r.method} {NUMBER.sub('/{id}', r.path)}" for r in sandbox.brevo.stats.log)
+    return calls, json.loads(result.out)
+
+
+def test_backfill_of_a_large_webinar_costs_the_brevo_calls_of_sync(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Both commands deliver through the same bulk-import path: imports across batches."""
+    by_sync, synced = _brevo_calls(capsys, tmp_path, "sync")
+    by_backfill, backfilled = _brevo_calls(capsys, tmp_path, "backfill")
+    # One import per set of lists (registrants who came, registrants who did not).
+    assert by_sync["POST /contacts/import"] == 2
+    assert by_backfill == by_sync
+    delivery = backfilled["delivery"]
+    assert isinstance(delivery, dict)
+    assert delivery == synced["delivery"]
+    assert delivery["contacts_imported"] == synced["contacts"] > 1_000  # over a batch

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path
 from types import TracebackType
 from typing import Annotated, Any, Literal, Self
 
-import sqlalchemy as sa
 import typer
 from rich.progress import (
     BarColumn,
@@ -25,30 +20,14 @@ from rich.progress import (
 from rich.table import Table
 
 from zoom_brevo.cli.context import epilog, print_error, state_of, stderr, stdout
-from zoom_brevo.cli.sync_cmd import delivery_problem, sync_options
 from zoom_brevo.config import Settings
 from zoom_brevo.delivery.report import DeliveryReport
-from zoom_brevo.delivery.worker import Deliverer
-from zoom_brevo.pipeline.backfill import (
-    Backfill,
-    BackfillReport,
-    Found,
-    Position,
-    ReadOnlyCursor,
-    StoreCursor,
-    pipeline_sync,
-)
+from zoom_brevo.pipeline.backfill import BackfillReport, Found
 from zoom_brevo.pipeline.windows import BackfillRange, plan_range
-from zoom_brevo.store.engine import create_engine, is_current
-from zoom_brevo.wiring import (
-    brevo_client,
-    command_limiter,
-    open_store,
-    shared_limiter,
-    zoom_client,
-)
+from zoom_brevo.usecases import backfill as usecase
+from zoom_brevo.usecases.sync import deliver, delivery_problem
+from zoom_brevo.wiring import open_store
 
-DRAIN_DEADLINE_S = 300.0
 EXIT_FAILED = 1
 EPILOG = epilog(
     """
@@ -126,33 +105,12 @@ async def _backfill(
 ) -> None:
     engine = open_store(settings)
     try:
-        limiter = shared_limiter(settings, engine)
-        async with (
-            zoom_client(settings, limiter) as zoom,
-            brevo_client(settings, limiter) as brevo,
-        ):
-            sync = pipeline_sync(zoom, engine, sync_options(settings, events=events))
-            with RichProgress() as progress:
-                walk = Backfill(
-                    zoom,
-                    span,
-                    sync,
-                    StoreCursor(engine),
-                    progress=progress,
-                    webinars=settings.connectors.zoom.sync.webinars,
-                    requested_end=end,
-                )
-                report = await walk.run()
-            stderr().print("delivering to Brevo ...", markup=False)
-            owner = f"{socket.gethostname()}:{os.getpid()}"
-            deliverer = Deliverer(
-                engine,
-                brevo,
-                owner=owner,
-                lease_s=settings.delivery.lease_s,
-                in_doubt=settings.delivery.in_doubt,
+        with RichProgress() as progress:
+            report = await usecase.walk(
+                settings, engine, span, end, events=events, progress=progress
             )
-            delivered = await deliverer.drain(DRAIN_DEADLINE_S, wait_for_imports=True)
+        stderr().print("delivering to Brevo ...", markup=False)
+        delivered = await deliver(settings, engine, deadline_s=usecase.DELIVERY_DEADLINE_S)
     finally:
         engine.dispose()
     if json_output:
@@ -168,50 +126,14 @@ async def _backfill(
 async def _dry_run(
     settings: Settings, span: BackfillRange, end: date | None, *, json_output: bool
 ) -> None:
-    seen = DryRunSync()
-    cursor = ReadOnlyCursor(_saved_position(settings))
-    with command_limiter(settings) as limiter:
-        async with zoom_client(settings, limiter) as zoom:
-            with RichProgress() as progress:
-                walk = Backfill(
-                    zoom,
-                    span,
-                    seen,
-                    cursor,
-                    progress=progress,
-                    webinars=settings.connectors.zoom.sync.webinars,
-                    requested_end=end,
-                )
-                report = await walk.run()
+    with RichProgress() as progress:
+        found, report = await usecase.dry_run(settings, span, end, progress=progress)
     if json_output:
-        typer.echo(json.dumps(dry_run_json(seen.found, report), indent=2))
+        typer.echo(json.dumps(dry_run_json(found, report), indent=2))
         return
     console = stdout()
-    for line in dry_run_lines(seen.found, report):
+    for line in dry_run_lines(found, report):
         console.print(line, markup=False)
-
-
-@dataclass
-class DryRunSync:
-    """A sync that only remembers what it would have synced."""
-
-    found: list[Found] = field(default_factory=list)
-
-    async def __call__(self, instance: Found) -> None:
-        """Remember ``instance``."""
-        self.found.append(instance)
-
-
-def _saved_position(settings: Settings) -> Position | None:
-    """The saved cursor, read without creating or migrating the database."""
-    url = sa.make_url(settings.storage.url)
-    if url.get_backend_name() == "sqlite" and not Path(url.database or "").exists():
-        return None
-    engine = create_engine(settings.storage.url)
-    try:
-        return StoreCursor(engine).load() if is_current(engine) else None
-    finally:
-        engine.dispose()
 
 
 class RichProgress:

@@ -38,6 +38,7 @@ def demo(
     list, the events sent, the top 10 by engagement, the guests skipped, the Zoom and
     Brevo API calls made and the wall time. All names and addresses are made up.
     """
+    from zoom_brevo.cli.sync_cmd import ConsoleFeedback  # noqa: PLC0415
     from zoom_brevo.demo import render, run_demo  # noqa: PLC0415 (keeps CLI start-up fast)
 
     if debug_logs:
@@ -47,7 +48,7 @@ def demo(
     if not json_output:
         stderr().print("Starting the sandbox (emulated Zoom and Brevo on 127.0.0.1)...")
     with tempfile.TemporaryDirectory(prefix="zoom-brevo-demo-") as tmp:
-        summary = run_demo(Path(tmp))
+        summary = run_demo(Path(tmp), feedback=ConsoleFeedback(spinner=False))
     if json_output:
         typer.echo(json.dumps(summary.to_json(), indent=2, default=str))
         return

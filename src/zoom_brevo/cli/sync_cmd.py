@@ -1,41 +1,33 @@
-"""``zoom-brevo sync meeting|webinar ID_OR_UUID``: collect one past meeting and deliver it."""
+"""``zoom-brevo sync meeting|webinar ID_OR_UUID``: collect one past meeting and deliver it.
+
+The work is ``usecases.sync``; this module parses, shows progress and prints the result.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-import os
-import socket
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy.engine import Engine
 
 from zoom_brevo.cli.context import epilog, print_error, state_of, stderr, stdout
-from zoom_brevo.config import Settings
-from zoom_brevo.delivery.decisions import CheckSchedule
-from zoom_brevo.delivery.worker import Deliverer, DeliveryReport
 from zoom_brevo.errors import NotFound
-from zoom_brevo.observe import CallCounter
-from zoom_brevo.pipeline.mapping import resolve_field_mapping
-from zoom_brevo.pipeline.sync import SyncOptions, SyncReport, sync_meeting, sync_webinar
-from zoom_brevo.wiring import brevo_client, open_store, shared_limiter, zoom_client
-from zoom_brevo.zoom.client import ZoomClient
+from zoom_brevo.usecases.collect import Kind
+from zoom_brevo.usecases.sync import (
+    Outcome,
+    Say,
+    delivery_problem,
+    sync_and_deliver,
+    sync_options,
+)
+from zoom_brevo.wiring import open_store
 
 EXIT_FAILED = 1
-DELIVERY_DEADLINE_S = 600.0
-# Outbox rows claimed at a time. A claimed row costs about 3 KB in memory (its decoded
-# payload), so this bounds the peak RSS whatever the size of the sync: with the imports'
-# own cap (delivery.bulk.IMPORT_MAX_CONTACTS) it keeps memory flat in N. It sets the size
-# of /events/batch requests (one page each: 2,000 events, about 0.6 MB) but not of imports:
-# contacts are delivered first and streamed into imports across pages, all followed with
-# one process listing per round (docs/benchmarks.md, "Webinar sync").
-DELIVERY_BATCH = 2_000
 
 app = typer.Typer(
     help="Collect one past meeting or webinar and deliver it to Brevo.",
@@ -74,24 +66,6 @@ Brevo has everything (up to 10 minutes); running it again sends no event twice.
 """,
     "zoom-brevo sync webinar 91234567890 --json",
 )
-Sync = Callable[[ZoomClient, Engine, str, SyncOptions], Awaitable[SyncReport]]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """The sync report, the delivery report and the Zoom requests made."""
-
-    sync: SyncReport
-    delivery: DeliveryReport
-    zoom_calls: int
-
-    def to_json(self) -> dict[str, Any]:
-        """One JSON document for ``--json``."""
-        return {
-            **self.sync.to_json(),
-            "zoom_calls": self.zoom_calls,
-            "delivery": self.delivery.to_json(),
-        }
 
 
 @app.command("meeting", epilog=EPILOG_MEETING)
@@ -105,7 +79,7 @@ def meeting(
     each gets a `zoom_attended` event unless `--no-events`.
     """
     try:
-        _main(ctx, collect_meeting, target, events=not no_events, json_output=json_output)
+        _main(ctx, "meeting", target, events=not no_events, json_output=json_output)
     except NotFound as exc:
         raise _with_other_kind(exc, target, "webinar") from None
 
@@ -121,7 +95,7 @@ def webinar(
     `--no-events`.
     """
     try:
-        _main(ctx, collect_webinar, target, events=not no_events, json_output=json_output)
+        _main(ctx, "webinar", target, events=not no_events, json_output=json_output)
     except NotFound as exc:
         raise _with_other_kind(exc, target, "meeting") from None
 
@@ -139,27 +113,14 @@ def _with_other_kind(error: NotFound, target: str, other: str) -> NotFound:
     return found
 
 
-async def collect_meeting(
-    zoom: ZoomClient, engine: Engine, ident: str, options: SyncOptions
-) -> SyncReport:
-    """The collect phase of ``sync meeting`` (also run by the demo)."""
-    return await sync_meeting(zoom, engine, ident, options, now=datetime.now(UTC))
-
-
-async def collect_webinar(
-    zoom: ZoomClient, engine: Engine, ident: str, options: SyncOptions
-) -> SyncReport:
-    """The collect phase of ``sync webinar`` (also run by the demo)."""
-    return await sync_webinar(zoom, engine, ident, options, now=datetime.now(UTC))
-
-
-def _main(ctx: typer.Context, sync: Sync, target: str, *, events: bool, json_output: bool) -> None:
+def _main(ctx: typer.Context, kind: Kind, target: str, *, events: bool, json_output: bool) -> None:
     settings = state_of(ctx).settings()
     options = sync_options(settings, events=events)
     engine = open_store(settings)
     try:
+        feedback = ConsoleFeedback(spinner=not json_output)
         outcome = asyncio.run(
-            sync_and_deliver(settings, engine, sync, target, options, spinner=not json_output)
+            sync_and_deliver(settings, engine, kind, target, options, feedback=feedback)
         )
     finally:
         engine.dispose()
@@ -170,72 +131,23 @@ def _main(ctx: typer.Context, sync: Sync, target: str, *, events: bool, json_out
         raise typer.Exit(EXIT_FAILED)
 
 
-def sync_options(settings: Settings, *, events: bool) -> SyncOptions:
-    """The sync options the configuration gives."""
-    zoom = settings.connectors.zoom
-    return SyncOptions(
-        lists=zoom.lists.ids(),
-        field_mapping=resolve_field_mapping(settings.field_mapping.attributes()),
-        exclude_domains=tuple(zoom.exclude_domains),
-        events=events,
-        tiers=tuple(zoom.sync.attendance_tiers),
-    )
+class ConsoleFeedback:
+    """``usecases.sync.Feedback`` on standard error: transient spinners and notes."""
 
+    def __init__(self, *, spinner: bool) -> None:
+        self._spinner = spinner
 
-async def sync_and_deliver(
-    settings: Settings,
-    engine: Engine,
-    sync: Sync,
-    target: str,
-    options: SyncOptions,
-    *,
-    import_checks: CheckSchedule | None = None,
-    spinner: bool = False,
-) -> Outcome:
-    """Collect ``target`` with ``sync``, then drain the outbox to Brevo (the whole command).
+    def phase(self, message: str) -> contextlib.AbstractContextManager[Say]:
+        """A spinner while the phase runs (see :func:`phase`)."""
+        return phase(message, enabled=self._spinner)
 
-    ``import_checks``: when to read a started import's status (default: the worker's,
-    spaced for Brevo's hourly limit; the demo's emulator imports at once). ``spinner``:
-    show each phase as a transient spinner on standard error (only on a terminal).
-    """
-    with phase(f"Collecting {target} from Zoom", enabled=spinner) as say:
-        counter = CallCounter(on_call=lambda _service, n: say(f"{n} Zoom request(s)"))
-        report = await _collect(settings, engine, sync, target, options, counter=counter)
-    stderr().print(f"Collected {report.instances} instance(s); delivering to Brevo...")
-    with phase("Delivering to Brevo", enabled=spinner):
-        async with brevo_client(settings, shared_limiter(settings, engine)) as brevo:
-            owner = f"{socket.gethostname()}:{os.getpid()}"
-            deliverer = Deliverer(
-                engine,
-                brevo,
-                owner=owner,
-                batch_size=DELIVERY_BATCH,
-                import_checks=import_checks,
-                lease_s=settings.delivery.lease_s,
-                in_doubt=settings.delivery.in_doubt,
-            )
-            delivered = await deliverer.drain(
-                DELIVERY_DEADLINE_S, wait_for_imports=True, contacts_first=True
-            )
-    return Outcome(report, delivered, counter.calls["zoom"])
-
-
-async def _collect(
-    settings: Settings,
-    engine: Engine,
-    sync: Sync,
-    target: str,
-    options: SyncOptions,
-    *,
-    counter: CallCounter,
-) -> SyncReport:
-    zoom = zoom_client(settings, shared_limiter(settings, engine), observer=counter)
-    async with zoom:
-        return await sync(zoom, engine, target, options)
+    def note(self, message: str) -> None:
+        """Print ``message`` on standard error."""
+        stderr().print(message)
 
 
 @contextmanager
-def phase(message: str, *, enabled: bool) -> Iterator[Callable[[str], None]]:
+def phase(message: str, *, enabled: bool) -> Iterator[Say]:
     """A transient spinner on standard error; yields ``say(detail)`` to update its text.
 
     Disabled (``say`` does nothing) unless ``enabled`` and standard error is a terminal,
@@ -247,21 +159,6 @@ def phase(message: str, *, enabled: bool) -> Iterator[Callable[[str], None]]:
         return
     with console.status(f"{message}...") as status:
         yield lambda detail: status.update(f"{message}... {detail}")
-
-
-def delivery_problem(report: DeliveryReport) -> str | None:
-    """Why the command must exit 1 although the sync itself worked, if it must."""
-    if report.dead or report.rejected:
-        return (
-            f"Brevo refused {report.dead + report.rejected} command(s); see "
-            "'zoom-brevo status' and 'zoom-brevo retry'."
-        )
-    if report.outstanding:
-        return (
-            f"{report.outstanding} command(s) are still waiting for delivery (Brevo busy?); "
-            "'zoom-brevo worker' will finish them."
-        )
-    return None
 
 
 def show(outcome: Outcome, *, json_output: bool) -> None:

@@ -31,7 +31,6 @@ import structlog
 from sqlalchemy.engine import Engine
 
 from zoom_brevo.errors import NotFound, PayloadRejected
-from zoom_brevo.pipeline.sync import SyncOptions, SyncReport, sync_meeting, sync_webinar
 from zoom_brevo.pipeline.windows import BackfillRange, Window
 from zoom_brevo.store import cursors
 from zoom_brevo.store.engine import reading, transaction
@@ -383,22 +382,6 @@ class Backfill:
             self.report.unavailable.append(instance.uuid)
             return
         self.report.synced += 1
-
-
-def pipeline_sync(
-    zoom: ZoomClient,
-    engine: Engine,
-    options: SyncOptions,
-    *,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> SyncInstance:
-    """The real ``sync``: collect the instance into the store and queue its commands."""
-
-    async def sync(instance: Found) -> SyncReport:
-        run = sync_meeting if instance.kind == "meeting" else sync_webinar
-        return await run(zoom, engine, instance.uuid, options, now=clock())
-
-    return sync
 
 
 def found_rows(items: Iterable[Found]) -> list[dict[str, Any]]:
