@@ -2,7 +2,7 @@
 
 Kinds:
 
-- ``collect`` (payload ``uuid``, ``kind``, ``meeting_id``): the same code as
+- ``collect`` (payload ``uuid``, ``kind``, ``meeting_id``): ``usecases.collect``, as
   ``zoom-brevo sync meeting|webinar UUID`` with events on (``zoom_attended`` /
   ``zoom_absent``); the final report replaces the provisional sessions. Zoom's data is
   late right after the end (reference zoom.md 2.4): ``NotReady`` (zero durations, or 3001
@@ -50,9 +50,10 @@ from zoom_brevo.handlers.lifecycle import COLLECT_JOB
 from zoom_brevo.handlers.participants import PAIR_LEAVE_FIRST_DELAY_S, PAIR_LEAVE_JOB, pair_leave
 from zoom_brevo.handlers.recordings import RECORDING_JOB
 from zoom_brevo.handlers.sweep import SWEEP_JOB, sweep
-from zoom_brevo.pipeline.sync import sync_meeting, sync_webinar
 from zoom_brevo.store import facts, jobs, ledger
 from zoom_brevo.store.engine import transaction
+from zoom_brevo.usecases.collect import Kind
+from zoom_brevo.usecases.collect import collect as collect_instance
 from zoom_brevo.zoom.client import ZoomClient
 from zoom_brevo.zoom.responses import NO_SUCH_MEETING
 
@@ -113,9 +114,11 @@ def _payload_uuid(job: jobs.Job) -> str:
 async def collect(deps: JobDeps, job: jobs.Job, now: datetime) -> Result:
     """Collect the instance's final attendance and queue its commands (``sync``)."""
     uuid = _payload_uuid(job)
-    sync = sync_webinar if job.payload.get("kind") == "webinar" else sync_meeting
+    kind: Kind = "webinar" if job.payload.get("kind") == "webinar" else "meeting"
     try:
-        await sync(deps.zoom, deps.engine, uuid, deps.options.sync_options(), now=now)
+        await collect_instance(
+            deps.zoom, deps.engine, kind, uuid, deps.options.sync_options(), now=now
+        )
     except NotFound as exc:
         # The ended event proves the instance exists: 3001 here means "not processed yet".
         if exc.code != NO_SUCH_MEETING:
