@@ -105,10 +105,9 @@ async def _backfill(
 ) -> None:
     engine = open_store(settings)
     try:
-        with RichProgress() as progress:
-            report = await usecase.walk(
-                settings, engine, span, end, events=events, progress=progress
-            )
+        report = await usecase.walk(
+            settings, engine, span, end, events=events, progress=RichProgress()
+        )
         stderr().print("delivering to Brevo ...", markup=False)
         delivered = await deliver(settings, engine, deadline_s=usecase.DELIVERY_DEADLINE_S)
     finally:
@@ -126,8 +125,7 @@ async def _backfill(
 async def _dry_run(
     settings: Settings, span: BackfillRange, end: date | None, *, json_output: bool
 ) -> None:
-    with RichProgress() as progress:
-        found, report = await usecase.dry_run(settings, span, end, progress=progress)
+    found, report = await usecase.dry_run(settings, span, end, progress=RichProgress())
     if json_output:
         typer.echo(json.dumps(dry_run_json(found, report), indent=2))
         return

@@ -9,6 +9,7 @@ large webinar costs the same Brevo calls whichever command collected it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -37,6 +38,8 @@ from zoom_brevo.zoom.client import ZoomClient
 
 # How long ``backfill`` waits for Brevo after the walk (``usecases.sync.deliver``).
 DELIVERY_DEADLINE_S = 300.0
+# Where the walk shows how far it got (the CLI's Rich bars), entered for the walk only.
+ShownProgress = AbstractContextManager[Progress]
 
 
 async def walk(
@@ -46,24 +49,26 @@ async def walk(
     requested_end: date | None,
     *,
     events: bool,
-    progress: Progress,
+    progress: ShownProgress,
 ) -> BackfillReport:
     """Collect every instance of ``span`` not done yet into the store, resuming the cursor.
 
-    Commands are only queued; deliver them with ``usecases.sync.deliver``.
+    Commands are only queued; deliver them with ``usecases.sync.deliver``. ``progress``
+    is entered for the walk only (``contextlib.nullcontext(NoProgress())`` shows nothing).
     """
     options = sync_options(settings, events=events)
     async with zoom_client(settings, shared_limiter(settings, engine)) as zoom:
-        backfill = Backfill(
-            zoom,
-            span,
-            instance_sync(zoom, engine, options),
-            StoreCursor(engine),
-            progress=progress,
-            webinars=settings.connectors.zoom.sync.webinars,
-            requested_end=requested_end,
-        )
-        return await backfill.run()
+        with progress as shown:
+            backfill = Backfill(
+                zoom,
+                span,
+                instance_sync(zoom, engine, options),
+                StoreCursor(engine),
+                progress=shown,
+                webinars=settings.connectors.zoom.sync.webinars,
+                requested_end=requested_end,
+            )
+            return await backfill.run()
 
 
 def instance_sync(
@@ -93,23 +98,28 @@ class DryRunSync:
 
 
 async def dry_run(
-    settings: Settings, span: BackfillRange, requested_end: date | None, *, progress: Progress
+    settings: Settings,
+    span: BackfillRange,
+    requested_end: date | None,
+    *,
+    progress: ShownProgress,
 ) -> tuple[list[Found], BackfillReport]:
     """What a real run would sync, from the saved cursor on; writes nothing anywhere."""
     seen = DryRunSync()
     cursor = ReadOnlyCursor(saved_position(settings))
     with command_limiter(settings) as limiter:
         async with zoom_client(settings, limiter) as zoom:
-            backfill = Backfill(
-                zoom,
-                span,
-                seen,
-                cursor,
-                progress=progress,
-                webinars=settings.connectors.zoom.sync.webinars,
-                requested_end=requested_end,
-            )
-            report = await backfill.run()
+            with progress as shown:
+                backfill = Backfill(
+                    zoom,
+                    span,
+                    seen,
+                    cursor,
+                    progress=shown,
+                    webinars=settings.connectors.zoom.sync.webinars,
+                    requested_end=requested_end,
+                )
+                report = await backfill.run()
     return seen.found, report
 
 
