@@ -178,6 +178,28 @@ def fail_pending(conn: Connection, event_id: int, error: str, *, now: datetime) 
     return conn.execute(stmt).rowcount == 1
 
 
+def tombstone_all(conn: Connection, error: str, *, now: datetime) -> int:
+    """Empty every event's body and headers, keeping its dedupe key; how many changed.
+
+    Each gets ``error``; unprocessed events become ``ignored``. Events already carrying
+    ``error`` are left alone, so a second run changes nothing.
+    """
+    c = inbox.c
+    done = c.status.in_(("processed", "ignored"))
+    stmt = (
+        sa.update(inbox)
+        .where(sa.or_(c.error.is_(None), c.error != error))
+        .values(
+            raw_body=b"",
+            headers={},
+            error=error,
+            status=sa.case((done, c.status), else_="ignored"),
+            processed_at=sa.func.coalesce(c.processed_at, sa.literal(now, c.processed_at.type)),
+        )
+    )
+    return int(conn.execute(stmt).rowcount)
+
+
 def counts(conn: Connection) -> dict[str, int]:
     """Number of events per status."""
     stmt = sa.select(inbox.c.status, sa.func.count()).group_by(inbox.c.status)

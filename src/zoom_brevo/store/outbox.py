@@ -268,6 +268,13 @@ def in_flight_keys(conn: Connection, coalesce_keys: Iterable[str]) -> set[str]:
     return found
 
 
+def running_lease_ends(conn: Connection) -> list[datetime]:
+    """When the lease of each running command ends (a worker may be sending it)."""
+    c = outbox.c
+    stmt = sa.select(c.lease_expires_at).where(c.state == "running")
+    return [until for until in conn.execute(stmt).scalars() if until is not None]
+
+
 def next_due(conn: Connection) -> datetime | None:
     """When the earliest unfinished command becomes claimable (``None``: nothing left).
 
