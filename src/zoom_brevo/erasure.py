@@ -32,7 +32,7 @@ every personal row (not only the rows tagged with ``account_id``): facts, outbox
 ledger, cursors, Zoom OAuth tokens; inbox rows become tombstones. Rate-limit buckets stay.
 
 Both keep anonymous totals (how many rows of each kind were erased, effects sent per
-name) in the cursor ``erasure:totals`` (see ``erasure_totals``).
+name) in the cursor ``erasure:totals`` (``TOTALS_CURSOR``).
 """
 
 from __future__ import annotations
@@ -353,12 +353,6 @@ def forget_person(engine: Engine, email: str, *, now: datetime) -> ErasureReport
     return report
 
 
-def erase_person(conn: Connection, email: str, *, now: datetime) -> ErasureReport:
-    """``forget_person`` inside the caller's transaction."""
-    matcher = matcher_for(normalize_address(email))
-    return erase_found(conn, matcher, find_mentions(conn, matcher), now=now)
-
-
 def find_mentions(conn: Connection, matcher: Matcher) -> Candidates:
     """Primary keys of the rows that mention the address, per table."""
     found: Candidates = {}
@@ -453,12 +447,6 @@ def erase_account(conn: Connection, account_id: str, *, now: datetime) -> Erasur
 
 
 # --- anonymous totals -----------------------------------------------------------------
-
-
-def erasure_totals(conn: Connection) -> dict[str, Any]:
-    """What erasures removed so far, anonymously (counts only)."""
-    position = cursors.get(conn, TOTALS_CURSOR)
-    return dict(position) if isinstance(position, dict) else {}
 
 
 def _add_totals(conn: Connection, tally: _Tally, counter: str, now: datetime) -> None:
