@@ -56,3 +56,12 @@ def forget(conn: Connection, key: str) -> bool:
 def all_keys(conn: Connection) -> list[str]:
     """Every recorded key, in no particular order."""
     return list(conn.execute(sa.select(ledger.c.key)).scalars())
+
+
+def detail(conn: Connection, key: str) -> dict[str, Any] | None:
+    """The detail recorded with ``key`` (``{}`` when none); ``None`` when not recorded."""
+    row = conn.execute(sa.select(ledger.c.detail).where(ledger.c.key == key)).one_or_none()
+    if row is None:
+        return None
+    found: dict[str, Any] = row.detail or {}
+    return found
