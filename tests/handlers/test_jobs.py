@@ -65,7 +65,7 @@ class Env:
     events: ZoomEvents
 
     def runner(self, options: HandlerOptions) -> JobRunner:
-        deps = JobDeps(self.engine, self.zoom, self.brevo, options)
+        deps = JobDeps(self.engine, self.zoom, options)
         return JobRunner(deps, owner="test", clock=self.clock)
 
     def webhooks(self, options: HandlerOptions, *payloads: dict[str, Any]) -> None:

@@ -36,7 +36,6 @@ import structlog
 from sqlalchemy.engine import Connection, Engine
 
 from zoom_brevo.backoff import BackoffPolicy
-from zoom_brevo.brevo.client import BrevoClient
 from zoom_brevo.errors import (
     ConfigError,
     FatalApiError,
@@ -93,11 +92,10 @@ Result = Done | RetryIn
 
 @dataclass(frozen=True, slots=True)
 class JobDeps:
-    """What jobs may use: the store, both APIs and the options."""
+    """What jobs may use: the store, Zoom and the options (Brevo is the outbox's)."""
 
     engine: Engine
     zoom: ZoomClient
-    brevo: BrevoClient
     options: HandlerOptions
 
 
