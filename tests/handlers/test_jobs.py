@@ -35,7 +35,7 @@ from zoom_brevo.sandbox.combined import (
 )  # fmt: skip
 from zoom_brevo.sandbox.scenario import Scenario
 from zoom_brevo.sandbox.webhook_sender import ZoomEvents
-from zoom_brevo.store import facts, jobs, ledger, outbox
+from zoom_brevo.store import deadletters, facts, jobs, ledger, outbox
 from zoom_brevo.store.engine import reading, transaction
 from zoom_brevo.zoom.categories import zoom_limits
 from zoom_brevo.zoom.client import ZoomClient
@@ -336,6 +336,27 @@ async def test_a_brevo_5xx_on_the_campaign_is_retried_by_the_outbox(env: Env) ->
     assert campaign.id == created.id
     assert campaign.status == "sent"
     assert {c.state for c in campaign_rows(env)} == {"done"}
+
+
+async def test_a_campaign_brevo_refuses_is_a_dead_letter_that_retry_sends_once(env: Env) -> None:
+    inst = env.box.scenario.webinars[0].latest
+    opts = options("campaign", template_id=3, sender_email="team@example.com")
+    env.webhooks(opts, env.events.recording_completed(inst))
+    deliverer = Deliverer(env.engine, env.brevo, owner="test", clock=env.clock)
+    await campaign_until_queued(env, opts, deliverer)
+    env.box.brevo.faults.fail_next(1, status=400, path_contains="/emailCampaigns")
+    await deliverer.drain(deadline_s=0)
+    with reading(env.engine) as conn:
+        [letter] = deadletters.list_dead(conn)
+    assert (letter.source, letter.kind) == ("outbox", "campaign")
+    assert not env.box.brevo.state.campaigns
+
+    with transaction(env.engine) as conn:  # what `zoom-brevo retry outbox:N` does
+        assert deadletters.requeue(conn, [letter.ref], now=env.clock.now) == 1
+    await deliverer.drain(deadline_s=0)
+    [campaign] = env.box.brevo.state.campaigns.values()
+    assert campaign.status == "sent"
+    assert sorted(campaign.sent_to) == ["ann@example.com", "ben@example.com"]
 
 
 async def test_a_send_brevo_says_went_out_already_counts_as_sent(env: Env) -> None:
