@@ -358,7 +358,8 @@ def find_mentions(conn: Connection, matcher: Matcher) -> Candidates:
     found: Candidates = {}
     for scope in PERSON_SCOPES:
         rows = erasing.rows_mentioning(conn, scope.table, matcher.like_fragments, batch=BATCH)
-        keys = [row[scope.key] for row in rows if scope.plan(row, matcher, _EPOCH) is not None]
+        key = scope.key
+        keys = [row[key] for row in rows if scope.plan(row, matcher, _EPOCH) is not None]
         if keys:
             found[scope.table] = keys
     return found
