@@ -19,7 +19,7 @@ from zoom_brevo import erasure
 from zoom_brevo.erasure import (
     ERASED,
     TOMBSTONE_ERROR,
-    erasure_totals,
+    TOTALS_CURSOR,
     forget_account,
     forget_person,
     matcher_for,
@@ -264,7 +264,7 @@ def test_anonymous_totals_are_kept_and_add_up(seeded: Engine) -> None:
     forget_person(seeded, BOB, now=NOW)
 
     with reading(seeded) as conn:
-        totals = erasure_totals(conn)
+        totals = cursors.get(conn, TOTALS_CURSOR)
         assert mentions(conn, ADA_LOCAL, BOB_LOCAL) == []
     assert totals["person_erasures"] == 2
     assert totals["effects"] == {"recording_email": 1, "zoom_attended": 2}
@@ -341,7 +341,7 @@ def test_forgetting_the_account_leaves_no_personal_data_and_keeps_counts(seeded:
         assert count(conn, metadata.tables["oauth_tokens"]) == 0
         assert count(conn, metadata.tables["inbox"]) == 3  # tombstones keep dedupe keys
         assert count(conn, metadata.tables["rate_buckets"]) == 1
-        totals = erasure_totals(conn)
+        totals = cursors.get(conn, TOTALS_CURSOR)
     assert report.effects == {"zoom_attended": 2, "recording_email": 1, "campaign": 1}
     assert totals["account_erasures"] == 1
     assert totals["effects"] == report.effects

@@ -32,7 +32,7 @@ every personal row (not only the rows tagged with ``account_id``): facts, outbox
 ledger, cursors, Zoom OAuth tokens; inbox rows become tombstones. Rate-limit buckets stay.
 
 Both keep anonymous totals (how many rows of each kind were erased, effects sent per
-name) in the cursor ``erasure:totals`` (see ``erasure_totals``).
+name) in the cursor ``erasure:totals`` (``TOTALS_CURSOR``).
 """
 
 from __future__ import annotations
@@ -46,31 +46,12 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-import sqlalchemy as sa
 import structlog
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import Table
 from sqlalchemy.engine import Connection, Engine
 
-from zoom_brevo.store import cursors
-from zoom_brevo.store._sql import is_postgres
+from zoom_brevo.store import cursors, erasing, inbox, ledger, outbox, tokens
 from zoom_brevo.store.engine import reading, transaction
-from zoom_brevo.store.schema import (
-    attendance_sessions,
-    import_rejections,
-    inbox,
-    jobs,
-    ledger,
-    meeting_instances,
-    oauth_tokens,
-    outbox,
-    people,
-    recordings,
-    registrants,
-)
-from zoom_brevo.store.schema import (
-    cursors as cursor_table,
-)
 
 ERASED = "[erased]"
 TOTALS_CURSOR = "erasure:totals"
@@ -208,12 +189,12 @@ def _payload_subject(*names: str) -> Identity:
 
 
 def redact_row(
-    table: Table, row: Mapping[str, Any], matcher: Matcher, now: datetime
+    table: str, row: Mapping[str, Any], matcher: Matcher, now: datetime
 ) -> Change | None:
     """Cut the address out of every text, JSON and binary column of ``row``."""
     del now  # same signature as the other planners
     values: dict[str, Any] = {}
-    for column in searchable_columns(table):
+    for column in erasing.searchable_columns(table):
         old = row[column.name]
         if not matcher.mentions(old):
             continue
@@ -227,7 +208,7 @@ def redact_row(
     return Change(values=values) if values else None
 
 
-def deleting_when(table: Table, identity: Identity) -> Planner:
+def deleting_when(table: str, identity: Identity) -> Planner:
     """Delete rows whose ``identity`` values mention the address; redact the others."""
 
     def plan(row: Mapping[str, Any], matcher: Matcher, now: datetime) -> Change | None:
@@ -264,45 +245,38 @@ def effect_name(ledger_key: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """One table searched for the person, and how to treat its mentioning rows."""
+    """One table (by name) searched for the person, and how to treat its mentioning rows."""
 
-    table: Table
+    table: str
     plan: Planner
 
     @property
-    def key(self) -> sa.Column[Any]:
-        """The single-column primary key."""
-        (column,) = self.table.primary_key.columns
-        return column
+    def key(self) -> str:
+        """The name of the single-column primary key."""
+        return erasing.key_column(self.table)
 
 
-def _redacting(table: Table) -> Scope:
+def _redacting(table: str) -> Scope:
     return Scope(table, lambda row, m, now: redact_row(table, row, m, now))
 
 
-def _deleting(table: Table, identity: Identity) -> Scope:
+def _deleting(table: str, identity: Identity) -> Scope:
     return Scope(table, deleting_when(table, identity))
 
 
 PERSON_SCOPES: tuple[Scope, ...] = (
-    _deleting(people, _columns("email")),
-    _deleting(attendance_sessions, _columns("email", "person_key", "name")),
-    _deleting(registrants, _columns("email")),
-    _deleting(import_rejections, _columns("email")),
-    _deleting(ledger, _columns("key")),
-    _deleting(outbox, _payload_subject("coalesce_key")),
-    _deleting(jobs, _payload_subject("unique_key")),
-    _deleting(cursor_table, _columns("name")),
-    _redacting(meeting_instances),
-    _redacting(recordings),
-    Scope(inbox, plan_inbox),
+    _deleting("people", _columns("email")),
+    _deleting("attendance_sessions", _columns("email", "person_key", "name")),
+    _deleting("registrants", _columns("email")),
+    _deleting("import_rejections", _columns("email")),
+    _deleting("ledger", _columns("key")),
+    _deleting("outbox", _payload_subject("coalesce_key")),
+    _deleting("jobs", _payload_subject("unique_key")),
+    _deleting("cursors", _columns("name")),
+    _redacting("meeting_instances"),
+    _redacting("recordings"),
+    Scope("inbox", plan_inbox),
 )
-
-
-def searchable_columns(table: Table) -> list[sa.Column[Any]]:
-    """The columns that can hold an address: text, JSON and binary ones."""
-    kinds = (sa.String, sa.JSON, sa.LargeBinary)
-    return [c for c in table.columns if isinstance(c.type, kinds)]
 
 
 # --- the report -----------------------------------------------------------------------
@@ -379,23 +353,15 @@ def forget_person(engine: Engine, email: str, *, now: datetime) -> ErasureReport
     return report
 
 
-def erase_person(conn: Connection, email: str, *, now: datetime) -> ErasureReport:
-    """``forget_person`` inside the caller's transaction."""
-    matcher = matcher_for(normalize_address(email))
-    return erase_found(conn, matcher, find_mentions(conn, matcher), now=now)
-
-
 def find_mentions(conn: Connection, matcher: Matcher) -> Candidates:
     """Primary keys of the rows that mention the address, per table."""
     found: Candidates = {}
     for scope in PERSON_SCOPES:
-        keys = [
-            row[scope.key.name]
-            for row in _rows(conn, scope, matcher)
-            if scope.plan(row, matcher, _EPOCH) is not None
-        ]
+        rows = erasing.rows_mentioning(conn, scope.table, matcher.like_fragments, batch=BATCH)
+        key = scope.key
+        keys = [row[key] for row in rows if scope.plan(row, matcher, _EPOCH) is not None]
         if keys:
-            found[scope.table.name] = keys
+            found[scope.table] = keys
     return found
 
 
@@ -405,11 +371,9 @@ def erase_found(
     """Delete or redact the rows ``find_mentions`` found, judging each one again."""
     tally = _Tally()
     for scope in PERSON_SCOPES:
-        keys = found.get(scope.table.name, [])
+        keys = found.get(scope.table, [])
         for start in range(0, len(keys), BATCH):
-            chunk = keys[start : start + BATCH]
-            stmt = sa.select(scope.table).where(scope.key.in_(chunk))
-            rows = [row._asdict() for row in conn.execute(stmt)]
+            rows = erasing.rows_by_key(conn, scope.table, keys[start : start + BATCH])
             _apply(conn, scope, [(row, scope.plan(row, matcher, now)) for row in rows], tally, now)
     _add_totals(conn, tally, "person_erasures", now)
     return tally.report()
@@ -422,73 +386,36 @@ def _apply(
     tally: _Tally,
     now: datetime,
 ) -> None:
-    name = scope.table.name
+    name = scope.table
     doomed = [row for row, change in plans if change is not None and change.delete]
     for row in doomed:
-        if scope.table is outbox:
+        if name == "outbox":
             tally.in_flight(row, now)
-        if scope.table is ledger:
+        if name == "ledger":
             tally.effects[effect_name(row["key"])] += 1
     if doomed:
-        keys = [row[scope.key.name] for row in doomed]
-        tally.deleted[name] += conn.execute(
-            sa.delete(scope.table).where(scope.key.in_(keys))
-        ).rowcount
+        keys = [row[scope.key] for row in doomed]
+        tally.deleted[name] += erasing.delete_by_key(conn, name, keys)
     for row, change in plans:
         if change is not None and not change.delete:
-            where = scope.key == row[scope.key.name]
-            conn.execute(sa.update(scope.table).where(where).values(dict(change.values)))
+            erasing.update_by_key(conn, name, row[scope.key], change.values)
             tally.redacted[name] += 1
 
 
 _EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
 
 
-def _rows(conn: Connection, scope: Scope, matcher: Matcher) -> Iterator[Mapping[str, Any]]:
-    """Rows of the scope's table that may mention the address (a superset)."""
-    fragments = matcher.like_fragments
-    table, key = scope.table, scope.key
-    if fragments is not None:
-        columns = searchable_columns(table)
-        tests = [_as_text(conn, c).contains(f, autoescape=True) for c in columns for f in fragments]
-        yield from (row._asdict() for row in conn.execute(sa.select(table).where(sa.or_(*tests))))
-        return
-    after: Any = None
-    while True:  # no pre-filter possible: every row, in key order
-        stmt = sa.select(table).order_by(key).limit(BATCH)
-        if after is not None:
-            stmt = stmt.where(key > after)
-        rows = [row._asdict() for row in conn.execute(stmt)]
-        yield from rows
-        if len(rows) < BATCH:
-            return
-        after = rows[-1][key.name]
-
-
-def _as_text(conn: Connection, column: sa.Column[Any]) -> sa.ColumnElement[str]:
-    """``lower(column)`` as text, whatever its type (ASCII case folding on SQLite)."""
-    if isinstance(column.type, sa.LargeBinary):
-        text: sa.ColumnElement[Any] = (
-            sa.func.encode(column, "escape") if is_postgres(conn) else sa.cast(column, sa.Text)
-        )
-    elif isinstance(column.type, sa.JSON):
-        text = sa.cast(column, sa.Text)
-    else:
-        text = column
-    return sa.func.lower(text, type_=sa.Text)
-
-
 # --- a whole account ------------------------------------------------------------------
 
-ACCOUNT_TABLES: tuple[Table, ...] = (
-    attendance_sessions,
-    registrants,
-    people,
-    recordings,
-    import_rejections,
-    meeting_instances,
-    outbox,
-    jobs,
+ACCOUNT_TABLES = (
+    "attendance_sessions",
+    "registrants",
+    "people",
+    "recordings",
+    "import_rejections",
+    "meeting_instances",
+    "outbox",
+    "jobs",
 )
 
 
@@ -508,57 +435,23 @@ def erase_account(conn: Connection, account_id: str, *, now: datetime) -> Erasur
     if not account_id:
         raise ValueError("an account id is required")
     tally = _Tally()
-    running = sa.select(outbox.c.state, outbox.c.lease_expires_at).where(
-        outbox.c.state == "running"
-    )
-    for row in conn.execute(running):
-        tally.in_flight(row._asdict(), now)
-    tally.effects.update(
-        effect_name(key) for key in conn.execute(sa.select(ledger.c.key)).scalars()
-    )
-    for table in ACCOUNT_TABLES:
-        tally.deleted[table.name] += conn.execute(sa.delete(table)).rowcount
-    tally.deleted[ledger.name] += conn.execute(sa.delete(ledger)).rowcount
-    others = cursor_table.c.name != TOTALS_CURSOR
-    tally.deleted["cursors"] += conn.execute(sa.delete(cursor_table).where(others)).rowcount
-    zoom = oauth_tokens.c.subject.startswith(ZOOM_TOKEN_PREFIX, autoescape=True)
-    tally.deleted[oauth_tokens.name] += conn.execute(sa.delete(oauth_tokens).where(zoom)).rowcount
-    tally.redacted[inbox.name] += _tombstone_all(conn, now)
+    for until in outbox.running_lease_ends(conn):
+        tally.in_flight({"state": "running", "lease_expires_at": until}, now)
+    tally.effects.update(effect_name(key) for key in ledger.all_keys(conn))
+    for table in (*ACCOUNT_TABLES, "ledger"):
+        tally.deleted[table] += erasing.delete_all(conn, table)
+    tally.deleted["cursors"] += cursors.delete_all_except(conn, TOTALS_CURSOR)
+    tally.deleted["oauth_tokens"] += tokens.delete_prefixed(conn, ZOOM_TOKEN_PREFIX)
+    tally.redacted["inbox"] += inbox.tombstone_all(conn, TOMBSTONE_ERROR, now=now)
     _add_totals(conn, tally, "account_erasures", now)
     return tally.report()
-
-
-def _tombstone_all(conn: Connection, now: datetime) -> int:
-    c = inbox.c
-    done = c.status.in_(("processed", "ignored"))
-    stmt = (
-        sa.update(inbox)
-        .where(sa.or_(c.error.is_(None), c.error != TOMBSTONE_ERROR))
-        .values(
-            raw_body=b"",
-            headers={},
-            error=TOMBSTONE_ERROR,
-            status=sa.case((done, c.status), else_="ignored"),
-            processed_at=sa.func.coalesce(
-                c.processed_at, sa.literal(now, inbox.c.processed_at.type)
-            ),
-        )
-    )
-    return conn.execute(stmt).rowcount
 
 
 # --- anonymous totals -----------------------------------------------------------------
 
 
-def erasure_totals(conn: Connection) -> dict[str, Any]:
-    """What erasures removed so far, anonymously (counts only)."""
-    position = cursors.get(conn, TOTALS_CURSOR)
-    return dict(position) if isinstance(position, dict) else {}
-
-
 def _add_totals(conn: Connection, tally: _Tally, counter: str, now: datetime) -> None:
-    stmt = sa.select(cursor_table.c.position).where(cursor_table.c.name == TOTALS_CURSOR)
-    position = conn.execute(stmt.with_for_update()).scalar_one_or_none()
+    position = cursors.get_for_update(conn, TOTALS_CURSOR)
     totals = dict(position) if isinstance(position, dict) else {}
     totals[counter] = int(totals.get(counter, 0)) + 1
     for name, counts in (

@@ -120,7 +120,7 @@ async def run_worker(
     structlog.contextvars.bind_contextvars(lease_owner=owner)
     log.info("worker_leases", lease_owner=owner, lease_s=lease_s)
     processor = InboxProcessor(engine, options, clock)
-    deps = JobDeps(engine, zoom, brevo, options)
+    deps = JobDeps(engine, zoom, options)
     runner = JobRunner(deps, owner=owner, clock=clock, lease_s=lease_s)
     deliverer = Deliverer(
         engine, brevo, owner=owner, clock=clock, poll_interval_s=poll_s, lease_s=lease_s,

@@ -34,6 +34,7 @@ from zoom_brevo.errors import (
     RateLimited,
     RetriableApiError,
 )
+from zoom_brevo.pipeline.commands import CreateCampaignList, SendCampaign, command_from_payload
 from zoom_brevo.store.outbox import Merged
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -206,3 +207,21 @@ def test_the_default_retry_budget_rides_out_an_hour_of_brevo_failure() -> None:
 
 def test_a_batch_is_imported_from_a_seconds_worth_of_single_upserts_at_the_plans_rate() -> None:
     assert [import_threshold_for(plan) for plan in PLANS] == [10, 20, 60]
+
+
+def test_campaign_commands_are_planned_apart_once_per_ledger_key() -> None:
+    send = SendCampaign(
+        "Zoom recording - Launch", "Recording: Launch", {"email": "team@x.io"}, 3, (12,),
+        "created:u1", "sent:u1", {"SHARE_URL": "https://zoom.test/r"},
+    )  # fmt: skip
+    listed = CreateCampaignList("Zoom recording - Launch", "list:u1")
+    rows = [
+        Merged(c.kind, c.coalescing_key, c.to_payload(), (i,))
+        for i, c in enumerate((listed, send, send, listed), start=1)
+    ]
+    bad = Merged("campaign", "campaign:x", {"name": "no ledger key"}, (9,))
+    plan = plan_batch([*rows, event(5, "k"), bad], import_threshold=10)
+    assert [(w.command, w.ids) for w in plan.campaigns] == [(listed, (1, 4)), (send, (2, 3))]
+    assert [e.ledger_key for e in plan.effects] == ["k"]
+    assert [m.ids for m in plan.malformed] == [(9,)]
+    assert command_from_payload("campaign", send.to_payload()) == send

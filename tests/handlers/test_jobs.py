@@ -23,6 +23,7 @@ from zoom_brevo.handlers.context import HandlerOptions, RecordingOptions
 from zoom_brevo.handlers.dispatch import InboxProcessor
 from zoom_brevo.handlers.jobs import DEFAULT_LEASE_S, JobDeps, JobRunner
 from zoom_brevo.handlers.participants import PAIR_LEAVE_JOB
+from zoom_brevo.handlers.recordings import CAMPAIGN_SENT_KEY, RECORDING_JOB
 from zoom_brevo.ratelimit import LocalRateLimiter
 from zoom_brevo.sandbox.combined import (
     BREVO_API_KEY,
@@ -34,7 +35,7 @@ from zoom_brevo.sandbox.combined import (
 )  # fmt: skip
 from zoom_brevo.sandbox.scenario import Scenario
 from zoom_brevo.sandbox.webhook_sender import ZoomEvents
-from zoom_brevo.store import facts, jobs
+from zoom_brevo.store import deadletters, facts, jobs, ledger, outbox
 from zoom_brevo.store.engine import reading, transaction
 from zoom_brevo.zoom.categories import zoom_limits
 from zoom_brevo.zoom.client import ZoomClient
@@ -64,7 +65,7 @@ class Env:
     events: ZoomEvents
 
     def runner(self, options: HandlerOptions) -> JobRunner:
-        deps = JobDeps(self.engine, self.zoom, self.brevo, options)
+        deps = JobDeps(self.engine, self.zoom, options)
         return JobRunner(deps, owner="test", clock=self.clock)
 
     def webhooks(self, options: HandlerOptions, *payloads: dict[str, Any]) -> None:
@@ -243,6 +244,153 @@ async def test_campaign_mode_creates_the_list_and_sends_one_campaign(env: Env) -
     [listed] = [lst for lst in state.lists.values() if lst.name.startswith("Zoom recording - ")]
     assert listed.name == f"Zoom recording - Launch {inst.start.date().isoformat()}"
     assert campaign.list_ids == [listed.id]
+
+
+def campaign_rows(env: Env) -> list[outbox.Command]:
+    with reading(env.engine) as conn:
+        ids = [i for i in range(1, 200) if (c := outbox.get(conn, i)) and c.kind.startswith("c")]
+        found = [outbox.get(conn, i) for i in ids]
+    return [c for c in found if c is not None and c.kind in ("campaign_list", "campaign")]
+
+
+def rerun_recording_job(env: Env) -> None:
+    """A second run of the follow-up (as after a crash before it was settled)."""
+    uuid = env.box.scenario.webinars[0].latest.uuid
+    with transaction(env.engine) as conn:
+        jobs.enqueue(conn, RECORDING_JOB, {"uuid": uuid}, now=env.clock.now)
+
+
+async def campaign_until_queued(env: Env, opts: HandlerOptions, deliverer: Deliverer) -> None:
+    """Run the follow-up and deliver the list and its members, until the send is queued."""
+    for _ in range(4):
+        await settle(env, opts, rounds=2)
+        if any(c.kind == "campaign" for c in campaign_rows(env)):
+            return
+        await deliverer.drain(deadline_s=5)
+    raise AssertionError("the campaign was never queued")
+
+
+async def test_campaign_steps_go_through_the_outbox_and_a_second_job_run_adds_nothing(
+    env: Env,
+) -> None:
+    inst = env.box.scenario.webinars[0].latest
+    opts = options("campaign", template_id=3, sender_email="team@example.com")
+    env.webhooks(opts, env.events.recording_completed(inst))
+    deliverer = Deliverer(env.engine, env.brevo, owner="test", clock=env.clock)
+    await settle(env, opts, rounds=2)
+    [list_command] = campaign_rows(env)
+    assert list_command.kind == "campaign_list"
+    state = env.box.brevo.state
+    assert not state.campaigns  # the job itself never calls Brevo
+    rerun_recording_job(env)
+    await settle(env, opts, rounds=2)
+    assert len(campaign_rows(env)) == 1  # the list is queued once, not per job run
+
+    await deliverer.drain(deadline_s=5)
+    await campaign_until_queued(env, opts, deliverer)
+    rerun_recording_job(env)
+    await settle(env, opts, rounds=2)
+    kinds = [c.kind for c in campaign_rows(env)]
+    assert kinds == ["campaign_list", "campaign"]  # the second run queued no second send
+
+    await deliverer.drain(deadline_s=5)
+    rerun_recording_job(env)  # after the send: nothing left to do
+    await settle(env, opts, rounds=2)
+    await deliverer.drain(deadline_s=5)
+    [campaign] = state.campaigns.values()
+    assert campaign.status == "sent"
+    assert sorted(campaign.sent_to) == ["ann@example.com", "ben@example.com"]
+    assert len([x for x in state.lists.values() if x.name.startswith("Zoom recording")]) == 1
+    assert {c.state for c in campaign_rows(env)} == {"done"}
+    assert len(campaign_rows(env)) == 2
+    with reading(env.engine) as conn:
+        sent = ledger.detail(conn, f"{CAMPAIGN_SENT_KEY}:{inst.uuid}")
+    assert sent == {"campaign_id": campaign.id}
+
+
+async def test_a_brevo_5xx_on_the_campaign_is_retried_by_the_outbox(env: Env) -> None:
+    inst = env.box.scenario.webinars[0].latest
+    opts = options("campaign", template_id=3, sender_email="team@example.com")
+    env.webhooks(opts, env.events.recording_completed(inst))
+    deliverer = Deliverer(env.engine, env.brevo, owner="test", clock=env.clock)
+    await campaign_until_queued(env, opts, deliverer)
+    state = env.box.brevo.state
+    env.box.brevo.faults.fail_next(1, status=503, path_contains="/emailCampaigns")
+    await deliverer.drain(deadline_s=0)  # the clock stands still
+    assert not state.campaigns
+    send = next(c for c in campaign_rows(env) if c.kind == "campaign")
+    assert (send.state, send.attempts) == ("queued", 1)
+    assert "503" in (send.last_error or "")
+
+    env.clock.now += timedelta(minutes=30)
+    env.box.brevo.faults.fail_next(1, status=503, path_contains="sendNow")
+    await deliverer.drain(deadline_s=0)  # the clock stands still
+    [created] = state.campaigns.values()
+    assert created.status != "sent"
+    send = next(c for c in campaign_rows(env) if c.kind == "campaign")
+    assert (send.state, send.attempts) == ("queued", 2)
+
+    env.clock.now += timedelta(minutes=30)
+    await deliverer.drain(deadline_s=0)  # the clock stands still
+    [campaign] = state.campaigns.values()  # the retry sent the campaign created before
+    assert campaign.id == created.id
+    assert campaign.status == "sent"
+    assert {c.state for c in campaign_rows(env)} == {"done"}
+
+
+async def test_a_campaign_brevo_refuses_is_a_dead_letter_that_retry_sends_once(env: Env) -> None:
+    inst = env.box.scenario.webinars[0].latest
+    opts = options("campaign", template_id=3, sender_email="team@example.com")
+    env.webhooks(opts, env.events.recording_completed(inst))
+    deliverer = Deliverer(env.engine, env.brevo, owner="test", clock=env.clock)
+    await campaign_until_queued(env, opts, deliverer)
+    env.box.brevo.faults.fail_next(1, status=400, path_contains="/emailCampaigns")
+    await deliverer.drain(deadline_s=0)
+    with reading(env.engine) as conn:
+        [letter] = deadletters.list_dead(conn)
+    assert (letter.source, letter.kind) == ("outbox", "campaign")
+    assert not env.box.brevo.state.campaigns
+
+    with transaction(env.engine) as conn:  # what `zoom-brevo retry outbox:N` does
+        assert deadletters.requeue(conn, [letter.ref], now=env.clock.now) == 1
+    await deliverer.drain(deadline_s=0)
+    [campaign] = env.box.brevo.state.campaigns.values()
+    assert campaign.status == "sent"
+    assert sorted(campaign.sent_to) == ["ann@example.com", "ben@example.com"]
+
+
+async def test_a_send_brevo_says_went_out_already_counts_as_sent(env: Env) -> None:
+    inst = env.box.scenario.webinars[0].latest
+    opts = options("campaign", template_id=3, sender_email="team@example.com")
+    env.webhooks(opts, env.events.recording_completed(inst))
+    deliverer = Deliverer(env.engine, env.brevo, owner="test", clock=env.clock)
+    await campaign_until_queued(env, opts, deliverer)
+    await deliverer.drain(deadline_s=5)
+    send = next(c for c in campaign_rows(env) if c.kind == "campaign")
+    key = f"{CAMPAIGN_SENT_KEY}:{inst.uuid}"
+    with transaction(env.engine) as conn:  # as if the record of the send had been lost
+        assert ledger.forget(conn, key)
+        outbox.add(conn, outbox.NewCommand("campaign", send.payload, "again"), now=env.clock.now)
+    report = await deliverer.drain(deadline_s=5)
+    assert report.dead == 0
+    [campaign] = env.box.brevo.state.campaigns.values()
+    assert campaign.status == "sent"
+    with reading(env.engine) as conn:
+        assert ledger.detail(conn, key) == {"campaign_id": campaign.id}
+        assert outbox.counts(conn)["dead"] == 0
+
+
+async def test_campaign_mode_without_a_sender_dead_letters_the_job_before_creating_anything(
+    env: Env,
+) -> None:
+    inst = env.box.scenario.webinars[0].latest
+    opts = options("campaign", template_id=3)
+    env.webhooks(opts, env.events.recording_completed(inst))
+    await settle(env, opts)
+    dead = [j for j in all_jobs(env.engine) if j.state == "dead"]
+    assert [j.kind for j in dead] == ["recording"]
+    assert "sender" in (dead[0].last_error or "")
+    assert campaign_rows(env) == []
 
 
 async def test_a_job_the_database_could_not_settle_is_settled_when_it_is_back(

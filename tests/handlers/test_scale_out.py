@@ -73,7 +73,7 @@ def test_a_worker_skips_the_webhook_another_worker_is_handling_instead_of_waitin
 
 
 def runner(engine: Engine, owner: str) -> JobRunner:
-    deps = JobDeps(engine, cast(Any, None), cast(Any, None), HandlerOptions())
+    deps = JobDeps(engine, cast(Any, None), HandlerOptions())
     return JobRunner(deps, owner=owner, clock=utc_now, lease_s=LEASE_S)
 
 

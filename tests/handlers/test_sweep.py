@@ -9,15 +9,12 @@ import httpx
 import pytest
 from sqlalchemy.engine import Engine
 
-from zoom_brevo.brevo.client import BrevoClient
-from zoom_brevo.brevo.families import limits_for
 from zoom_brevo.handlers.context import HandlerOptions
 from zoom_brevo.handlers.jobs import JobDeps, JobRunner
 from zoom_brevo.handlers.lifecycle import COLLECT_JOB
 from zoom_brevo.handlers.sweep import SWEEP_JOB, sweep_tick, sweep_window
 from zoom_brevo.ratelimit import LocalRateLimiter
 from zoom_brevo.sandbox.combined import (
-    BREVO_API_KEY,
     ZOOM_ACCOUNT_ID,
     ZOOM_CLIENT_ID,
     ZOOM_CLIENT_SECRET,
@@ -59,12 +56,8 @@ async def runner(engine: Engine) -> AsyncIterator[JobRunner]:
         api_base_url=f"{BASE}/zoom/v2", oauth_base_url=f"{BASE}/zoom", transport=transport,
         limiter=LocalRateLimiter(zoom_limits("pro")),
     )  # fmt: skip
-    brevo = BrevoClient(
-        BREVO_API_KEY, base_url=f"{BASE}/brevo/v3", transport=transport,
-        limiter=LocalRateLimiter(limits_for("general")),
-    )  # fmt: skip
-    async with zoom, brevo:
-        yield JobRunner(JobDeps(engine, zoom, brevo, OPTIONS), owner="test", clock=lambda: NOW)
+    async with zoom:
+        yield JobRunner(JobDeps(engine, zoom, OPTIONS), owner="test", clock=lambda: NOW)
 
 
 async def run_due(runner: JobRunner) -> None:

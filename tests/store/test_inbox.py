@@ -124,3 +124,33 @@ def test_insert_many_splits_a_batch_above_the_bound_parameter_limit(engine: Engi
 def test_insert_many_of_nothing_is_nothing(engine: Engine) -> None:
     with engine.begin() as conn:
         assert inbox.insert_many(conn, [], now=NOW) == []
+
+
+def test_take_claims_a_pending_event_once(engine: Engine) -> None:
+    event_id = insert(engine)
+    assert event_id is not None
+    later = NOW + timedelta(seconds=3)
+    with engine.begin() as conn:
+        assert inbox.take(conn, event_id, now=later) is True
+        assert inbox.take(conn, event_id, now=later) is False  # not pending any more
+    with engine.connect() as conn:
+        taken = inbox.get(conn, event_id)
+    assert taken is not None
+    assert (taken.status, taken.processed_at, taken.error) == ("processed", later, None)
+
+
+def test_fail_pending_marks_only_a_pending_event_failed(engine: Engine) -> None:
+    first, second = insert(engine, key="a"), insert(engine, key="b")
+    assert first is not None
+    assert second is not None
+    later = NOW + timedelta(seconds=3)
+    with engine.begin() as conn:
+        inbox.mark(conn, second, "processed", now=NOW)
+        assert inbox.fail_pending(conn, first, "bad payload", now=later) is True
+        assert inbox.fail_pending(conn, second, "too late", now=later) is False
+    with engine.connect() as conn:
+        failed, done = inbox.get(conn, first), inbox.get(conn, second)
+    assert failed is not None
+    assert done is not None
+    assert (failed.status, failed.error, failed.processed_at) == ("failed", "bad payload", later)
+    assert (done.status, done.error) == ("processed", None)

@@ -76,3 +76,12 @@ def test_a_cursor_is_saved_replaced_listed_and_deleted(engine: Engine) -> None:
         assert cursors.delete(conn, "backfill:meetings")
         assert cursors.get(conn, "backfill:meetings") is None
         assert cursors.get(conn, "last_sync") == "2025-01-03T00:00:00Z"
+
+
+def test_the_detail_of_a_key_is_read_back(engine: Engine) -> None:
+    with engine.begin() as conn:
+        ledger.record_if_new(conn, "campaign:u1", now=NOW, detail={"campaign_id": 7})
+        ledger.record_if_new(conn, "members:u1", now=NOW)
+        assert ledger.detail(conn, "campaign:u1") == {"campaign_id": 7}
+        assert ledger.detail(conn, "members:u1") == {}  # recorded without detail
+        assert ledger.detail(conn, "unknown") is None

@@ -225,3 +225,16 @@ def test_concurrent_delivery_workers_never_share_a_command(engine: Engine) -> No
         thread.join(timeout=30)
     assert len(claimed) == 30
     assert len(set(claimed)) == 30
+
+
+def test_in_flight_keys_are_those_with_a_queued_or_running_command(engine: Engine) -> None:
+    with engine.begin() as conn:
+        for key in ("event:a", "event:b", "event:c"):
+            outbox.add(conn, outbox.NewCommand("event", {"k": key}, key), now=NOW)
+        claimed = outbox.claim_batch(conn, limit=1, owner="w", lease_s=30, now=NOW)
+        assert [c.coalesce_key for c in claimed] == ["event:a"]
+        done = outbox.claim_batch(conn, limit=1, owner="w", lease_s=30, now=NOW)
+        outbox.complete(conn, [c.id for c in done], owner="w", now=NOW)
+    with engine.connect() as conn:
+        found = outbox.in_flight_keys(conn, ["event:a", "event:b", "event:c", "event:z"])
+    assert found == {"event:a", "event:c"}  # b was sent, z never queued

@@ -132,8 +132,9 @@ class BulkContacts:
     async def _take(self, claimed: Sequence[Command]) -> None:
         self._report.batches += 1
         settler = self._settler(claimed)
-        contacts, _effects, malformed = parse(outbox.coalesce(claimed))
-        for bad in malformed:
+        parsed = parse(outbox.coalesce(claimed))
+        contacts = parsed.contacts
+        for bad in parsed.malformed:
             settler.bury(list(bad.ids), bad.reason)
         await self._sender(settler).upsert_all([c for c in contacts if not c.list_ids])
         rows = {command.id: command for command in claimed}

@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from zoom_brevo.pipeline.commands import (
+    CampaignCommand,
+    CreateCampaignList,
+    SendCampaign,
     SendEvent,
     SendTemplateEmail,
     UpsertContact,
@@ -76,6 +79,14 @@ class Effect:
 
 
 @dataclass(frozen=True, slots=True)
+class CampaignWork:
+    """A campaign list or a campaign to create (and send) once; rows ``ids``."""
+
+    command: CampaignCommand
+    ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class EmailRequest:
     """One ``POST /smtp/email`` of template ``template_id`` with one version per effect."""
 
@@ -108,6 +119,7 @@ class Plan:
     upserts: tuple[ContactWrite, ...] = ()
     effects: tuple[Effect, ...] = ()
     malformed: tuple[Malformed, ...] = ()
+    campaigns: tuple[CampaignWork, ...] = ()
 
     @property
     def contact_count(self) -> int:
@@ -120,11 +132,22 @@ def idempotency_key(ledger_keys: Iterable[str]) -> str:
     return str(uuid.uuid5(_KEY_NAMESPACE, "\n".join(sorted(set(ledger_keys)))))
 
 
-def parse(merged: Sequence[Merged]) -> tuple[list[ContactWrite], list[Effect], list[Malformed]]:
+@dataclass
+class Parsed:
+    """Coalesced outbox rows rebuilt as commands, by what delivers them."""
+
+    contacts: list[ContactWrite]
+    effects: list[Effect]
+    malformed: list[Malformed]
+    campaigns: list[CampaignWork]
+
+
+def parse(merged: Sequence[Merged]) -> Parsed:
     """Rebuild commands from coalesced outbox rows; unknown kinds and bad payloads aside."""
     contacts: list[ContactWrite] = []
     effects: list[Effect] = []
     malformed: list[Malformed] = []
+    campaigns: dict[str, CampaignWork] = {}
     for item in merged:
         kind = "contact" if item.kind in CONTACT_KINDS else item.kind
         try:
@@ -134,9 +157,13 @@ def parse(merged: Sequence[Merged]) -> tuple[list[ContactWrite], list[Effect], l
             continue
         if isinstance(command, UpsertContact):
             contacts.append(_contact_write(command, item.ids))
+        elif isinstance(command, CreateCampaignList | SendCampaign):
+            known = campaigns.get(command.ledger_key)  # queued twice: done once
+            ids = item.ids if known is None else (*known.ids, *item.ids)
+            campaigns[command.ledger_key] = CampaignWork(command, ids)
         else:
             effects.append(Effect(command, item.ids))
-    return contacts, _dedupe(effects), malformed
+    return Parsed(contacts, _dedupe(effects), malformed, list(campaigns.values()))
 
 
 def _contact_write(command: UpsertContact, ids: tuple[int, ...]) -> ContactWrite:
@@ -197,6 +224,12 @@ def plan_emails(effects: Sequence[Effect]) -> list[EmailRequest]:
 
 def plan_batch(merged: Sequence[Merged], *, import_threshold: int) -> Plan:
     """Every request that delivers ``merged`` (the output of ``store.outbox.coalesce``)."""
-    contacts, effects, malformed = parse(merged)
-    imports, upserts = plan_contacts(contacts, import_threshold)
-    return Plan(tuple(imports), tuple(upserts), tuple(effects), tuple(malformed))
+    parsed = parse(merged)
+    imports, upserts = plan_contacts(parsed.contacts, import_threshold)
+    return Plan(
+        tuple(imports),
+        tuple(upserts),
+        tuple(parsed.effects),
+        tuple(parsed.malformed),
+        tuple(parsed.campaigns),
+    )

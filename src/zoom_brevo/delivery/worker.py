@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 from zoom_brevo.backoff import BackoffPolicy
 from zoom_brevo.brevo.client import BrevoClient
 from zoom_brevo.delivery.bulk import BulkContacts
+from zoom_brevo.delivery.campaigns import CampaignSender
 from zoom_brevo.delivery.contacts import ContactSender
 from zoom_brevo.delivery.decisions import CheckSchedule, import_threshold_for
 from zoom_brevo.delivery.effects import EffectSender
@@ -197,6 +198,10 @@ class Deliverer:
             wait_for_import=self._imports.wait_until, in_doubt=self._in_doubt, clock=self._clock,
         )  # fmt: skip
         await effects.send(plan.effects)
+        campaigns = CampaignSender(
+            self._engine, self._brevo, settler, report, owner=self._owner, clock=self._clock
+        )
+        await campaigns.send(plan.campaigns)
 
     def _idle_s(self) -> float:
         """How long an idle ``run`` waits: the poll interval, or less when an import this

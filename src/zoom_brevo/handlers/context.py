@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy.engine import Connection
 
 from zoom_brevo.pipeline.commands import Command, SendEvent
+from zoom_brevo.pipeline.derive import iso
 from zoom_brevo.pipeline.gather import effects_known
 from zoom_brevo.pipeline.mapping import DEFAULT_FIELD_MAPPING, PersonFacts, Skipped, map_person
 from zoom_brevo.pipeline.sync import SyncOptions
@@ -83,13 +84,6 @@ def usable_email(raw: str | None, options: HandlerOptions) -> str | None:
         exclude_domains=options.exclude_domains,
     )
     return None if isinstance(mapped, Skipped) else mapped.email
-
-
-def iso(value: datetime | None) -> str | None:
-    """``YYYY-MM-DDTHH:MM:SSZ`` in UTC, as the pipeline's events carry times."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def properties(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -20,10 +20,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 import structlog
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from zoom_brevo.handlers import lifecycle, participants, recordings, registrations
 from zoom_brevo.handlers.context import Context, HandlerOptions
@@ -39,7 +38,6 @@ from zoom_brevo.handlers.events import (
 )
 from zoom_brevo.store import inbox
 from zoom_brevo.store.engine import reading, transaction
-from zoom_brevo.store.schema import inbox as inbox_table
 
 log = structlog.get_logger(__name__)
 DEFAULT_MAX_ATTEMPTS = 3
@@ -80,28 +78,6 @@ ROUTES: dict[str, Route] = {
 def handled_events() -> frozenset[str]:
     """Every event name with a handler."""
     return frozenset(ROUTES)
-
-
-def _take(conn: Connection, event_id: int, now: datetime) -> bool:
-    """Claim a pending row by marking it processed; ``False`` if another worker has it.
-
-    Workers read the same oldest pending rows; a row another worker is handling right now
-    is skipped at once (``SKIP LOCKED`` on PostgreSQL) rather than waited for, so that
-    several workers handle different rows side by side instead of queueing on one.
-    """
-    c = inbox_table.c
-    pending = (
-        sa.select(c.id)
-        .where(c.id == event_id, c.status == "pending")
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
-    )
-    stmt = (
-        sa.update(inbox_table)
-        .where(c.id == pending)
-        .values(status="processed", processed_at=now, error=None)
-    )
-    return conn.execute(stmt).rowcount == 1
 
 
 @dataclass
@@ -176,7 +152,7 @@ class InboxProcessor:
     def _handle(self, row: inbox.InboxEvent, now: datetime) -> str | None:
         with transaction(self.engine) as conn:
             # Taken first: a row another worker has is skipped before any parsing.
-            if not _take(conn, row.id, now):
+            if not inbox.take(conn, row.id, now=now):
                 return None
             body = parse_body(row.raw_body)
             route = ROUTES.get(str(body.get("event", row.event_type)))
@@ -191,12 +167,7 @@ class InboxProcessor:
         self._tries.pop(row.id, None)
         log.error("inbox_event_failed", event_id=row.id, event_type=row.event_type)
         with transaction(self.engine) as conn:
-            c = inbox_table.c
-            conn.execute(
-                sa.update(inbox_table)
-                .where(c.id == row.id, c.status == "pending")
-                .values(status="failed", processed_at=now, error=error[:MAX_ERROR_CHARS])
-            )
+            inbox.fail_pending(conn, row.id, error[:MAX_ERROR_CHARS], now=now)
 
 
 def _short(exc: ValidationError) -> str:

@@ -11,6 +11,8 @@ Kinds:
   > 0) that collects again to catch late data; every event is ledgered, none repeats.
 - ``reconcile``: as ``collect``, and marks the instance ``reconciled``.
 - ``recording``: the recording follow-up (``handlers.recordings``); waits for ``collect``.
+  It only queues outbox commands (in ``campaign`` mode one step at a time), never calls
+  Brevo itself: every Brevo write goes through the outbox.
 - ``pair_leave``: a leave that came before its join (``handlers.participants``).
 - ``sweep``: queues ``collect`` for ended instances no webhook announced (``handlers.sweep``).
 
@@ -29,13 +31,11 @@ import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import structlog
 from sqlalchemy.engine import Connection, Engine
 
 from zoom_brevo.backoff import BackoffPolicy
-from zoom_brevo.brevo.client import BrevoClient
 from zoom_brevo.errors import (
     ConfigError,
     FatalApiError,
@@ -45,12 +45,12 @@ from zoom_brevo.errors import (
     StoreError,
 )
 from zoom_brevo.handlers import recordings
-from zoom_brevo.handlers.context import Context, GiveUp, HandlerOptions, enqueue
+from zoom_brevo.handlers.context import Context, GiveUp, HandlerOptions
 from zoom_brevo.handlers.lifecycle import COLLECT_JOB
 from zoom_brevo.handlers.participants import PAIR_LEAVE_FIRST_DELAY_S, PAIR_LEAVE_JOB, pair_leave
 from zoom_brevo.handlers.recordings import RECORDING_JOB
 from zoom_brevo.handlers.sweep import SWEEP_JOB, sweep
-from zoom_brevo.store import facts, jobs, ledger
+from zoom_brevo.store import facts, jobs
 from zoom_brevo.store.engine import transaction
 from zoom_brevo.usecases.collect import Kind
 from zoom_brevo.usecases.collect import collect as collect_instance
@@ -93,11 +93,10 @@ Result = Done | RetryIn
 
 @dataclass(frozen=True, slots=True)
 class JobDeps:
-    """What jobs may use: the store, both APIs and the options."""
+    """What jobs may use: the store, Zoom and the options (Brevo is the outbox's)."""
 
     engine: Engine
     zoom: ZoomClient
-    brevo: BrevoClient
     options: HandlerOptions
 
 
@@ -149,50 +148,17 @@ async def sweep_job(deps: JobDeps, _job: jobs.Job, now: datetime) -> Result:
 
 
 def recording_followup(ctx: Context, job: jobs.Job) -> Result:
-    """``event`` / ``transactional`` mode, in the job's own transaction."""
+    """Queue the follow-up (every mode: ``handlers.recordings``) in the job's transaction."""
     uuid = _payload_uuid(job)
+    delay_s = wait_policy(ctx.options.collect_delay_s).delay_s(job.attempts - 1)
     try:
+        if ctx.options.recordings.mode == "campaign":
+            waiting_for = recordings.queue_campaign(ctx, uuid)
+            return Done() if waiting_for is None else RetryIn(delay_s, waiting_for)
         recordings.queue_followup(ctx, uuid)
     except recordings.Waiting:
-        policy = wait_policy(ctx.options.collect_delay_s)
-        return RetryIn(policy.delay_s(job.attempts - 1), "waiting for the final attendance")
+        return RetryIn(delay_s, "waiting for the final attendance")
     return Done()
-
-
-async def recording_campaign(deps: JobDeps, job: jobs.Job, now: datetime) -> Result:
-    """``campaign`` mode: list, members, campaign, send; each step ledgered once."""
-    uuid = _payload_uuid(job)
-    waiting = RetryIn(wait_policy(deps.options.collect_delay_s).delay_s(job.attempts - 1), "")
-    with transaction(deps.engine) as conn:
-        try:
-            step = recordings.campaign_step(conn, uuid, deps.options)
-        except recordings.Waiting:
-            return RetryIn(waiting.delay_s, "waiting for the final attendance")
-    if step is None or step.sent:
-        return Done()
-    if step.list_id is None:
-        name = recordings.campaign_list_name(step.found)
-        list_id = await recordings.create_campaign_list(deps.brevo, name)
-        with transaction(deps.engine) as conn:
-            _record(conn, f"{recordings.CAMPAIGN_LIST_KEY}:{uuid}", {"list_id": list_id}, now)
-            enqueue(conn, recordings.list_members(step.found, list_id), now=now)
-        return RetryIn(waiting.delay_s, "waiting for the list members to reach Brevo")
-    if step.contacts_pending:
-        return RetryIn(waiting.delay_s, "waiting for the list members to reach Brevo")
-    campaign_id = step.campaign_id
-    if campaign_id is None:
-        content = recordings.campaign_content(step.found, deps.options)
-        campaign_id = await deps.brevo.create_email_campaign(list_ids=[step.list_id], **content)
-        with transaction(deps.engine) as conn:
-            _record(conn, f"{recordings.CAMPAIGN_KEY}:{uuid}", {"campaign_id": campaign_id}, now)
-    await deps.brevo.send_campaign_now(campaign_id)
-    with transaction(deps.engine) as conn:
-        _record(conn, f"{recordings.CAMPAIGN_SENT_KEY}:{uuid}", {"campaign_id": campaign_id}, now)
-    return Done()
-
-
-def _record(conn: Connection, key: str, detail: dict[str, Any], now: datetime) -> None:
-    ledger.record_if_new(conn, key, now=now, detail=detail)
 
 
 # --- pair_leave ---------------------------------------------------------------------------
@@ -311,13 +277,11 @@ class JobRunner:
     def _db_job(self, job: jobs.Job) -> DbJob | None:
         if job.kind == PAIR_LEAVE_JOB:
             return pair_leave_job
-        if job.kind == RECORDING_JOB and self._deps.options.recordings.mode != "campaign":
+        if job.kind == RECORDING_JOB:
             return recording_followup
         return None
 
     def _async_job(self, job: jobs.Job) -> AsyncJob:
-        if job.kind == RECORDING_JOB:
-            return recording_campaign
         if job.kind in (COLLECT_JOB, RECONCILE_JOB):
             return collect
         if job.kind == SWEEP_JOB:

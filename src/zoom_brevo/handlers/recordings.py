@@ -13,12 +13,13 @@ The job waits until the instance's final attendance is collected, then follows
 - ``transactional``: one template e-mail per recipient through the outbox
   (``SendTemplateEmail``; delivery batches them into ``messageVersions`` under an
   idempotency key); ledger key ``zoom_recording_email:<uuid>:<email>``.
-- ``campaign``: done by the job itself with the Brevo client, in ledgered steps so that
-  none repeats: (1) create the list "Zoom recording - <topic> <date>" and queue the
-  recipients' contact upserts into it; (2) once the outbox has delivered them, create the
-  campaign from ``template_id`` with ``sender``; (3) ``sendNow``. A crash between a Brevo
-  call and its ledger record can repeat that one step (Brevo offers no idempotency key for
-  lists and campaigns, reference brevo.md 4.2); the ledger is written right after each call.
+- ``campaign``: in steps, each queued in the outbox (``CreateCampaignList``,
+  ``SendCampaign``) and delivered once by the delivery worker, with its retries, dead
+  letters and ledger (``delivery.campaigns``): (1) create the list "Zoom recording -
+  <topic> <date>"; (2) once it exists, queue the recipients' contact upserts into it;
+  (3) once the outbox has delivered them, create the campaign from ``template_id`` with
+  ``sender`` and send it. The job only queues: it never calls Brevo, and a step already
+  queued, recorded or in flight is not queued again.
 - ``off``: nothing.
 
 Event and e-mail commands are queued in the same transaction that completes the job.
@@ -29,10 +30,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from zoom_brevo.brevo.client import BrevoClient
 from zoom_brevo.errors import ConfigError
 from zoom_brevo.handlers.context import (
     Context,
@@ -45,9 +44,16 @@ from zoom_brevo.handlers.context import (
 )
 from zoom_brevo.handlers.events import Envelope, RecordingObject
 from zoom_brevo.handlers.lifecycle import COLLECT_JOB, instance_of, schedule_collect
-from zoom_brevo.pipeline.commands import Command, SendEvent, SendTemplateEmail, UpsertContact
+from zoom_brevo.pipeline.commands import (
+    CampaignCommand,
+    Command,
+    CreateCampaignList,
+    SendCampaign,
+    SendEvent,
+    SendTemplateEmail,
+    UpsertContact,
+)
 from zoom_brevo.store import facts, jobs, ledger, outbox
-from zoom_brevo.store.schema import ledger as ledger_table
 
 RECORDING_JOB = "recording"
 RECORDING_JOB_ATTEMPTS = 60
@@ -56,6 +62,7 @@ EMAIL_KEY = "zoom_recording_email"
 CAMPAIGN_LIST_KEY = "zoom_recording_campaign_list"
 CAMPAIGN_KEY = "zoom_recording_campaign"
 CAMPAIGN_SENT_KEY = "zoom_recording_campaign_sent"
+CAMPAIGN_MEMBERS_KEY = "zoom_recording_campaign_members"  # the members were queued
 COLLECTED = ("collected", "reconciled")
 _KEPT_FILE_FIELDS = ("id", "file_type", "file_extension", "recording_type", "file_size", "status")
 
@@ -206,16 +213,6 @@ def _new_emails(conn: Connection, emails: list[SendTemplateEmail]) -> list[SendT
 # --- campaign mode ---------------------------------------------------------------------
 
 
-def ledger_detail(conn: Connection, key: str) -> dict[str, Any] | None:
-    """The detail recorded with ``key`` (``None`` when not recorded)."""
-    stmt = sa.select(ledger_table.c.detail).where(ledger_table.c.key == key)
-    row = conn.execute(stmt).one_or_none()
-    if row is None:
-        return None
-    detail: dict[str, Any] = row.detail or {}
-    return detail
-
-
 def campaign_list_name(found: Ready) -> str:
     """``Zoom recording - <topic> <date>``."""
     topic = found.recording.topic or found.instance.topic or "meeting"
@@ -226,11 +223,11 @@ def campaign_list_name(found: Ready) -> str:
 
 @dataclass(frozen=True, slots=True)
 class CampaignStep:
-    """What the campaign job does next (``None`` list/campaign: not created yet)."""
+    """What the campaign job does next (``None`` list: not created yet)."""
 
     found: Ready
     list_id: int | None
-    campaign_id: int | None
+    members_queued: bool
     sent: bool
     contacts_pending: bool
 
@@ -240,24 +237,54 @@ def campaign_step(conn: Connection, uuid: str, options: HandlerOptions) -> Campa
     found = ready(conn, uuid, options)
     if found is None or not found.recipients:
         return None
-    listed = ledger_detail(conn, f"{CAMPAIGN_LIST_KEY}:{uuid}")
-    created = ledger_detail(conn, f"{CAMPAIGN_KEY}:{uuid}")
-    sent = ledger_detail(conn, f"{CAMPAIGN_SENT_KEY}:{uuid}") is not None
+    listed = ledger.detail(conn, f"{CAMPAIGN_LIST_KEY}:{uuid}")
+    members = ledger.detail(conn, f"{CAMPAIGN_MEMBERS_KEY}:{uuid}") is not None
+    sent = ledger.detail(conn, f"{CAMPAIGN_SENT_KEY}:{uuid}") is not None
     pending = bool(outbox.unfinished(conn, [f"contact:{e}" for e in found.recipients]))
-    return CampaignStep(
-        found,
-        int(listed["list_id"]) if listed else None,
-        int(created["campaign_id"]) if created else None,
-        sent,
-        pending,
+    list_id = int(listed["list_id"]) if listed else None
+    return CampaignStep(found, list_id, members, sent, pending)
+
+
+WAITING_FOR_LIST = "waiting for the campaign list to be created in Brevo"
+WAITING_FOR_MEMBERS = "waiting for the list members to reach Brevo"
+
+
+def queue_campaign(ctx: Context, uuid: str) -> str | None:
+    """Queue the campaign's next step (module docstring) in the job's transaction.
+
+    Returns what the job waits for before the next step, or ``None`` when nothing is left
+    for it (the campaign was queued or sent, or there is nobody to send it to). Raises
+    ``Waiting`` until the final attendance is collected and ``ConfigError`` when template
+    or sender are missing, before anything is created.
+    """
+    step = campaign_step(ctx.conn, uuid, ctx.options)
+    if step is None or step.sent:
+        return None
+    content = campaign_content(step.found, ctx.options)
+    if step.list_id is None:
+        name = campaign_list_name(step.found)
+        _queue_once(ctx, CreateCampaignList(name, f"{CAMPAIGN_LIST_KEY}:{uuid}"))
+        return WAITING_FOR_LIST
+    if not step.members_queued:
+        enqueue(ctx.conn, list_members(step.found, step.list_id), now=ctx.now)
+        ledger.record_if_new(ctx.conn, f"{CAMPAIGN_MEMBERS_KEY}:{uuid}", now=ctx.now)
+        return WAITING_FOR_MEMBERS
+    if step.contacts_pending:
+        return WAITING_FOR_MEMBERS
+    send = SendCampaign(
+        **content,
+        list_ids=(step.list_id,),
+        created_key=f"{CAMPAIGN_KEY}:{uuid}",
+        ledger_key=f"{CAMPAIGN_SENT_KEY}:{uuid}",
     )
+    _queue_once(ctx, send)
+    return None
 
 
-async def create_campaign_list(brevo: BrevoClient, name: str) -> int:
-    """A new list in the first folder (a ``Zoom`` folder is created when there is none)."""
-    folders = await brevo.list_folders()
-    folder_id = folders[0].id if folders else await brevo.create_folder("Zoom")
-    return await brevo.create_list(name, int(folder_id))
+def _queue_once(ctx: Context, command: CampaignCommand) -> None:
+    """Queue ``command`` unless the same one is queued or being sent."""
+    if not outbox.in_flight_keys(ctx.conn, [command.coalescing_key]):
+        enqueue(ctx.conn, [command], now=ctx.now)
 
 
 def list_members(found: Ready, list_id: int) -> list[UpsertContact]:
@@ -266,7 +293,7 @@ def list_members(found: Ready, list_id: int) -> list[UpsertContact]:
 
 
 def campaign_content(found: Ready, options: HandlerOptions) -> dict[str, Any]:
-    """Arguments of ``BrevoClient.create_email_campaign`` (config checked)."""
+    """The campaign's name, subject, sender, template and params (config checked)."""
     rec = options.recordings
     template = _required(rec.template_id, "template_id", "campaign")
     if not rec.sender_email:

@@ -22,7 +22,7 @@ crash, with the cursor not yet saved, is synced again: sync is idempotent.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal, Protocol, TypeVar
@@ -382,17 +382,3 @@ class Backfill:
             self.report.unavailable.append(instance.uuid)
             return
         self.report.synced += 1
-
-
-def found_rows(items: Iterable[Found]) -> list[dict[str, Any]]:
-    """Instances as plain rows (dry-run output)."""
-    return [
-        {
-            "kind": f.kind,
-            "uuid": f.uuid,
-            "id": f.meeting_id,
-            "topic": f.topic,
-            "start_time": f.start_time.isoformat() if f.start_time else None,
-        }
-        for f in items
-    ]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 AttributeValue = str | float | int | bool
-CommandKind = Literal["contact", "event", "email"]
+CommandKind = Literal["contact", "event", "email", "campaign_list", "campaign"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +94,68 @@ class SendTemplateEmail:
         }
 
 
-Command = UpsertContact | SendEvent | SendTemplateEmail
+@dataclass(frozen=True, slots=True)
+class CreateCampaignList:
+    """Create the list a recording campaign goes to (in the first folder); once.
+
+    The list's id is recorded under ``ledger_key`` (detail ``list_id``).
+    """
+
+    name: str
+    ledger_key: str
+
+    kind: Literal["campaign_list"] = "campaign_list"
+
+    @property
+    def coalescing_key(self) -> str:
+        """One list per key: never merged."""
+        return f"campaign_list:{self.ledger_key}"
+
+    def to_payload(self) -> dict[str, Any]:
+        """JSON-safe outbox payload."""
+        return {"name": self.name, "ledger_key": self.ledger_key}
+
+
+@dataclass(frozen=True, slots=True)
+class SendCampaign:
+    """Create an e-mail campaign from a template to ``list_ids`` and send it now; once.
+
+    ``created_key`` records the campaign's id once created (a retry of the send does not
+    create a second one); ``ledger_key`` records that it was sent.
+    """
+
+    name: str
+    subject: str
+    sender: Mapping[str, str]
+    template_id: int
+    list_ids: tuple[int, ...]
+    created_key: str
+    ledger_key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    kind: Literal["campaign"] = "campaign"
+
+    @property
+    def coalescing_key(self) -> str:
+        """One campaign per key: never merged."""
+        return f"campaign:{self.ledger_key}"
+
+    def to_payload(self) -> dict[str, Any]:
+        """JSON-safe outbox payload."""
+        return {
+            "name": self.name,
+            "subject": self.subject,
+            "sender": dict(self.sender),
+            "template_id": self.template_id,
+            "list_ids": list(self.list_ids),
+            "created_key": self.created_key,
+            "ledger_key": self.ledger_key,
+            "params": dict(self.params),
+        }
+
+
+CampaignCommand = CreateCampaignList | SendCampaign
+Command = UpsertContact | SendEvent | SendTemplateEmail | CreateCampaignList | SendCampaign
 
 
 def command_from_payload(kind: str, payload: Mapping[str, Any]) -> Command:
@@ -117,6 +178,19 @@ def command_from_payload(kind: str, payload: Mapping[str, Any]) -> Command:
         return SendTemplateEmail(
             template_id=int(payload["template_id"]),
             email=payload["email"],
+            ledger_key=payload["ledger_key"],
+            params=dict(payload.get("params", {})),
+        )
+    if kind == "campaign_list":
+        return CreateCampaignList(name=str(payload["name"]), ledger_key=payload["ledger_key"])
+    if kind == "campaign":
+        return SendCampaign(
+            name=str(payload["name"]),
+            subject=str(payload["subject"]),
+            sender=dict(payload["sender"]),
+            template_id=int(payload["template_id"]),
+            list_ids=tuple(int(i) for i in payload["list_ids"]),
+            created_key=payload["created_key"],
             ledger_key=payload["ledger_key"],
             params=dict(payload.get("params", {})),
         )

@@ -420,24 +420,15 @@ def _event_properties(instance: InstanceInfo, person: PersonInput) -> dict[str, 
         f"{instance.kind}_id": str(instance.meeting_id),
         "uuid": instance.uuid,
         "topic": instance.topic,
-        "start_time": _iso(instance.start_time),
-        "end_time": _iso(instance.end_time),
+        "start_time": iso(instance.start_time),
+        "end_time": iso(instance.end_time),
         "join_url": reg.join_url if reg else None,
     }
     return {k: v for k, v in values.items() if v not in (None, "")}
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso(value: datetime | None) -> str | None:
+    """``YYYY-MM-DDTHH:MM:SSZ`` in UTC, as the pipeline's events carry times."""
     if value is None:
         return None
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def sessions_by_instance(
-    rows: Sequence[tuple[str, SessionRow]],
-) -> dict[str, tuple[SessionRow, ...]]:
-    """``(instance uuid, row)`` pairs grouped by instance, keeping their order."""
-    grouped: dict[str, list[SessionRow]] = {}
-    for uuid, row in rows:
-        grouped.setdefault(uuid, []).append(row)
-    return {uuid: tuple(found) for uuid, found in grouped.items()}

@@ -17,7 +17,6 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from zoom_brevo.engagement import Interval, Participation, SessionRow
@@ -30,37 +29,17 @@ from zoom_brevo.pipeline.derive import (
     Upcoming,
 )
 from zoom_brevo.pipeline.staging import STAGING
-from zoom_brevo.store import ledger
-from zoom_brevo.store.schema import attendance_sessions, meeting_instances, outbox, registrants
+from zoom_brevo.store import ledger, outbox, roster
 
 COLLECTED = ("collected", "reconciled")
-IN_FLIGHT = ("queued", "running")
 _KINDS: Mapping[str, Kind] = {"meeting": "meeting", "webinar": "webinar"}
 
 
 def people_of(conn: Connection, info: InstanceInfo, *, after: str, limit: int) -> list[str]:
-    """The next ``limit`` e-mail addresses of the instance's people after ``after``.
-
-    Each side of the union is cut to its own first ``limit`` addresses (via its e-mail
-    index) before the union, so a page costs ``limit`` rows, not the whole meeting.
-    """
-    s, r = attendance_sessions.c, registrants.c
-    attended = sa.select(s.email.label("email")).where(
-        s.instance_uuid == info.uuid, s.source == "final", s.email > after
+    """The next ``limit`` e-mail addresses of the instance's people after ``after``."""
+    return roster.people_page(
+        conn, uuid=info.uuid, kind=info.kind, meeting_id=info.meeting_id, after=after, limit=limit
     )
-    registered = sa.select(r.email.label("email")).where(
-        r.kind == info.kind,
-        r.meeting_id == info.meeting_id,
-        r.status == "approved",
-        r.email > after,
-    )
-    parts = [
-        sa.select(q.subquery().c.email).distinct().order_by("email").limit(limit).subquery()
-        for q in (attended, registered)
-    ]
-    union = sa.union(*(sa.select(p.c.email) for p in parts)).subquery()
-    stmt = sa.select(union.c.email).order_by(union.c.email).limit(limit)
-    return list(conn.execute(stmt).scalars())
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,16 +148,10 @@ def _sessions(
     conn: Connection, emails: Sequence[str]
 ) -> dict[str, dict[str, list[tuple[str | None, SessionRow]]]]:
     """Per e-mail, per instance: the final rows where there are any, else provisional ones."""
-    c = attendance_sessions.c
-    stmt = (
-        sa.select(c.email, c.instance_uuid, c.source, c.name, c.join_time, c.leave_time, c.status)
-        .where(c.email.in_(list(emails)), c.source != STAGING)
-        .order_by(c.email, c.instance_uuid, c.join_time)
-    )
     found: dict[tuple[str, str], dict[str, list[tuple[str | None, SessionRow]]]] = defaultdict(
         lambda: defaultdict(list)
     )
-    for row in conn.execute(stmt):
+    for row in roster.sessions_of_people(conn, emails, except_source=STAGING):
         session = SessionRow(
             join_time=row.join_time, leave_time=row.leave_time, status=row.status, email=row.email
         )
@@ -192,21 +165,8 @@ def _sessions(
 def _registrations(
     conn: Connection, emails: Sequence[str]
 ) -> dict[str, dict[tuple[str, int], Registration]]:
-    c = registrants.c
-    stmt = sa.select(
-        c.email,
-        c.kind,
-        c.meeting_id,
-        c.status,
-        c.first_name,
-        c.last_name,
-        c.tracking_source,
-        c.join_url,
-        c.registered_at,
-        c.answers,
-    ).where(c.email.in_(list(emails)))
     found: dict[str, dict[tuple[str, int], Registration]] = defaultdict(dict)
-    for row in conn.execute(stmt):
+    for row in roster.registrations_of_people(conn, emails):
         found[row.email][(row.kind, row.meeting_id)] = Registration(
             status=row.status,
             first_name=row.first_name,
@@ -214,7 +174,7 @@ def _registrations(
             tracking_source=row.tracking_source,
             join_url=row.join_url,
             registered_at=row.registered_at,
-            answers=row.answers or {},
+            answers=row.answers,
         )
     return found
 
@@ -222,13 +182,6 @@ def _registrations(
 def _instances(
     conn: Connection, uuids: Iterable[str], meeting_ids: Iterable[int]
 ) -> dict[str, _Instance]:
-    c = meeting_instances.c
-    wanted_uuids, wanted_ids = list(uuids), list(meeting_ids)
-    if not wanted_uuids and not wanted_ids:
-        return {}
-    stmt = sa.select(c.uuid, c.kind, c.meeting_id, c.start_time, c.end_time, c.collect_state).where(
-        sa.or_(c.uuid.in_(wanted_uuids), c.meeting_id.in_(wanted_ids))
-    )
     return {
         row.uuid: _Instance(
             row.uuid,
@@ -237,7 +190,7 @@ def _instances(
             _span(row.start_time, row.end_time),
             row.collect_state in COLLECTED,
         )
-        for row in conn.execute(stmt)
+        for row in roster.instances_involved(conn, uuids, meeting_ids)
     }
 
 
@@ -248,25 +201,14 @@ def _span(start: datetime | None, end: datetime | None) -> Interval | None:
 def effects_known(conn: Connection, keys: Sequence[str]) -> set[str]:
     """Which event/e-mail ledger keys were sent already or are waiting in the outbox."""
     known = ledger.already_sent(conn, keys)
-    pending = [k for k in keys if k not in known]
-    c = outbox.c
-    for start in range(0, len(pending), 500):
-        chunk = {f"event:{k}": k for k in pending[start : start + 500]}
-        # The state is filtered here, not in SQL: given ``state IN (...)`` SQLite walks the
-        # (state, next_attempt_at) index over every queued row instead of the key index,
-        # which made deriving a 200,000-person webinar quadratic.
-        stmt = sa.select(c.coalesce_key, c.state).where(c.coalesce_key.in_(list(chunk)))
-        known.update(chunk[key] for key, state in conn.execute(stmt) if state in IN_FLIGHT)
+    pending = {f"event:{k}": k for k in keys if k not in known}
+    known.update(pending[key] for key in outbox.in_flight_keys(conn, pending))
     return known
 
 
 def guests_without_email(conn: Connection, uuid: str) -> int:
     """People of the instance's final sessions that Zoom gave no e-mail for."""
-    c = attendance_sessions.c
-    stmt = sa.select(sa.func.count(sa.distinct(c.person_key))).where(
-        c.instance_uuid == uuid, c.source == "final", c.email.is_(None)
-    )
-    return int(conn.execute(stmt).scalar_one())
+    return roster.guests_without_email(conn, uuid)
 
 
 def chunks(conn: Connection, info: InstanceInfo, size: int) -> Iterator[list[str]]:

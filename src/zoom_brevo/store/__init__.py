@@ -12,5 +12,7 @@ explicit ``now``; they never read the clock:
 - ``cursors``: named resumable positions;
 - ``facts``: meeting instances, attendance sessions, registrants, people, recordings,
   import rejections;
-- ``deadletters``: dead jobs and commands, listed and re-queued.
+- ``deadletters``: dead jobs and commands, listed and re-queued;
+- ``roster``: an instance's people and their facts, read for deriving;
+- ``erasing``: rows by table name and key, for the right to erasure.
 """

@@ -18,6 +18,13 @@ def get(conn: Connection, name: str) -> Any:
     return conn.execute(stmt).scalar_one_or_none()
 
 
+def get_for_update(conn: Connection, name: str) -> Any:
+    """``get``, locking the row until the transaction ends (PostgreSQL; SQLite's write
+    transaction is exclusive already): read-modify-write without lost updates."""
+    stmt = sa.select(cursors.c.position).where(cursors.c.name == name).with_for_update()
+    return conn.execute(stmt).scalar_one_or_none()
+
+
 def save(conn: Connection, name: str, position: Any, *, now: datetime) -> None:
     """Save ``position`` (any JSON value but null) under ``name``, replacing the old one."""
     if position is None:
@@ -39,3 +46,8 @@ def all_positions(conn: Connection, prefix: str = "") -> dict[str, tuple[Any, da
     """Every cursor whose name starts with ``prefix``: position and time saved."""
     stmt = sa.select(cursors).where(cursors.c.name.startswith(prefix, autoescape=True))
     return {row.name: (row.position, row.updated_at) for row in conn.execute(stmt)}
+
+
+def delete_all_except(conn: Connection, keep: str) -> int:
+    """Forget every position but the one under ``keep``; how many were forgotten."""
+    return int(conn.execute(sa.delete(cursors).where(cursors.c.name != keep)).rowcount)

@@ -145,6 +145,61 @@ def mark(
     )
 
 
+def take(conn: Connection, event_id: int, *, now: datetime) -> bool:
+    """Claim a pending event by marking it processed; ``False`` if another worker has it.
+
+    Workers read the same oldest pending rows; a row another worker is handling right now
+    is skipped at once (``SKIP LOCKED`` on PostgreSQL) rather than waited for, so that
+    several workers handle different rows side by side instead of queueing on one.
+    """
+    c = inbox.c
+    still_pending = (
+        sa.select(c.id)
+        .where(c.id == event_id, c.status == "pending")
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    stmt = (
+        sa.update(inbox)
+        .where(c.id == still_pending)
+        .values(status="processed", processed_at=now, error=None)
+    )
+    return conn.execute(stmt).rowcount == 1
+
+
+def fail_pending(conn: Connection, event_id: int, error: str, *, now: datetime) -> bool:
+    """Mark the event ``failed`` with ``error`` if it is still pending; ``True`` if it was."""
+    c = inbox.c
+    stmt = (
+        sa.update(inbox)
+        .where(c.id == event_id, c.status == "pending")
+        .values(status="failed", processed_at=now, error=error)
+    )
+    return conn.execute(stmt).rowcount == 1
+
+
+def tombstone_all(conn: Connection, error: str, *, now: datetime) -> int:
+    """Empty every event's body and headers, keeping its dedupe key; how many changed.
+
+    Each gets ``error``; unprocessed events become ``ignored``. Events already carrying
+    ``error`` are left alone, so a second run changes nothing.
+    """
+    c = inbox.c
+    done = c.status.in_(("processed", "ignored"))
+    stmt = (
+        sa.update(inbox)
+        .where(sa.or_(c.error.is_(None), c.error != error))
+        .values(
+            raw_body=b"",
+            headers={},
+            error=error,
+            status=sa.case((done, c.status), else_="ignored"),
+            processed_at=sa.func.coalesce(c.processed_at, sa.literal(now, c.processed_at.type)),
+        )
+    )
+    return int(conn.execute(stmt).rowcount)
+
+
 def counts(conn: Connection) -> dict[str, int]:
     """Number of events per status."""
     stmt = sa.select(inbox.c.status, sa.func.count()).group_by(inbox.c.status)

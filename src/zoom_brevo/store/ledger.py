@@ -51,3 +51,17 @@ def already_sent(conn: Connection, keys: Iterable[str]) -> set[str]:
 def forget(conn: Connection, key: str) -> bool:
     """Remove ``key`` (the send failed for good and may be tried again); ``True`` if present."""
     return conn.execute(sa.delete(ledger).where(ledger.c.key == key)).rowcount == 1
+
+
+def all_keys(conn: Connection) -> list[str]:
+    """Every recorded key, in no particular order."""
+    return list(conn.execute(sa.select(ledger.c.key)).scalars())
+
+
+def detail(conn: Connection, key: str) -> dict[str, Any] | None:
+    """The detail recorded with ``key`` (``{}`` when none); ``None`` when not recorded."""
+    row = conn.execute(sa.select(ledger.c.detail).where(ledger.c.key == key)).one_or_none()
+    if row is None:
+        return None
+    found: dict[str, Any] = row.detail or {}
+    return found

@@ -56,3 +56,9 @@ def delete_stale(conn: Connection, prefix: str, *, before: datetime) -> int:
         oauth_tokens.c.updated_at < before,
     )
     return conn.execute(stmt).rowcount
+
+
+def delete_prefixed(conn: Connection, prefix: str) -> int:
+    """Forget every entry whose subject starts with ``prefix``; how many there were."""
+    stmt = sa.delete(oauth_tokens).where(oauth_tokens.c.subject.startswith(prefix, autoescape=True))
+    return int(conn.execute(stmt).rowcount)
