@@ -67,6 +67,7 @@ from zoom_brevo.store.schema import (
     people,
     recordings,
     registrants,
+    zoom_registrations,
 )
 from zoom_brevo.store.schema import (
     cursors as cursor_table,
@@ -288,6 +289,7 @@ PERSON_SCOPES: tuple[Scope, ...] = (
     _deleting(people, _columns("email")),
     _deleting(attendance_sessions, _columns("email", "person_key", "name")),
     _deleting(registrants, _columns("email")),
+    _deleting(zoom_registrations, _columns("email")),
     _deleting(import_rejections, _columns("email")),
     _deleting(ledger, _columns("key")),
     _deleting(outbox, _payload_subject("coalesce_key")),
@@ -483,6 +485,7 @@ def _as_text(conn: Connection, column: sa.Column[Any]) -> sa.ColumnElement[str]:
 ACCOUNT_TABLES: tuple[Table, ...] = (
     attendance_sessions,
     registrants,
+    zoom_registrations,
     people,
     recordings,
     import_rejections,
