@@ -230,3 +230,44 @@ def test_bad_input_gets_a_clear_message_and_a_non_zero_exit(
     assert message in result.err
     assert len(result.err_lines) == 1
     assert box.zoom_posts() == 0
+
+
+def test_one_occurrence_is_registered_once_and_the_others_stay_open(
+    box: Box, capsys: pytest.CaptureFixture[str]
+) -> None:
+    now = datetime.now(UTC)
+    upcoming = [i.start for i in box.webinar.instances if i.start > now]
+    occurrence = str(int(upcoming[-1].timestamp() * 1000))
+    list_id = box.new_list({"ada@example.com": complete("Ada", "Lovelace")})
+    args = [str(box.webinar.id), "--list", str(list_id), "--occurrence", occurrence, "--json"]
+    first = json.loads(register(capsys, box, *args).out)
+    again = json.loads(register(capsys, box, *args).out)
+    assert first["counts"]["registered"] == 1
+    assert again["counts"]["already_registered"] == 1
+    posts = [c for c in box.sandbox.zoom.stats.api_calls("/registrants") if c.method == "POST"]
+    assert [c.query.get("occurrence_ids") for c in posts] == [occurrence]
+    every = json.loads(
+        register(capsys, box, str(box.webinar.id), "--list", str(list_id), "--json").out
+    )
+    assert every["counts"]["registered"] == 1  # all occurrences is another registration
+    assert box.attributes("ada@example.com")["ZOOM_NEXT_START"] == upcoming[0].strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
+
+
+def test_a_write_back_lost_after_registering_is_written_by_the_next_run(
+    box: Box, capsys: pytest.CaptureFixture[str]
+) -> None:
+    list_id = box.new_list({"ada@example.com": complete("Ada", "Lovelace")})
+    assert register(capsys, box, str(box.webinar.id), "--list", str(list_id)).code == 0
+    contact = box.sandbox.brevo.state.contact("ada@example.com")
+    assert contact is not None
+    for name in ("ZOOM_JOIN_URL", "ZOOM_REGISTRANT_ID", "ZOOM_NEXT_START"):
+        contact.attributes.pop(name)  # as if the run had stopped before writing them
+    result = register(capsys, box, str(box.webinar.id), "--list", str(list_id))
+    assert "1 already registered (no Zoom call)" in result.out
+    assert box.zoom_posts() == 1
+    (registrant,) = box.webinar.registrants
+    attributes = box.attributes("ada@example.com")
+    assert attributes["ZOOM_REGISTRANT_ID"] == registrant.id
+    assert attributes["ZOOM_JOIN_URL"] == registrant.join_url
