@@ -17,6 +17,7 @@ from zoom_brevo.sandbox.brevo.state import ContactList
 from zoom_brevo.sandbox.combined import Sandbox, build_sandbox, sandbox_config
 from zoom_brevo.sandbox.scenario import FormQuestion, Scenario, Webinar
 from zoom_brevo.sandbox.serving import serving
+from zoom_brevo.sandbox.zoom.auth import SCOPES
 
 LEARN = "What would you like to learn?"
 MAPPING = f"""\
@@ -271,3 +272,15 @@ def test_a_write_back_lost_after_registering_is_written_by_the_next_run(
     attributes = box.attributes("ada@example.com")
     assert attributes["ZOOM_REGISTRANT_ID"] == registrant.id
     assert attributes["ZOOM_JOIN_URL"] == registrant.join_url
+
+
+def test_an_app_without_the_write_scope_is_told_which_scope_to_add(
+    box: Box, capsys: pytest.CaptureFixture[str]
+) -> None:
+    box.sandbox.zoom.oauth.scopes = SCOPES  # read scopes only
+    list_id = box.new_list({"ada@example.com": complete("Ada", "Lovelace")})
+    result = register(capsys, box, str(box.webinar.id), "--list", str(list_id))
+    assert result.code == 1
+    assert "webinar:write:admin" in result.err
+    assert len(result.err_lines) == 1
+    assert len(box.webinar.registrants) == 0
