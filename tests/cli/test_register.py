@@ -284,3 +284,17 @@ def test_an_app_without_the_write_scope_is_told_which_scope_to_add(
     assert "webinar:write:admin" in result.err
     assert len(result.err_lines) == 1
     assert len(box.webinar.registrants) == 0
+
+
+def test_an_ended_webinar_stops_the_run_at_zooms_first_refusal(
+    box: Box, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ended = box.scenario.webinar(box.scenario.users[0], registrants=0, attendees=0)
+    list_id = box.new_list(
+        {"ada@example.com": complete("Ada", "Lovelace"), "bob@example.com": complete("Bob", "K")}
+    )
+    result = register(capsys, box, str(ended.id), "--list", str(list_id))
+    assert result.code == 1
+    assert f"Webinar {ended.id} is over" in result.err
+    assert len(result.err_lines) == 1
+    assert box.zoom_posts() == 1  # the first refusal ends the run

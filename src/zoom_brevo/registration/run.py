@@ -59,6 +59,13 @@ OUTCOMES: tuple[Outcome, ...] = (
 NO_REGISTRATION = 2
 MANUAL_APPROVAL = 1
 WEBINAR_OVER = 3038  # official spec, webinarRegistrantCreate: "Webinar is over"
+# Official spec, webinar batch registration (and meetingRegistrantCreate): "Webinar has
+# reached maximum attendee capacity"; nobody after can be registered either.
+WEBINAR_FULL = 3043
+_STOPS = {
+    WEBINAR_OVER: "is over: Zoom takes no more registrations",
+    WEBINAR_FULL: "is full (Zoom: maximum attendee capacity reached); raise its capacity in Zoom",
+}
 
 
 class RegistrationClosed(ApiError):
@@ -226,9 +233,9 @@ async def _send(
             target.webinar_id, body.fields, occurrence_ids=occurrences
         )
     except (PayloadRejected, RegistrantLimitReached) as exc:
-        if exc.code == WEBINAR_OVER:
+        if isinstance(exc.code, int) and exc.code in _STOPS:
             raise RegistrationClosed(
-                f"Webinar {target.webinar_id} is over: Zoom takes no more registrations.",
+                f"Webinar {target.webinar_id} {_STOPS[exc.code]}.",
                 service="zoom",
                 status=exc.status,
                 code=exc.code,
