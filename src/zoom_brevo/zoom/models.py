@@ -53,7 +53,7 @@ class User(ZoomModel):
 class Occurrence(ZoomModel):
     """One occurrence of a recurring meeting or webinar."""
 
-    occurrence_id: str
+    occurrence_id: str = ""
     start_time: ZoomTime = None
     duration: int | None = None
     status: str | None = None
