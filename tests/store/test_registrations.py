@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 
 from tests.store.conftest import NOW
+from zoom_brevo.erasure import forget_person
 from zoom_brevo.store import registrations as store
 from zoom_brevo.store.engine import reading, transaction
 
@@ -49,3 +50,14 @@ def test_recording_the_same_registration_again_keeps_the_first(engine: Engine) -
     with reading(engine) as conn:
         kept = store.registered(conn, 81_000_000_001)
     assert [r.registrant_id for r in kept.values()] == ["first"]
+
+
+def test_forgetting_a_person_erases_their_registrations_only(engine: Engine) -> None:
+    with transaction(engine) as conn:
+        store.record(conn, _made("ada@example.com"), now=NOW)
+        store.record(conn, _made("bob@example.com", registrant_id="r2"), now=NOW)
+    report = forget_person(engine, "Ada@Example.com", now=NOW)
+    with reading(engine) as conn:
+        left = store.registered(conn, 81_000_000_001)
+    assert list(left) == ["bob@example.com"]
+    assert report.deleted["zoom_registrations"] == 1
