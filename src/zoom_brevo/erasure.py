@@ -268,6 +268,7 @@ PERSON_SCOPES: tuple[Scope, ...] = (
     _deleting("people", _columns("email")),
     _deleting("attendance_sessions", _columns("email", "person_key", "name")),
     _deleting("registrants", _columns("email")),
+    _deleting("zoom_registrations", _columns("email")),
     _deleting("import_rejections", _columns("email")),
     _deleting("ledger", _columns("key")),
     _deleting("outbox", _payload_subject("coalesce_key")),
@@ -410,6 +411,7 @@ _EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
 ACCOUNT_TABLES = (
     "attendance_sessions",
     "registrants",
+    "zoom_registrations",
     "people",
     "recordings",
     "import_rejections",

@@ -123,6 +123,11 @@ class NotFound(FatalApiError):
     """The resource does not exist (or no longer: Zoom retention windows)."""
 
 
+class RegistrantLimitReached(FatalApiError):
+    """Zoom's limit of registration requests per person and webinar per day is reached
+    (3 a day, reset at 00:00 UTC; reference zoom.md 3): try that person again tomorrow."""
+
+
 class PayloadRejected(FatalApiError):
     """The vendor rejected the request body; sending it again would fail again."""
 

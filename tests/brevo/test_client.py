@@ -15,6 +15,7 @@ from zoom_brevo.brevo.models import Event, MessageVersion, Recipient
 from zoom_brevo.errors import (
     AuthError,
     FatalApiError,
+    NotFound,
     PayloadRejected,
     RateLimited,
     RetriableApiError,
@@ -486,3 +487,24 @@ async def test_the_emulators_429s_move_the_rate_limit_counter(
     for status, count in answered.items():
         assert found["zoom_brevo_api_calls_total", (*contacts, ("status", str(status)))] == count
     assert found["zoom_brevo_api_call_seconds_count", (("service", "brevo"),)] == answered.total()
+
+
+async def test_list_members_pages_through_500_at_a_time_oldest_first(
+    brevo: BrevoClient, emu: BrevoEmulator
+) -> None:
+    folder_id = await brevo.create_folder("Zoom")
+    list_id = await brevo.create_list("Registrations", folder_id)
+    state = emu.state  # seeded directly: 520 creations would take a minute at 8/s
+    for i in range(520):
+        contact = state.create_contact(f"p{i}@example.com", {"LASTNAME": f"L{i}"}, 0.0, None)
+        state.link(contact, list_id)
+    state.create_contact("outside@example.com", {}, 0.0, None)
+    members = [c async for c in brevo.list_members(list_id)]
+    assert [c.email for c in members] == [f"p{i}@example.com" for i in range(520)]
+    assert members[7].attributes == {"LASTNAME": "L7"}
+    assert calls_to(emu, f"/contacts/lists/{list_id}/contacts") == 2
+
+
+async def test_list_members_of_an_unknown_list_is_not_found(brevo: BrevoClient) -> None:
+    with pytest.raises(NotFound, match="not found"):
+        _ = [c async for c in brevo.list_members(999)]

@@ -156,7 +156,13 @@ def test_needs_cover_every_mapped_attribute_with_its_brevo_type(tmp_path: Path) 
     assert needs.attributes["ZOOM_MINUTES"] == "float"  # renamed, upper-cased
     assert "MEETING_DURATION" not in needs.attributes
     assert needs.attributes["MEETING_JOIN_DATE"] == "date"
-    assert len(needs.attributes) == 13
+    assert len(needs.attributes) == 16  # 13 mapped, 3 written back by register
+
+
+def test_needs_cover_the_attributes_register_writes_back(tmp_path: Path) -> None:
+    needs = _settings(tmp_path)
+    wanted = {"ZOOM_JOIN_URL": "text", "ZOOM_REGISTRANT_ID": "text", "ZOOM_NEXT_START": "text"}
+    assert {name: needs.attributes[name] for name in wanted} == wanted
 
 
 @pytest.mark.parametrize(

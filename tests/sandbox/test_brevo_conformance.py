@@ -216,6 +216,8 @@ async def exercise(call: Callable[..., Any]) -> None:
         "POST", f"/contacts/lists/{list_id}/contacts/add", json={"emails": ["c@example.com"]}
     )
     await call("POST", "/contacts/lists/999/contacts/add", json={"emails": ["c@example.com"]})
+    await call("GET", f"/contacts/lists/{list_id}/contacts?limit=2&offset=0&sort=asc")
+    await call("GET", "/contacts/lists/999/contacts")
     event = {"event_name": "zoom_attended", "identifiers": {"email_id": "a@example.com"}}
     await call("POST", "/events", json=event)
     await call("POST", "/events", json={"event_name": "no identifiers"})

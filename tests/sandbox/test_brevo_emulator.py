@@ -353,3 +353,44 @@ async def test_invalid_json_is_a_400_not_a_crash(http: httpx.AsyncClient) -> Non
 def test_options_can_be_given_up_front() -> None:
     emu = BrevoEmulator(options=Options(import_delay_s=5, email_credits=10))
     assert emu.options.import_delay_s == 5
+
+
+# -- list members -----------------------------------------------------------------------------
+
+
+async def test_list_members_page_newest_first_with_count(http: httpx.AsyncClient) -> None:
+    list_id = await new_list(http)
+    for n in range(3):
+        await http.post(
+            "contacts",
+            json={
+                "email": f"p{n}@example.com",
+                "attributes": {"LASTNAME": f"L{n}"},
+                "listIds": [list_id],
+            },
+        )
+    await http.post("contacts", json={"email": "other@example.com"})
+    first = (await http.get(f"contacts/lists/{list_id}/contacts", params={"limit": 2})).json()
+    rest = (
+        await http.get(f"contacts/lists/{list_id}/contacts", params={"limit": 2, "offset": 2})
+    ).json()
+    assert first["count"] == rest["count"] == 3
+    emails = [c["email"] for c in first["contacts"] + rest["contacts"]]
+    assert emails == ["p2@example.com", "p1@example.com", "p0@example.com"]
+    assert first["contacts"][0]["attributes"] == {"LASTNAME": "L2"}
+    assert first["contacts"][0]["listIds"] == [list_id]
+    ascending = (
+        await http.get(f"contacts/lists/{list_id}/contacts", params={"sort": "asc"})
+    ).json()
+    assert ascending["contacts"][0]["email"] == "p0@example.com"
+
+
+async def test_list_members_of_an_unknown_list_is_404_and_limit_is_bounded(
+    http: httpx.AsyncClient,
+) -> None:
+    missing = await http.get("contacts/lists/999/contacts")
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "document_not_found"
+    list_id = await new_list(http)
+    too_many = await http.get(f"contacts/lists/{list_id}/contacts", params={"limit": 501})
+    assert too_many.status_code == 400

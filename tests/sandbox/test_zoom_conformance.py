@@ -12,7 +12,7 @@ import httpx
 import jsonschema  # type: ignore[import-untyped]
 import pytest
 
-from zoom_brevo.sandbox.scenario import Scenario
+from zoom_brevo.sandbox.scenario import FormQuestion, Scenario
 from zoom_brevo.sandbox.zoom import ZoomEmulator
 from zoom_brevo.sandbox.zoom.routes import ROUTES
 
@@ -89,6 +89,8 @@ def world() -> tuple[Scenario, dict[str, str]]:
     host = sc.user(email="host@example.com")
     meeting = sc.meeting(host, participants=40, instances=2, recording=True, registrants=5)
     webinar = sc.webinar(host, registrants=30, attendees=12, guests=2, qa=True, polls=True)
+    webinar.form_fields = (("last_name", True), ("org", False))
+    webinar.form_questions = (FormQuestion("Why?", required=True),)
     month = {"from": "2026-05-15", "to": "2026-06-01"}
     params = {
         "{userId}": host.id,
@@ -157,3 +159,33 @@ async def test_response_matches_the_spec_schema(
     jsonschema.Draft7Validator(schema).validate(body)
     assert undeclared(body, schema) == []
     assert any(isinstance(v, list) and v for v in body.values()) or "id" in body, "empty response"
+
+
+async def test_a_registration_matches_the_spec_201_schema(shared_dir: Path) -> None:
+    spec = json.loads(
+        (shared_dir / "specs" / "zoom" / "zoom-meeting-open-api-spec.json").read_text()
+    )
+    operation = spec["paths"]["/webinars/{webinarId}/registrants"]["post"]
+    schema = dict(
+        inline(operation["responses"]["201"]["content"]["application/json"]["schema"], spec)
+    )
+    sc = Scenario(seed=3, anchor=ANCHOR)
+    host = sc.user(email="host@example.com")
+    start = datetime(2026, 6, 22, 12, tzinfo=UTC)
+    webinar = sc.webinar(host, registrants=0, attendees=0, instances=3, start=start)
+    emu = ZoomEmulator(scenario=sc, clock=ANCHOR.timestamp)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=emu.app), base_url="http://z"
+    ) as c:
+        r = await c.post(
+            "/oauth/token",
+            data={"grant_type": "account_credentials", "account_id": "acct"},
+            auth=("cid", "csecret"),
+        )
+        c.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
+        body = {"email": "a@example.com", "first_name": "A", "last_name": "B"}
+        answer = await c.post(f"/v2/webinars/{webinar.id}/registrants", json=body)
+    assert answer.status_code == 201, answer.text
+    jsonschema.Draft7Validator(schema).validate(answer.json())
+    assert undeclared(answer.json(), schema) == []
+    assert answer.json()["occurrences"]

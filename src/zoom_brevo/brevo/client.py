@@ -12,7 +12,7 @@ import csv
 import io
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
@@ -54,6 +54,7 @@ from zoom_brevo.ratelimit import RateLimiter
 DEFAULT_BASE_URL = "https://api.brevo.com/v3"
 LIST_ADD_MAX = 150  # brevo.md 2.7 (spec addContactToList maxItems)
 PAGE_LIMIT = 50  # brevo.md 2.10: folders and lists page with limit max 50
+MEMBERS_PAGE_LIMIT = 500  # spec getContactsFromList: limit max 500
 EVENTS_PAGE_LIMIT = 1000  # GET /events allows up to 10,000; one contact's events fit a page
 PROCESS_PAGE_MAX = 50  # spec getProcesses: limit max 50
 VERSIONS_PER_EMAIL = 1000  # brevo.md 4.1
@@ -337,6 +338,24 @@ class BrevoClient:
         """Every contact list (all pages)."""
         items = await self._pages("/contacts/lists", "lists")
         return [ContactList.model_validate(item) for item in items]
+
+    async def list_members(self, list_id: int) -> AsyncIterator[Contact]:
+        """The contacts of a list, oldest first, a page at a time (spec getContactsFromList:
+        ``limit`` at most 500); ``NotFound`` for an unknown list."""
+        template = "/contacts/lists/{listId}/contacts"
+        path = f"/contacts/lists/{int(list_id)}/contacts"
+        offset = 0
+        while True:
+            params: dict[str, str | int] = {"limit": MEMBERS_PAGE_LIMIT, "offset": offset}
+            params["sort"] = "asc"  # by creation: contacts added meanwhile come last
+            data = await self._json(Call("GET", path, template, params=params)) or {}
+            page = data.get("contacts") or []
+            for item in page:
+                yield Contact.model_validate(item)
+            offset += len(page)
+            total = data.get("count")
+            if len(page) < MEMBERS_PAGE_LIMIT or (isinstance(total, int) and offset >= total):
+                return
 
     async def create_list(self, name: str, folder_id: int) -> int:
         """Create a list in a folder; its id."""

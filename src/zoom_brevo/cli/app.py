@@ -22,6 +22,7 @@ from zoom_brevo.cli import (
     demo_cmd,
     forget_cmd,
     init_cmd,
+    register_cmd,
     report_cmd,
     retry_cmd,
     rotate_key_cmd,
@@ -87,6 +88,7 @@ app.command("setup-brevo", rich_help_panel=SET_UP, epilog=setup_brevo_cmd.EPILOG
 )
 app.add_typer(sync_cmd.app, name="sync", rich_help_panel=SYNC)
 app.command("backfill", rich_help_panel=SYNC, epilog=backfill_cmd.EPILOG)(backfill_cmd.backfill)
+app.command("register", rich_help_panel=SYNC, epilog=register_cmd.EPILOG)(register_cmd.register)
 app.command("serve", rich_help_panel=SYNC)(serve_cmd.serve)
 app.command("worker", rich_help_panel=SYNC)(worker_cmd.worker)
 app.command("status", rich_help_panel=OPERATE)(status_cmd.status)

@@ -353,7 +353,9 @@ class FieldMapping(_Model):
     """Text attribute for the registration form's questions and comments; null = not sent."""
     custom_questions: dict[str, AttributeName] = {}
     """The webinar's own registration questions: question title (as written in Zoom) -> text
-    attribute for the answer, e.g. `{"What would you like to learn?": LEARNING_GOAL}`.
+    attribute for the answer, e.g. `{"What would you like to learn?": LEARNING_GOAL}`. Read
+    both ways: Zoom's answers are written to the attribute, and `register` answers the
+    question from it (as it fills `last_name` and the mapped standard fields).
     """
 
     def attributes(self) -> dict[str, str]:

@@ -8,6 +8,8 @@ Decisions:
 - **Attributes** of the field mapping are created with their Brevo type (``text``,
   ``float``, ``date``, category ``normal``). An attribute that exists with another type is
   an error the user must fix in Brevo: changing a type would lose the values stored.
+- The attributes ``register`` writes back (``ZOOM_JOIN_URL``, ``ZOOM_REGISTRANT_ID``,
+  ``ZOOM_NEXT_START``, ``registration.writeback``) are always created, as text.
 - **Lists** are needed by the enabled features: ``meeting_participants`` when
   ``sync.participants`` is on, ``webinar_attendees`` and ``webinar_registrants`` when
   ``sync.webinars`` is on. ``webinar_absentees`` is optional (``null`` means "no absentee
@@ -28,6 +30,7 @@ from typing import Any
 from zoom_brevo.brevo.client import BrevoClient
 from zoom_brevo.config import Settings
 from zoom_brevo.pipeline.mapping import attribute_definitions, resolve_field_mapping
+from zoom_brevo.registration import writeback
 
 FOLDER_NAME = "Zoom"
 LIST_NAMES: Mapping[str, str] = {
@@ -120,7 +123,8 @@ def needs_of(settings: Settings) -> Needs:
         roles += ["webinar_attendees", "webinar_registrants"]
     lists: dict[str, int | None] = {role: getattr(configured, role) for role in roles}
     lists.update(configured.ids())  # every configured id must exist, needed or not
-    return Needs(attributes=dict(attribute_definitions(mapping)), lists=lists)
+    attributes = dict(attribute_definitions(mapping)) | dict(writeback.ATTRIBUTE_TYPES)
+    return Needs(attributes=attributes, lists=lists)
 
 
 def plan_setup(account: AccountState, needs: Needs) -> SetupPlan:

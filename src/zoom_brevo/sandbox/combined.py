@@ -16,6 +16,7 @@ from starlette.routing import Mount
 
 from zoom_brevo.config.settings import FieldMapping
 from zoom_brevo.pipeline.mapping import LOGICAL_TYPES
+from zoom_brevo.registration import writeback
 from zoom_brevo.sandbox.brevo import BrevoEmulator
 from zoom_brevo.sandbox.brevo.state import Attribute, BrevoState, ContactList, Folder, iso
 from zoom_brevo.sandbox.scenario import Scenario
@@ -91,13 +92,15 @@ def build_sandbox(
 
 
 def prepare_brevo_account(state: BrevoState, mapping: FieldMapping | None = None) -> dict[str, int]:
-    """Create the mapped attributes and one list per role; return the list ids by role."""
-    for logical, name in (mapping or FieldMapping()).attributes().items():
-        if name.upper() not in state.attributes:
-            kind = LOGICAL_TYPES.get(logical, "text")
-            state.attributes[name.upper()] = Attribute(
-                name=name.upper(), category="normal", type=kind
-            )
+    """Create the attributes setup-brevo would (mapped ones, register's) and one list per
+    role; return the list ids by role."""
+    wanted = {
+        name.upper(): LOGICAL_TYPES.get(logical, "text")
+        for logical, name in (mapping or FieldMapping()).attributes().items()
+    } | dict(writeback.ATTRIBUTE_TYPES)
+    for name, kind in wanted.items():
+        if name not in state.attributes:
+            state.attributes[name] = Attribute(name=name, category="normal", type=kind)
     folder = Folder(id=state.next_id("folder"), name="Zoom")
     state.folders[folder.id] = folder
     ids = {}

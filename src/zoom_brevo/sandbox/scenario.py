@@ -26,6 +26,9 @@ Model
   status, a tracking source among ``sources`` or none), ``attendees`` of them spread evenly
   over the registrant list (linked by ``registrant_id``), optional unregistered ``guests``,
   and absentees = approved registrants who did not attend. Optional Q&A and poll answers.
+- **Registration** (webinars): ``approval_type`` (0 automatic, 1 manual = new registrants
+  are pending, 2 none), the form's standard ``form_fields`` and custom ``form_questions``
+  with what is required. ``add_registrant(..., status="denied")`` blocks an address.
 - **Recordings** (``recording=True``): share URL, passcode and files per instance.
 
 Rows are generated from an index on demand, so 100,000 attendees cost no memory until
@@ -161,6 +164,16 @@ def form_answers(h: int) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, 
         ("country", _COUNTRIES[(h >> 8) % len(_COUNTRIES)]),
     )
     return fields, ((LEARN_QUESTION, _LEARN[(h >> 12) % len(_LEARN)]),)
+
+
+@dataclass(frozen=True, slots=True)
+class FormQuestion:
+    """A custom question of a webinar's registration form."""
+
+    title: str
+    required: bool = False
+    type: str = "short"  # short | single_radio | single_dropdown | multiple
+    answers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -494,6 +507,12 @@ class Webinar(_Hosted):
     guests: int = 0
     has_qa: bool = False
     has_polls: bool = False
+    # Registration: 0 approved at once, 1 the host approves (pending), 2 no registration.
+    approval_type: int = 0
+    form_fields: tuple[tuple[str, bool], ...] = ()  # (Zoom field name, required)
+    form_questions: tuple[FormQuestion, ...] = ()
+    # Registration requests per (lower-cased e-mail, UTC day), for Zoom's daily limit.
+    registration_requests: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def attended(self, i: int) -> bool:
         """Whether generated registrant ``i`` attended (attendees are spread evenly)."""

@@ -239,6 +239,22 @@ registrants = Table(
     Index(None, "email"),
 )
 
+# Registrations ``zoom-brevo register`` made in Zoom: one per webinar, occurrence ("" for
+# every occurrence) and address, so that a second run registers nobody twice.
+zoom_registrations = Table(
+    "zoom_registrations",
+    metadata,
+    _id(),
+    Column("webinar_id", BigInteger, nullable=False),
+    Column("occurrence_id", String(100), nullable=False),
+    Column("email", String(320), nullable=False),  # lower-cased
+    Column("registrant_id", String(100), nullable=False),
+    Column("join_url", Text),
+    Column("status", String(20), nullable=False),  # approved | pending
+    Column("registered_at", UTCDateTime, nullable=False),
+    UniqueConstraint("webinar_id", "occurrence_id", "email"),
+)
+
 people = Table(
     "people",
     metadata,

@@ -201,6 +201,12 @@ WEBINAR_REGISTRANTS = Endpoint(
     ("webinar:read:admin", "webinar:read:list_registrants:admin"),
     "registrants",
 )
+WEBINAR_REGISTRATION_QUESTIONS = Endpoint(
+    "/webinars/{webinar_id}/registrants/questions",
+    _L,
+    ("webinar:read:admin", "webinar:read:list_registration_questions:admin"),
+    paginated=False,
+)
 WEBINAR_TRACKING_SOURCES = Endpoint(
     "/webinars/{webinar_id}/tracking_sources",
     _M,
@@ -280,6 +286,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     USER_WEBINARS,
     WEBINAR,
     WEBINAR_REGISTRANTS,
+    WEBINAR_REGISTRATION_QUESTIONS,
     WEBINAR_TRACKING_SOURCES,
     PAST_WEBINAR_INSTANCES,
     PAST_WEBINAR_PARTICIPANTS,
@@ -307,4 +314,17 @@ DELETE_WEBINAR_REGISTRANT = Endpoint(
     ("webinar:write:admin", "webinar:delete:registrant:admin"),
     method="DELETE",
 )
-WRITES: tuple[Endpoint, ...] = (DELETE_MEETING_REGISTRANT, DELETE_WEBINAR_REGISTRANT)
+# ``register`` adds registrants. Zoom answers a repeated registration with the existing one
+# (devforum "Why are now limited to only 3 Add Webinar Registrant API calls per day"), so a
+# retry after a lost answer registers nobody twice.
+ADD_WEBINAR_REGISTRANT = Endpoint(
+    "/webinars/{webinar_id}/registrants",
+    _L,
+    ("webinar:write:admin", "webinar:write:registrant:admin"),
+    method="POST",
+)
+WRITES: tuple[Endpoint, ...] = (
+    DELETE_MEETING_REGISTRANT,
+    DELETE_WEBINAR_REGISTRANT,
+    ADD_WEBINAR_REGISTRANT,
+)

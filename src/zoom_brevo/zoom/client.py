@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
@@ -21,7 +21,13 @@ import pydantic
 import structlog
 
 from zoom_brevo.backoff import BackoffPolicy, parse_retry_after
-from zoom_brevo.errors import ApiError, FatalApiError, RateLimited, RetriableApiError
+from zoom_brevo.errors import (
+    ApiError,
+    FatalApiError,
+    RateLimited,
+    RegistrantLimitReached,
+    RetriableApiError,
+)
 from zoom_brevo.observe import IGNORE, NO_RESPONSE, ApiCall, ApiObserver
 from zoom_brevo.ratelimit import RateLimiter
 from zoom_brevo.zoom import categories as ep
@@ -29,6 +35,7 @@ from zoom_brevo.zoom import paging
 from zoom_brevo.zoom.auth import ServerToServerAuth, decode_json
 from zoom_brevo.zoom.categories import Endpoint, Plan, limiter_keys
 from zoom_brevo.zoom.models import (
+    AddedRegistrant,
     Meeting,
     Participant,
     PastInstance,
@@ -37,6 +44,7 @@ from zoom_brevo.zoom.models import (
     QAEntry,
     Recording,
     Registrant,
+    RegistrationQuestions,
     ReportMeeting,
     TokenInfo,
     TrackingSource,
@@ -235,6 +243,40 @@ class ZoomClient:
             "tracking_source_id": tracking_source_id,
         }
         return self._paginate(ep.WEBINAR_REGISTRANTS, {"webinar_id": webinar_id}, query, Registrant)
+
+    async def webinar_registration_questions(self, webinar_id: Id) -> RegistrationQuestions:
+        """The webinar's registration form: standard fields and custom questions, with what
+        is required (LIGHT). Zoom answers 3000 when registration is not enabled."""
+        ids = {"webinar_id": webinar_id}
+        return await self._get_one(ep.WEBINAR_REGISTRATION_QUESTIONS, ids, RegistrationQuestions)
+
+    async def add_webinar_registrant(
+        self,
+        webinar_id: Id,
+        registrant: Mapping[str, Any],
+        *,
+        occurrence_ids: Sequence[str] = (),
+    ) -> AddedRegistrant:
+        """Register someone (``POST /webinars/{webinarId}/registrants``, LIGHT).
+
+        ``registrant`` is the request body (``email``, ``first_name``, ``last_name``,
+        ``custom_questions``, ...). Zoom answers an address already registered with its
+        existing registration, so retrying is safe. Its per-person daily limit (3 requests)
+        raises ``RegistrantLimitReached`` without holding back other calls.
+        """
+        endpoint = ep.ADD_WEBINAR_REGISTRANT
+        query = {"occurrence_ids": ",".join(occurrence_ids)} if occurrence_ids else {}
+        body = dict(registrant)
+
+        async def attempt(
+            endpoint: Endpoint, path: str, params: Mapping[str, Any], not_ready: bool
+        ) -> _Outcome[dict[str, Any]]:
+            outcome, cause = await self._read(endpoint, path, params, not_ready, json_body=body)
+            return _per_person_limit(outcome), cause
+
+        path = expand(endpoint.path, webinar_id=webinar_id)
+        found = await self._retrying(endpoint, attempt, path, query)
+        return _parse(AddedRegistrant, found, endpoint)
 
     def webinar_tracking_sources(self, webinar_id: Id) -> AsyncIterator[TrackingSource]:
         """Registration tracking sources of a webinar (one response, no pages)."""
@@ -496,10 +538,16 @@ class ZoomClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _read(
-        self, endpoint: Endpoint, path: str, params: Mapping[str, Any], not_ready: bool
+        self,
+        endpoint: Endpoint,
+        path: str,
+        params: Mapping[str, Any],
+        not_ready: bool,
+        *,
+        json_body: Any = None,
     ) -> _Outcome[dict[str, Any]]:
-        """One GET read whole: the JSON object, or the error to retry or raise."""
-        opened, cause = await self._open(endpoint, path, params, not_ready)
+        """One call read whole: the JSON object, or the error to retry or raise."""
+        opened, cause = await self._open(endpoint, path, params, not_ready, json_body=json_body)
         if isinstance(opened, ApiError):
             return opened, cause
         try:
@@ -516,12 +564,18 @@ class ZoomClient:
         return _malformed(endpoint, opened.status_code), None
 
     async def _open(
-        self, endpoint: Endpoint, path: str, params: Mapping[str, Any], not_ready: bool = False
+        self,
+        endpoint: Endpoint,
+        path: str,
+        params: Mapping[str, Any],
+        not_ready: bool = False,
+        *,
+        json_body: Any = None,
     ) -> _Outcome[httpx.Response]:
-        """One GET up to a success's status line (its body unread, to be closed by the caller),
-        or the error an unsuccessful answer maps to."""
+        """One call up to a success's status line (its body unread, to be closed by the
+        caller), or the error an unsuccessful answer maps to."""
         url = f"{self._base}{path}"
-        request = self._http.build_request(endpoint.method, url, params=params)
+        request = self._http.build_request(endpoint.method, url, params=params, json=json_body)
         started = time.perf_counter()
         try:
             response = await self._http.send(request, auth=self._auth, stream=True)
@@ -583,6 +637,20 @@ class ZoomClient:
     async def _acquire(self, endpoint: Endpoint) -> None:
         for key in limiter_keys(endpoint.category, self._plan):
             await self._limiter.acquire(key)
+
+
+def _per_person_limit(outcome: T | ApiError) -> T | ApiError:
+    """Zoom's 429 for one registrant's daily limit ("... for the registrant (...)") is not
+    the account's rate limit: pausing the category for a day would stop every other call."""
+    if isinstance(outcome, RateLimited) and "registrant" in str(outcome).lower():
+        return RegistrantLimitReached(
+            "Zoom accepts at most 3 registration requests per person and webinar a day; "
+            "this person can be registered again after 00:00 UTC.",
+            service=SERVICE,
+            status=outcome.status,
+            code=outcome.code,
+        )
+    return outcome
 
 
 def _day(value: date | None) -> str | None:

@@ -50,6 +50,23 @@ class User(ZoomModel):
     dept: str | None = None
 
 
+class Occurrence(ZoomModel):
+    """One occurrence of a recurring meeting or webinar."""
+
+    occurrence_id: str = ""
+    start_time: ZoomTime = None
+    duration: int | None = None
+    status: str | None = None
+
+
+class WebinarSettings(ZoomModel):
+    """The settings of a webinar this connector reads (official spec, ``settings``)."""
+
+    approval_type: int | None = None
+    """0 approved automatically, 1 the host approves each registrant, 2 no registration."""
+    registration_type: int | None = None
+
+
 class Meeting(ZoomModel):
     """A scheduled meeting (``GET /meetings/{id}`` or an item of ``/users/{id}/meetings``)."""
 
@@ -67,12 +84,48 @@ class Meeting(ZoomModel):
     join_url: str | None = None
     registration_url: str | None = None
     agenda: str | None = None
+    occurrences: list[Occurrence] = Field(default_factory=list)
 
 
 class Webinar(Meeting):
     """A webinar (``GET /webinars/{id}`` or an item of ``/users/{id}/webinars``)."""
 
     is_simulive: bool | None = None
+    settings: WebinarSettings | None = None
+
+
+class FormField(ZoomModel):
+    """A standard field of a registration form (``field_name`` as Zoom names it)."""
+
+    field_name: str
+    required: bool = False
+
+
+class FormQuestion(ZoomModel):
+    """A custom question of a registration form."""
+
+    title: str
+    required: bool = False
+    type: str | None = None
+    answers: list[str] = Field(default_factory=list)
+
+
+class RegistrationQuestions(ZoomModel):
+    """``GET /webinars/{webinarId}/registrants/questions``."""
+
+    questions: list[FormField] = Field(default_factory=list)
+    custom_questions: list[FormQuestion] = Field(default_factory=list)
+
+
+class AddedRegistrant(ZoomModel):
+    """The 201 answer of ``POST /webinars/{webinarId}/registrants``."""
+
+    id: int | None = None
+    registrant_id: str
+    topic: str = ""
+    start_time: ZoomTime = None
+    join_url: str | None = None
+    occurrences: list[Occurrence] = Field(default_factory=list)
 
 
 class HeldMeeting(ZoomModel):

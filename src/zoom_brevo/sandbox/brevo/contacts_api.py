@@ -81,9 +81,8 @@ async def create_contact(req: Req) -> Reply:
     return Reply(204) if existing is not None else Reply(201, {"id": contact.id})
 
 
-async def get_contact(req: Req) -> Reply:
-    """GET /contacts/{identifier}."""
-    c = _find_contact(req)
+def _details(c: Contact) -> dict[str, Any]:
+    """A contact as ``getContactDetails`` (``GET /contacts/{identifier}`` and list members)."""
     data: dict[str, Any] = {
         "id": c.id,
         "emailBlacklisted": c.email_blacklisted,
@@ -92,11 +91,15 @@ async def get_contact(req: Req) -> Reply:
         "modifiedAt": c.modified_at,
         "attributes": dict(c.attributes),
         "listIds": sorted(c.list_ids),
-        "statistics": {},
     }
     if c.email:
         data["email"] = c.email
-    return Reply(200, data)
+    return data
+
+
+async def get_contact(req: Req) -> Reply:
+    """GET /contacts/{identifier}."""
+    return Reply(200, _details(_find_contact(req)) | {"statistics": {}})
 
 
 async def delete_contact(req: Req) -> Reply:
@@ -328,6 +331,23 @@ async def get_list(req: Req) -> Reply:
     return Reply(200, {**_list_item(req, lst), "createdAt": lst.created_at, "dynamicList": False})
 
 
+async def list_members(req: Req) -> Reply:
+    """GET /contacts/lists/{listId}/contacts (spec getContactsFromList): limit default 50,
+    max 500; ``sort`` by creation, descending unless ``asc``; 404 for an unknown list."""
+    lst = req.state.lists.get(int_param(req, "listId"))
+    if lst is None:
+        raise not_found("List ID does not exist")
+    limit, offset = paging(req, default=50, maximum=500)
+    sort = req.query.get("sort", "desc")
+    if sort not in ("asc", "desc"):
+        raise bad("sort should be one of asc, desc")
+    members = sorted((req.state.contacts[i] for i in lst.members), key=lambda c: c.id)
+    if sort == "desc":
+        members.reverse()
+    page = [_details(c) for c in members[offset : offset + limit]]
+    return Reply(200, {"contacts": page, "count": len(members)})
+
+
 async def create_list(req: Req) -> Reply:
     """POST /contacts/lists {name, folderId}: 201 {id}."""
     body = body_object(req)
@@ -350,6 +370,7 @@ OPS = [
     Op("GET", "/contacts/lists", list_lists),
     Op("POST", "/contacts/lists", create_list),
     Op("GET", "/contacts/lists/{listId}", get_list),
+    Op("GET", "/contacts/lists/{listId}/contacts", list_members),
     Op("POST", "/contacts/lists/{listId}/contacts/add", add_to_list),
     Op("POST", "/contacts", create_contact),
     Op("GET", "/contacts/{identifier}", get_contact),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -52,6 +53,15 @@ def raw_segments(scope: Scope) -> list[str]:
     return segments
 
 
+async def _json_body(request: Request) -> Any:
+    """A POST's JSON body; Zoom answers 400 code 300 to one it cannot read."""
+    raw = await request.body()
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        raise ZoomError(400, 300, "Request Body should be a valid JSON object.") from None
+
+
 class ZoomEmulator:
     """A stateful, spec-faithful emulation of Zoom's OAuth and REST API.
 
@@ -99,7 +109,7 @@ class ZoomEmulator:
             routes=[
                 Route("/oauth/token", self.oauth.token, methods=["POST"]),
                 Route("/oauth/authorize", self.oauth.authorize, methods=["GET"]),
-                Route("/v2/{rest:path}", self._api, methods=["GET", "DELETE"]),
+                Route("/v2/{rest:path}", self._api, methods=["GET", "DELETE", "POST"]),
             ]
         )
 
@@ -141,12 +151,13 @@ class ZoomEmulator:
     async def _api(self, request: Request) -> Response:
         headers: dict[str, str] = {}
         try:
-            headers, body = self._answer(request)
+            sent = await _json_body(request) if request.method == "POST" else None
+            headers, body = self._answer(request, sent)
         except ZoomError as exc:
             return JSONResponse(exc.body(), exc.status, headers={**headers, **exc.headers})
         if request.method == "DELETE":
             return Response(status_code=204, headers=headers)
-        return JSONResponse(body, headers=headers)
+        return JSONResponse(body, 201 if request.method == "POST" else 200, headers=headers)
 
     def _check_scopes(self, route: routes.Route) -> None:
         """A token without the route's scope: 400 code 4711 naming them (reference zoom.md 1.3,
@@ -156,7 +167,7 @@ class ZoomEmulator:
             wanted = ", ".join(route.scopes)
             raise ZoomError(400, 4711, f"Invalid access token, does not contain scopes:[{wanted}].")
 
-    def _answer(self, request: Request) -> tuple[dict[str, str], dict[str, Any]]:
+    def _answer(self, request: Request, sent: Any = None) -> tuple[dict[str, str], dict[str, Any]]:
         query = dict(request.query_params)
         if "access_token" in query:
             raise ZoomError(401, 124, _QUERY_TOKEN_MESSAGE)
@@ -179,6 +190,7 @@ class ZoomEmulator:
             ids=ids,
             account_id=self.account_id,
             totals=self._totals,
+            body=sent,
         )
         try:
             return headers, route.handler(call)

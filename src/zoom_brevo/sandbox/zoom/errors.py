@@ -13,8 +13,12 @@ class ZoomError(Exception):
         self.code = code
         self.message = message
         self.headers = headers or {}
+        self.errors: list[dict[str, str]] = []  # validation errors: [{field, message}]
         super().__init__(message)
 
     def body(self) -> dict[str, object]:
         """The JSON body Zoom sends."""
-        return {"code": self.code, "message": self.message}
+        body: dict[str, object] = {"code": self.code, "message": self.message}
+        if self.errors:
+            body["errors"] = self.errors
+        return body

@@ -77,7 +77,8 @@ def webinar_item(w: Webinar) -> Json:
     return _scheduled(w) | {"is_simulive": False}
 
 
-def _occurrences(item: Meeting | Webinar) -> list[Json]:
+def occurrences(item: Meeting | Webinar) -> list[Json]:
+    """The occurrences of a recurring meeting or webinar (``occurrences`` of its details)."""
     return [
         {
             "occurrence_id": str(int(i.start.timestamp() * 1000)),
@@ -97,7 +98,7 @@ def _details(item: Meeting | Webinar) -> Json:
         "creation_source": "open_api",
     }
     if len(item.instances) > 1:
-        body["occurrences"] = _occurrences(item)
+        body["occurrences"] = occurrences(item)
         body["recurrence"] = {"type": 2, "repeat_interval": 1, "end_times": len(item.instances)}
     return body
 
@@ -110,7 +111,10 @@ def meeting(m: Meeting) -> Json:
 def webinar(w: Webinar) -> Json:
     """``GET /webinars/{webinarId}``."""
     reg_url = f"https://zoom.us/webinar/register/WN_{w.id}"
-    return _details(w) | {"registration_url": reg_url, "is_simulive": False}
+    settings = {"approval_type": w.approval_type}
+    if len(w.instances) > 1:
+        settings["registration_type"] = 1  # register once, attend any occurrence
+    return _details(w) | {"registration_url": reg_url, "is_simulive": False, "settings": settings}
 
 
 def past_meeting(inst: Instance, participants_count: int) -> Json:

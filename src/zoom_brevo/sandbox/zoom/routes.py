@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from zoom_brevo.sandbox.scenario import Instance, Meeting, Webinar
-from zoom_brevo.sandbox.zoom import render
+from zoom_brevo.sandbox.zoom import registration, render
 from zoom_brevo.sandbox.zoom.errors import ZoomError
 from zoom_brevo.sandbox.zoom.lookup import MEETING, WEBINAR, Finder
 from zoom_brevo.sandbox.zoom.paging import PageTokens, Rows
@@ -31,6 +31,7 @@ class Call:
     ids: dict[str, str]
     account_id: str
     totals: dict[tuple[object, ...], int]
+    body: Any = None  # a POST's decoded JSON body
 
     def id(self, name: str = "id") -> str:
         """A decoded path parameter."""
@@ -375,6 +376,9 @@ ROUTES: tuple[Route, ...] = (
     Route("/report/users/{userId}/meetings", HEAVY, report_user_meetings),
     Route("/webinars/{webinarId}", LIGHT, get_webinar),
     Route("/webinars/{webinarId}/registrants", MEDIUM, webinar_registrants),
+    Route(
+        "/webinars/{webinarId}/registrants/questions", LIGHT, registration.registration_questions
+    ),
     Route("/webinars/{webinarId}/tracking_sources", MEDIUM, tracking_sources),
     Route("/past_webinars/{webinarId}/instances", LIGHT, past_webinar_instances),
     Route("/past_webinars/{webinarId}/participants", MEDIUM, past_webinar_participants),
@@ -388,7 +392,7 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
-# Writes the connector makes: only erasure (``forget --zoom``) deletes registrants.
+# Writes the connector makes: erasure (``forget --zoom``) deletes registrants.
 DELETE_ROUTES: tuple[Route, ...] = (
     Route(
         "/meetings/{meetingId}/registrants/{registrantId}",
@@ -405,9 +409,21 @@ DELETE_ROUTES: tuple[Route, ...] = (
 )
 
 
+# Registering people (``zoom-brevo register``).
+POST_ROUTES: tuple[Route, ...] = (
+    Route(
+        "/webinars/{webinarId}/registrants",
+        LIGHT,
+        registration.add_webinar_registrant,
+        ("webinar:write:admin", "webinar:write:registrant:admin"),
+    ),
+)
+_BY_METHOD = {"DELETE": DELETE_ROUTES, "POST": POST_ROUTES}
+
+
 def match(segments: Sequence[str], method: str = "GET") -> tuple[Route, dict[str, str]] | None:
     """The route whose template fits ``segments`` (raw, still percent-encoded params)."""
-    for route in DELETE_ROUTES if method == "DELETE" else ROUTES:
+    for route in _BY_METHOD.get(method, ROUTES):
         tpl = route.segments
         if len(tpl) != len(segments):
             continue

@@ -1,0 +1,276 @@
+"""Register every member of a Brevo list into a Zoom webinar (``zoom-brevo register``).
+
+Order of work, so that bad input fails before anyone is registered:
+
+1. ``GET /webinars/{id}``: it exists, registration is on (``settings.approval_type`` 2 is
+   "no registration"), and whether the host approves each registrant (1: the registration
+   is *pending* and gets no join link until approved).
+2. ``GET .../registrants/questions``: the form and what it requires (``form``).
+3. ``GET .../registrants?status=denied``: people the host denied or whose registration was
+   cancelled (Zoom keeps both as denied) cannot register again; they are reported, not sent.
+4. The list's members, a page at a time. Per member: already registered by an earlier run
+   (store) -> no Zoom call; no e-mail -> skipped; a required field missing -> reported by
+   name; else ``POST .../registrants``, stored at once (so a crash never registers twice),
+   then the join link, registrant id and next start written back to the contact.
+
+A refusal that concerns one person (Zoom's validation, its 3-a-day limit per person, the
+host's own address) is reported for that person and the run goes on; anything else (auth,
+outage, the webinar gone) stops the run with the error, registrations made so far kept.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+import structlog
+from sqlalchemy.engine import Engine
+
+from zoom_brevo.brevo.client import BrevoClient
+from zoom_brevo.brevo.models import Contact
+from zoom_brevo.config.settings import FieldMapping
+from zoom_brevo.errors import ApiError, NotFound, PayloadRejected, RegistrantLimitReached
+from zoom_brevo.logging import scrub
+from zoom_brevo.registration import writeback
+from zoom_brevo.registration.form import Body, registration_body
+from zoom_brevo.store import registrations as store
+from zoom_brevo.store.engine import reading, transaction
+from zoom_brevo.zoom.client import ZoomClient
+from zoom_brevo.zoom.models import AddedRegistrant, RegistrationQuestions, Webinar
+
+log = structlog.get_logger(__name__)
+
+Outcome = Literal[
+    "registered", "pending", "already_registered", "missing_fields", "blocked", "no_email",
+    "failed",
+]  # fmt: skip
+OUTCOMES: tuple[Outcome, ...] = (
+    "registered",
+    "pending",
+    "already_registered",
+    "missing_fields",
+    "blocked",
+    "no_email",
+    "failed",
+)
+NO_REGISTRATION = 2
+MANUAL_APPROVAL = 1
+WEBINAR_OVER = 3038  # official spec, webinarRegistrantCreate: "Webinar is over"
+# Official spec, webinar batch registration (and meetingRegistrantCreate): "Webinar has
+# reached maximum attendee capacity"; nobody after can be registered either.
+WEBINAR_FULL = 3043
+_STOPS = {
+    WEBINAR_OVER: "is over: Zoom takes no more registrations",
+    WEBINAR_FULL: "is full (Zoom: maximum attendee capacity reached); raise its capacity in Zoom",
+}
+
+
+class RegistrationClosed(ApiError):
+    """The webinar does not take registrations (registration off, or it is over)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What to register into what: a webinar (one occurrence or all) and a Brevo list."""
+
+    webinar_id: int
+    list_id: int
+    occurrence_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContactResult:
+    """What happened to one list member (``email`` is never printed unmasked)."""
+
+    contact_id: int
+    email: str
+    outcome: Outcome
+    missing: tuple[str, ...] = ()
+    registrant_id: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class RegisterReport:
+    """The run's results, one per list member, and the Zoom registrations it sent."""
+
+    target: Target
+    topic: str = ""
+    approval_required: bool = False
+    results: list[ContactResult] = field(default_factory=list)
+    zoom_posts: int = 0
+
+    def counts(self) -> dict[str, int]:
+        """Members by outcome (every outcome present, zero or not)."""
+        found = Counter(r.outcome for r in self.results)
+        return {o: found.get(o, 0) for o in OUTCOMES}
+
+    @property
+    def failed(self) -> bool:
+        """Some registration failed in a way running again may fix."""
+        return any(r.outcome == "failed" for r in self.results)
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    zoom: ZoomClient
+    brevo: BrevoClient
+    engine: Engine
+    form: RegistrationQuestions
+    mapping: FieldMapping
+    blocked: frozenset[str]
+    done: dict[str, store.Registration]
+    now: Callable[[], datetime]
+
+
+async def register_list(
+    zoom: ZoomClient,
+    brevo: BrevoClient,
+    engine: Engine,
+    target: Target,
+    mapping: FieldMapping,
+    *,
+    now: Callable[[], datetime],
+) -> RegisterReport:
+    """Register the list's members into the webinar (see the module docstring)."""
+    webinar = await _open_webinar(zoom, target)
+    report = RegisterReport(target, webinar.topic, _approval_type(webinar) == MANUAL_APPROVAL)
+    form = await zoom.webinar_registration_questions(target.webinar_id)
+    denied = zoom.webinar_registrants(
+        target.webinar_id, status="denied", occurrence_id=target.occurrence_id
+    )
+    blocked = frozenset([r.email.lower() async for r in denied if r.email])
+    with reading(engine) as conn:
+        done = dict(store.registered(conn, target.webinar_id, target.occurrence_id or ""))
+    context = _Context(zoom, brevo, engine, form, mapping, blocked, done, now)
+    async for contact in _members(brevo, target.list_id):
+        report.results.append(await _register(context, target, contact, report))
+    log.info("register_done", webinar_id=target.webinar_id, **report.counts())
+    return report
+
+
+async def _open_webinar(zoom: ZoomClient, target: Target) -> Webinar:
+    try:
+        webinar = await zoom.webinar(target.webinar_id)
+    except NotFound as exc:
+        raise NotFound(
+            f"Zoom has no webinar {target.webinar_id}: check the webinar ID (Zoom web portal >"
+            " Webinars; the number in its join link) and that the app's account hosts it.",
+            service="zoom",
+            status=exc.status,
+            code=exc.code,
+        ) from exc
+    if _approval_type(webinar) == NO_REGISTRATION:
+        raise RegistrationClosed(
+            f"Registration is not enabled on webinar {target.webinar_id}: in the Zoom web "
+            "portal, edit the webinar and tick Registration > Required, then run again.",
+            service="zoom",
+        )
+    known = {o.occurrence_id for o in webinar.occurrences}
+    if target.occurrence_id is not None and target.occurrence_id not in known:
+        listed = ", ".join(sorted(known)) or "none: it does not recur"
+        raise NotFound(
+            f"Webinar {target.webinar_id} has no occurrence {target.occurrence_id} "
+            f"(its occurrences: {listed}).",
+            service="zoom",
+        )
+    return webinar
+
+
+def _approval_type(webinar: Webinar) -> int | None:
+    return webinar.settings.approval_type if webinar.settings else None
+
+
+async def _members(brevo: BrevoClient, list_id: int) -> AsyncIterator[Contact]:
+    members = brevo.list_members(list_id)
+    try:
+        first = await anext(members)
+    except StopAsyncIteration:
+        return
+    except NotFound as exc:
+        raise NotFound(
+            f"Brevo has no contact list {list_id}: check --list (Brevo > Contacts > Lists, "
+            "the ID column).",
+            service="brevo",
+            status=exc.status,
+            code=exc.code,
+        ) from exc
+    yield first
+    async for contact in members:
+        yield contact
+
+
+async def _register(
+    ctx: _Context, target: Target, contact: Contact, report: RegisterReport
+) -> ContactResult:
+    email = (contact.email or "").strip().lower()
+    if not email:
+        return ContactResult(contact.id, "", "no_email")
+    if email in ctx.done:
+        await _repair_writeback(ctx, contact, ctx.done[email])
+        return ContactResult(
+            contact.id, email, "already_registered", registrant_id=ctx.done[email].registrant_id
+        )
+    if email in ctx.blocked:
+        return ContactResult(contact.id, email, "blocked")
+    body = registration_body(email, contact.attributes, ctx.form, ctx.mapping)
+    if not isinstance(body, Body):
+        return ContactResult(contact.id, email, "missing_fields", tuple(m.describe() for m in body))
+    return await _send(ctx, target, contact, body, report)
+
+
+async def _send(
+    ctx: _Context, target: Target, contact: Contact, body: Body, report: RegisterReport
+) -> ContactResult:
+    email = str(body.fields["email"])
+    occurrences = (target.occurrence_id,) if target.occurrence_id else ()
+    report.zoom_posts += 1
+    try:
+        added = await ctx.zoom.add_webinar_registrant(
+            target.webinar_id, body.fields, occurrence_ids=occurrences
+        )
+    except (PayloadRejected, RegistrantLimitReached) as exc:
+        if isinstance(exc.code, int) and exc.code in _STOPS:
+            raise RegistrationClosed(
+                f"Webinar {target.webinar_id} {_STOPS[exc.code]}.",
+                service="zoom",
+                status=exc.status,
+                code=exc.code,
+            ) from exc
+        return ContactResult(contact.id, email, "failed", error=scrub(str(exc)))
+    pending = report.approval_required
+    _remember(ctx, target, email, added, pending=pending)
+    await ctx.brevo.upsert_contact(
+        email, attributes=writeback.attributes_of(added, pending=pending)
+    )
+    outcome: Outcome = "pending" if pending else "registered"
+    return ContactResult(contact.id, email, outcome, registrant_id=added.registrant_id)
+
+
+def _remember(
+    ctx: _Context, target: Target, email: str, added: AddedRegistrant, *, pending: bool
+) -> None:
+    registration = store.Registration(
+        webinar_id=target.webinar_id,
+        occurrence_id=target.occurrence_id or "",
+        email=email,
+        registrant_id=added.registrant_id,
+        join_url=added.join_url,
+        status="pending" if pending else "approved",
+    )
+    with transaction(ctx.engine) as conn:
+        store.record(conn, registration, now=ctx.now())
+    ctx.done[email] = registration
+
+
+async def _repair_writeback(ctx: _Context, contact: Contact, done: store.Registration) -> None:
+    """A run stopped between storing a registration and writing it back: write it now."""
+    if contact.attributes.get(writeback.REGISTRANT_ID):
+        return
+    values: dict[str, Any] = {writeback.REGISTRANT_ID: done.registrant_id}
+    if done.join_url and done.status == "approved":
+        values[writeback.JOIN_URL] = done.join_url
+    await ctx.brevo.upsert_contact(done.email, attributes=values)
