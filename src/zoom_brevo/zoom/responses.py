@@ -23,6 +23,7 @@ from zoom_brevo.errors import (
     RateLimited,
     RetriableApiError,
 )
+from zoom_brevo.zoom.errors import BeyondRetention, NoSuchMeeting
 
 SERVICE = "zoom"
 REAUTHORIZE_HINT = "re-authorize at /oauth/authorize"
@@ -87,7 +88,7 @@ _FIXED: Mapping[int, tuple[type[ApiError], str]] = {
         ),
     ),
     TOO_OLD: (
-        NotFound,
+        BeyondRetention,
         (
             "Zoom keeps past meeting details for one year; this meeting is older, so its details "
             "can no longer be fetched (code 12702: {text})."
@@ -135,7 +136,7 @@ def _no_such_meeting(text: str, not_ready: bool, kw: dict[str, Any]) -> ApiError
             f"{text}); try again in a few minutes.",
             **kw,
         )
-    return NotFound(
+    return NoSuchMeeting(
         f"Zoom has no such meeting or webinar (code 3001: {text}). Check the ID or UUID; "
         "past data exists only once the meeting has ended.",
         **kw,
