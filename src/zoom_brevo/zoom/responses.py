@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
+
+import pydantic
 
 from zoom_brevo.errors import (
     ApiError,
@@ -30,6 +32,7 @@ REAUTHORIZE_HINT = "re-authorize at /oauth/authorize"
 STATUS_PAGE = "https://status.zoom.us"
 _SCOPES_IN_MESSAGE = re.compile(r"scopes?\s*:?\s*\[([^\]]*)\]", re.IGNORECASE)
 _MAX_QUOTED = 300
+M = TypeVar("M", bound=pydantic.BaseModel)
 
 # Zoom error codes (reference zoom.md 1.3, 2.2); each meaning is looked up here only.
 EXPIRED_TOKEN = 124
@@ -241,3 +244,23 @@ def is_retried_here(error: ApiError) -> bool:
     NotReady is retriable too, but after minutes, so the caller schedules it.
     """
     return isinstance(error, RetriableApiError) and not isinstance(error, NotReady)
+
+
+def read_as(model: type[M], value: Any, path: str) -> M:
+    """``value`` (a body or row Zoom answered ``path`` with) as ``model``.
+
+    FatalApiError when it does not fit: asking again would get the same answer.
+    """
+    try:
+        return model.model_validate(value)
+    except pydantic.ValidationError as exc:
+        raise FatalApiError(
+            f"Zoom answered {path} with data this client cannot read "
+            f"({exc.error_count()} invalid fields, first at {_first_loc(exc)}).",
+            service=SERVICE,
+        ) from exc
+
+
+def _first_loc(exc: pydantic.ValidationError) -> str:
+    errors = exc.errors()
+    return ".".join(str(p) for p in errors[0]["loc"]) if errors else "?"
