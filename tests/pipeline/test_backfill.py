@@ -12,7 +12,6 @@ from typing import Literal
 import pytest
 from sqlalchemy.engine import Engine
 
-from zoom_brevo.errors import NotFound
 from zoom_brevo.pipeline.backfill import (
     Backfill,
     Found,
@@ -29,6 +28,7 @@ from zoom_brevo.sandbox.serving import serving
 from zoom_brevo.sandbox.zoom import ZoomEmulator
 from zoom_brevo.store.engine import create_engine, migrate
 from zoom_brevo.zoom.client import ZoomClient
+from zoom_brevo.zoom.errors import BeyondRetention
 
 TODAY = datetime.now(UTC).date()
 FROM = TODAY - timedelta(days=300)
@@ -107,7 +107,7 @@ class Recorder:
         if self.calls == self.fail_at:
             raise RuntimeError("injected crash")
         if instance.uuid in self.missing:
-            raise NotFound("Can not access meeting a year ago.", service="zoom", code=12702)
+            raise BeyondRetention("Can not access meeting a year ago.", service="zoom", code=12702)
         self.synced.append(instance)
 
 

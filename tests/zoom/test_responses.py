@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from zoom_brevo.errors import (
     RateLimited,
     RetriableApiError,
 )
+from zoom_brevo.zoom.errors import BeyondRetention, NoSuchMeeting
 from zoom_brevo.zoom.responses import is_expired_token, is_retried_here, map_error
 
 SCOPES = ("report:read:admin", "report:read:list_meeting_participants:admin")
@@ -35,7 +37,7 @@ CASES: list[tuple[int, Any, dict[str, Any], type[ApiError], tuple[str, ...]]] = 
         404,
         {"code": 3001, "message": "Meeting does not exist: 123."},
         {},
-        NotFound,
+        NoSuchMeeting,
         ("3001", "ID or UUID"),
     ),
     (
@@ -56,7 +58,7 @@ CASES: list[tuple[int, Any, dict[str, Any], type[ApiError], tuple[str, ...]]] = 
         400,
         {"code": 12702, "message": "Can not access a meeting a year ago."},
         {"not_ready": True},
-        NotFound,
+        BeyondRetention,
         ("Zoom keeps past meeting details for one year;",),
     ),
     (
@@ -167,3 +169,45 @@ def test_client_retries_rate_limits_and_outages_but_not_not_ready_or_fatal() -> 
     assert is_retried_here(map_error(502, None))
     assert not is_retried_here(map_error(404, {"code": 3001}, not_ready=True))
     assert not is_retried_here(map_error(401, {"code": 124}))
+
+
+def test_callers_catch_zoom_codes_by_type_not_by_number() -> None:
+    assert isinstance(map_error(404, {"code": 3001}), NoSuchMeeting)
+    assert isinstance(map_error(400, {"code": 12702}), BeyondRetention)
+    assert isinstance(map_error(400, {"code": 12702}), NotFound)  # what retention means
+    assert not isinstance(map_error(404, {"code": 3001}, not_ready=True), NotFound)
+    assert not isinstance(map_error(404, {"code": 3301}), NoSuchMeeting | BeyondRetention)
+
+
+# Errors a user reads on the command line say what to do next, not only what went wrong.
+NEXT_STEP = re.compile(
+    r"\b(check|run|add|re-authori[sz]e|authori[sz]e|buy|fix|try again|retry)\b", re.IGNORECASE
+)
+ADVICE_CASES = [
+    (400, {"code": 3000, "message": "No registration."}),
+    (401, {"error": "invalid_client", "reason": "Invalid client"}),
+    (401, {"error": "invalid_grant", "reason": "Invalid Token!"}),
+    (403, {"code": 104, "message": "Invalid access."}),
+    (404, {"code": 1001, "message": "User does not exist."}),
+    (404, {"code": 3001, "message": "Meeting does not exist."}),
+    (400, {"code": 4700, "message": "Invalid access token, does not contain scopes:[x:y]."}),
+    (429, {"code": 429, "message": "Too many requests."}),
+    (503, None),
+    (302, None),
+]
+DOUBLE_PUNCTUATION = re.compile(r"\.[.;:,)]|[;:,]\.|\)\.\)")
+
+
+@pytest.mark.parametrize(("status", "body"), ADVICE_CASES)
+def test_every_zoom_error_names_a_next_step(status: int, body: object) -> None:
+    message = str(map_error(status, body))
+
+    assert NEXT_STEP.search(message), message
+
+
+@pytest.mark.parametrize(("status", "body"), ADVICE_CASES)
+@pytest.mark.parametrize("not_ready", [False, True])
+def test_no_zoom_error_doubles_its_punctuation(status: int, body: object, not_ready: bool) -> None:
+    message = str(map_error(status, body, not_ready=not_ready))
+
+    assert not DOUBLE_PUNCTUATION.search(message), message

@@ -14,8 +14,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -49,6 +48,7 @@ from zoom_brevo.brevo.responses import ErrorBody, is_already_in_list, parse_erro
 from zoom_brevo.brevo.session import Call, Session
 from zoom_brevo.errors import PayloadRejected, RetriableApiError
 from zoom_brevo.observe import IGNORE, ApiObserver
+from zoom_brevo.pooled import PooledClient
 from zoom_brevo.ratelimit import RateLimiter
 
 DEFAULT_BASE_URL = "https://api.brevo.com/v3"
@@ -65,7 +65,7 @@ _EVENTS_SUFFIX = b"]}"
 _KEY_NAMESPACE = uuid.UUID("6f1c3a52-5d0b-4a55-9d3e-2b7a0c1e9f10")
 
 
-class BrevoClient:
+class BrevoClient(PooledClient):
     """Talks to one Brevo account. Use as ``async with BrevoClient(...) as brevo:``.
 
     ``limiter`` is required: Brevo's limits are per account, so every client spends the
@@ -112,21 +112,6 @@ class BrevoClient:
 
     def __repr__(self) -> str:
         return f"BrevoClient(base_url={str(self._http.base_url)!r})"
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._http.aclose()
 
     async def _json(self, call: Call) -> Any:
         response = await self._session.send(call)

@@ -21,8 +21,8 @@ import structlog
 
 from zoom_brevo.erasure import erase_account
 from zoom_brevo.handlers.context import Context
-from zoom_brevo.handlers.events import Deauthorization
 from zoom_brevo.store import deauthorizations
+from zoom_brevo.zoom.webhook_models import Deauthorization
 
 log = structlog.get_logger(__name__)
 

@@ -27,7 +27,9 @@ from sqlalchemy.engine import Engine
 from zoom_brevo.handlers import lifecycle, participants, recordings, registrations
 from zoom_brevo.handlers.context import Context, HandlerOptions
 from zoom_brevo.handlers.deauthorization import handle_deauthorized
-from zoom_brevo.handlers.events import (
+from zoom_brevo.store import inbox
+from zoom_brevo.store.engine import reading, transaction
+from zoom_brevo.zoom.webhook_models import (
     Deauthorization,
     Envelope,
     MeetingObject,
@@ -36,8 +38,6 @@ from zoom_brevo.handlers.events import (
     RegistrationObject,
     parse_body,
 )
-from zoom_brevo.store import inbox
-from zoom_brevo.store.engine import reading, transaction
 
 log = structlog.get_logger(__name__)
 DEFAULT_MAX_ATTEMPTS = 3

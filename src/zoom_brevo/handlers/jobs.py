@@ -39,7 +39,6 @@ from zoom_brevo.backoff import BackoffPolicy
 from zoom_brevo.errors import (
     ConfigError,
     FatalApiError,
-    NotFound,
     NotReady,
     RetriableApiError,
     StoreError,
@@ -55,7 +54,7 @@ from zoom_brevo.store.engine import transaction
 from zoom_brevo.usecases.collect import Kind
 from zoom_brevo.usecases.collect import collect as collect_instance
 from zoom_brevo.zoom.client import ZoomClient
-from zoom_brevo.zoom.responses import NO_SUCH_MEETING
+from zoom_brevo.zoom.errors import NoSuchMeeting
 
 log = structlog.get_logger(__name__)
 RECONCILE_JOB = "reconcile"
@@ -118,10 +117,8 @@ async def collect(deps: JobDeps, job: jobs.Job, now: datetime) -> Result:
         await collect_instance(
             deps.zoom, deps.engine, kind, uuid, deps.options.sync_options(), now=now
         )
-    except NotFound as exc:
+    except NoSuchMeeting as exc:
         # The ended event proves the instance exists: 3001 here means "not processed yet".
-        if exc.code != NO_SUCH_MEETING:
-            raise
         raise NotReady(str(exc), service="zoom", status=exc.status, code=exc.code) from exc
     with transaction(deps.engine) as conn:
         if job.kind == RECONCILE_JOB:

@@ -22,9 +22,9 @@ from zoom_brevo.handlers.context import (
     new_events,
     usable_email,
 )
-from zoom_brevo.handlers.events import Envelope, Kind, MeetingObject, event_kind
 from zoom_brevo.pipeline.commands import SendEvent
 from zoom_brevo.store import facts, jobs
+from zoom_brevo.zoom.webhook_models import Envelope, Kind, MeetingObject, event_kind
 
 log = structlog.get_logger(__name__)
 COLLECT_JOB = "collect"

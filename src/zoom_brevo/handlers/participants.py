@@ -25,11 +25,16 @@ from typing import Any
 import sqlalchemy as sa
 
 from zoom_brevo.handlers.context import Context
-from zoom_brevo.handlers.events import Envelope, Participant, ParticipantObject, event_kind
 from zoom_brevo.handlers.lifecycle import instance_of
 from zoom_brevo.pipeline.rows import clean_email
 from zoom_brevo.store import facts, jobs
 from zoom_brevo.store.schema import registrants
+from zoom_brevo.zoom.webhook_models import (
+    Envelope,
+    EventParticipant,
+    ParticipantObject,
+    event_kind,
+)
 
 PAIR_LEAVE_JOB = "pair_leave"
 PAIR_LEAVE_ATTEMPTS = 6
@@ -37,7 +42,7 @@ PAIR_LEAVE_FIRST_DELAY_S = 2.0
 FINAL_STATES = ("collected", "reconciled")
 
 
-def person_key(who: Participant, email: str | None) -> str:
+def person_key(who: EventParticipant, email: str | None) -> str:
     """The key of the person in this instance (as ``pipeline.rows.person_key``)."""
     user = who.participant_user_id or who.id
     if email:

@@ -42,7 +42,6 @@ from zoom_brevo.handlers.context import (
     new_events,
     usable_email,
 )
-from zoom_brevo.handlers.events import Envelope, RecordingObject
 from zoom_brevo.handlers.lifecycle import COLLECT_JOB, instance_of, schedule_collect
 from zoom_brevo.pipeline.commands import (
     CampaignCommand,
@@ -54,6 +53,7 @@ from zoom_brevo.pipeline.commands import (
     UpsertContact,
 )
 from zoom_brevo.store import facts, jobs, ledger, outbox
+from zoom_brevo.zoom.webhook_models import Envelope, RecordingObject
 
 RECORDING_JOB = "recording"
 RECORDING_JOB_ATTEMPTS = 60

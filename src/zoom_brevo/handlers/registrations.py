@@ -22,12 +22,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from zoom_brevo.handlers.context import Context, enqueue, new_events, properties
-from zoom_brevo.handlers.events import Envelope, RegistrationObject, event_kind
 from zoom_brevo.pipeline.commands import Command, SendEvent, UpsertContact
 from zoom_brevo.pipeline.derive import iso
 from zoom_brevo.pipeline.mapping import PersonFacts, Skipped, map_person
 from zoom_brevo.pipeline.rows import clean_email
 from zoom_brevo.store import facts
+from zoom_brevo.zoom.webhook_models import Envelope, RegistrationObject, event_kind
 
 REGISTERED_EVENT = "zoom_registered"
 _STATUS_OF_ACTION = {

@@ -62,8 +62,8 @@ from zoom_brevo.pipeline.mapping import DEFAULT_FIELD_MAPPING, SkipReason
 from zoom_brevo.store import facts, outbox
 from zoom_brevo.store.engine import transaction
 from zoom_brevo.zoom.client import ZoomClient
+from zoom_brevo.zoom.errors import BeyondRetention
 from zoom_brevo.zoom.models import Participant, WebinarReport
-from zoom_brevo.zoom.responses import TOO_OLD
 
 log = structlog.get_logger(__name__)
 DERIVE_CHUNK = 500
@@ -261,9 +261,7 @@ async def _webinar_report(zoom: ZoomClient, uuid: str) -> WebinarReport | None:
     """The instance's details report; ``None`` past the year Zoom keeps it (12702)."""
     try:
         return await zoom.webinar_report(uuid)
-    except NotFound as exc:
-        if exc.code != TOO_OLD:
-            raise
+    except BeyondRetention as exc:
         log.info("zoom_webinar_report_unavailable", code=exc.code)
         return None
 
@@ -325,9 +323,7 @@ async def _webinar_instance(run: _Run, info: InstanceInfo) -> None:
     )
     try:
         rows = await _webinar_attendees(run, info, run.zoom.webinar_participant_report(info.uuid))
-    except NotFound as exc:
-        if exc.code != TOO_OLD:
-            raise
+    except BeyondRetention:
         rows = await _webinar_attendees(run, info, run.zoom.past_webinar_participants(info.uuid))
     run.report.participant_rows += rows
 

@@ -51,6 +51,15 @@ def decode_json(response: httpx.Response) -> Any:
         return None
 
 
+async def token_refused_as_expired(response: httpx.Response) -> bool:
+    """Whether Zoom answered a call with "token expired" (401, code 124): renew and retry."""
+    # Only a 401 body is read here: any other may be a report the caller streams.
+    if response.status_code != httpx.codes.UNAUTHORIZED:
+        return False
+    await response.aread()
+    return is_expired_token(response.status_code, decode_json(response))
+
+
 def parse_access_token(status: int, body: Any, now_s: float) -> AccessToken:
     """The token from a token-endpoint answer, or the mapped error for a refusal."""
     if status != 200 or not isinstance(body, dict):
@@ -134,12 +143,7 @@ class ServerToServerAuth(httpx.Auth):
             used = self._token
         assert used is not None
         request.headers["Authorization"] = f"Bearer {used.value}"
-        response = yield request
-        # Only a 401 body is read here: any other may be a report the caller streams.
-        if response.status_code != httpx.codes.UNAUTHORIZED:
-            return
-        await response.aread()
-        if not is_expired_token(response.status_code, decode_json(response)):
+        if not await token_refused_as_expired((yield request)):
             return
         async with self._lock:
             if self._token is used:  # nobody renewed it meanwhile

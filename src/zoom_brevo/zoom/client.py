@@ -13,8 +13,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
-from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal, TypeVar
 
 import httpx
 import pydantic
@@ -29,6 +28,7 @@ from zoom_brevo.errors import (
     RetriableApiError,
 )
 from zoom_brevo.observe import IGNORE, NO_RESPONSE, ApiCall, ApiObserver
+from zoom_brevo.pooled import PooledClient
 from zoom_brevo.ratelimit import RateLimiter
 from zoom_brevo.zoom import categories as ep
 from zoom_brevo.zoom import paging
@@ -61,6 +61,7 @@ from zoom_brevo.zoom.responses import (
     SERVICE,
     is_retried_here,
     map_error,
+    read_as,
 )
 
 log = structlog.get_logger(__name__)
@@ -87,7 +88,7 @@ class _TokenWouldLapse(Exception):
         self.wait_s = wait_s
 
 
-class ZoomClient:
+class ZoomClient(PooledClient):
     """Zoom REST API v2 (read side used by the connector). Use as ``async with``.
 
     ``limiter`` is required: Zoom's limits are per account, so every client spends the
@@ -157,21 +158,6 @@ class ZoomClient:
 
     def __repr__(self) -> str:
         return f"ZoomClient(api_base_url={self._base!r}, plan={self._plan!r})"
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Close the HTTP connections."""
-        await self._http.aclose()
 
     async def verify_credentials(self) -> TokenInfo:
         """Fetch a token now; AuthError if Zoom refuses the credentials."""
@@ -276,7 +262,7 @@ class ZoomClient:
 
         path = expand(endpoint.path, webinar_id=webinar_id)
         found = await self._retrying(endpoint, attempt, path, query)
-        return _parse(AddedRegistrant, found, endpoint)
+        return read_as(AddedRegistrant, found, endpoint.path)
 
     def webinar_tracking_sources(self, webinar_id: Id) -> AsyncIterator[TrackingSource]:
         """Registration tracking sources of a webinar (one response, no pages)."""
@@ -451,7 +437,7 @@ class ZoomClient:
                 continue
             cursor, rows = paging.advance(cursor, body, endpoint.items_key, self._clock())
             for row in rows:
-                yield _parse(model, row, endpoint)
+                yield read_as(model, row, endpoint.path)
 
     def _restart_or_raise(
         self, endpoint: Endpoint, cursor: paging.Cursor, exc: Exception
@@ -477,7 +463,7 @@ class ZoomClient:
         assert endpoint.items_key is not None
         body = await self._call(endpoint, expand(endpoint.path, **ids), {})
         for row in body.get(endpoint.items_key) or []:
-            yield _parse(model, row, endpoint)
+            yield read_as(model, row, endpoint.path)
 
     async def _get_one(
         self,
@@ -490,7 +476,7 @@ class ZoomClient:
     ) -> M:
         params = {k: v for k, v in (query or {}).items() if v is not None}
         body = await self._call(endpoint, expand(endpoint.path, **ids), params, not_ready)
-        return _parse(model, body, endpoint)
+        return read_as(model, body, endpoint.path)
 
     def _report(self, endpoint: Endpoint, webinar_id_or_uuid: Id, model: type[M]) -> Report[M]:
         path = expand(endpoint.path, webinar_id=webinar_id_or_uuid)
@@ -655,22 +641,6 @@ def _per_person_limit(outcome: T | ApiError) -> T | ApiError:
 
 def _day(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
-
-
-def _parse(model: type[M], row: Any, endpoint: Endpoint) -> M:
-    try:
-        return model.model_validate(row)
-    except pydantic.ValidationError as exc:
-        raise FatalApiError(
-            f"Zoom answered {endpoint.path} with data this client cannot read "
-            f"({exc.error_count()} invalid fields, first at {_first_loc(exc)}).",
-            service=SERVICE,
-        ) from exc
-
-
-def _first_loc(exc: pydantic.ValidationError) -> str:
-    errors = exc.errors()
-    return ".".join(str(p) for p in errors[0]["loc"]) if errors else "?"
 
 
 def _unreachable(exc: httpx.TransportError) -> RetriableApiError:

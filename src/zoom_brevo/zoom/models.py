@@ -4,22 +4,16 @@ Field names and types follow the official Meetings/Users specs (reference zoom.m
 Every model keeps unknown fields (``extra="allow"``) and makes fields optional: Zoom adds
 fields over time and omits others depending on plan, settings and email display rules.
 Blank strings in time fields (e.g. ``leave_time`` of someone still in the meeting) become
-``None``.
+``None``. The models that webhook payloads share with the REST API (participants, custom
+questions, tracking sources, recording files) read text with :data:`~zoom_brevo.zoom.fields.Text`,
+so the one model fits both (``zoom.webhook_models``).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from pydantic import BaseModel, ConfigDict, Field
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
-
-
-def _blank_to_none(value: Any) -> Any:
-    return None if value == "" else value
-
-
-ZoomTime = Annotated[datetime | None, BeforeValidator(_blank_to_none)]
+from zoom_brevo.zoom.fields import Text, ZoomTime
 
 
 class ZoomModel(BaseModel):
@@ -169,34 +163,43 @@ class PastInstance(ZoomModel):
     start_time: ZoomTime = None
 
 
-class Participant(ZoomModel):
-    """One join session of one person (past_* and report/* participant lists).
+class ParticipantSession(ZoomModel):
+    """One join session of one person: who it was and when.
+
+    The fields Zoom's participant lists and its ``participant_joined``/``_left`` webhooks
+    share (official specs: reportMeetingParticipants, meeting.participant_joined).
+    """
+
+    id: Text = ""
+    participant_user_id: Text = ""
+    user_id: Text = ""
+    registrant_id: Text = ""
+    customer_key: Text = ""
+    join_time: ZoomTime = None
+    leave_time: ZoomTime = None
+
+
+class Participant(ParticipantSession):
+    """One join session in a participant list (past_* and report/* participants).
 
     A person who rejoins appears once per session; ``duration`` is in seconds
     (reference zoom.md 2.3).
     """
 
-    id: str | None = None
-    participant_user_id: str | None = None
-    user_id: str | None = None
     name: str = ""
     user_email: str = ""
-    registrant_id: str | None = None
-    join_time: ZoomTime = None
-    leave_time: ZoomTime = None
     duration: int = 0
     failover: bool | None = None
     status: str | None = None
     internal_user: bool | None = None
-    customer_key: str | None = None
     bo_mtg_id: str | None = None
 
 
 class CustomQuestion(ZoomModel):
-    """A registration form answer."""
+    """One of ``custom_questions[]``: the host's own question and the registrant's answer."""
 
-    title: str = ""
-    value: str = ""
+    title: Text = ""
+    value: Text = ""
 
 
 class Registrant(ZoomModel):
@@ -226,11 +229,14 @@ class Registrant(ZoomModel):
 
 
 class TrackingSource(ZoomModel):
-    """Where a webinar's registration link was shared (``/webinars/{id}/tracking_sources``)."""
+    """A registration link shared somewhere (``/webinars/{id}/tracking_sources``).
 
-    id: str | None = None
-    source_name: str = ""
-    tracking_url: str | None = None
+    Registration webhooks carry the one a registrant came through, without the counts.
+    """
+
+    id: Text = ""
+    source_name: Text = ""
+    tracking_url: Text = ""
     registration_count: int | None = None
     visitor_count: int | None = None
 
@@ -238,17 +244,17 @@ class TrackingSource(ZoomModel):
 class RecordingFile(ZoomModel):
     """One file of a cloud recording; CC/TIMELINE entries lack id, status, size and play_url."""
 
-    id: str | None = None
-    meeting_id: str | None = None
+    id: Text = ""
+    meeting_id: Text = ""
     recording_start: ZoomTime = None
     recording_end: ZoomTime = None
-    file_type: str | None = None
-    file_extension: str | None = None
+    file_type: Text = ""
+    file_extension: Text = ""
     file_size: int | None = None
-    play_url: str | None = None
-    download_url: str | None = None
-    status: str | None = None
-    recording_type: str | None = None
+    play_url: Text = ""
+    download_url: Text = ""
+    status: Text = ""
+    recording_type: Text = ""
 
 
 class Recording(ZoomModel):

@@ -21,8 +21,8 @@ from urllib.parse import urlencode
 import httpx
 
 from zoom_brevo.errors import FatalApiError
-from zoom_brevo.zoom.auth import RENEW_BEFORE_S, decode_json
-from zoom_brevo.zoom.responses import SERVICE, is_expired_token, map_error
+from zoom_brevo.zoom.auth import RENEW_BEFORE_S, decode_json, token_refused_as_expired
+from zoom_brevo.zoom.responses import SERVICE, map_error
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,12 +212,7 @@ class UserOAuth(httpx.Auth):
                 await self._rotate((yield refresh_request(self._app, self._tokens.refresh_token)))
             used = self._tokens
         request.headers["Authorization"] = f"Bearer {used.access_token}"
-        response = yield request
-        # Only a 401 body is read here: any other may be a report the caller streams.
-        if response.status_code != httpx.codes.UNAUTHORIZED:
-            return
-        await response.aread()
-        if not is_expired_token(response.status_code, decode_json(response)):
+        if not await token_refused_as_expired((yield request)):
             return
         async with self._lock:
             if self._tokens is used:

@@ -19,10 +19,9 @@ import pydantic
 from zoom_brevo.errors import FatalApiError, RetriableApiError
 from zoom_brevo.zoom.categories import Endpoint
 from zoom_brevo.zoom.models import ReportSummary
-from zoom_brevo.zoom.responses import SERVICE
+from zoom_brevo.zoom.responses import SERVICE, read_as
 
 E = TypeVar("E", bound=pydantic.BaseModel)
-P = TypeVar("P", bound=pydantic.BaseModel)
 
 _SCALARS = frozenset({"null", "boolean", "integer", "double", "number", "string"})
 _CLOSERS = frozenset({"end_map", "end_array"})
@@ -77,7 +76,7 @@ class Report(Generic[E]):
             ) from exc
         finally:
             await response.aclose()
-        self._summary = self._validate(ReportSummary, fields)
+        self._summary = read_as(ReportSummary, fields, self._endpoint.path)
 
     @property
     def _items_key(self) -> str:
@@ -85,17 +84,7 @@ class Report(Generic[E]):
         return self._endpoint.items_key
 
     def _parse(self, row: Any) -> E:
-        return self._validate(self._model, row)
-
-    def _validate(self, model: type[P], value: Any) -> P:
-        try:
-            return model.model_validate(value)
-        except pydantic.ValidationError as exc:
-            raise FatalApiError(
-                f"Zoom answered {self._endpoint.path} with data this client cannot read "
-                f"({exc.error_count()} invalid fields).",
-                service=SERVICE,
-            ) from exc
+        return read_as(self._model, row, self._endpoint.path)
 
     def _malformed(self, why: str) -> FatalApiError:
         return FatalApiError(

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
+
+import pydantic
 
 from zoom_brevo.errors import (
     ApiError,
@@ -23,12 +25,14 @@ from zoom_brevo.errors import (
     RateLimited,
     RetriableApiError,
 )
+from zoom_brevo.zoom.errors import BeyondRetention, NoSuchMeeting
 
 SERVICE = "zoom"
 REAUTHORIZE_HINT = "re-authorize at /oauth/authorize"
 STATUS_PAGE = "https://status.zoom.us"
 _SCOPES_IN_MESSAGE = re.compile(r"scopes?\s*:?\s*\[([^\]]*)\]", re.IGNORECASE)
 _MAX_QUOTED = 300
+M = TypeVar("M", bound=pydantic.BaseModel)
 
 # Zoom error codes (reference zoom.md 1.3, 2.2); each meaning is looked up here only.
 EXPIRED_TOKEN = 124
@@ -87,7 +91,7 @@ _FIXED: Mapping[int, tuple[type[ApiError], str]] = {
         ),
     ),
     TOO_OLD: (
-        NotFound,
+        BeyondRetention,
         (
             "Zoom keeps past meeting details for one year; this meeting is older, so its details "
             "can no longer be fetched (code 12702: {text})."
@@ -135,7 +139,7 @@ def _no_such_meeting(text: str, not_ready: bool, kw: dict[str, Any]) -> ApiError
             f"{text}); try again in a few minutes.",
             **kw,
         )
-    return NotFound(
+    return NoSuchMeeting(
         f"Zoom has no such meeting or webinar (code 3001: {text}). Check the ID or UUID; "
         "past data exists only once the meeting has ended.",
         **kw,
@@ -240,3 +244,23 @@ def is_retried_here(error: ApiError) -> bool:
     NotReady is retriable too, but after minutes, so the caller schedules it.
     """
     return isinstance(error, RetriableApiError) and not isinstance(error, NotReady)
+
+
+def read_as(model: type[M], value: Any, path: str) -> M:
+    """``value`` (a body or row Zoom answered ``path`` with) as ``model``.
+
+    FatalApiError when it does not fit: asking again would get the same answer.
+    """
+    try:
+        return model.model_validate(value)
+    except pydantic.ValidationError as exc:
+        raise FatalApiError(
+            f"Zoom answered {path} with data this client cannot read "
+            f"({exc.error_count()} invalid fields, first at {_first_loc(exc)}).",
+            service=SERVICE,
+        ) from exc
+
+
+def _first_loc(exc: pydantic.ValidationError) -> str:
+    errors = exc.errors()
+    return ".".join(str(p) for p in errors[0]["loc"]) if errors else "?"

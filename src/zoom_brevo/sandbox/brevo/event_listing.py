@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from zoom_brevo.sandbox.brevo.protocol import Reply, Req, bad
+from zoom_brevo.sandbox.brevo.protocol import Reply, Req, bad, paging
 from zoom_brevo.sandbox.brevo.state import RecordedEvent
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 10_000
@@ -58,17 +58,6 @@ def _window(req: Req) -> tuple[datetime, datetime]:
     if first > last:
         raise bad("startDate must be before or equal to endDate")
     return first, last
-
-
-def _paging(req: Req) -> tuple[int, int]:
-    try:
-        limit = int(req.query.get("limit", DEFAULT_LIMIT))
-        offset = int(req.query.get("offset", 0))
-    except ValueError:
-        raise bad("limit and offset must be integers") from None
-    if not 1 <= limit <= MAX_LIMIT or offset < 0:
-        raise bad(f"limit should be between 1 and {MAX_LIMIT}, offset at least 0", "out_of_range")
-    return limit, offset
 
 
 def _contact_ids(req: Req) -> set[int]:
@@ -122,7 +111,7 @@ def matching(
 
 async def list_events(req: Req) -> Reply:
     """GET /events (custom events only): ``{"events": [...], "count": N}``."""
-    limit, offset = _paging(req)
+    limit, offset = paging(req, default=DEFAULT_LIMIT, maximum=MAX_LIMIT, minimum=1)
     window = _window(req)
     if _values(req, "object_type"):
         return Reply(200, {"events": [], "count": 0})

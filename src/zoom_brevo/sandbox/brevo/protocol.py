@@ -105,13 +105,15 @@ def int_param(req: Req, name: str) -> int:
         raise bad(f"Invalid {name}") from None
 
 
-def paging(req: Req, *, default: int, maximum: int) -> tuple[int, int]:
-    """``limit`` and ``offset`` query parameters with Brevo's bounds."""
+def paging(req: Req, *, default: int, maximum: int, minimum: int = 0) -> tuple[int, int]:
+    """``limit`` and ``offset`` query parameters with the operation's bounds."""
     try:
         limit = int(req.query.get("limit", default))
         offset = int(req.query.get("offset", 0))
     except ValueError:
         raise bad("limit and offset must be integers") from None
-    if not 0 <= limit <= maximum or offset < 0:
-        raise bad(f"limit should be between 0 and {maximum}", "out_of_range")
+    if not minimum <= limit <= maximum or offset < 0:
+        raise bad(
+            f"limit should be between {minimum} and {maximum}, offset at least 0", "out_of_range"
+        )
     return limit, offset

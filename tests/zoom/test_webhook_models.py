@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from zoom_brevo.handlers.events import (
+from zoom_brevo.zoom.webhook_models import (
     Envelope,
     MeetingObject,
     ParticipantObject,

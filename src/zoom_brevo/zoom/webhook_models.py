@@ -7,52 +7,29 @@ Shapes follow reference zoom.md 4.4. Tolerances, each seen in Zoom's own example
 - Zoom's ``participant_joined`` example has ``date_time`` instead of ``join_time`` (and
   the ``participant_left`` example a stray ``date_time`` beside ``leave_time``): the
   specific field wins, ``date_time`` is the fallback.
-- Optional fields may be missing, ``null`` or blank; unknown fields are ignored.
+- Optional fields may be missing, ``null`` or blank (``zoom.fields``); unknown fields of
+  the envelope and the instance are ignored.
 - ``app_deauthorized`` has no ``object`` and carries ``event_ts`` inside ``payload``
   as a string (zoom.md 4.4).
+
+What a payload shares with the REST API is the REST model itself (``zoom.models``): the
+participant's session, custom questions, tracking sources and recording files.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from datetime import datetime
+from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from zoom_brevo.zoom.fields import Text, ZoomTime, aware
+from zoom_brevo.zoom.models import CustomQuestion, ParticipantSession, RecordingFile, TrackingSource
 from zoom_brevo.zoom.registration_form import answers_of
 
 Kind = Literal["meeting", "webinar"]
 WEBINAR_TYPES = frozenset({5, 6, 9})  # reference zoom.md 4.4: webinar ``type`` values
-
-
-def _text(value: Any) -> Any:
-    """``null`` -> ``""``; numbers -> their decimal text; strings stripped."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return str(int(value)) if float(value).is_integer() else str(value)
-    return value.strip() if isinstance(value, str) else value
-
-
-def _time(value: Any) -> Any:
-    """Blank or ``null`` times are unknown (``None``)."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    return value
-
-
-Text = Annotated[str, BeforeValidator(_text)]
-Time = Annotated[datetime | None, BeforeValidator(_time)]
-
-
-def aware(value: datetime | None) -> datetime | None:
-    """``value`` with UTC assumed when Zoom left the offset out."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 class _Model(BaseModel):
@@ -68,8 +45,8 @@ class MeetingObject(_Model):
     host_email: Text = ""
     topic: Text = ""
     type: int | None = None
-    start_time: Time = None
-    end_time: Time = None
+    start_time: ZoomTime = None
+    end_time: ZoomTime = None
     duration: int | None = None
     timezone: Text = ""
 
@@ -90,20 +67,13 @@ class MeetingObject(_Model):
         return aware(self.end_time)
 
 
-class Participant(_Model):
+class EventParticipant(ParticipantSession):
     """``payload.object.participant`` of joined/left events."""
 
-    user_id: Text = ""
     user_name: Text = ""
-    id: Text = ""
     participant_uuid: Text = ""
-    participant_user_id: Text = ""
-    registrant_id: Text = ""
-    customer_key: Text = ""
     email: Text = ""
-    join_time: Time = None
-    leave_time: Time = None
-    date_time: Time = None  # Zoom's example typo (reference zoom.md 6.15)
+    date_time: ZoomTime = None  # Zoom's example typo (reference zoom.md 6.15)
     leave_reason: Text = ""
 
     @property
@@ -120,22 +90,7 @@ class Participant(_Model):
 class ParticipantObject(MeetingObject):
     """The instance plus the participant who joined or left."""
 
-    participant: Participant = Field(default_factory=Participant)
-
-
-class TrackingSource(_Model):
-    """The registration link a registrant came through."""
-
-    id: Text = ""
-    source_name: Text = ""
-    tracking_url: Text = ""
-
-
-class Answer(_Model):
-    """One of ``custom_questions[]``: the host's own question and the registrant's answer."""
-
-    title: Text = ""
-    value: Text = ""
+    participant: EventParticipant = Field(default_factory=EventParticipant)
 
 
 class RegistrantInfo(_Model):
@@ -154,7 +109,7 @@ class RegistrantInfo(_Model):
     status: Text = ""
     join_url: Text = ""
     tracking_source: TrackingSource | None = None
-    custom_questions: list[Answer] = Field(default_factory=list)
+    custom_questions: list[CustomQuestion] = Field(default_factory=list)
 
     def answers(self) -> dict[str, str] | None:
         """The form's answers (``zoom.registration_form``), ``None`` when it carried none."""
@@ -166,19 +121,6 @@ class RegistrationObject(MeetingObject):
     """The webinar plus the registrant."""
 
     registrant: RegistrantInfo = Field(default_factory=RegistrantInfo)
-
-
-class RecordingFile(_Model):
-    """One file of a cloud recording (download URLs are not kept: they carry no identity)."""
-
-    id: Text = ""
-    file_type: Text = ""
-    file_extension: Text = ""
-    recording_type: Text = ""
-    file_size: int | None = None
-    status: Text = ""
-    recording_start: Text = ""
-    recording_end: Text = ""
 
 
 class RecordingObject(MeetingObject):
@@ -226,7 +168,7 @@ class DeauthorizationPayload(_Model):
     account_id: Text = ""
     user_id: Text = ""
     client_id: Text = ""
-    deauthorization_time: Time = None
+    deauthorization_time: ZoomTime = None
 
 
 class Deauthorization(_Model):
