@@ -1,22 +1,22 @@
 """The connector's fleet on PostgreSQL under a 10,000-webhook stream, its processes stopped.
 
 Shared by ``test_kill_stream.py`` (SIGKILL at random) and ``test_rolling_restart.py``
-(SIGTERM to each process in turn). Two ``zoom-brevo serve --no-worker`` (behind a
-round-robin "load balancer": the sender takes turns), three ``zoom-brevo worker`` and one
-``zoom-brevo backfill`` run on one PostgreSQL schema against the combined sandbox, with the
+(SIGTERM to each process in turn). Two ``zoom-brevo serve --no-worker`` (behind a round-
+robin "load balancer": the sender takes turns), three ``zoom-brevo worker`` and one ``zoom-
+brevo backfill`` run on one PostgreSQL schema against the combined sandbox, with the
 connector's rate limiter shared in the database. Rate limits: Zoom's emulator enforces the
-Pro plan's; Brevo's emulator and the connector are on Brevo's Extended plan (60 contact
-and event calls a second, 600 "other" calls an hour, instead of General's 10/10/100: the
-import checks of General's 100 an hour would add a minute of waiting to the run).
-Configuration: collection at once after ``*.ended`` (``delay_s: 0``), no reconcile pass, no
-sweep, recording links as transactional e-mails.
+Pro plan's; Brevo's emulator and the connector are on Brevo's Extended plan (60 contact and
+event calls a second, 600 "other" calls an hour, instead of General's 10/10/100: the import
+checks of General's 100 an hour would add a minute of waiting to the run). Configuration:
+collection at once after ``*.ended`` (``delay_s: 0``), no reconcile pass, no sweep,
+recording links as transactional e-mails.
 
 The day of ``tests.faults.stream_world`` is played: 10,000 webhook deliveries (repeats
 included) over 66 live meetings and webinars at a steady 100 a second, while ``backfill``
-collects 14 past instances. Every few seconds a process is stopped and started again at
-once; the sender retries what a stopped server did not acknowledge, and the backfill is run
-again until it exits 0 (it resumes from its cursor). Once the stream is delivered and the
-stops are over, the test waits until the store is idle as ``status --json`` defines it
+collects 14 past instances. A process is stopped and started again at once, many times over
+the stream; the sender retries what a stopped server did not acknowledge, and the backfill
+is run again until it exits 0 (it resumes from its cursor). Once the stream is delivered and
+the stops are over, the test waits until the store is idle as ``status --json`` defines it
 (nothing pending, queued, running, in doubt or awaiting a Brevo import) and measures how
 long that took after the last restart.
 """
@@ -39,6 +39,7 @@ from tests.faults.event_clock import EventClock, repeated_events
 from tests.faults.fleet import Fleet, Proc
 from tests.faults.stream_sender import StreamSender
 from tests.faults.stream_world import (
+    TOTAL_DELIVERIES,
     Expected,
     World,
     brevo_emails,
@@ -152,11 +153,14 @@ class Stop:
 
 @dataclass
 class Chaos:
-    """Stops a process every few seconds while the stream runs and starts it again; runs
-    the backfill again until it completes; samples the backlog.
+    """Stops a process ``stops`` times while the stream runs and starts it again; runs the
+    backfill again until it completes; samples the backlog.
 
-    ``kill``: a random server, worker or the backfill, SIGKILL. ``term``: every server and
-    worker in turn (a rolling restart), SIGTERM, waiting for the process to exit.
+    The stops come at random points of the stream's progress (the share of deliveries
+    acknowledged, seeded), spread over all of it on a fast machine or a slow one; the last
+    comes late in the stream. ``kill``: a random server, worker or the backfill, SIGKILL.
+    ``term``: every server and worker in turn (a rolling restart), SIGTERM, waiting for the
+    process to exit.
     """
 
     fleet: Fleet
@@ -164,23 +168,23 @@ class Chaos:
     rng: random.Random
     began: float
     how: How
-    every_s: tuple[float, float]
-    at_least: int
+    planned: int
     backfill_kills: int = 0
     stops: list[Stop] = field(default_factory=list)
     backfill_runs: int = 1
     backfill_done: bool = False
     samples: list[tuple[int, ...]] = field(default_factory=list)  # (s, webhooks, jobs, commands)
 
-    def run(self, until: Callable[[], bool]) -> None:
-        """Stop and supervise until ``until()`` and at least ``at_least`` stops."""
-        next_at = self.began + self.rng.uniform(*self.every_s)
-        while not (until() and len(self.stops) >= self.at_least):
+    def run(self, progress: Callable[[], float], until: Callable[[], bool]) -> None:
+        """Stop and supervise until ``until()``; ``progress()``: the stream's, 0 to 1."""
+        points = sorted(self.rng.uniform(0.01, 0.99) for _ in range(self.planned))
+        while not until():
             self.supervise()
-            if time.monotonic() >= next_at:
+            if points and progress() >= points[0]:
+                points.pop(0)
                 self.stop_one()
-                next_at = time.monotonic() + self.rng.uniform(*self.every_s)
             time.sleep(0.05)
+        assert points == [], f"{len(points)} stops not made: the stream ended first"
 
     def stop_one(self) -> None:
         victim = self.pick()
@@ -306,7 +310,8 @@ def play(world: World, chaos: Chaos, urls: list[str]) -> Run:
     thread.daemon = True
     thread.start()
     try:
-        chaos.run(until=lambda: sender.done)
+        tally = sender.tally
+        chaos.run(progress=lambda: tally.acknowledged / TOTAL_DELIVERIES, until=lambda: sender.done)
         run.stream_s = chaos.elapsed()
         wait_until(chaos.supervise, BACKFILL_WITHIN_S, "the backfill completed")
         run.backfill_s = chaos.elapsed()
