@@ -142,6 +142,8 @@ async def test_operations_report_queues_deliveries_dead_letters_and_limits(
     assert body["depths"]["outbox"]["done"] == 2
     assert {d["ref"] for d in body["dead_letters"]} == {refs["outbox"], refs["job"]}
     assert body["dead_letter_count"] == 2
+    assert body["in_doubt"] == {"pending": 0, "held": 0}
+    assert {d["in_doubt"] for d in body["dead_letters"]} == {False}
     assert {d["detail"] for d in body["deliveries"]} == {"2 attributes; list 3", "zoom_attended"}
     assert body["rejection_count"] == 2
     assert body["buckets"][0]["key"] == "brevo:contacts"

@@ -13,8 +13,9 @@ from sqlalchemy.engine import Engine
 from tests.admin.conftest import sign_in
 from tests.admin.seed import LAUNCH, NOW, WEEKLY
 from zoom_brevo.admin import views
-from zoom_brevo.store import deauthorizations, inbox
-from zoom_brevo.store.engine import transaction
+from zoom_brevo.store import deauthorizations, inbox, outbox
+from zoom_brevo.store.engine import reading, transaction
+from zoom_brevo.store.outbox import NewCommand
 
 
 @pytest.fixture
@@ -165,3 +166,28 @@ async def test_scores_are_shown_in_whole_points_as_they_are_sent(
     shown = re.search(r'id="stat-score">([^<]+)<', html)
     assert shown is not None
     assert re.fullmatch(r"\d{1,3}", shown.group(1)), shown.group(1)
+
+
+async def test_held_events_are_marked_on_the_operations_page_and_released_by_retry(
+    browser: httpx.AsyncClient, engine: Engine
+) -> None:
+    with transaction(engine) as conn:
+        outbox.add_many(conn, [NewCommand("event", {"email": "held@example.com"})], now=NOW)
+        held = outbox.claim_batch(conn, limit=10, owner="vm:1", lease_s=8, now=NOW)[-1]
+        outbox.mark_sending(conn, [held.id], owner="vm:1", now=NOW)
+        outbox.bury(conn, [held.id], owner="vm:1", error="in doubt, held: listing 403",
+                    now=NOW, in_doubt=True)  # fmt: skip
+    html = (await browser.get("/admin/operations")).text
+    stat = re.search(r'id="stat-in-doubt".*?</div>', html, re.S)
+    assert stat is not None and "1 held" in stat.group(0)
+    row = re.search(rf'<tr>\s*<td class="mono nowrap">outbox:{held.id}</td>.*?</tr>', html, re.S)
+    assert row is not None and ">held</span>" in row.group(0)
+    assert "in doubt, held: listing 403" in row.group(0)
+
+    csrf = html.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    data = {"ref": f"outbox:{held.id}", "csrf_token": csrf}
+    assert (await browser.post("/admin/operations/retry", data=data)).status_code < 400
+    with reading(engine) as conn:
+        assert outbox.in_doubt(conn) == {"pending": 0, "held": 0}
+    after = (await browser.get("/admin/operations")).text
+    assert f">outbox:{held.id}<" not in after

@@ -127,6 +127,11 @@ async def test_held_in_doubt_events_show_in_status_and_retry_releases_them(
     assert document["idle"] is False
     assert "2 outbox commands in doubt" in document["busy"]  # type: ignore[operator]
     assert document["dead_letters"]["recent"][0]["error"] == "in doubt, held: ..."  # type: ignore[index]
+    assert document["dead_letters"]["recent"][0]["in_doubt"] is True  # type: ignore[index]
+    shown = cli(capsys, config, "status")
+    assert shown.code == 0, shown.err
+    assert "Events in doubt: 1 being checked in Brevo's events listing; 1 held" in shown.out
+    assert f"outbox:{ids[0]}" in shown.out and "(held)" in shown.out
 
     retried = cli(capsys, config, "retry", f"outbox:{ids[0]}")
     assert retried.code == 0, retried.err

@@ -66,6 +66,18 @@ class Fleet:
         proc.process.send_signal(signal.SIGKILL)
         proc.process.wait()
 
+    def terminate(self, proc: Proc) -> int | None:
+        """SIGTERM the current process of ``proc`` and wait for it to exit; its exit code
+        (``None``: it did not exit within ``STOP_WITHIN_S`` and was killed)."""
+        assert proc.process is not None
+        proc.process.terminate()
+        try:
+            return proc.process.wait(timeout=STOP_WITHIN_S)
+        except subprocess.TimeoutExpired:
+            proc.process.kill()
+            proc.process.wait()
+            return None
+
     def crashed(self) -> list[str]:
         """Roles (other than ``backfill``) whose process exited without being killed."""
         return [

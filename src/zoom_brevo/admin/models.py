@@ -160,6 +160,17 @@ class DeadLetter(_Model):
     attempts: int
     last_error: str | None
     at: datetime
+    in_doubt: bool = Field(
+        default=False,
+        description="An event held by delivery.in_doubt: hold (Brevo may hold it already)",
+    )
+
+
+class InDoubt(_Model):
+    """Event commands whose send began with no known outcome."""
+
+    pending: int = Field(description="Looked up in Brevo's events listing at their next claim")
+    held: int = Field(description="Dead letters held until a retry sends them")
 
 
 class Rejection(_Model):
@@ -215,6 +226,7 @@ class Operations(_Model):
     deliveries: list[Delivery]
     dead_letters: list[DeadLetter]
     dead_letter_count: int
+    in_doubt: InDoubt
     rejections: list[Rejection]
     rejection_count: int
     last_sync: datetime | None

@@ -278,10 +278,12 @@ def operations(
                 attempts=d.attempts,
                 last_error=d.last_error,
                 at=d.updated_at,
+                in_doubt=d.in_doubt,
             )
             for d in deadletters.list_dead(conn, limit=RECENT * 5)
         ],
         dead_letter_count=deadletters.count(conn),
+        in_doubt=models.InDoubt(**outbox.in_doubt(conn)),
         rejections=[
             models.Rejection(process_id=r.process_id, email=r.email, reason=r.reason)
             for r in reversed(rejections[-RECENT:])

@@ -133,6 +133,7 @@ def _dead_letters(conn: Connection) -> dict[str, Any]:
                 "attempts": letter.attempts,
                 "error": letter.last_error,
                 "at": letter.updated_at.isoformat(),
+                "in_doubt": letter.in_doubt,
             }
             for letter in recent
         ],

@@ -21,6 +21,9 @@ def show(document: dict[str, Any], console: Console, *, now: datetime) -> None:
     console.print(f"Inbox: {inbox_line(document['inbox'])}", markup=False)
     console.print(f"Last sync: {when(document['last_sync'], now)}", markup=False)
     console.print(f"Imports being checked: {len(document['pending_imports'])}")
+    doubt = in_doubt_line(document["in_doubt"])
+    if doubt:
+        console.print(doubt, markup=False)
     oauth = document.get("zoom_user_oauth")
     if oauth is not None:
         console.print(f"Zoom user OAuth: {oauth['message']}", markup=False)
@@ -89,6 +92,22 @@ def queues_table(document: dict[str, Any]) -> Table:
     return table
 
 
+def in_doubt_line(counts: dict[str, int]) -> str | None:
+    """Events whose send began with no known outcome (``None`` when there are none)."""
+    pending, held = counts["pending"], counts["held"]
+    if not (pending or held):
+        return None
+    parts = []
+    if pending:
+        parts.append(f"{number(pending)} being checked in Brevo's events listing")
+    if held:
+        parts.append(
+            f"{number(held)} held (the listing could not say whether Brevo has them; "
+            "`zoom-brevo retry` sends them, see the dead letters marked held)"
+        )
+    return "Events in doubt: " + "; ".join(parts)
+
+
 def account_lines(account: dict[str, Any], now: datetime) -> list[str]:
     """The served Zoom account's deauthorization and the ignored ones, if any."""
     lines = []
@@ -128,7 +147,8 @@ def dead_letters_table(dead: dict[str, Any]) -> Table | str:
     for column in ("ID", "Kind", "Attempts", "Error"):
         table.add_column(column, overflow="fold")
     for letter in dead["recent"]:
-        table.add_row(letter["id"], letter["kind"], str(letter["attempts"]), letter["error"] or "")
+        kind = f"{letter['kind']} (held)" if letter.get("in_doubt") else letter["kind"]
+        table.add_row(letter["id"], kind, str(letter["attempts"]), letter["error"] or "")
     return table
 
 

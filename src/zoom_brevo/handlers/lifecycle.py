@@ -24,6 +24,7 @@ from zoom_brevo.handlers.context import (
 )
 from zoom_brevo.pipeline.commands import SendEvent
 from zoom_brevo.store import facts, jobs
+from zoom_brevo.store.spans import SpanSource
 from zoom_brevo.zoom.webhook_models import Envelope, Kind, MeetingObject, event_kind
 
 log = structlog.get_logger(__name__)
@@ -32,11 +33,11 @@ STARTED_EVENTS = {"meeting": "zoom_meeting_started", "webinar": "zoom_webinar_st
 
 
 def instance_of(
-    obj: MeetingObject, kind: Kind, account_id: str, source: facts.SpanSource
+    obj: MeetingObject, kind: Kind, account_id: str, source: SpanSource
 ) -> facts.Instance:
     """The store's instance for an event's object (unknown values left ``None``).
 
-    ``source``: how much the object's start and end are worth (``facts.SPAN_SOURCES``):
+    ``source``: how much the object's start and end are worth (``spans.SPAN_SOURCES``):
     ``event`` for the started and ended events, ``live`` for events that only echo the
     instance (participants, recordings).
     """

@@ -35,6 +35,7 @@ class DeadLetter:
     attempts: int
     last_error: str | None
     updated_at: datetime
+    in_doubt: bool = False  # an event whose send began with no known outcome, held
 
     @property
     def ref(self) -> str:
@@ -61,13 +62,17 @@ def list_dead(conn: Connection, *, limit: int = 100) -> list[DeadLetter]:
     letters: list[DeadLetter] = []
     for source, (table, _due) in _TABLES.items():
         c = table.c
+        doubt = c.send_started_at.is_not(None) if table is outbox else sa.false()
         stmt = (
-            sa.select(c.id, c.kind, c.attempts, c.last_error, c.updated_at)
+            sa.select(c.id, c.kind, c.attempts, c.last_error, c.updated_at, doubt)
             .where(c.state == "dead")
             .order_by(c.updated_at.desc(), c.id.desc())
             .limit(limit)
         )
-        letters.extend(DeadLetter(source, *row) for row in conn.execute(stmt))
+        letters.extend(
+            DeadLetter(source, row[0], row[1], row[2], row[3], row[4], in_doubt=bool(row[5]))
+            for row in conn.execute(stmt)
+        )
     letters.sort(key=lambda letter: (letter.updated_at, letter.id), reverse=True)
     return letters[:limit]
 

@@ -6,7 +6,7 @@ because webhooks and reports each carry only part of the picture. E-mail address
 stored lower-cased. Sessions reference their instance: ``upsert_instance`` first.
 
 An instance's span (``start_time``, ``end_time``) is a fact with a source, and sources
-differ in strength (``SPAN_SOURCES``, weakest first): ``live`` (the instance as a
+differ in strength (``spans.SPAN_SOURCES``, weakest first): ``live`` (the instance as a
 participant webhook echoes it), ``event`` (``*.started`` / ``*.ended``: the times Zoom
 reports as they happen), ``report`` (the past-meeting details or webinar details report,
 final). An observation of a weaker source never overwrites a span a stronger one
@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 
+from zoom_brevo.store import spans
 from zoom_brevo.store._sql import upsert_insert
 from zoom_brevo.store.schema import (
     attendance_sessions,
@@ -36,11 +37,10 @@ from zoom_brevo.store.schema import (
     recordings,
     registrants,
 )
+from zoom_brevo.store.spans import SpanSource
 
 Kind = Literal["meeting", "webinar"]
 CollectState = Literal["pending", "provisional", "collected", "reconciled"]
-SpanSource = Literal["live", "event", "report"]
-SPAN_SOURCES: tuple[SpanSource, ...] = ("live", "event", "report")  # weakest first
 SessionStatus = Literal["in_meeting", "in_waiting_room"]
 Source = Literal["provisional", "final"]
 
@@ -74,63 +74,54 @@ class Instance:
     @property
     def span_is_valid(self) -> bool:
         """False when both ends are known and the end precedes the start."""
-        start, end = self.start_time, self.end_time
-        return start is None or end is None or end >= start
-
-
-_INSTANCE_MERGED = ("topic", "host_id", "host_email", "account_id")
+        return spans.is_valid(self.start_time, self.end_time)
 
 
 def upsert_instance(conn: Connection, instance: Instance, *, now: datetime) -> bool:
     """Insert or merge an instance; its collection state is only changed by ``set_collected``.
 
-    The span follows the rule of the module docstring. Returns ``False`` when the
-    observation's own span was refused (its end precedes its start); the rest of it is
-    still merged.
+    The span follows the rule of the module docstring (``store.spans.merge``). Returns
+    ``False`` when the observation's own span was refused (its end precedes its start); the
+    rest of it is still merged. The stored row is read under a row lock (``BEGIN IMMEDIATE``
+    on SQLite) and written only when the merge changes it: most observations (every
+    participant webhook echoes its instance) change nothing and cost one read.
     """
     valid = instance.span_is_valid
     if not valid:
         instance = replace(instance, start_time=None, end_time=None, span_source=None)
-    values = {**asdict(instance), "created_at": now, "updated_at": now}
-    insert = upsert_insert(conn, meeting_instances).values(values)
-    merged = _merge_set(insert, meeting_instances, (*_INSTANCE_MERGED, "details"))
-    stmt = insert.on_conflict_do_update(
-        index_elements=[meeting_instances.c.uuid],
-        set_={**merged, **_span_set(insert), "updated_at": now},
-    )
-    conn.execute(stmt)
+    old = _instance_for_update(conn, instance.uuid)
+    if old is None and _insert_instance(conn, instance, now):
+        return valid
+    old = old or _instance_for_update(conn, instance.uuid)  # inserted meanwhile by another
+    assert old is not None
+    merged = spans.merge(old, instance)
+    changed = {k: v for k, v in asdict(merged).items() if getattr(old, k) != v}
+    if changed:
+        c = meeting_instances.c
+        stmt = sa.update(meeting_instances).where(c.uuid == old.uuid)
+        conn.execute(stmt.values(**changed, updated_at=now))
     return valid
 
 
-def _rank(column: Any) -> Any:
-    return sa.case(
-        *((column == name, rank) for rank, name in enumerate(SPAN_SOURCES, start=1)), else_=0
+_INSTANCE_COLUMNS = tuple(meeting_instances.c[f] for f in Instance.__dataclass_fields__)
+
+
+def _instance_for_update(conn: Connection, uuid: str) -> Instance | None:
+    stmt = sa.select(*_INSTANCE_COLUMNS).where(meeting_instances.c.uuid == uuid)
+    row = conn.execute(stmt.with_for_update()).one_or_none()
+    return None if row is None else Instance(**row._asdict())
+
+
+def _insert_instance(conn: Connection, instance: Instance, now: datetime) -> bool:
+    """Insert ``instance``; ``False`` when a row with its uuid exists already."""
+    values = {**asdict(instance), "created_at": now, "updated_at": now}
+    stmt = (
+        upsert_insert(conn, meeting_instances)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=[meeting_instances.c.uuid])
+        .returning(meeting_instances.c.uuid)
     )
-
-
-def _span_set(insert: Any) -> dict[str, Any]:
-    """The span part of the upsert's ``SET``: strongest source wins, invalid merges refused."""
-    new, old = insert.excluded, meeting_instances.c
-    stronger = _rank(new.span_source) >= _rank(old.span_source)
-
-    def pick(name: str) -> Any:
-        ours, theirs = (
-            sa.func.coalesce(new[name], old[name]),
-            sa.func.coalesce(old[name], new[name]),
-        )
-        return sa.case((stronger, ours), else_=theirs)
-
-    start, end = pick("start_time"), pick("end_time")
-    valid = sa.or_(start.is_(None), end.is_(None), end >= start)
-    source = sa.case(
-        (sa.and_(valid, stronger, new.span_source.is_not(None)), new.span_source),
-        else_=old.span_source,
-    )
-    return {
-        "start_time": sa.case((valid, start), else_=old.start_time),
-        "end_time": sa.case((valid, end), else_=old.end_time),
-        "span_source": source,
-    }
+    return conn.execute(stmt).scalar_one_or_none() is not None
 
 
 def get_instance(conn: Connection, uuid: str) -> Instance | None:

@@ -170,7 +170,7 @@ meeting_instances = Table(
     Column("host_email", String(320)),
     Column("start_time", UTCDateTime),
     Column("end_time", UTCDateTime),
-    # live | event | report: where the span came from (facts.SPAN_SOURCES, weakest first)
+    # live | event | report: where the span came from (spans.SPAN_SOURCES, weakest first)
     Column("span_source", String(20)),
     Column("details", NullableJSON),
     # pending | provisional | collected | reconciled (see facts.COLLECT_STATES)
