@@ -3,8 +3,8 @@
 Every Zoom and Brevo client is built here, and each must be given a limiter: the shared
 one (``shared_limiter``, or ``command_limiter`` for a command without a store), so that no
 process spends API budget the others cannot see. Only the entry points (``cli/``,
-``server/``, ``admin/``, ``worker``, ``demo``) call these; everything below them takes
-plain values.
+``admin/``, ``worker``, ``demo``) and the use cases they run (``usecases/``) call these;
+everything below them takes plain values (docs/architecture.md).
 """
 
 from __future__ import annotations
