@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import Engine
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
 
+from zoom_brevo.handlers import dispatch
 from zoom_brevo.handlers.context import HandlerOptions
 from zoom_brevo.handlers.dispatch import handled_events
-from zoom_brevo.store import inbox
-from zoom_brevo.store.engine import reading
+from zoom_brevo.store import facts, inbox
+from zoom_brevo.store.engine import reading, transaction
 
 from .conftest import LISTS, processor, put
 
@@ -78,3 +82,49 @@ def test_a_poison_row_is_retried_a_bounded_number_of_times_and_blocks_no_other(
     assert status == "failed"
     assert error is not None and "uuid" in error
     assert [p.deferred for p in passes] == [1] * (attempts - 1) + [0]
+
+
+def meeting_started(n: int) -> dict[str, object]:
+    return {"event": "meeting.started", "event_ts": n, "payload": {"account_id": "a", "object": {
+        "id": str(800 + n), "uuid": f"u{n}==", "topic": "T", "host_id": "h",
+        "start_time": "2026-12-01T15:00:00Z"}}}  # fmt: skip
+
+
+def test_a_group_of_rows_is_one_transaction_and_a_bad_row_rolls_back_alone(
+    engine: Engine,
+) -> None:
+    for n in range(1, 4):
+        put(engine, meeting_started(n))
+    put(engine, {"event": "meeting.ended", "event_ts": 9, "payload": {"object": {"id": "1"}}})
+    put(engine, meeting_started(5))
+    outcome = processor(engine).process_batch()
+    assert (outcome.processed, outcome.deferred) == (4, 1)
+    with reading(engine) as conn:
+        found = {i.uuid for i in facts.list_instances(conn)}
+    assert found == {"u1==", "u2==", "u3==", "u5=="}
+    assert statuses(engine)[4] == ("pending", None)  # its savepoint rolled back; tried again
+
+
+def test_a_group_whose_commit_fails_is_handled_again_row_by_row(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(1, 4):
+        put(engine, meeting_started(n))
+    real = transaction
+    calls = []
+
+    @contextmanager
+    def first_commit_lost(target: Engine) -> Iterator[Connection]:
+        calls.append(1)
+        with real(target) as conn:
+            yield conn
+            if len(calls) == 1:  # the group's: its work is rolled back, not committed
+                raise sa.exc.OperationalError("COMMIT", {}, Exception("connection lost"))
+
+    monkeypatch.setattr(dispatch, "transaction", first_commit_lost)
+    outcome = processor(engine).process_batch()
+    assert outcome.processed == 3
+    assert len(calls) == 1 + 3  # the group, then one transaction per row
+    with reading(engine) as conn:
+        assert len(facts.list_instances(conn)) == 3
+    assert {s for s, _ in statuses(engine).values()} == {"processed"}

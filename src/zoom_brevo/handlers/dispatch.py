@@ -1,9 +1,13 @@
-"""Stored webhooks -> handlers: event name to handler, one transaction per inbox row.
+"""Stored webhooks -> handlers: event name to handler, all or nothing per inbox row.
 
-``InboxProcessor.process_batch`` takes the oldest pending rows. Each row is handled in its
-own transaction that first takes the row (``pending`` -> ``processed``, only if still
-pending: two workers never both handle it) and then writes the handler's facts, commands
-and jobs; all of it commits together or not at all.
+``InboxProcessor.process_batch`` takes the oldest pending rows and handles them in groups
+of ``GROUP`` rows, one transaction per group (one commit, not one per webhook: on
+PostgreSQL a commit waits for the WAL flush). Each row is handled in a savepoint that
+first takes the row (``pending`` -> ``processed``, only if still pending: two workers never
+both handle it) and then writes the handler's facts, commands and jobs; all of it is kept
+or rolled back together. A group whose transaction fails as a whole (a lost connection, a
+deadlock with another worker) is handled again row by row, one transaction each, so that
+no row can hold back the others.
 
 - Unknown events are marked ``ignored`` (stored, never an error).
 - A payload that does not validate can never succeed: the row is marked ``failed`` with
@@ -22,7 +26,7 @@ from typing import Any
 
 import structlog
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from zoom_brevo.handlers import lifecycle, participants, recordings, registrations
 from zoom_brevo.handlers.context import Context, HandlerOptions
@@ -42,6 +46,7 @@ from zoom_brevo.zoom.webhook_models import (
 log = structlog.get_logger(__name__)
 DEFAULT_MAX_ATTEMPTS = 3
 DEFAULT_BATCH = 100
+GROUP = 25
 MAX_ERROR_CHARS = 2000
 
 
@@ -111,8 +116,8 @@ class InboxProcessor:
         outcome = Outcome()
         with reading(self.engine) as conn:
             rows = inbox.pending(conn, limit=self.batch_size)
-        for row in rows:
-            self._process(row, outcome)
+        for start in range(0, len(rows), GROUP):
+            self._process_group(rows[start : start + GROUP], outcome)
         return outcome
 
     def process_all(self) -> Outcome:
@@ -125,43 +130,76 @@ class InboxProcessor:
             if outcome.handled == 0:
                 return total
 
+    def _process_group(self, rows: list[inbox.InboxEvent], outcome: Outcome) -> None:
+        """Handle ``rows`` in one transaction, a savepoint each; row by row if it fails."""
+        now = self.clock()
+        try:
+            with transaction(self.engine) as conn:
+                done = [(row, self._in_savepoint(conn, row, now)) for row in rows]
+        except Exception as exc:  # noqa: BLE001 (the group's commit failed: nothing was kept)
+            log.warning("inbox_group_failed", rows=len(rows), error_type=type(exc).__name__)
+            for row in rows:
+                self._process(row, outcome)
+            return
+        for row, result in done:
+            self._count(row, result, outcome, now)
+
+    def _in_savepoint(
+        self, conn: Connection, row: inbox.InboxEvent, now: datetime
+    ) -> str | Exception | None:
+        """The row's status, or the error that rolled its savepoint back."""
+        try:
+            with conn.begin_nested():
+                return self._handle_in(conn, row, now)
+        except Exception as exc:  # noqa: BLE001 (counted per row by _count)
+            return exc
+
     def _process(self, row: inbox.InboxEvent, outcome: Outcome) -> None:
         now = self.clock()
         try:
-            status = self._handle(row, now)
-        except ValidationError as exc:
-            self._fail(row, f"payload does not match {row.event_type}: {_short(exc)}", now)
+            with transaction(self.engine) as conn:
+                result: str | Exception | None = self._handle_in(conn, row, now)
+        except Exception as exc:  # noqa: BLE001 (counted by _count)
+            result = exc
+        self._count(row, result, outcome, now)
+
+    def _count(
+        self, row: inbox.InboxEvent, result: str | Exception | None, outcome: Outcome,
+        now: datetime,
+    ) -> None:  # fmt: skip
+        """Record how ``row`` went: a status, or an error (failed at once, or tried again)."""
+        if isinstance(result, ValidationError):
+            self._fail(row, f"payload does not match {row.event_type}: {_short(result)}", now)
             outcome.failed += 1
-        except Exception as exc:  # noqa: BLE001 (one bad row must not stop the others)
+        elif isinstance(result, Exception):
             tries = self._tries.get(row.id, 0) + 1
             self._tries[row.id] = tries
             log.warning("inbox_event_error", event_id=row.id, event_type=row.event_type,
-                        error_type=type(exc).__name__, attempt=tries)  # fmt: skip
+                        error_type=type(result).__name__, attempt=tries)  # fmt: skip
             if tries >= self.max_attempts:
-                self._fail(row, f"{type(exc).__name__}: {exc}", now)
+                self._fail(row, f"{type(result).__name__}: {result}", now)
                 outcome.failed += 1
             else:
                 outcome.deferred += 1
         else:
             self._tries.pop(row.id, None)
-            if status == "ignored":
+            if result == "ignored":
                 outcome.ignored += 1
-            elif status == "processed":
+            elif result == "processed":
                 outcome.processed += 1
 
-    def _handle(self, row: inbox.InboxEvent, now: datetime) -> str | None:
-        with transaction(self.engine) as conn:
-            # Taken first: a row another worker has is skipped before any parsing.
-            if not inbox.take(conn, row.id, now=now):
-                return None
-            body = parse_body(row.raw_body)
-            route = ROUTES.get(str(body.get("event", row.event_type)))
-            if route is None:
-                inbox.mark(conn, row.id, "ignored", now=now)
-                return "ignored"
-            parsed = route.model.model_validate(body)
-            route.handler(Context(conn, self.options, now), parsed)
-            return "processed"
+    def _handle_in(self, conn: Connection, row: inbox.InboxEvent, now: datetime) -> str | None:
+        # Taken first: a row another worker has is skipped before any parsing.
+        if not inbox.take(conn, row.id, now=now):
+            return None
+        body = parse_body(row.raw_body)
+        route = ROUTES.get(str(body.get("event", row.event_type)))
+        if route is None:
+            inbox.mark(conn, row.id, "ignored", now=now)
+            return "ignored"
+        parsed = route.model.model_validate(body)
+        route.handler(Context(conn, self.options, now), parsed)
+        return "processed"
 
     def _fail(self, row: inbox.InboxEvent, error: str, now: datetime) -> None:
         self._tries.pop(row.id, None)

@@ -82,17 +82,21 @@ def upsert_instance(conn: Connection, instance: Instance, *, now: datetime) -> b
 
     The span follows the rule of the module docstring (``store.spans.merge``). Returns
     ``False`` when the observation's own span was refused (its end precedes its start); the
-    rest of it is still merged. The stored row is read under a row lock (``BEGIN IMMEDIATE``
-    on SQLite) and written only when the merge changes it: most observations (every
-    participant webhook echoes its instance) change nothing and cost one read.
+    rest of it is still merged. Most observations (every participant webhook echoes its
+    instance) change nothing: they cost one read, without a lock, so that workers handling
+    webhooks of one meeting do not queue on its row. A change is merged into the row read
+    again under a row lock (``BEGIN IMMEDIATE`` on SQLite) and written.
     """
     valid = instance.span_is_valid
     if not valid:
         instance = replace(instance, start_time=None, end_time=None, span_source=None)
-    old = _instance_for_update(conn, instance.uuid)
+    seen = _read_instance(conn, instance.uuid)
+    if seen is not None and spans.merge(seen, instance) == seen:
+        return valid  # nothing new: no write, no lock (as if merged before a later change)
+    old = _read_instance(conn, instance.uuid, lock=True)
     if old is None and _insert_instance(conn, instance, now):
         return valid
-    old = old or _instance_for_update(conn, instance.uuid)  # inserted meanwhile by another
+    old = old or _read_instance(conn, instance.uuid, lock=True)  # inserted by another
     assert old is not None
     merged = spans.merge(old, instance)
     changed = {k: v for k, v in asdict(merged).items() if getattr(old, k) != v}
@@ -106,9 +110,9 @@ def upsert_instance(conn: Connection, instance: Instance, *, now: datetime) -> b
 _INSTANCE_COLUMNS = tuple(meeting_instances.c[f] for f in Instance.__dataclass_fields__)
 
 
-def _instance_for_update(conn: Connection, uuid: str) -> Instance | None:
+def _read_instance(conn: Connection, uuid: str, *, lock: bool = False) -> Instance | None:
     stmt = sa.select(*_INSTANCE_COLUMNS).where(meeting_instances.c.uuid == uuid)
-    row = conn.execute(stmt.with_for_update()).one_or_none()
+    row = conn.execute(stmt.with_for_update() if lock else stmt).one_or_none()
     return None if row is None else Instance(**row._asdict())
 
 
