@@ -54,6 +54,7 @@ field_mapping:
     "{LEARN}": LEARNING_GOAL
 """
 CLI = [sys.executable, "-c", "from zoom_brevo.cli import main; main()"]
+SCRIPT = Path(sys.executable).parent / "zoom-brevo"  # the console script, for cProfile
 PARAM = re.compile(r"\{[^}]*\}")
 NUMBER = re.compile(r"/\d+")
 
@@ -374,6 +375,7 @@ def main() -> None:
     )
     parser.add_argument("--timeout", type=float, default=7200.0, help="per run, seconds")
     parser.add_argument("--json", dest="json_path", default="")
+    parser.add_argument("--profile", default="", help="cProfile the first run into this file")
     args = parser.parse_args()
     if args.command == "serve":
         serve(args.contacts, args.port, args.zoom_plan, args.brevo_plan)
@@ -390,12 +392,14 @@ def main() -> None:
             text = text.replace("/zoom/v2\n", f"/zoom/v2\n    plan: {args.zoom_plan}\n")
             text = text.replace("/brevo/v3\n", f"/brevo/v3\n  plan: {args.brevo_plan}\n")
             config.write_text(text + MAPPING, "utf-8")
-            command = [*CLI, "--config", str(config), "register", str(info["webinar_id"]),
+            command = ["--config", str(config), "register", str(info["webinar_id"]),
                        "--list", str(info["list_id"]), "--json"]  # fmt: skip
             runs = []
-            for name in ("first", "second"):
+            profile = ["-m", "cProfile", "-o", args.profile, str(SCRIPT)] if args.profile else []
+            for name, prefix in (("first", profile), ("second", [])):
                 print(f"{name} run...", file=sys.stderr)
-                runs.append(run_register(name, command, base, args))
+                cli = [sys.executable, *prefix] if prefix else CLI
+                runs.append(run_register(name, [*cli, *command], base, args))
                 print(f"  {runs[-1].wall_s:.1f} s", file=sys.stderr)
             final = httpx.get(f"{base}/bench/stats", timeout=120).json()
     finally:
