@@ -331,16 +331,17 @@ def report(runs: list[Run], args: argparse.Namespace, final: dict[str, Any]) -> 
     )
     header = (
         "| run | exit | wall s | floor s | wall/floor | connector floor s | outcomes"
-        " | Zoom calls | Brevo calls | 429s (Zoom/Brevo) |"
+        " | Zoom calls | Brevo calls | 429s (Zoom/Brevo) | peak RSS MB |"
     )
-    lines = [title, "", header, "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [title, "", header, "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in runs:
         ratio = f"{r.wall_s / r.floor_s:.2f}" if r.floor_s else "-"
         outcomes = ", ".join(f"{k} {v:,}" for k, v in r.counts.items())
         lines.append(
             f"| {r.name} | {r.exit_code} | {r.wall_s:.1f} | {r.floor_s:.1f} | {ratio}"
             f" | {r.connector_floor_s:.1f} | {outcomes} | {sum(r.zoom_calls.values()):,}"
-            f" | {sum(r.brevo_calls.values()):,} | {r.zoom_429}/{r.brevo_429} |"
+            f" | {sum(r.brevo_calls.values()):,} | {r.zoom_429}/{r.brevo_429}"
+            f" | {r.peak_rss_mb:.0f} |"
         )
     for r in runs:
         lines += ["", f"### {r.name} run: calls by endpoint", ""]
