@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from zoom_brevo.errors import ApiError
 from zoom_brevo.logging import scrub
-from zoom_brevo.store import facts
+from zoom_brevo.store import facts, registrations
 from zoom_brevo.store.engine import reading
 from zoom_brevo.zoom.client import ZoomClient
 
@@ -76,9 +76,21 @@ class ZoomErasure:
 
 
 def stored_registrations(engine: Engine, email: str) -> list[facts.Registrant]:
-    """The person's registrations the store knows, with their Zoom registrant ids."""
+    """The person's registrations the store knows, with their Zoom registrant ids: those
+    Zoom reported (webhooks, ``sync``) and those ``register`` made, each once."""
     with reading(engine) as conn:
-        return facts.registrations_of(conn, email)
+        found = facts.registrations_of(conn, email)
+        made = registrations.of_address(conn, email)
+    known = {(r.kind, r.meeting_id, r.registrant_id) for r in found}
+    for m in made:
+        if ("webinar", m.webinar_id, m.registrant_id) in known:
+            continue
+        known.add(("webinar", m.webinar_id, m.registrant_id))
+        found.append(facts.Registrant(
+            kind="webinar", meeting_id=m.webinar_id, email=m.email, status=m.status,
+            registrant_id=m.registrant_id, occurrence_id=m.occurrence_id or None,
+        ))  # fmt: skip
+    return found
 
 
 async def delete_registrations(

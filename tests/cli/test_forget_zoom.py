@@ -29,7 +29,7 @@ from zoom_brevo.sandbox.combined import (
 from zoom_brevo.sandbox.scenario import Registrant, Webinar
 from zoom_brevo.sandbox.serving import serving
 from zoom_brevo.sandbox.zoom.auth import SCOPES
-from zoom_brevo.store import facts
+from zoom_brevo.store import facts, registrations
 from zoom_brevo.store.engine import create_engine, migrate, reading, transaction
 from zoom_brevo.zoom_erasure import ZOOM_KEEPS
 
@@ -169,3 +169,28 @@ def test_without_the_write_scope_nothing_is_erased_and_the_scope_is_named(
     with reading(store[0]) as conn:  # kept, so that a rerun can still ask Zoom
         assert len(facts.registrations_of(conn, ada.email)) == 1
         assert facts.get_person(conn, ada.email) is not None
+
+
+def test_forget_zoom_deletes_a_registration_that_register_made(
+    capsys: pytest.CaptureFixture[str],
+    sandbox: tuple[Sandbox, str],
+    store: tuple[Engine, Path],
+) -> None:
+    box, base_url = sandbox
+    web = webinar(box)
+    cy = web.registrant(2)  # known to the store only as a registration `register` made
+    with transaction(store[0]) as conn:
+        made = registrations.Registration(web.id, "", cy.email, cy.id, None, "approved")
+        registrations.record(conn, made, now=NOW)
+        assert facts.registrations_of(conn, cy.email) == []
+
+    result = forget(capsys, store[1], cy.email, "--zoom", "--json")
+
+    assert result.code == 0, result.err
+    outcomes = json.loads(result.out)["zoom"]["registrations"]
+    assert outcomes == [
+        {"kind": "webinar", "meeting_id": web.id, "outcome": "deleted", "error": None}
+    ]
+    assert cy.email not in zoom_registrant_emails(box, base_url, web)
+    with reading(store[0]) as conn:
+        assert registrations.of_address(conn, cy.email) == []

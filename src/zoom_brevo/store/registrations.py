@@ -53,6 +53,24 @@ def registered(
     }
 
 
+def of_address(conn: Connection, email: str) -> list[Registration]:
+    """Every registration made for one address, any webinar or occurrence."""
+    rows = conn.execute(
+        select(table).where(table.c.email == email.lower()).order_by(table.c.webinar_id)
+    )
+    return [
+        Registration(
+            row.webinar_id,
+            row.occurrence_id,
+            row.email,
+            row.registrant_id,
+            row.join_url,
+            row.status,
+        )
+        for row in rows
+    ]
+
+
 def record(conn: Connection, registration: Registration, *, now: datetime) -> None:
     """Remember a registration (the first one stored for its key is kept)."""
     values = {
