@@ -150,6 +150,7 @@ class _Run:
     options: SyncOptions
     report: SyncReport
     now: datetime
+    survey_refused: bool = False  # the plan has no survey reports: noted once, not asked again
 
 
 def parse_target(id_or_uuid: str) -> int | str:
@@ -363,11 +364,15 @@ async def _survey(run: _Run, uuid: str) -> collect.Answers:
     """The mapped survey questions' last answers; none when nothing is mapped or on a plan
     without surveys (code 200, noted once per sync)."""
     wanted = _wanted(run.options.field_mapping, SURVEY_PREFIX)
-    if not wanted or run.report.notes:
+    if not wanted or run.survey_refused:
         return {}
     try:
         return await collect.survey_answers(run.zoom.webinar_survey_report(uuid), wanted)
+    except NotFound as exc:  # no survey report for this instance: its polls still count
+        log.info("zoom_survey_report_unavailable", code=exc.code)
+        return {}
     except NotOnPlan as exc:
+        run.survey_refused = True
         log.warning("zoom_survey_unavailable", code=exc.code)
         run.report.notes.append(
             f"Zoom does not give this account webinar survey reports (code {exc.code}); "
