@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from zoom_brevo.engagement import Participation, PollAnswer, QuestionAsked, count_participation
+from zoom_brevo.engagement import (
+    LastAnswers,
+    Participation,
+    PollAnswer,
+    QuestionAsked,
+    combine,
+    count_participation,
+)
 
 
 def test_questions_and_polls_are_counted_per_lower_cased_email() -> None:
@@ -79,3 +87,21 @@ def test_flattening_zoom_report_shapes_from_the_official_spec(shared_dir: Path) 
     got = count_participation(questions, answers)
     assert got[qa["questions"][0]["email"].lower()].questions == 1
     assert got[polls["questions"][0]["email"].lower()].polls_answered == 1
+
+
+def test_the_last_answer_is_the_latest_by_time_not_by_order() -> None:
+    at = [datetime(2026, 5, 1, 10, m, tzinfo=UTC) for m in range(3)]
+    last = LastAnswers()
+    last.add("A@x.com", "poll:Plan?", "Pro", at[2])
+    last.add("a@x.com ", "poll:Plan?", "Free", at[0])  # earlier, listed later
+    last.add("a@x.com", "poll:Size?", "10", None)
+    last.add("a@x.com", "poll:Size?", "20", at[1])  # a time beats none
+    last.add("a@x.com", "poll:Blank?", "  ", at[1])  # blank: no answer
+    last.add(None, "poll:Plan?", "Anonymous", at[2])  # not attributable
+    assert last.answers() == {"a@x.com": {"poll:Plan?": "Pro", "poll:Size?": "20"}}
+
+
+def test_combine_carries_answers_of_people_who_were_not_counted() -> None:
+    found = combine({"a@x.com": 1}, {}, {"b@x.com": {"survey:Rate?": "5"}})
+    assert found["a@x.com"] == Participation(1, 0)
+    assert found["b@x.com"].answers == {"survey:Rate?": "5"}

@@ -88,7 +88,9 @@ def world() -> tuple[Scenario, dict[str, str]]:
     sc = Scenario(seed=3, anchor=ANCHOR)
     host = sc.user(email="host@example.com")
     meeting = sc.meeting(host, participants=40, instances=2, recording=True, registrants=5)
-    webinar = sc.webinar(host, registrants=30, attendees=12, guests=2, qa=True, polls=True)
+    webinar = sc.webinar(
+        host, registrants=30, attendees=12, guests=2, qa=True, polls=True, survey=True
+    )
     webinar.form_fields = (("last_name", True), ("org", False))
     webinar.form_questions = (FormQuestion("Why?", required=True),)
     month = {"from": "2026-05-15", "to": "2026-06-01"}

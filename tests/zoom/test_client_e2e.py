@@ -23,6 +23,7 @@ from zoom_brevo.zoom import categories as ep
 from zoom_brevo.zoom.auth import ServerToServerAuth
 from zoom_brevo.zoom.categories import zoom_limits
 from zoom_brevo.zoom.client import ZoomClient
+from zoom_brevo.zoom.errors import NotOnPlan
 from zoom_brevo.zoom.models import (
     Meeting,
     Participant,
@@ -212,6 +213,25 @@ async def test_meeting_without_recording_is_not_found(relaxed: World) -> None:
     async with relaxed.client() as zoom:
         with pytest.raises(NotFound, match="no cloud recording"):
             await zoom.meeting_recordings(PLAIN_UUID)
+
+
+async def test_the_survey_report_streams_answers_and_a_plan_without_it_is_not_on_plan() -> None:
+    sc = Scenario(seed=7)
+    webinar = sc.webinar(sc.user(email="host@example.com"), registrants=20, attendees=15,
+                         survey=True)  # fmt: skip
+    uuid = webinar.latest.uuid
+    emu = ZoomEmulator(scenario=sc, enforce_rate_limits=False)
+    with serving(emu.app) as base:
+        async with World(emu, base).client() as zoom:
+            entries = [entry async for entry in zoom.webinar_survey_report(uuid)]
+            webinar.survey_on_plan = False
+            with pytest.raises(NotOnPlan, match="code 200"):
+                async for _ in zoom.webinar_survey_report(uuid):
+                    pass
+    expected = {p.email: len(items) for p, items in webinar.latest.survey_answers()}
+    assert expected and {e.email: len(e.answer_details) for e in entries} == expected
+    assert all(d.date_time is not None and d.answer for e in entries for d in e.answer_details)
+    assert emu.stats.api_calls("/report/webinars/")[-1].raw_path.endswith("/survey")
 
 
 class FakeClock:

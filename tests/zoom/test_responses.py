@@ -18,7 +18,7 @@ from zoom_brevo.errors import (
     RateLimited,
     RetriableApiError,
 )
-from zoom_brevo.zoom.errors import BeyondRetention, NoSuchMeeting
+from zoom_brevo.zoom.errors import BeyondRetention, NoSuchMeeting, NotOnPlan
 from zoom_brevo.zoom.responses import is_expired_token, is_retried_here, map_error
 
 SCOPES = ("report:read:admin", "report:read:list_meeting_participants:admin")
@@ -65,7 +65,7 @@ CASES: list[tuple[int, Any, dict[str, Any], type[ApiError], tuple[str, ...]]] = 
         400,
         {"code": 200, "message": "Only available for paid account."},
         {},
-        AuthError,
+        NotOnPlan,  # an AuthError: fatal unless the caller reads an optional report
         ("paid", "Pro"),
     ),
     (
@@ -211,3 +211,8 @@ def test_no_zoom_error_doubles_its_punctuation(status: int, body: object, not_re
     message = str(map_error(status, body, not_ready=not_ready))
 
     assert not DOUBLE_PUNCTUATION.search(message), message
+
+
+def test_a_plan_without_the_feature_is_still_an_auth_error() -> None:
+    error = map_error(400, {"code": 200, "message": "No permission."})
+    assert isinstance(error, NotOnPlan) and isinstance(error, AuthError)

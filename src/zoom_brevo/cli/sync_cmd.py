@@ -165,8 +165,10 @@ def show(outcome: Outcome, *, json_output: bool) -> None:
     """Print what was done: a table, or the JSON document."""
     if json_output:
         typer.echo(json.dumps(outcome.to_json(), indent=2))
-        return
-    stdout().print(summary_table(outcome))
+    else:
+        stdout().print(summary_table(outcome))
+    for note in outcome.sync.notes:
+        typer.echo(f"Note: {note}", err=True)
 
 
 def summary_table(outcome: Outcome) -> Table:

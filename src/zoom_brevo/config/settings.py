@@ -22,7 +22,7 @@ from pydantic import (
     ValidationError,
 )
 
-from zoom_brevo.zoom.registration_form import question_key
+from zoom_brevo.zoom.registration_form import POLL_PREFIX, SURVEY_PREFIX, question_key
 from zoom_brevo.zoom.webhooks import DEFAULT_TOLERANCE_S
 
 ZoomPlan = Literal["free", "pro", "business"]
@@ -357,21 +357,35 @@ class FieldMapping(_Model):
     both ways: Zoom's answers are written to the attribute, and `register` answers the
     question from it (as it fills `last_name` and the mapped standard fields).
     """
+    poll_questions: dict[str, AttributeName] = {}
+    """Webinar poll questions: question (as written in Zoom) -> text attribute for the person's
+    last answer (by answer time) in the latest webinar synced, e.g.
+    `{"Which plan are you on?": ZOOM_POLL_PLAN}`. Other questions are ignored.
+    """
+    survey_questions: dict[str, AttributeName] = {}
+    """Webinar survey questions: question -> text attribute for the last answer, as
+    `poll_questions`. The survey report is read only when this maps a question; a Zoom plan
+    without surveys is reported once and skipped.
+    """
 
     def attributes(self) -> dict[str, str]:
         """Logical key -> Brevo attribute, without the ``email`` identifier.
 
         Unmapped form fields are left out; a custom question's key is
-        ``question:<title>`` (``zoom.registration_form.question_key``).
+        ``question:<title>`` (``zoom.registration_form.question_key``), a poll's
+        ``poll:<title>``, a survey's ``survey:<title>``.
         """
-        found = {
-            key: name
-            for key, name in self
-            if key not in {"email", "custom_questions"} and isinstance(name, str)
-        }
+        found = {key: name for key, name in self if key not in _KEYED and isinstance(name, str)}
         for title, name in self.custom_questions.items():
             found[question_key(title)] = name
+        for title, name in self.poll_questions.items():
+            found[question_key(title, POLL_PREFIX)] = name
+        for title, name in self.survey_questions.items():
+            found[question_key(title, SURVEY_PREFIX)] = name
         return found
+
+
+_KEYED = frozenset({"email", "custom_questions", "poll_questions", "survey_questions"})
 
 
 class Storage(_Model):

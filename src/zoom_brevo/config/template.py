@@ -105,6 +105,10 @@ field_mapping:
   no_of_employees: null
   comments: null
   custom_questions: {}        # the webinar's own questions: {"Question as in Zoom": ATTRIBUTE}
+  # Webinar poll and survey questions: the last answer in the latest webinar, to a text
+  # attribute; other questions are ignored. {"Which plan are you on?": ZOOM_POLL_PLAN}
+  poll_questions: {}
+  survey_questions: {}        # read only when mapped; a plan without surveys is skipped
 
 storage:
   url: sqlite:///zoom-brevo.db                 # or postgresql+psycopg://user@host/db

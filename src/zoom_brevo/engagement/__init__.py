@@ -14,6 +14,7 @@ from zoom_brevo.engagement.attendance import (
 from zoom_brevo.engagement.identity import Person, PersonRows, group_by_person
 from zoom_brevo.engagement.intervals import Interval, union
 from zoom_brevo.engagement.participation import (
+    LastAnswers,
     Participation,
     PollAnswer,
     QuestionAsked,
@@ -37,6 +38,7 @@ __all__ = [
     "Attendance",
     "EngagementSummary",
     "Interval",
+    "LastAnswers",
     "MeetingEngagement",
     "Participation",
     "Person",

@@ -14,13 +14,18 @@ host's account, anonymous Q&A or polls) are not attributable and are ignored. A 
 is counted once per ``question_id`` and a poll once per ``poll_id`` however many of its
 questions were answered, so re-reading a report changes nothing. Records without an id
 count one each.
+
+The last answer per question (``LastAnswers``): of a person's answers to one question (a
+poll relaunched, a survey answered twice), the one with the latest ``date_time`` wins; an
+answer without a time loses to one with a time, and among equals the later in the report.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from zoom_brevo.engagement.identity import clean, normalize_email
 
@@ -47,6 +52,9 @@ class Participation:
 
     questions: int = 0
     polls_answered: int = 0
+    # The last answers to the mapped poll and survey questions: zoom.registration_form
+    # keys (``poll:<title>``, ``survey:<title>``) -> answer.
+    answers: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     @property
     def total(self) -> int:
@@ -77,11 +85,42 @@ class Tally:
         return {a: len(seen.get(a, ())) + anonymous.get(a, 0) for a in seen.keys() | anonymous}
 
 
-def combine(asked: Mapping[str, int], polled: Mapping[str, int]) -> dict[str, Participation]:
-    """Participation per email from the two tallies' counts."""
+class LastAnswers:
+    """The latest answer per (lower-cased email, question key), fed one record at a time."""
+
+    def __init__(self) -> None:
+        self._held: dict[str, dict[str, tuple[datetime | None, str]]] = defaultdict(dict)
+
+    def add(self, email: str | None, key: str, answer: str | None, at: datetime | None) -> None:
+        """Keep ``answer`` unless the person answered ``key`` later (see the module docstring)."""
+        address, text = normalize_email(email), clean(answer)
+        if not address or not text:
+            return
+        held = self._held[address].get(key)
+        if held is None or _not_later(held[0], at):
+            self._held[address][key] = (at, text)
+
+    def answers(self) -> dict[str, dict[str, str]]:
+        """Question key -> last answer, per email."""
+        return {a: {k: v for k, (_, v) in keys.items()} for a, keys in self._held.items()}
+
+
+def _not_later(held: datetime | None, new: datetime | None) -> bool:
+    if new is None:
+        return held is None
+    return held is None or held <= new
+
+
+def combine(
+    asked: Mapping[str, int],
+    polled: Mapping[str, int],
+    answers: Mapping[str, Mapping[str, str]] | None = None,
+) -> dict[str, Participation]:
+    """Participation per email from the two tallies' counts and the last answers."""
+    said = answers or {}
     return {
-        address: Participation(asked.get(address, 0), polled.get(address, 0))
-        for address in sorted(asked.keys() | polled.keys())
+        address: Participation(asked.get(address, 0), polled.get(address, 0), said.get(address, {}))
+        for address in sorted(asked.keys() | polled.keys() | said.keys())
     }
 
 

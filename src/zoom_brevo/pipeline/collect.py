@@ -16,14 +16,15 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Connection, Engine
 
-from zoom_brevo.engagement import Participation, Tally, combine
+from zoom_brevo.engagement import LastAnswers, Participation, Tally, combine
 from zoom_brevo.errors import NotReady, RetriableApiError
 from zoom_brevo.pipeline import rows as convert
 from zoom_brevo.pipeline import staging
 from zoom_brevo.store import facts
 from zoom_brevo.store.engine import transaction
 from zoom_brevo.store.schema import registrants as registrants_table
-from zoom_brevo.zoom.models import Participant, PollEntry, QAEntry, Registrant
+from zoom_brevo.zoom.models import Participant, PollEntry, QAEntry, Registrant, SurveyEntry
+from zoom_brevo.zoom.registration_form import POLL_PREFIX, SURVEY_PREFIX, question_key
 from zoom_brevo.zoom.reports import Report
 
 log = structlog.get_logger(__name__)
@@ -127,14 +128,27 @@ async def collect_registrants(
     return count
 
 
-async def participation(qa: Report[QAEntry], polls: Report[PollEntry]) -> dict[str, Participation]:
-    """Questions asked and polls answered per e-mail (deleted questions left out).
+Answers = dict[str, dict[str, str]]  # e-mail -> question key -> last answer
 
-    The reports are read one after the other and one entry at a time, so only the counts
-    are ever held. A connection lost mid-report restarts the counting of that report.
+
+async def participation(
+    qa: Report[QAEntry],
+    polls: Report[PollEntry],
+    wanted: frozenset[str] = frozenset(),
+    surveyed: Answers | None = None,
+) -> dict[str, Participation]:
+    """Questions asked, polls answered and last answers per e-mail (deleted questions left out).
+
+    ``wanted``: the ``poll:<title>`` keys whose last answers are kept; ``surveyed``: the
+    survey's last answers (``survey_answers``). The reports are read one after the other and
+    one entry at a time, so only the counts and wanted answers are ever held. A connection
+    lost mid-report restarts the reading of that report.
     """
     asked = await _restarting(lambda: questions_asked(qa))
-    return combine(asked, await _restarting(lambda: polls_answered(polls)))
+    polled, said = await _restarting(lambda: poll_results(polls, wanted))
+    for address, answers in (surveyed or {}).items():
+        said[address] = said.get(address, {}) | answers
+    return combine(asked, polled, said)
 
 
 async def questions_asked(qa: Report[QAEntry]) -> dict[str, int]:
@@ -156,7 +170,36 @@ async def polls_answered(polls: Report[PollEntry]) -> dict[str, int]:
     return tally.counts()
 
 
-async def _restarting(count: Callable[[], Awaitable[dict[str, int]]]) -> dict[str, int]:
+async def poll_results(
+    polls: Report[PollEntry], wanted: frozenset[str]
+) -> tuple[dict[str, int], Answers]:
+    """Distinct polls answered per e-mail, and the last answer to each ``wanted`` question."""
+    tally, last = Tally(), LastAnswers()
+    async for entry in polls:
+        for detail in entry.question_details:
+            tally.add(entry.email, detail.polling_id)
+            key = question_key(detail.question, POLL_PREFIX)
+            if key in wanted:
+                last.add(entry.email, key, detail.answer, detail.date_time)
+    return tally.counts(), last.answers()
+
+
+async def survey_answers(survey: Report[SurveyEntry], wanted: frozenset[str]) -> Answers:
+    """The last answer per e-mail to each ``wanted`` (``survey:<title>``) question."""
+
+    async def read() -> Answers:
+        last = LastAnswers()
+        async for entry in survey:
+            for detail in entry.answer_details:
+                key = question_key(detail.question, SURVEY_PREFIX)
+                if key in wanted:
+                    last.add(entry.email, key, detail.answer, detail.date_time)
+        return last.answers()
+
+    return await _restarting(read)
+
+
+async def _restarting(count: Callable[[], Awaitable[T]]) -> T:
     for attempt in range(REPORT_READS):
         try:
             return await count()

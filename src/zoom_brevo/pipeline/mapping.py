@@ -36,7 +36,13 @@ from email_validator import EmailNotValidError, validate_email
 from zoom_brevo.engagement.participation import Participation
 from zoom_brevo.engagement.score import EngagementSummary
 from zoom_brevo.errors import ConfigError
-from zoom_brevo.zoom.registration_form import QUESTION_PREFIX, STANDARD_FIELDS
+from zoom_brevo.zoom.registration_form import (
+    ANSWER_PREFIXES,
+    POLL_PREFIX,
+    QUESTION_PREFIX,
+    STANDARD_FIELDS,
+    SURVEY_PREFIX,
+)
 
 AttendanceStatus = Literal["registered", "attended", "absent"]
 ATTENDANCE_STATUSES: frozenset[str] = frozenset(get_args(AttendanceStatus))
@@ -156,8 +162,8 @@ def resolve_field_mapping(overrides: Mapping[str, str]) -> dict[str, str]:
     merged = dict(DEFAULT_FIELD_MAPPING)
     for key, name in overrides.items():
         where = f"field_mapping.{key}"
-        if key.startswith(QUESTION_PREFIX):
-            where = f"field_mapping.custom_questions.{key.removeprefix(QUESTION_PREFIX)}"
+        if keyed := _keyed_setting(key):
+            where = keyed
         elif key not in DEFAULT_FIELD_MAPPING:
             known = ", ".join(DEFAULT_FIELD_MAPPING)
             raise ConfigError(f"unknown field {key!r}; known fields: {known}", key=where)
@@ -173,6 +179,21 @@ def resolve_field_mapping(overrides: Mapping[str, str]) -> dict[str, str]:
     return merged
 
 
+_KEYED_SETTINGS: Mapping[str, str] = {
+    QUESTION_PREFIX: "custom_questions",
+    POLL_PREFIX: "poll_questions",
+    SURVEY_PREFIX: "survey_questions",
+}
+
+
+def _keyed_setting(key: str) -> str | None:
+    """``field_mapping.<setting>.<title>`` for a question's key, else ``None``."""
+    for prefix, setting in _KEYED_SETTINGS.items():
+        if key.startswith(prefix):
+            return f"field_mapping.{setting}.{key.removeprefix(prefix)}"
+    return None
+
+
 def _reject_shared_attributes(mapping: Mapping[str, str]) -> None:
     owners: dict[str, str] = {}
     for key, name in mapping.items():
@@ -180,7 +201,8 @@ def _reject_shared_attributes(mapping: Mapping[str, str]) -> None:
             continue
         if name in owners:
             raise ConfigError(
-                f"{name} is already used for {owners[name]!r}", key=f"field_mapping.{key}"
+                f"{name} is already used for {owners[name]!r}",
+                key=_keyed_setting(key) or f"field_mapping.{key}",
             )
         owners[name] = key
 
@@ -190,7 +212,7 @@ def attribute_definitions(field_mapping: Mapping[str, str]) -> dict[str, BrevoTy
     return {
         name: LOGICAL_TYPES.get(key, "text")
         for key, name in field_mapping.items()
-        if (key in LOGICAL_TYPES or key.startswith(QUESTION_PREFIX)) and name
+        if (key in LOGICAL_TYPES or key.startswith(ANSWER_PREFIXES)) and name
     }
 
 
@@ -349,7 +371,11 @@ def logical_values(facts: PersonFacts) -> dict[str, AttributeValue | None]:
 def _participation_values(taken: Participation | None) -> dict[str, AttributeValue | None]:
     if taken is None:
         return {}
-    return {"questions_asked": taken.questions, "polls_answered": taken.polls_answered}
+    return {
+        "questions_asked": taken.questions,
+        "polls_answered": taken.polls_answered,
+        **{key: _text(answer) for key, answer in taken.answers.items()},
+    }
 
 
 def _engagement_values(summary: EngagementSummary) -> dict[str, AttributeValue | None]:

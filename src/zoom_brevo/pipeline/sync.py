@@ -62,8 +62,9 @@ from zoom_brevo.pipeline.mapping import DEFAULT_FIELD_MAPPING, SkipReason
 from zoom_brevo.store import facts, outbox
 from zoom_brevo.store.engine import transaction
 from zoom_brevo.zoom.client import ZoomClient
-from zoom_brevo.zoom.errors import BeyondRetention
+from zoom_brevo.zoom.errors import BeyondRetention, NotOnPlan
 from zoom_brevo.zoom.models import Participant, WebinarReport
+from zoom_brevo.zoom.registration_form import POLL_PREFIX, SURVEY_PREFIX
 
 log = structlog.get_logger(__name__)
 DERIVE_CHUNK = 500
@@ -111,6 +112,7 @@ class SyncReport:
     events_queued: int = 0
     events_already_sent: int = 0
     skipped_by_reason: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)  # what was skipped and why, said once
 
     @property
     def guests_skipped(self) -> int:
@@ -135,6 +137,7 @@ class SyncReport:
             "events_already_sent": self.events_already_sent,
             "guests_skipped": self.guests_skipped,
             "skipped_by_reason": dict(sorted(self.skipped_by_reason.items())),
+            **({"notes": list(self.notes)} if self.notes else {}),
         }
 
 
@@ -147,6 +150,7 @@ class _Run:
     options: SyncOptions
     report: SyncReport
     now: datetime
+    survey_refused: bool = False  # the plan has no survey reports: noted once, not asked again
 
 
 def parse_target(id_or_uuid: str) -> int | str:
@@ -251,7 +255,7 @@ async def sync_webinar(
         instance = await _webinar_facts(zoom, uuid, webinar_id, start, report)
         info = _stored(run, instance)
         await _webinar_instance(run, info)
-        taken[uuid] = await _participation(zoom, uuid)
+        taken[uuid] = await _participation(run, uuid)
         infos.append(info)
     _finish(run, infos, taken)
     return run.report
@@ -341,14 +345,46 @@ async def _webinar_attendees(
     )
 
 
-async def _participation(zoom: ZoomClient, uuid: str) -> dict[str, Participation] | None:
-    """Questions and polls per e-mail; ``None`` when Zoom has no such reports to give."""
+async def _participation(run: _Run, uuid: str) -> dict[str, Participation] | None:
+    """Questions, polls and mapped answers per e-mail; ``None`` when Zoom has no such reports."""
+    zoom = run.zoom
     try:
+        surveyed = await _survey(run, uuid)
         return await collect.participation(
-            zoom.webinar_qa_report(uuid), zoom.webinar_poll_report(uuid)
+            zoom.webinar_qa_report(uuid),
+            zoom.webinar_poll_report(uuid),
+            _wanted(run.options.field_mapping, POLL_PREFIX),
+            surveyed,
         )
     except NotFound:
         return None
+
+
+async def _survey(run: _Run, uuid: str) -> collect.Answers:
+    """The mapped survey questions' last answers; none when nothing is mapped or on a plan
+    without surveys (code 200, noted once per sync)."""
+    wanted = _wanted(run.options.field_mapping, SURVEY_PREFIX)
+    if not wanted or run.survey_refused:
+        return {}
+    try:
+        return await collect.survey_answers(run.zoom.webinar_survey_report(uuid), wanted)
+    except NotFound as exc:  # no survey report for this instance: its polls still count
+        log.info("zoom_survey_report_unavailable", code=exc.code)
+        return {}
+    except NotOnPlan as exc:
+        run.survey_refused = True
+        log.warning("zoom_survey_unavailable", code=exc.code)
+        run.report.notes.append(
+            f"Zoom does not give this account webinar survey reports (code {exc.code}); "
+            "field_mapping.survey_questions skipped. Surveys need a paid plan with the "
+            "webinar add-on and the report:read:webinar_survey:admin scope."
+        )
+        return {}
+
+
+def _wanted(field_mapping: Mapping[str, str], prefix: str) -> frozenset[str]:
+    """The question keys with ``prefix`` that are mapped to an attribute."""
+    return frozenset(k for k, name in field_mapping.items() if k.startswith(prefix) and name)
 
 
 async def _optional(counting: Any) -> int:

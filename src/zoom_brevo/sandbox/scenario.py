@@ -185,6 +185,9 @@ class Attendance:
     registrant: Registrant | None = None
 
 
+SURVEY_QUESTIONS = ("How would you rate this webinar?", "What should we cover next?")
+
+
 @dataclass(frozen=True, slots=True)
 class QuestionAnswer:
     """One Q&A question (and its answer) or one poll answer."""
@@ -331,7 +334,43 @@ class Instance:
 
     def poll_answers(self) -> Iterator[tuple[Person, list[QuestionAnswer]]]:
         """Webinar poll: about one attendee in three answered (if enabled)."""
-        return self._answers(3, "Poll", enabled=getattr(self.parent, "has_polls", False))
+        answered = self._answers(3, "Poll", enabled=getattr(self.parent, "has_polls", False))
+        if not getattr(self.parent, "poll_changes", False):
+            return answered
+        return self._changed(answered)
+
+    def _changed(
+        self, answered: Iterator[tuple[Person, list[QuestionAnswer]]]
+    ) -> Iterator[tuple[Person, list[QuestionAnswer]]]:
+        # A relaunched poll: every other person answered the question earlier too, listed
+        # after the later answer (the report's order is not the order of answering).
+        for pos, (person, items) in enumerate(answered):
+            first = items[0]
+            earlier = QuestionAnswer(
+                first.question, "Earlier answer", first.at - timedelta(minutes=2)
+            )
+            yield person, [*items, earlier] if pos % 2 == 0 else items
+
+    def survey_answers(self) -> Iterator[tuple[Person, list[QuestionAnswer]]]:
+        """Webinar survey (if enabled): about one attendee in two answered its two questions
+        as the webinar ended; one in four changed the first answer later (listed first)."""
+        if not getattr(self.parent, "has_survey", False):
+            return
+        for pos, att in enumerate(self.attendances()):
+            h = mix(self.salt, salt("Survey"), pos)
+            if h % 2:
+                continue
+            at = self.end + timedelta(minutes=1)
+            items = [
+                QuestionAnswer(SURVEY_QUESTIONS[0], f"{h % 5 + 1} stars", at),
+                QuestionAnswer(SURVEY_QUESTIONS[1], f"Topic {(h >> 8) % 3 + 1}", at),
+            ]
+            if h % 4 == 0:
+                revised = f"{(h >> 4) % 5 + 1} stars (revised)"
+                items.insert(
+                    0, QuestionAnswer(SURVEY_QUESTIONS[0], revised, at + timedelta(minutes=5))
+                )
+            yield att.person, items
 
     def _answers(
         self, every: int, kind: str, *, enabled: bool
@@ -507,6 +546,9 @@ class Webinar(_Hosted):
     guests: int = 0
     has_qa: bool = False
     has_polls: bool = False
+    poll_changes: bool = False  # some people answered a poll question twice
+    has_survey: bool = False
+    survey_on_plan: bool = True  # False: the account's plan has no survey reports (code 200)
     # Registration: 0 approved at once, 1 the host approves (pending), 2 no registration.
     approval_type: int = 0
     form_fields: tuple[tuple[str, bool], ...] = ()  # (Zoom field name, required)
@@ -704,6 +746,7 @@ class Scenario:
         recording: bool = False,
         qa: bool = False,
         polls: bool = False,
+        survey: bool = False,
         webinar_id: int | None = None,
         overrun_min: float = 0,
     ) -> Webinar:
@@ -721,6 +764,7 @@ class Scenario:
             guests=guests,
             has_qa=qa,
             has_polls=polls,
+            has_survey=survey,
         )
         webinar.sources = [self._source(webinar.id, k) for k in range(sources)]
         self._occurrences(

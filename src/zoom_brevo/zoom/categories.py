@@ -273,6 +273,13 @@ WEBINAR_POLL_REPORT = Endpoint(
     "questions",
     paginated=False,
 )
+WEBINAR_SURVEY_REPORT = Endpoint(
+    "/report/webinars/{webinar_id}/survey",
+    _H,
+    ("report:read:admin", "report:read:webinar_survey:admin"),
+    "survey_answers",
+    paginated=False,
+)
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     USERS,
@@ -298,6 +305,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     USER_MEETING_REPORT,
     WEBINAR_QA_REPORT,
     WEBINAR_POLL_REPORT,
+    WEBINAR_SURVEY_REPORT,
 )
 
 # Writes: only erasure (``forget --zoom``) deletes registrants; a retry after a lost answer

@@ -46,6 +46,7 @@ from zoom_brevo.zoom.models import (
     Registrant,
     RegistrationQuestions,
     ReportMeeting,
+    SurveyEntry,
     TokenInfo,
     TrackingSource,
     User,
@@ -351,6 +352,11 @@ class ZoomClient(PooledClient):
     def webinar_poll_report(self, webinar_id_or_uuid: Id) -> Report[PollEntry]:
         """Poll answers of a webinar, one attendee at a time (HEAVY)."""
         return self._report(ep.WEBINAR_POLL_REPORT, webinar_id_or_uuid, PollEntry)
+
+    def webinar_survey_report(self, webinar_id_or_uuid: Id) -> Report[SurveyEntry]:
+        """Survey answers of a webinar, one attendee at a time (HEAVY; code 200 raises
+        ``NotOnPlan`` on a plan without surveys)."""
+        return self._report(ep.WEBINAR_SURVEY_REPORT, webinar_id_or_uuid, SurveyEntry)
 
     # --- recordings and reports ------------------------------------------------------
 

@@ -6,7 +6,7 @@ codes, so what a code means is known in ``zoom/`` only (reference zoom.md 1.3, 2
 
 from __future__ import annotations
 
-from zoom_brevo.errors import NotFound
+from zoom_brevo.errors import AuthError, NotFound
 
 
 class NoSuchMeeting(NotFound):
@@ -19,3 +19,11 @@ class NoSuchMeeting(NotFound):
 
 class BeyondRetention(NotFound):
     """Code 12702: Zoom keeps this meeting's details or report no longer (reference zoom.md 2.2)."""
+
+
+class NotOnPlan(AuthError):
+    """Code 200: the account's plan (or the app's permissions) lacks this API or feature.
+
+    Zoom answers it for paid-only and webinar-add-on APIs (reference zoom.md 2.2); a caller
+    reading an optional report (the webinar survey) skips it instead of failing.
+    """

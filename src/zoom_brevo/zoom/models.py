@@ -326,6 +326,25 @@ class PollAnswer(ZoomModel):
     date_time: ZoomTime = None
 
 
+class SurveyAnswer(ZoomModel):
+    """One answer to one survey question."""
+
+    question_id: str | None = None
+    question: str = ""
+    answer: str = ""
+    date_time: ZoomTime = None
+
+
+class SurveyEntry(ZoomModel):
+    """The survey answers of one attendee (``GET /report/webinars/{id}/survey``)."""
+
+    email: str = ""
+    name: str = ""
+    first_name: str | None = None
+    last_name: str | None = None
+    answer_details: list[SurveyAnswer] = Field(default_factory=list)
+
+
 class PollEntry(ZoomModel):
     """The poll answers of one attendee."""
 

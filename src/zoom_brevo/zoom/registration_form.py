@@ -28,11 +28,16 @@ STANDARD_FIELDS: tuple[str, ...] = (
     "comments",
 )
 QUESTION_PREFIX = "question:"
+# A poll's or a survey's question answered in the webinar (not the registration form): the
+# same title-keyed answers, read from the poll and survey reports.
+POLL_PREFIX = "poll:"
+SURVEY_PREFIX = "survey:"
+ANSWER_PREFIXES: tuple[str, ...] = (QUESTION_PREFIX, POLL_PREFIX, SURVEY_PREFIX)
 
 
-def question_key(title: str) -> str:
-    """The key a custom question's answer is kept under (its title, whitespace folded)."""
-    return QUESTION_PREFIX + " ".join(title.split())
+def question_key(title: str, prefix: str = QUESTION_PREFIX) -> str:
+    """The key a question's answer is kept under (its title, whitespace folded)."""
+    return prefix + " ".join(title.split())
 
 
 def answers_of(

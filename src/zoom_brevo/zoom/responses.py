@@ -25,7 +25,7 @@ from zoom_brevo.errors import (
     RateLimited,
     RetriableApiError,
 )
-from zoom_brevo.zoom.errors import BeyondRetention, NoSuchMeeting
+from zoom_brevo.zoom.errors import BeyondRetention, NoSuchMeeting, NotOnPlan
 
 SERVICE = "zoom"
 REAUTHORIZE_HINT = "re-authorize at /oauth/authorize"
@@ -83,7 +83,7 @@ _FIXED: Mapping[int, tuple[type[ApiError], str]] = {
         ),
     ),
     PAID_ONLY: (
-        AuthError,
+        NotOnPlan,
         (
             "Zoom refused the call (code 200: {text}). This API needs a paid (Pro or higher) "
             "Zoom plan, the webinar add-on for webinars, or report permission for the "

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from zoom_brevo.sandbox.scenario import (
+    SURVEY_QUESTIONS,
     Attendance,
     Instance,
     Meeting,
@@ -314,3 +315,23 @@ def answers(person: Person, items: list[QuestionAnswer], *, poll: bool) -> Json:
     else:
         details = [{"question": a.question, "answer": a.answer} for a in items]
     return {"name": person.name, "email": person.email, "question_details": details}
+
+
+def survey(person: Person, items: list[QuestionAnswer]) -> Json:
+    """One person's survey answers (``survey_answers[]`` of the webinar survey report)."""
+    details = [
+        {
+            "question": a.question,
+            "question_id": f"q-{SURVEY_QUESTIONS.index(a.question) + 1}",
+            "answer": a.answer,
+            "date_time": iso(a.at),
+        }
+        for a in items
+    ]
+    return {
+        "email": person.email,
+        "name": person.name,
+        "first_name": person.first_name,
+        "last_name": person.last_name,
+        "answer_details": details,
+    }

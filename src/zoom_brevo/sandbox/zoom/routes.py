@@ -288,6 +288,23 @@ def report_webinar_polls(call: Call) -> Json:
     return _answers(call, poll=True, report=True)
 
 
+def report_webinar_survey(call: Call) -> Json:
+    inst = call.finder.instance(call.id("webinarId"), WEBINAR, report=True)
+    webinar = inst.parent
+    assert isinstance(webinar, Webinar)
+    if not webinar.survey_on_plan:
+        # Official spec: 400, error code 200 "No permission." (a plan without the feature).
+        raise ZoomError(400, 200, "No permission.")
+    return {
+        "webinar_id": webinar.id,
+        "webinar_uuid": inst.uuid,
+        "start_time": render.iso(inst.start),
+        "survey_id": f"survey-{webinar.id}",
+        "survey_name": "Survey of this webinar",
+        "survey_answers": [render.survey(p, items) for p, items in inst.survey_answers()],
+    }
+
+
 # --- recordings and the user meeting report ------------------------------------------------
 def meeting_recordings(call: Call) -> Json:
     ident = call.id("meetingId")
@@ -389,6 +406,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/report/webinars/{webinarId}/participants", HEAVY, report_webinar_participants),
     Route("/report/webinars/{webinarId}/qa", HEAVY, report_webinar_qa),
     Route("/report/webinars/{webinarId}/polls", HEAVY, report_webinar_polls),
+    Route("/report/webinars/{webinarId}/survey", HEAVY, report_webinar_survey),
 )
 
 
