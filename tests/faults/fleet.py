@@ -78,6 +78,25 @@ class Fleet:
             proc.process.wait()
             return None
 
+    def wait_ready(self, proc: Proc, within_s: float = 60.0) -> None:
+        """Wait until the current process of ``proc`` is up: a server answers ``/healthz``,
+        a worker has logged its lease owner (``worker_leases``, once its store is open)."""
+        deadline = time.monotonic() + within_s
+        while not self._ready(proc):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{proc.name} not ready within {within_s} s")
+            time.sleep(0.1)
+
+    def _ready(self, proc: Proc) -> bool:
+        if "--port" in proc.args:
+            port = proc.args[proc.args.index("--port") + 1]
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+            except httpx.TransportError:
+                return False
+        assert proc.log is not None
+        return "worker_leases" in proc.log.read_text(errors="replace")
+
     def crashed(self) -> list[str]:
         """Roles (other than ``backfill``) whose process exited without being killed."""
         return [

@@ -188,6 +188,8 @@ class Chaos:
 
     def stop_one(self) -> None:
         victim = self.pick()
+        if self.how == "term":  # a rolling restart stops a process once it is up
+            self.fleet.wait_ready(victim)
         at_s, wall = self.elapsed(), time.time()
         if self.how == "kill":
             self.fleet.kill(victim)
