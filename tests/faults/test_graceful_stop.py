@@ -123,3 +123,38 @@ def test_a_second_sigterm_hands_the_batch_back_at_once(
     assert "delivery_handed_back" in first_log.read_text()
     assert len(box.brevo.state.events) == EVENTS
     assert sent_twice(box.brevo) == []
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("command", ["worker", "serve"])
+def test_sigterm_while_starting_exits_0_at_once(
+    tmp_path: Path, pg_schema_url: str, command: str
+) -> None:
+    """Stopped while it migrates its store (held up here by a lock on Alembic's table):
+    nothing is held yet, so the process exits 0 at once instead of dying with -15."""
+    engine = create_engine(pg_schema_url)
+    migrate(engine)
+    box = build_sandbox(enforce_rate_limits=False)
+    log = tmp_path / f"{command}.log"
+    try:
+        with serving(box.app) as url, engine.connect() as locker:
+            locker.execute(sa.text("LOCK TABLE alembic_version IN ACCESS EXCLUSIVE MODE"))
+            config = write_config(tmp_path, box, url, pg_schema_url)
+            args = ["serve", "--port", str(free_port())] if command == "serve" else ["worker"]
+            process = start(config, log, *args)
+            try:
+                time.sleep(4)  # started, blocked in the migration's read of its version
+                assert process.poll() is None, log.read_text()
+                process.send_signal(signal.SIGTERM)
+                code = process.wait(timeout=10)
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+            locker.rollback()
+    finally:
+        engine.dispose()
+    text = log.read_text()
+    assert code == 0, text
+    assert "Traceback" not in text
+    assert "worker_leases" not in text and "serve_listening" not in text  # never got that far

@@ -43,26 +43,27 @@ def serve(
     flight, stops the worker and exits 0.
     """
     from zoom_brevo.admin import site_routes_for  # noqa: PLC0415
-    from zoom_brevo.server.runner import run_server  # noqa: PLC0415
+    from zoom_brevo.server.runner import run_server, stop_during_start  # noqa: PLC0415
     from zoom_brevo.wiring import open_store  # noqa: PLC0415
 
-    settings = state_of(ctx).settings(quiet=False)
-    bind_host = host or settings.server.host
-    bind_port = port or settings.server.port
-    ensure_free(bind_host, bind_port)
-    engine = open_store(settings)
-    try:
-        routes = site_routes_for(settings, engine)  # /admin, /oauth/*: each only if configured
-        app = serve_app(settings, engine, worker=not no_worker, routes=routes)
-        listening = listening_fields(bind_host, bind_port, routes, worker=not no_worker)
-        run_server(
-            app, host=bind_host, port=bind_port,
-            on_listening=lambda: structlog.get_logger(__name__).info(
-                "serve_listening", **listening
-            ),
-        )  # fmt: skip
-    finally:
-        engine.dispose()
+    with stop_during_start():
+        settings = state_of(ctx).settings(quiet=False)
+        bind_host = host or settings.server.host
+        bind_port = port or settings.server.port
+        ensure_free(bind_host, bind_port)
+        engine = open_store(settings)
+        try:
+            routes = site_routes_for(settings, engine)  # /admin, /oauth/*: each only if configured
+            app = serve_app(settings, engine, worker=not no_worker, routes=routes)
+            listening = listening_fields(bind_host, bind_port, routes, worker=not no_worker)
+            run_server(
+                app, host=bind_host, port=bind_port,
+                on_listening=lambda: structlog.get_logger(__name__).info(
+                    "serve_listening", **listening
+                ),
+            )  # fmt: skip
+        finally:
+            engine.dispose()
 
 
 def listening_fields(

@@ -116,6 +116,29 @@ def tune_gc() -> None:
 
 
 @contextlib.contextmanager
+def stop_during_start() -> Iterator[None]:
+    """SIGTERM exits 0 at once until the process runs its own stop handling.
+
+    While a process reads its settings and migrates its store it holds nothing: a stop then
+    (a rolling restart, a deployment cancelled) only rolls the migration's transaction back.
+    Without this, Python's default handler ends it with -15, which supervisors report as a
+    failure. ``run_server`` and ``run_worker_process`` replace the handler with their own.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(_sig: int, _frame: FrameType | None) -> None:
+        raise SystemExit(0)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
 def _noting_signals() -> Iterator[list[int]]:
     """Record stop signals instead of dying from them.
 
