@@ -43,6 +43,7 @@ from zoom_brevo.handlers.context import (
     usable_email,
 )
 from zoom_brevo.handlers.lifecycle import COLLECT_JOB, instance_of, schedule_collect
+from zoom_brevo.handlers.replays import schedule_replay
 from zoom_brevo.pipeline.commands import (
     CampaignCommand,
     Command,
@@ -90,6 +91,7 @@ def handle_completed(ctx: Context, body: Envelope[RecordingObject]) -> None:
         ctx.conn, instance_of(obj, obj.kind, body.payload.account_id, "live"), now=ctx.now
     )
     facts.upsert_recording(ctx.conn, recording_of(obj, ctx.now), now=ctx.now)
+    schedule_replay(ctx.conn, obj.uuid, 0, days=ctx.options.replay_days, now=ctx.now)
     if ctx.options.recordings.mode == "off":
         return
     schedule_collect(ctx, obj.uuid, obj.kind, obj.meeting_id)

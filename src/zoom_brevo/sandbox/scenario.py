@@ -29,7 +29,8 @@ Model
 - **Registration** (webinars): ``approval_type`` (0 automatic, 1 manual = new registrants
   are pending, 2 none), the form's standard ``form_fields`` and custom ``form_questions``
   with what is required. ``add_registrant(..., status="denied")`` blocks an address.
-- **Recordings** (``recording=True``): share URL, passcode and files per instance.
+- **Recordings** (``recording=True``): share URL, passcode and files per instance; who
+  watched or downloaded it later (``Instance.views``, served as recording analytics).
 
 Rows are generated from an index on demand, so 100,000 attendees cost no memory until
 iterated, and iteration allocates one small object per row.
@@ -221,6 +222,21 @@ class Recording:
         return sum(f.file_size for f in self.files)
 
 
+@dataclass(frozen=True, slots=True)
+class RecordingView:
+    """Someone who watched (or downloaded) an instance's cloud recording later.
+
+    What Zoom's recording analytics list per viewer (``analytics_details``): e-mail, name,
+    when, and for a view the seconds watched.
+    """
+
+    email: str
+    name: str
+    at: datetime
+    duration_s: int = 0
+    kind: str = "by_view"  # or "by_download"
+
+
 def _sessions_for(h: int, start: datetime, end: datetime, first_user_id: int) -> list[Session]:
     """The sessions of one attendee, drawn from ``h`` (see the module docstring)."""
     span = max(60, int((end - start).total_seconds()))
@@ -267,6 +283,7 @@ class Instance:
     people_offset: int = 0
     recording: Recording | None = None
     extra: list[Attendance] = field(default_factory=list)
+    views: list[RecordingView] = field(default_factory=list)  # of the recording, later
     _rows: int | None = field(default=None, repr=False)
 
     @functools.cached_property

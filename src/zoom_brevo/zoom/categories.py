@@ -253,6 +253,15 @@ USER_RECORDINGS = Endpoint(
     ("recording:read:admin", "cloud_recording:read:list_user_recordings:admin"),
     "meetings",
 )
+# Who watched a recording later. The spec gives this operation no rate-limit label and
+# only granular scopes (no classic one): it is counted as MEDIUM, like the other lists,
+# and kept out of ENDPOINTS, whose entries carry a spec label and a classic scope.
+RECORDING_VIEWS = Endpoint(
+    "/meetings/{meeting_id}/recordings/analytics_details",
+    _M,
+    ("cloud_recording:read:recording_analytics_details:admin",),
+    "analytics_details",
+)
 USER_MEETING_REPORT = Endpoint(
     "/report/users/{user_id}/meetings",
     _H,

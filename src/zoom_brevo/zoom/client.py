@@ -43,6 +43,7 @@ from zoom_brevo.zoom.models import (
     PollEntry,
     QAEntry,
     Recording,
+    RecordingView,
     Registrant,
     RegistrationQuestions,
     ReportMeeting,
@@ -398,6 +399,15 @@ class ZoomClient(PooledClient):
         """A user's cloud recordings between two dates (Zoom allows at most one month)."""
         query = {"from": _day(from_), "to": _day(to)}
         return self._paginate(ep.USER_RECORDINGS, {"user_id": user_id}, query, Recording)
+
+    def recording_views(
+        self, meeting_id_or_uuid: Id, *, from_: date, to: date, type: str = "by_view"
+    ) -> AsyncIterator[RecordingView]:
+        """Who watched (``by_view``) or downloaded the recording between two dates (at most
+        one month); NotFound (3301) when the instance has no recording."""
+        query = {"from": _day(from_), "to": _day(to), "type": type}
+        ids = {"meeting_id": meeting_id_or_uuid}
+        return self._paginate(ep.RECORDING_VIEWS, ids, query, RecordingView)
 
     def user_meeting_report(
         self,

@@ -281,6 +281,19 @@ class Recording(ZoomModel):
     recording_files: list[RecordingFile] = Field(default_factory=list)
 
 
+class RecordingView(ZoomModel):
+    """One row of a recording's analytics details: who watched (or downloaded) it, when.
+
+    ``duration`` is the seconds watched, for ``type=by_view`` only (Meetings spec,
+    ``analytics_details``).
+    """
+
+    email: str = ""
+    name: str | None = None
+    date_time: ZoomTime = None
+    duration: int | None = None
+
+
 class ReportMeeting(HeldMeeting):
     """A held meeting in a user's meeting report (``/report/users/{id}/meetings``)."""
 

@@ -13,6 +13,7 @@ from zoom_brevo.sandbox.scenario import (
     Person,
     QuestionAnswer,
     Recording,
+    RecordingView,
     Registrant,
     Session,
     TrackingSource,
@@ -314,3 +315,11 @@ def answers(person: Person, items: list[QuestionAnswer], *, poll: bool) -> Json:
     else:
         details = [{"question": a.question, "answer": a.answer} for a in items]
     return {"name": person.name, "email": person.email, "question_details": details}
+
+
+def recording_view(view: RecordingView) -> Json:
+    """One row of ``analytics_details`` (duration only for a view, in seconds)."""
+    row: Json = {"date_time": iso(view.at), "name": view.name, "email": view.email}
+    if view.kind == "by_view":
+        row["duration"] = view.duration_s
+    return row

@@ -1,0 +1,163 @@
+"""``zoom_replay_watched`` over HTTP: the emulator's recording analytics, the client, the job."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from sqlalchemy.engine import Engine
+
+from zoom_brevo.errors import AuthError
+from zoom_brevo.handlers.context import HandlerOptions, RecordingOptions
+from zoom_brevo.handlers.replays import REPLAY_EVENT, REPLAY_JOB
+from zoom_brevo.ratelimit import LocalRateLimiter
+from zoom_brevo.sandbox.combined import (
+    ZOOM_ACCOUNT_ID,
+    ZOOM_CLIENT_ID,
+    ZOOM_CLIENT_SECRET,
+    build_sandbox,
+)  # fmt: skip
+from zoom_brevo.sandbox.scenario import RecordingView, Scenario
+from zoom_brevo.sandbox.webhook_sender import ZoomEvents
+from zoom_brevo.sandbox.zoom.auth import SCOPES
+from zoom_brevo.zoom.categories import zoom_limits
+from zoom_brevo.zoom.client import ZoomClient
+
+from .test_handlers import all_jobs, commands
+from .test_jobs import BASE, MIN, Clock, Env
+
+NOW = datetime.now(UTC).replace(second=0, microsecond=0)
+
+
+def world() -> Scenario:
+    """A recorded webinar: Ann attended; Ben and Cid stayed away; Ben watched the replay."""
+    sc = Scenario(seed=9, anchor=NOW.replace(minute=0))
+    host = sc.user(email="host@example.com")
+    web = sc.webinar(host, topic="Launch", registrants=0, attendees=0, sources=0, recording=True)
+    ann = web.add_registrant(sc.new_person("ann@example.com", "Ann", "A"))
+    web.add_registrant(sc.new_person("ben@example.com", "Ben", "B"))
+    web.add_registrant(sc.new_person("cid@example.com", "Cid", "C"))
+    w = web.latest.start
+    web.latest.add_attendee(ann.person, [(w, w + 30 * MIN)], ann)
+    web.latest.views += [
+        RecordingView("ben@example.com", "Ben B", NOW - 2 * MIN, duration_s=600),
+        RecordingView("Ben@Example.com", "Ben B", NOW - MIN, duration_s=300),
+        RecordingView("cid@example.com", "Cid C", NOW - MIN, kind="by_download"),
+    ]
+    return sc
+
+
+@pytest.fixture
+async def env(engine: Engine) -> AsyncIterator[Env]:
+    box = build_sandbox(world(), enforce_rate_limits=False, prepare_brevo=True)
+    transport = httpx.ASGITransport(app=box.app)
+    zoom = ZoomClient.server_to_server(
+        account_id=ZOOM_ACCOUNT_ID, client_id=ZOOM_CLIENT_ID, client_secret=ZOOM_CLIENT_SECRET,
+        api_base_url=f"{BASE}/zoom/v2", oauth_base_url=f"{BASE}/zoom", transport=transport,
+        limiter=LocalRateLimiter(zoom_limits("pro")), page_size=2,
+    )  # fmt: skip
+    async with zoom:
+        clock = Clock(NOW)
+        yield Env(box, zoom, None, clock, engine, ZoomEvents(account_id=ZOOM_ACCOUNT_ID))  # type: ignore[arg-type]
+
+
+def options(replay_days: int = 3) -> HandlerOptions:
+    return HandlerOptions(
+        collect_delay_s=0, reconcile_after_s=0, recordings=RecordingOptions(mode="event"),
+        replay_days=replay_days,
+    )  # fmt: skip
+
+
+async def run_due(env: Env, opts: HandlerOptions) -> None:
+    runner = env.runner(opts)
+    for _ in range(6):
+        while await runner.step():
+            pass
+        env.clock.now += timedelta(minutes=30)
+
+
+def replay_events(env: Env) -> list[dict[str, object]]:
+    return [p for k, p in commands(env.engine) if k == "event" and p["event_name"] == REPLAY_EVENT]
+
+
+async def test_an_absentee_who_watched_gets_one_event_even_when_the_job_runs_again(
+    env: Env,
+) -> None:
+    inst = env.box.scenario.webinars[0].latest
+    opts = options(replay_days=3)
+    env.webhooks(opts, env.events.recording_completed(inst))
+    await run_due(env, opts)
+    env.clock.now += timedelta(days=1)  # the next day's look finds Ben again
+    await run_due(env, opts)
+
+    found = replay_events(env)
+    assert [p["email"] for p in found] == ["ben@example.com"]
+    props = found[0]["event_properties"]
+    assert isinstance(props, dict)
+    assert props["uuid"] == inst.uuid
+    assert props["topic"] == "Launch"
+    assert props["views"] == 2
+    assert props["duration_s"] == 900
+    assert props["watched_at"] == (NOW - 2 * MIN).isoformat().replace("+00:00", "Z")
+    days = sorted(j.payload["day"] for j in all_jobs(env.engine) if j.kind == REPLAY_JOB)
+    assert days == [0, 1, 2]  # replay_days looks, then no more
+
+
+async def test_replay_days_zero_queues_no_replay_job(env: Env) -> None:
+    inst = env.box.scenario.webinars[0].latest
+    opts = options(replay_days=0)
+    env.webhooks(opts, env.events.recording_completed(inst))
+    await run_due(env, opts)
+    assert not [j for j in all_jobs(env.engine) if j.kind == REPLAY_JOB]
+    assert replay_events(env) == []
+
+
+async def test_the_client_pages_through_views_and_downloads_within_the_dates(env: Env) -> None:
+    inst = env.box.scenario.webinars[0].latest
+    inst.views += [
+        RecordingView(f"v{i}@example.com", f"V {i}", NOW - timedelta(hours=i), 60) for i in range(5)
+    ]
+    inst.views.append(RecordingView("old@example.com", "Old", NOW - timedelta(days=40), 60))
+    today = NOW.date()
+    start = today - timedelta(days=30)
+    views = [v async for v in env.zoom.recording_views(inst.uuid, from_=start, to=today)]
+    assert len(views) == 7  # page_size 2: four pages; the 40-day-old view is out of range
+    assert "old@example.com" not in {v.email for v in views}
+    downloads = env.zoom.recording_views(inst.uuid, from_=start, to=today, type="by_download")
+    assert [(v.email, v.duration) async for v in downloads] == [("cid@example.com", None)]
+
+
+async def test_the_emulator_answers_with_zoom_paging_fields(env: Env) -> None:
+    inst = env.box.scenario.webinars[0].latest
+    token = await env.zoom.verify_credentials()
+    assert "recording_analytics_details" in token.scope
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=env.box.app)) as http:
+        auth = await http.post(
+            f"{BASE}/zoom/oauth/token",
+            params={"grant_type": "account_credentials", "account_id": ZOOM_ACCOUNT_ID},
+            auth=(ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET),
+        )
+        headers = {"Authorization": f"Bearer {auth.json()['access_token']}"}
+        url = f"{BASE}/zoom/v2/meetings/{inst.parent.id}/recordings/analytics_details"
+        day = NOW.date().isoformat()
+        query = {"type": "by_view", "page_size": "1", "from": day, "to": day}
+        first = (await http.get(url, params=query, headers=headers)).json()
+        bad = await http.get(url, params=query | {"type": "by_ear"}, headers=headers)
+    assert first["total_records"] == 2
+    assert first["from"] == day
+    assert len(first["analytics_details"]) == 1
+    assert set(first["analytics_details"][0]) == {"date_time", "name", "email", "duration"}
+    assert first["next_page_token"]
+    assert bad.status_code == 400
+
+
+async def test_a_missing_scope_names_it(env: Env) -> None:
+    env.box.zoom.oauth.scopes = SCOPES.replace(
+        "cloud_recording:read:recording_analytics_details:admin", ""
+    )
+    inst = env.box.scenario.webinars[0].latest
+    with pytest.raises(AuthError, match="recording_analytics_details"):
+        async for _ in env.zoom.recording_views(inst.uuid, from_=NOW.date(), to=NOW.date()):
+            pass
