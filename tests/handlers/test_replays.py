@@ -161,3 +161,22 @@ async def test_a_missing_scope_names_it(env: Env) -> None:
     with pytest.raises(AuthError, match="recording_analytics_details"):
         async for _ in env.zoom.recording_views(inst.uuid, from_=NOW.date(), to=NOW.date()):
             pass
+
+
+async def test_the_on_demand_registrants_are_listed_by_status_over_pages(env: Env) -> None:
+    sc = env.box.scenario
+    web = sc.webinars[0]
+    for i in range(3):
+        web.add_recording_registrant(sc.new_person(f"od{i}@example.com", "On", f"Demand{i}"))
+    web.add_recording_registrant(sc.new_person("wait@example.com", "Wai", "T"), status="pending")
+    approved = [r.email async for r in env.zoom.recording_registrants(web.id)]
+    pending = [r.email async for r in env.zoom.recording_registrants(web.id, status="pending")]
+    assert approved == ["od0@example.com", "od1@example.com", "od2@example.com"]  # 2 pages
+    assert pending == ["wait@example.com"]
+
+
+async def test_on_demand_registrants_without_the_recording_scope_name_it(env: Env) -> None:
+    env.box.zoom.oauth.scopes = "meeting:read:admin webinar:read:admin"
+    with pytest.raises(AuthError, match="recording:read:admin"):
+        async for _ in env.zoom.recording_registrants(env.box.scenario.webinars[0].id):
+            pass

@@ -30,7 +30,8 @@ Model
   are pending, 2 none), the form's standard ``form_fields`` and custom ``form_questions``
   with what is required. ``add_registrant(..., status="denied")`` blocks an address.
 - **Recordings** (``recording=True``): share URL, passcode and files per instance; who
-  watched or downloaded it later (``Instance.views``, served as recording analytics).
+  watched or downloaded it later (``Instance.views``, served as recording analytics), and
+  who registered to view it on demand (``recording_registrants``).
 
 Rows are generated from an index on demand, so 100,000 attendees cost no memory until
 iterated, and iteration allocates one small object per row.
@@ -387,6 +388,8 @@ class _Hosted:
     extra_registrants: list[Registrant] = field(default_factory=list)
     agenda: str = ""
     deleted: set[int] = field(default_factory=set)  # registrants deleted through the API
+    # People registered to view the on-demand cloud recording (a registration, not a view).
+    recording_registrants: list[Registrant] = field(default_factory=list)
 
     @property
     def join_url(self) -> str:
@@ -470,6 +473,25 @@ class _Hosted:
             questions=tuple(questions),
         )
         self.extra_registrants.append(reg)
+        return reg
+
+    def add_recording_registrant(self, person: Person, *, status: str = "approved") -> Registrant:
+        """Register ``person`` to view the on-demand recording."""
+        i = len(self.recording_registrants)
+        h = mix(self.scenario.seed, 7, self.id, i)
+        reg = Registrant(
+            index=i,
+            id=token(h, 22),
+            first_name=person.first_name,
+            last_name=person.last_name,
+            email=person.email,
+            status=status,
+            create_time=self.created_at,
+            join_url="",
+            tracking_source=None,
+            person=person,
+        )
+        self.recording_registrants.append(reg)
         return reg
 
     def attendee(self, instance: Instance, pos: int) -> tuple[Person, Registrant | None]:

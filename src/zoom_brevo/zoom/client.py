@@ -400,6 +400,15 @@ class ZoomClient(PooledClient):
         query = {"from": _day(from_), "to": _day(to)}
         return self._paginate(ep.USER_RECORDINGS, {"user_id": user_id}, query, Recording)
 
+    def recording_registrants(
+        self, meeting_id: Id, *, status: str = "approved"
+    ) -> AsyncIterator[Registrant]:
+        """People registered to view a meeting's on-demand recording (a registration, not a
+        view: who watched is ``recording_views``)."""
+        query = {"status": status}
+        ids = {"meeting_id": meeting_id}
+        return self._paginate(ep.RECORDING_REGISTRANTS, ids, query, Registrant)
+
     def recording_views(
         self, meeting_id_or_uuid: Id, *, from_: date, to: date, type: str = "by_view"
     ) -> AsyncIterator[RecordingView]:

@@ -323,3 +323,11 @@ def recording_view(view: RecordingView) -> Json:
     if view.kind == "by_view":
         row["duration"] = view.duration_s
     return row
+
+
+def recording_registrant(r: Registrant) -> Json:
+    """A registrant of an on-demand recording: the registrant fields of ``registrant``
+    without ``create_time`` and ``join_url``, which that schema does not declare."""
+    row = registrant(r)
+    del row["create_time"], row["join_url"]
+    return row
