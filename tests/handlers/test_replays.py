@@ -180,3 +180,17 @@ async def test_on_demand_registrants_without_the_recording_scope_name_it(env: En
     with pytest.raises(AuthError, match="recording:read:admin"):
         async for _ in env.zoom.recording_registrants(env.box.scenario.webinars[0].id):
             pass
+
+
+async def test_the_replay_job_without_the_analytics_scope_stops_naming_it(env: Env) -> None:
+    env.box.zoom.oauth.scopes = SCOPES.replace(
+        "cloud_recording:read:recording_analytics_details:admin", ""
+    )
+    inst = env.box.scenario.webinars[0].latest
+    opts = options(replay_days=2)
+    env.webhooks(opts, env.events.recording_completed(inst))
+    await run_due(env, opts)
+    (job,) = [j for j in all_jobs(env.engine) if j.kind == REPLAY_JOB]
+    assert job.state == "dead"
+    assert "cloud_recording:read:recording_analytics_details:admin" in (job.last_error or "")
+    assert replay_events(env) == []
