@@ -194,3 +194,33 @@ async def test_the_replay_job_without_the_analytics_scope_stops_naming_it(env: E
     assert job.state == "dead"
     assert "cloud_recording:read:recording_analytics_details:admin" in (job.last_error or "")
     assert replay_events(env) == []
+
+
+async def test_generated_absentees_who_watched_get_the_event_over_several_pages(
+    engine: Engine,
+) -> None:
+    sc = Scenario(seed=4, anchor=NOW.replace(minute=0) - timedelta(days=2))
+    host = sc.user(email="host@example.com")
+    web = sc.webinar(host, topic="Deep dive", registrants=12, attendees=4, recording=True)
+    inst = web.latest
+    watched = web.absentees_watch(inst, 5)  # page_size 2: three pages
+    assert all(v.at <= NOW for v in watched)
+    box = build_sandbox(sc, enforce_rate_limits=False, prepare_brevo=True)
+    transport = httpx.ASGITransport(app=box.app)
+    zoom = ZoomClient.server_to_server(
+        account_id=ZOOM_ACCOUNT_ID, client_id=ZOOM_CLIENT_ID, client_secret=ZOOM_CLIENT_SECRET,
+        api_base_url=f"{BASE}/zoom/v2", oauth_base_url=f"{BASE}/zoom", transport=transport,
+        limiter=LocalRateLimiter(zoom_limits("pro")), page_size=2,
+    )  # fmt: skip
+    async with zoom:
+        env = Env(box, zoom, None, Clock(NOW), engine, ZoomEvents(account_id=ZOOM_ACCOUNT_ID))  # type: ignore[arg-type]
+        # the recording completed right after the webinar; the job looks from that day
+        env.clock.now = inst.end + MIN
+        env.webhooks(options(), env.events.recording_completed(inst))
+        env.clock.now = NOW
+        await run_due(env, options())
+    emails = sorted(str(p["email"]) for p in replay_events(env))
+    absent = {r.email for r in web.absentees()}
+    assert emails == sorted(v.email for v in watched)
+    assert set(emails) <= absent
+    assert len(absent) > len(emails)  # the absentees who did not watch get nothing

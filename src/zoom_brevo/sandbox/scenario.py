@@ -573,6 +573,21 @@ class Webinar(_Hosted):
         sc = self.scenario
         return sc.person(self.registrants_offset + self.registrant_count + pos), None
 
+    def absentees_watch(self, instance: Instance, count: int) -> list[RecordingView]:
+        """The first ``count`` absentees watch ``instance``'s recording, one an hour from an
+        hour after its end, each for a deterministic 5 to 45 minutes."""
+        views = [
+            RecordingView(
+                reg.email,
+                f"{reg.first_name} {reg.last_name}",
+                instance.end + timedelta(hours=k + 1),
+                duration_s=300 + mix(instance.salt, 8, k) % 2400,
+            )
+            for k, reg in zip(range(count), self.absentees(), strict=False)
+        ]
+        instance.views.extend(views)
+        return views
+
     def absentee_count(self) -> int:
         """How many registrants ``absentees()`` yields."""
         extra = sum(1 for _ in self._extra_absentees())

@@ -331,10 +331,11 @@ def recording_analytics_details(call: Call) -> Json:
     kind = call.query.get("type", "by_view")
     if kind not in ("by_view", "by_download"):
         raise ZoomError(400, 300, "Invalid field: type must be by_view or by_download.")
+    now = call.finder.now()
     found = [
         render.recording_view(v)
         for v in inst.views
-        if v.kind == kind and start <= v.at.date() <= end
+        if v.kind == kind and v.at <= now and start <= v.at.date() <= end
     ]
     dates = {"from": start.isoformat(), "to": end.isoformat()}
     body = _listed(call, "analytics_details", found, **dates)
