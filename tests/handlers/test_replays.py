@@ -28,7 +28,9 @@ from zoom_brevo.zoom.client import ZoomClient
 from .test_handlers import all_jobs, commands
 from .test_jobs import BASE, MIN, Clock, Env
 
-NOW = datetime.now(UTC).replace(second=0, microsecond=0)
+_NOW = datetime.now(UTC).replace(second=0, microsecond=0)
+# The views below are minutes before NOW and must fall on NOW's date (ranges are by date).
+NOW = _NOW - timedelta(minutes=15) if _NOW.hour == 0 and _NOW.minute < 10 else _NOW
 
 
 def world() -> Scenario:
@@ -224,3 +226,12 @@ async def test_generated_absentees_who_watched_get_the_event_over_several_pages(
     assert emails == sorted(v.email for v in watched)
     assert set(emails) <= absent
     assert len(absent) > len(emails)  # the absentees who did not watch get nothing
+
+
+async def test_the_summary_counts_people_per_day(env: Env) -> None:
+    inst = env.box.scenario.webinars[0].latest
+    today = NOW.date()
+    summary = await env.zoom.recording_view_summary(inst.uuid, from_=today, to=today)
+    assert summary.from_ == today.isoformat()
+    assert [(d.date, d.views_total_count, d.downloads_total_count)
+            for d in summary.analytics_summary] == [(today.isoformat(), 1, 1)]  # fmt: skip

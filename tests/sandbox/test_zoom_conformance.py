@@ -21,7 +21,10 @@ ANCHOR = datetime(2026, 6, 1, 12, tzinfo=UTC)
 # recording.completed webhook (reference zoom.md 2.2, "UNVERIFIED for the current response").
 DELIBERATE_EXTRAS = {"share_url"}
 # Operations whose description carries no rate-limit label (the emulator counts them MEDIUM).
-UNLABELLED = {"/meetings/{meetingId}/recordings/analytics_details"}
+UNLABELLED = {
+    "/meetings/{meetingId}/recordings/analytics_details",
+    "/meetings/{meetingId}/recordings/analytics_summary",
+}
 
 Schema = dict[str, Any]
 

@@ -12,6 +12,7 @@ from zoom_brevo.ratelimit import Limit
 from zoom_brevo.zoom.categories import (
     DAILY_HEAVY_KEY,
     ENDPOINTS,
+    RECORDING_VIEW_SUMMARY,
     RECORDING_VIEWS,
     WRITES,
     Category,
@@ -48,11 +49,14 @@ def test_endpoint_category_and_scope_match_the_official_spec(
 
 
 @pytest.mark.shared
-def test_recording_views_carry_the_spec_scope_and_no_label(shared_dir: Path) -> None:
-    operation = _operation(shared_dir, RECORDING_VIEWS.path)
+@pytest.mark.parametrize("endpoint", [RECORDING_VIEWS, RECORDING_VIEW_SUMMARY])
+def test_recording_analytics_carry_the_spec_scope_and_no_label(
+    shared_dir: Path, endpoint: Endpoint
+) -> None:
+    operation = _operation(shared_dir, endpoint.path)
     assert _LABEL.search(str(operation["description"])) is None  # hence MEDIUM, as the lists
     granular = operation["x-extensions"]["x-granular-scopes"]  # type: ignore[index]
-    assert set(RECORDING_VIEWS.scopes) <= set(granular)
+    assert set(endpoint.scopes) <= set(granular)
 
 
 @pytest.mark.parametrize("calls_per_s", [1, 2, 4, 10, 20, 30, 40, 60, 80])

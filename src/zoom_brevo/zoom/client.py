@@ -43,6 +43,7 @@ from zoom_brevo.zoom.models import (
     PollEntry,
     QAEntry,
     Recording,
+    RecordingSummary,
     RecordingView,
     Registrant,
     RegistrationQuestions,
@@ -417,6 +418,14 @@ class ZoomClient(PooledClient):
         query = {"from": _day(from_), "to": _day(to), "type": type}
         ids = {"meeting_id": meeting_id_or_uuid}
         return self._paginate(ep.RECORDING_VIEWS, ids, query, RecordingView)
+
+    async def recording_view_summary(
+        self, meeting_id_or_uuid: Id, *, from_: date, to: date
+    ) -> RecordingSummary:
+        """How many people watched and downloaded the recording, per day (one month)."""
+        query = {"from": _day(from_), "to": _day(to)}
+        ids = {"meeting_id": meeting_id_or_uuid}
+        return await self._get_one(ep.RECORDING_VIEW_SUMMARY, ids, RecordingSummary, query=query)
 
     def user_meeting_report(
         self,

@@ -294,6 +294,22 @@ class RecordingView(ZoomModel):
     duration: int | None = None
 
 
+class RecordingDay(ZoomModel):
+    """One day of a recording's analytics summary: how many people watched, downloaded."""
+
+    date: str = ""
+    views_total_count: int = 0
+    downloads_total_count: int = 0
+
+
+class RecordingSummary(ZoomModel):
+    """A recording's analytics summary over a range of at most one month."""
+
+    from_: str | None = Field(default=None, alias="from")
+    to: str | None = None
+    analytics_summary: list[RecordingDay] = Field(default_factory=list)
+
+
 class ReportMeeting(HeldMeeting):
     """A held meeting in a user's meeting report (``/report/users/{id}/meetings``)."""
 

@@ -22,6 +22,7 @@ SCOPES = (
     "meeting:read:admin webinar:read:admin report:read:admin recording:read:admin user:read:admin"
     # recording analytics declare granular scopes only (Meetings spec, analytics_details)
     " cloud_recording:read:recording_analytics_details:admin"
+    " cloud_recording:read:recording_analytics_summary:admin"
 )
 # What ``forget --zoom`` needs on top (delete registrants); the sandbox's app has them.
 WRITE_SCOPES = "meeting:write:admin webinar:write:admin"
