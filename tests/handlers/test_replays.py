@@ -235,3 +235,18 @@ async def test_the_summary_counts_people_per_day(env: Env) -> None:
     assert summary.from_ == today.isoformat()
     assert [(d.date, d.views_total_count, d.downloads_total_count)
             for d in summary.analytics_summary] == [(today.isoformat(), 1, 1)]  # fmt: skip
+
+
+async def test_a_deleted_recording_yields_no_event_and_the_looks_end_with_the_window(
+    env: Env,
+) -> None:
+    inst = env.box.scenario.webinars[0].latest
+    opts = options(replay_days=2)
+    env.webhooks(opts, env.events.recording_completed(inst))
+    inst.recording = None  # deleted in Zoom: analytics answer 404, code 3301
+    await run_due(env, opts)
+    env.clock.now += timedelta(days=1)
+    await run_due(env, opts)
+    found = [j for j in all_jobs(env.engine) if j.kind == REPLAY_JOB]
+    assert sorted((j.payload["day"], j.state) for j in found) == [(0, "done"), (1, "done")]
+    assert replay_events(env) == []

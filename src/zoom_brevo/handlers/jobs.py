@@ -177,8 +177,8 @@ async def replay(deps: JobDeps, job: jobs.Job, now: datetime) -> Result:
     start, end = replays.view_range(recording.completed_at if recording else None, now)
     try:
         views = [v async for v in deps.zoom.recording_views(uuid, from_=start, to=end)]
-    except NotFound:  # 3301: the recording was deleted; nobody more will watch it
-        return Done()
+    except NotFound:  # 3301: no recording (deleted, or not listed yet): no viewers today
+        views = []
     events = replays.watched_events(instance, recording, views, deps.options)
     with transaction(deps.engine) as conn:
         enqueue(conn, new_events(conn, events), now=now)
