@@ -83,6 +83,7 @@ def handler_options(settings: Settings) -> HandlerOptions:
         participants=zoom.sync.participants,
         webinars=zoom.sync.webinars,
         tiers=tuple(zoom.sync.attendance_tiers),
+        replay_days=zoom.sync.replay_days,
         account_id=zoom.account_id,
     )
 

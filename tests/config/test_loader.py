@@ -213,6 +213,9 @@ def _zoom_with(extra: str) -> str:
             "each tier once, got 50 more than once",
         ),
         ("    sync:\n      attendance_tiers: 50\n", "sync.attendance_tiers", "list"),
+        ("    sync:\n      replay_days: -1\n", "sync.replay_days", "greater than or equal to 0"),
+        ("    sync:\n      replay_days: 31\n", "sync.replay_days", "less than or equal to 30"),
+        ("    sync:\n      replay_days: yes\n", "sync.replay_days", "whole number"),
     ],
 )
 def test_zoom_values_are_validated(extra: str, key: str, expected: str) -> None:
@@ -226,6 +229,12 @@ def test_zoom_values_are_validated(extra: str, key: str, expected: str) -> None:
 def test_attendance_tiers_are_kept_highest_first() -> None:
     settings = parse_settings(_zoom_with("    sync:\n      attendance_tiers: [50, 90]\n"), {})
     assert settings.connectors.zoom.sync.attendance_tiers == [90, 50]
+
+
+def test_replay_days_default_to_a_week_and_zero_turns_them_off() -> None:
+    assert parse_settings(_zoom_with(""), {}).connectors.zoom.sync.replay_days == 7
+    off = parse_settings(_zoom_with("    sync:\n      replay_days: 0\n"), {})
+    assert off.connectors.zoom.sync.replay_days == 0
 
 
 def test_list_ids_from_the_environment_become_integers() -> None:

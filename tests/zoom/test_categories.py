@@ -12,6 +12,8 @@ from zoom_brevo.ratelimit import Limit
 from zoom_brevo.zoom.categories import (
     DAILY_HEAVY_KEY,
     ENDPOINTS,
+    RECORDING_VIEW_SUMMARY,
+    RECORDING_VIEWS,
     WRITES,
     Category,
     Endpoint,
@@ -44,6 +46,17 @@ def test_endpoint_category_and_scope_match_the_official_spec(
     assert Category(label.group(1).lower()) is endpoint.category
     granular = operation["x-extensions"]["x-granular-scopes"]  # type: ignore[index]
     assert endpoint.scopes[1] in granular
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("endpoint", [RECORDING_VIEWS, RECORDING_VIEW_SUMMARY])
+def test_recording_analytics_carry_the_spec_scope_and_no_label(
+    shared_dir: Path, endpoint: Endpoint
+) -> None:
+    operation = _operation(shared_dir, endpoint.path)
+    assert _LABEL.search(str(operation["description"])) is None  # hence MEDIUM, as the lists
+    granular = operation["x-extensions"]["x-granular-scopes"]  # type: ignore[index]
+    assert set(endpoint.scopes) <= set(granular)
 
 
 @pytest.mark.parametrize("calls_per_s", [1, 2, 4, 10, 20, 30, 40, 60, 80])

@@ -125,6 +125,12 @@ class ZoomSync(_Model):
     """Recording links reach attendees when Zoom finishes a cloud recording (how:
     `brevo.recordings.mode`); false is the same as mode `off`.
     """
+    replay_days: Annotated[int, BeforeValidator(_reject_bool), Field(ge=0, le=30)] = 7
+    """For how many days after a recording is completed the connector looks daily who watched it
+    (Zoom's recording analytics) and sends each viewer one `zoom_replay_watched` event; 0 = off
+    (also off when recording follow-ups are: `brevo.recordings.mode` `off`).
+    Needs the scope `cloud_recording:read:recording_analytics_details:admin`.
+    """
     attendance_tiers: Annotated[list[Percent], AfterValidator(_tiers)] = []
     """Attendance thresholds in percent of the actual length, e.g. `[90, 50]`: each attendee gets
     one `zoom_attended_tier` event per meeting or webinar with the highest tier reached (`0` below

@@ -52,6 +52,7 @@ class HandlerOptions:
     participants: bool = True  # connectors.zoom.sync.participants
     webinars: bool = True  # connectors.zoom.sync.webinars
     tiers: tuple[int, ...] = ()  # connectors.zoom.sync.attendance_tiers
+    replay_days: int = 7  # connectors.zoom.sync.replay_days (0 = off)
     # The Zoom account served (connectors.zoom.account_id): app_deauthorized of any other
     # account changes nothing (handlers.deauthorization).
     account_id: str = ""

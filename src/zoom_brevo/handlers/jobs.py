@@ -13,6 +13,9 @@ Kinds:
 - ``recording``: the recording follow-up (``handlers.recordings``); waits for ``collect``.
   It only queues outbox commands (in ``campaign`` mode one step at a time), never calls
   Brevo itself: every Brevo write goes through the outbox.
+- ``replay``: who watched the recording later (``handlers.replays``); reads Zoom's
+  recording analytics, queues ``zoom_replay_watched`` once per person, then looks again
+  the next day while within ``replay_days``.
 - ``pair_leave``: a leave that came before its join (``handlers.participants``).
 - ``sweep``: queues ``collect`` for ended instances no webhook announced (``handlers.sweep``).
 
@@ -39,12 +42,13 @@ from zoom_brevo.backoff import BackoffPolicy
 from zoom_brevo.errors import (
     ConfigError,
     FatalApiError,
+    NotFound,
     NotReady,
     RetriableApiError,
     StoreError,
 )
-from zoom_brevo.handlers import recordings
-from zoom_brevo.handlers.context import Context, GiveUp, HandlerOptions
+from zoom_brevo.handlers import recordings, replays
+from zoom_brevo.handlers.context import Context, GiveUp, HandlerOptions, enqueue, new_events
 from zoom_brevo.handlers.lifecycle import COLLECT_JOB
 from zoom_brevo.handlers.participants import PAIR_LEAVE_FIRST_DELAY_S, PAIR_LEAVE_JOB, pair_leave
 from zoom_brevo.handlers.recordings import RECORDING_JOB
@@ -58,7 +62,7 @@ from zoom_brevo.zoom.errors import NoSuchMeeting
 
 log = structlog.get_logger(__name__)
 RECONCILE_JOB = "reconcile"
-KINDS = (COLLECT_JOB, RECONCILE_JOB, RECORDING_JOB, PAIR_LEAVE_JOB, SWEEP_JOB)
+KINDS = (COLLECT_JOB, RECONCILE_JOB, RECORDING_JOB, PAIR_LEAVE_JOB, SWEEP_JOB, replays.REPLAY_JOB)
 DEFAULT_LEASE_S = 60.0
 RENEW_SHARE = 1 / 3  # of the lease, between two renewals while a job runs
 ERROR_POLICY = BackoffPolicy(base_s=30.0, cap_s=3600.0)
@@ -155,6 +159,31 @@ def recording_followup(ctx: Context, job: jobs.Job) -> Result:
         recordings.queue_followup(ctx, uuid)
     except recordings.Waiting:
         return RetryIn(delay_s, "waiting for the final attendance")
+    return Done()
+
+
+# --- replay: who watched the recording later --------------------------------------------
+
+
+async def replay(deps: JobDeps, job: jobs.Job, now: datetime) -> Result:
+    """Queue ``zoom_replay_watched`` for the recording's viewers; look again tomorrow."""
+    uuid = _payload_uuid(job)
+    day = job.payload.get("day", 0)
+    with transaction(deps.engine) as conn:
+        instance = facts.get_instance(conn, uuid)
+        recording = facts.get_recording(conn, uuid)
+    if instance is None:
+        return Done()
+    start, end = replays.view_range(recording.completed_at if recording else None, now)
+    try:
+        views = [v async for v in deps.zoom.recording_views(uuid, from_=start, to=end)]
+    except NotFound:  # 3301: no recording (deleted, or not listed yet): no viewers today
+        views = []
+    events = replays.watched_events(instance, recording, views, deps.options)
+    with transaction(deps.engine) as conn:
+        enqueue(conn, new_events(conn, events), now=now)
+        if isinstance(day, int):
+            replays.schedule_replay(conn, uuid, day + 1, days=deps.options.replay_days, now=now)
     return Done()
 
 
@@ -283,6 +312,8 @@ class JobRunner:
             return collect
         if job.kind == SWEEP_JOB:
             return sweep_job
+        if job.kind == replays.REPLAY_JOB:
+            return replay
         raise GiveUp(f"unknown job kind {job.kind!r}")
 
     def _run_in_transaction(self, job: jobs.Job, db_job: DbJob) -> None:

@@ -3,7 +3,8 @@
 The handler stores the recording (Zoom sends duplicates that differ only in
 ``download_url``/``download_token``, reference zoom.md 4.3: they are one upsert) and queues
 one ``recording`` job (unique key ``recording:<uuid>``), plus the instance's ``collect``
-job in case ``*.ended`` never came (the unique key makes it a no-op otherwise).
+job in case ``*.ended`` never came (the unique key makes it a no-op otherwise), and the
+first ``replay`` job (who watched it later: ``handlers.replays``).
 
 The job waits until the instance's final attendance is collected, then follows
 ``brevo.recordings.mode``:
@@ -43,6 +44,7 @@ from zoom_brevo.handlers.context import (
     usable_email,
 )
 from zoom_brevo.handlers.lifecycle import COLLECT_JOB, instance_of, schedule_collect
+from zoom_brevo.handlers.replays import schedule_replay
 from zoom_brevo.pipeline.commands import (
     CampaignCommand,
     Command,
@@ -92,6 +94,7 @@ def handle_completed(ctx: Context, body: Envelope[RecordingObject]) -> None:
     facts.upsert_recording(ctx.conn, recording_of(obj, ctx.now), now=ctx.now)
     if ctx.options.recordings.mode == "off":
         return
+    schedule_replay(ctx.conn, obj.uuid, 0, days=ctx.options.replay_days, now=ctx.now)
     schedule_collect(ctx, obj.uuid, obj.kind, obj.meeting_id)
     jobs.enqueue(
         ctx.conn,

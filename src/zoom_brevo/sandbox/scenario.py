@@ -29,7 +29,9 @@ Model
 - **Registration** (webinars): ``approval_type`` (0 automatic, 1 manual = new registrants
   are pending, 2 none), the form's standard ``form_fields`` and custom ``form_questions``
   with what is required. ``add_registrant(..., status="denied")`` blocks an address.
-- **Recordings** (``recording=True``): share URL, passcode and files per instance.
+- **Recordings** (``recording=True``): share URL, passcode and files per instance; who
+  watched or downloaded it later (``Instance.views``, served as recording analytics), and
+  who registered to view it on demand (``recording_registrants``).
 
 Rows are generated from an index on demand, so 100,000 attendees cost no memory until
 iterated, and iteration allocates one small object per row.
@@ -224,6 +226,21 @@ class Recording:
         return sum(f.file_size for f in self.files)
 
 
+@dataclass(frozen=True, slots=True)
+class RecordingView:
+    """Someone who watched (or downloaded) an instance's cloud recording later.
+
+    What Zoom's recording analytics list per viewer (``analytics_details``): e-mail, name,
+    when, and for a view the seconds watched.
+    """
+
+    email: str
+    name: str
+    at: datetime
+    duration_s: int = 0
+    kind: str = "by_view"  # or "by_download"
+
+
 def _sessions_for(h: int, start: datetime, end: datetime, first_user_id: int) -> list[Session]:
     """The sessions of one attendee, drawn from ``h`` (see the module docstring)."""
     span = max(60, int((end - start).total_seconds()))
@@ -270,6 +287,7 @@ class Instance:
     people_offset: int = 0
     recording: Recording | None = None
     extra: list[Attendance] = field(default_factory=list)
+    views: list[RecordingView] = field(default_factory=list)  # of the recording, later
     _rows: int | None = field(default=None, repr=False)
 
     @functools.cached_property
@@ -409,6 +427,8 @@ class _Hosted:
     extra_registrants: list[Registrant] = field(default_factory=list)
     agenda: str = ""
     deleted: set[int] = field(default_factory=set)  # registrants deleted through the API
+    # People registered to view the on-demand cloud recording (a registration, not a view).
+    recording_registrants: list[Registrant] = field(default_factory=list)
 
     @property
     def join_url(self) -> str:
@@ -494,6 +514,25 @@ class _Hosted:
         self.extra_registrants.append(reg)
         return reg
 
+    def add_recording_registrant(self, person: Person, *, status: str = "approved") -> Registrant:
+        """Register ``person`` to view the on-demand recording."""
+        i = len(self.recording_registrants)
+        h = mix(self.scenario.seed, 7, self.id, i)
+        reg = Registrant(
+            index=i,
+            id=token(h, 22),
+            first_name=person.first_name,
+            last_name=person.last_name,
+            email=person.email,
+            status=status,
+            create_time=self.created_at,
+            join_url="",
+            tracking_source=None,
+            person=person,
+        )
+        self.recording_registrants.append(reg)
+        return reg
+
     def attendee(self, instance: Instance, pos: int) -> tuple[Person, Registrant | None]:
         """Who is at attendee position ``pos`` of ``instance`` (meetings: pool people)."""
         return self.scenario.person(instance.people_offset + pos), None
@@ -575,6 +614,21 @@ class Webinar(_Hosted):
             return reg.person, reg
         sc = self.scenario
         return sc.person(self.registrants_offset + self.registrant_count + pos), None
+
+    def absentees_watch(self, instance: Instance, count: int) -> list[RecordingView]:
+        """The first ``count`` absentees watch ``instance``'s recording, one an hour from an
+        hour after its end, each for a deterministic 5 to 45 minutes."""
+        views = [
+            RecordingView(
+                reg.email,
+                f"{reg.first_name} {reg.last_name}",
+                instance.end + timedelta(hours=k + 1),
+                duration_s=300 + mix(instance.salt, 8, k) % 2400,
+            )
+            for k, reg in zip(range(count), self.absentees(), strict=False)
+        ]
+        instance.views.extend(views)
+        return views
 
     def absentee_count(self) -> int:
         """How many registrants ``absentees()`` yields."""

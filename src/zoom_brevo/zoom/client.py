@@ -43,6 +43,8 @@ from zoom_brevo.zoom.models import (
     PollEntry,
     QAEntry,
     Recording,
+    RecordingSummary,
+    RecordingView,
     Registrant,
     RegistrationQuestions,
     ReportMeeting,
@@ -404,6 +406,32 @@ class ZoomClient(PooledClient):
         """A user's cloud recordings between two dates (Zoom allows at most one month)."""
         query = {"from": _day(from_), "to": _day(to)}
         return self._paginate(ep.USER_RECORDINGS, {"user_id": user_id}, query, Recording)
+
+    def recording_registrants(
+        self, meeting_id: Id, *, status: str = "approved"
+    ) -> AsyncIterator[Registrant]:
+        """People registered to view a meeting's on-demand recording (a registration, not a
+        view: who watched is ``recording_views``)."""
+        query = {"status": status}
+        ids = {"meeting_id": meeting_id}
+        return self._paginate(ep.RECORDING_REGISTRANTS, ids, query, Registrant)
+
+    def recording_views(
+        self, meeting_id_or_uuid: Id, *, from_: date, to: date, type: str = "by_view"
+    ) -> AsyncIterator[RecordingView]:
+        """Who watched (``by_view``) or downloaded the recording between two dates (at most
+        one month); NotFound (3301) when the instance has no recording."""
+        query = {"from": _day(from_), "to": _day(to), "type": type}
+        ids = {"meeting_id": meeting_id_or_uuid}
+        return self._paginate(ep.RECORDING_VIEWS, ids, query, RecordingView)
+
+    async def recording_view_summary(
+        self, meeting_id_or_uuid: Id, *, from_: date, to: date
+    ) -> RecordingSummary:
+        """How many people watched and downloaded the recording, per day (one month)."""
+        query = {"from": _day(from_), "to": _day(to)}
+        ids = {"meeting_id": meeting_id_or_uuid}
+        return await self._get_one(ep.RECORDING_VIEW_SUMMARY, ids, RecordingSummary, query=query)
 
     def user_meeting_report(
         self,

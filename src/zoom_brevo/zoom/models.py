@@ -281,6 +281,35 @@ class Recording(ZoomModel):
     recording_files: list[RecordingFile] = Field(default_factory=list)
 
 
+class RecordingView(ZoomModel):
+    """One row of a recording's analytics details: who watched (or downloaded) it, when.
+
+    ``duration`` is the seconds watched, for ``type=by_view`` only (Meetings spec,
+    ``analytics_details``).
+    """
+
+    email: str = ""
+    name: str | None = None
+    date_time: ZoomTime = None
+    duration: int | None = None
+
+
+class RecordingDay(ZoomModel):
+    """One day of a recording's analytics summary: how many people watched, downloaded."""
+
+    date: str = ""
+    views_total_count: int = 0
+    downloads_total_count: int = 0
+
+
+class RecordingSummary(ZoomModel):
+    """A recording's analytics summary over a range of at most one month."""
+
+    from_: str | None = Field(default=None, alias="from")
+    to: str | None = None
+    analytics_summary: list[RecordingDay] = Field(default_factory=list)
+
+
 class ReportMeeting(HeldMeeting):
     """A held meeting in a user's meeting report (``/report/users/{id}/meetings``)."""
 

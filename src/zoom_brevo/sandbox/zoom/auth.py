@@ -20,6 +20,9 @@ from zoom_brevo.sandbox.zoom.faults import Faults, Stats
 
 SCOPES = (
     "meeting:read:admin webinar:read:admin report:read:admin recording:read:admin user:read:admin"
+    # recording analytics declare granular scopes only (Meetings spec, analytics_details)
+    " cloud_recording:read:recording_analytics_details:admin"
+    " cloud_recording:read:recording_analytics_summary:admin"
 )
 # What ``forget --zoom`` needs on top (delete registrants); the sandbox's app has them.
 WRITE_SCOPES = "meeting:write:admin webinar:write:admin"

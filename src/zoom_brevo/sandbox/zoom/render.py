@@ -14,6 +14,7 @@ from zoom_brevo.sandbox.scenario import (
     Person,
     QuestionAnswer,
     Recording,
+    RecordingView,
     Registrant,
     Session,
     TrackingSource,
@@ -335,3 +336,19 @@ def survey(person: Person, items: list[QuestionAnswer]) -> Json:
         "last_name": person.last_name,
         "answer_details": details,
     }
+
+
+def recording_view(view: RecordingView) -> Json:
+    """One row of ``analytics_details`` (duration only for a view, in seconds)."""
+    row: Json = {"date_time": iso(view.at), "name": view.name, "email": view.email}
+    if view.kind == "by_view":
+        row["duration"] = view.duration_s
+    return row
+
+
+def recording_registrant(r: Registrant) -> Json:
+    """A registrant of an on-demand recording: the registrant fields of ``registrant``
+    without ``create_time`` and ``join_url``, which that schema does not declare."""
+    row = registrant(r)
+    del row["create_time"], row["join_url"]
+    return row
