@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
+from zoom_brevo.backoff import BackoffPolicy
 from zoom_brevo.config import Settings, parse_settings
 from zoom_brevo.handlers.context import HandlerOptions
 from zoom_brevo.handlers.jobs import JobDeps, JobRunner
@@ -98,7 +99,11 @@ async def poll(engine: Engine) -> AsyncIterator[Poll]:
         settings = _settings(base_url, dict(sandbox.list_ids), list_id, webinar.id)
         options = handler_options(settings)
         limiter = shared_limiter(settings, engine)
-        async with zoom_client(settings, limiter) as zoom, brevo_client(settings, limiter) as brevo:
+        quick = BackoffPolicy(base_s=0.01, cap_s=0.01, max_attempts=2)  # client retries
+        async with (
+            zoom_client(settings, limiter) as zoom,
+            brevo_client(settings, limiter, backoff=quick) as brevo,
+        ):
             deps = JobDeps(engine, zoom, options, brevo)
             clock = [NOW]
             runner = JobRunner(deps, owner="test", clock=lambda: clock[0])
@@ -169,6 +174,26 @@ async def test_a_member_missing_a_required_field_is_tried_again_once_filled(
     await poll.poll(engine, NOW + timedelta(seconds=INTERVAL_S))
 
     assert [r.email for r in poll.webinar.registrants] == ["dee@example.com"]
+
+
+async def test_a_failing_poll_is_retried_by_the_job_runner(engine: Engine, poll: Poll) -> None:
+    poll.join("ada@example.com", "Ada")
+    poll.sandbox.brevo.faults.fail_next(2, status=503, path_contains="/contacts/lists/")
+
+    await poll.poll(engine, NOW)
+
+    (job,) = [j for j in all_jobs(engine) if j.kind == REGISTER_POLL_JOB]
+    assert (job.state, job.attempts) == ("queued", 1)
+    assert (job.last_error or "").startswith("RetriableApiError")
+    assert not list(poll.webinar.registrants)
+
+    poll.clock[0] = job.run_at
+    while await poll.runner.step():
+        pass
+
+    assert [r.email for r in poll.webinar.registrants] == ["ada@example.com"]
+    (job,) = [j for j in all_jobs(engine) if j.kind == REGISTER_POLL_JOB]
+    assert job.state == "done"
 
 
 def test_the_worker_schedules_the_poll_only_when_lists_are_configured(poll: Poll) -> None:
