@@ -43,7 +43,7 @@ from zoom_brevo.handlers.register_poll import register_poll_tick
 from zoom_brevo.handlers.sweep import sweep_tick
 from zoom_brevo.observe import IGNORE, DeliveryObserver, Observer
 from zoom_brevo.pipeline.mapping import resolve_field_mapping
-from zoom_brevo.registration.run import Target
+from zoom_brevo.registration.run import AutoRegistration, Target
 from zoom_brevo.scheduler import DEFAULT_TICKS, Scheduler, Tick
 from zoom_brevo.server.background import Worker
 from zoom_brevo.store.notify import Waker, Wakeup
@@ -86,11 +86,14 @@ def handler_options(settings: Settings) -> HandlerOptions:
         webinars=zoom.sync.webinars,
         tiers=tuple(zoom.sync.attendance_tiers),
         account_id=zoom.account_id,
-        registrations=tuple(
-            Target(r.webinar_id, r.list_id, r.occurrence_id) for r in zoom.registration.from_lists
+        registration=AutoRegistration(
+            targets=tuple(
+                Target(r.webinar_id, r.list_id, r.occurrence_id)
+                for r in zoom.registration.from_lists
+            ),
+            poll_interval_s=zoom.registration.poll_interval_s,
+            mapping=settings.field_mapping,
         ),
-        register_poll_interval_s=zoom.registration.poll_interval_s,
-        register_mapping=settings.field_mapping,
     )
 
 
@@ -100,8 +103,8 @@ def scheduler_ticks(options: HandlerOptions) -> list[Tick]:
     ticks = list(DEFAULT_TICKS)
     if options.sweep_interval_s > 0:
         ticks.append(sweep_tick(options.sweep_interval_s))
-    if options.registrations and options.register_poll_interval_s > 0:
-        ticks.append(register_poll_tick(options.register_poll_interval_s))
+    if options.registration.on:
+        ticks.append(register_poll_tick(options.registration.poll_interval_s))
     return ticks
 
 

@@ -17,7 +17,7 @@ from zoom_brevo.config import Settings, parse_settings
 from zoom_brevo.handlers.context import HandlerOptions
 from zoom_brevo.handlers.jobs import JobDeps, JobRunner
 from zoom_brevo.handlers.register_poll import REGISTER_POLL_JOB, cursor_name, register_poll_tick
-from zoom_brevo.registration.run import Target
+from zoom_brevo.registration.run import AutoRegistration, Target
 from zoom_brevo.sandbox.brevo.state import ContactList
 from zoom_brevo.sandbox.combined import Sandbox, build_sandbox, sandbox_config
 from zoom_brevo.sandbox.scenario import Scenario, Webinar
@@ -199,7 +199,8 @@ async def test_a_failing_poll_is_retried_by_the_job_runner(engine: Engine, poll:
 def test_the_worker_schedules_the_poll_only_when_lists_are_configured(poll: Poll) -> None:
     base = len(scheduler_ticks(HandlerOptions()))
     assert len(scheduler_ticks(poll.options)) == base + 1
-    off = HandlerOptions(registrations=poll.options.registrations, register_poll_interval_s=0)
+    targets = poll.options.registration.targets
+    off = HandlerOptions(registration=AutoRegistration(targets=targets, poll_interval_s=0))
     assert len(scheduler_ticks(off)) == base
     names = {getattr(t, "__name__", "") for t in scheduler_ticks(poll.options)}
     assert "queue_register_poll" in names

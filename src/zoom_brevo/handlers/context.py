@@ -13,13 +13,12 @@ from typing import Any, Literal
 
 from sqlalchemy.engine import Connection
 
-from zoom_brevo.config.settings import FieldMapping
 from zoom_brevo.pipeline.commands import Command, SendEvent
 from zoom_brevo.pipeline.derive import iso
 from zoom_brevo.pipeline.gather import effects_known
 from zoom_brevo.pipeline.mapping import DEFAULT_FIELD_MAPPING, PersonFacts, Skipped, map_person
 from zoom_brevo.pipeline.sync import SyncOptions
-from zoom_brevo.registration.run import Target
+from zoom_brevo.registration.run import AutoRegistration
 from zoom_brevo.store import facts, outbox
 
 RecordingsMode = Literal["event", "transactional", "campaign", "off"]
@@ -58,11 +57,8 @@ class HandlerOptions:
     # account changes nothing (handlers.deauthorization).
     account_id: str = ""
     # connectors.zoom.registration: lists whose members are registered into webinars
-    # (handlers.register_poll), read every register_poll_interval_s (0 = never), with the
-    # configuration's field_mapping (register reads it as a model, not the resolved dict).
-    registrations: tuple[Target, ...] = ()
-    register_poll_interval_s: float = 300.0
-    register_mapping: FieldMapping = field(default_factory=FieldMapping)
+    # (handlers.register_poll).
+    registration: AutoRegistration = field(default_factory=AutoRegistration)
 
     def sync_options(self) -> SyncOptions:
         """Options for the pipeline's sync (live webhooks always send events)."""

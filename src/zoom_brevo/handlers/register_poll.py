@@ -71,7 +71,7 @@ async def register_poll(
 ) -> list[RegisterReport]:
     """One poll of every configured pair; the reports of those that had members to look at."""
     reports = []
-    for target in options.registrations:
+    for target in options.registration.targets:
         report = await poll_pair(zoom, brevo, engine, options, target=target, now=now)
         if report is not None:
             reports.append(report)
@@ -100,7 +100,13 @@ async def poll_pair(
     report = None
     if fresh:
         report = await register_list(
-            zoom, brevo, engine, target, options.register_mapping, now=lambda: now, contacts=fresh
+            zoom,
+            brevo,
+            engine,
+            target,
+            options.registration.mapping,
+            now=lambda: now,
+            contacts=fresh,
         )
         _log(report)
         if report.failed:  # the cursor stays: the next poll tries the failed people again

@@ -82,6 +82,21 @@ class Target:
 
 
 @dataclass(frozen=True, slots=True)
+class AutoRegistration:
+    """``connectors.zoom.registration`` as the worker uses it: the list -> webinar pairs,
+    how often their lists are read (0 = never) and the field mapping that fills the form."""
+
+    targets: tuple[Target, ...] = ()
+    poll_interval_s: float = 300.0
+    mapping: FieldMapping = field(default_factory=FieldMapping)
+
+    @property
+    def on(self) -> bool:
+        """Whether the worker polls at all."""
+        return bool(self.targets) and self.poll_interval_s > 0
+
+
+@dataclass(frozen=True, slots=True)
 class ContactResult:
     """What happened to one list member (``email`` is never printed unmasked)."""
 
