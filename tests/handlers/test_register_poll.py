@@ -206,8 +206,15 @@ def test_the_worker_schedules_the_poll_only_when_lists_are_configured(poll: Poll
     assert "queue_register_poll" in names
 
 
-def test_one_poll_is_queued_per_interval(engine: Engine) -> None:
+async def test_one_poll_is_queued_per_interval_and_never_two_at_once(
+    engine: Engine, poll: Poll
+) -> None:
     tick = register_poll_tick(INTERVAL_S)
     at = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-    queued = [tick(engine, at + timedelta(seconds=s)) for s in (0, 10, 299, 300, 301)]
-    assert queued == [1, 0, 0, 1, 0]
+    assert tick(engine, at) == 1
+    assert [tick(engine, at + timedelta(seconds=s)) for s in (10, 299, 300, 301)] == [0] * 4
+    poll.clock[0] = at + timedelta(seconds=301)
+    while await poll.runner.step():  # the first poll runs: this interval's may now be queued
+        pass
+    queued = [tick(engine, at + timedelta(seconds=s)) for s in (301, 599, 600, 601)]
+    assert queued == [1, 0, 0, 0]

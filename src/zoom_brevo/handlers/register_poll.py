@@ -1,13 +1,14 @@
 """Brevo -> Zoom, automatically: people who enter a Brevo list are registered into a webinar.
 
 Brevo announces no list membership to a connector, so it is polled. Every
-``register_poll_interval_s`` the one scheduler of the deployment queues a ``register_poll``
-job (one per interval); the job reads, for each configured list -> webinar pair, the list's
-members Brevo changed since the last look (``GET /contacts/lists/{listId}/contacts``
-``modifiedSince``, official spec getContactsFromList) and registers them through the same
-code as ``zoom-brevo register`` (``registration.run``), the join link written back to the
-contact. People registered and written back already cost no Zoom call; a poll that finds
-nobody else calls Zoom not at all.
+``poll_interval_s`` (``connectors.zoom.registration``) the one scheduler of the deployment
+queues a ``register_poll`` job (one per interval, none while the last is still queued or
+running: two polls would register the same people); the job reads, for each configured list
+-> webinar pair, the list's members Brevo changed since the last look (``GET
+/contacts/lists/{listId}/contacts`` ``modifiedSince``, official spec getContactsFromList)
+and registers them through the same code as ``zoom-brevo register`` (``registration.run``),
+the join link written back to the contact. People registered and written back already cost
+no Zoom call; a poll that finds nobody else calls Zoom not at all.
 
 The cursor (``store.cursors``, one per pair) is the newest ``modifiedAt`` Brevo reported, so
 Brevo's clock is compared with Brevo's clock; the next look starts ``OVERLAP_S`` before it
@@ -23,8 +24,9 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 import structlog
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from zoom_brevo.brevo.client import BrevoClient
 from zoom_brevo.brevo.models import Contact
@@ -35,6 +37,7 @@ from zoom_brevo.registration.run import RegisterReport, Target, members, registe
 from zoom_brevo.scheduler import Tick
 from zoom_brevo.store import cursors, jobs, registrations
 from zoom_brevo.store.engine import reading, transaction
+from zoom_brevo.store.schema import jobs as job_rows
 from zoom_brevo.zoom.client import ZoomClient
 
 log = structlog.get_logger(__name__)
@@ -51,6 +54,8 @@ def register_poll_tick(interval_s: float) -> Tick:
     def queue_register_poll(engine: Engine, now: datetime) -> int:
         slot = int(now.timestamp() // interval_s)
         with transaction(engine) as conn:
+            if _unfinished(conn):
+                return 0
             queued = jobs.enqueue(
                 conn, REGISTER_POLL_JOB, {"slot": slot}, now=now,
                 unique_key=f"{REGISTER_POLL_JOB}:{int(interval_s)}:{slot}",
@@ -59,6 +64,12 @@ def register_poll_tick(interval_s: float) -> Tick:
         return 0 if queued is None else 1
 
     return queue_register_poll
+
+
+def _unfinished(conn: Connection) -> bool:
+    c = job_rows.c
+    stmt = sa.select(c.id).where(c.kind == REGISTER_POLL_JOB, c.state.in_(("queued", "running")))
+    return conn.execute(stmt.limit(1)).first() is not None
 
 
 def cursor_name(target: Target) -> str:
