@@ -39,9 +39,11 @@ from zoom_brevo.errors import StoreError
 from zoom_brevo.handlers.context import HandlerOptions, RecordingOptions
 from zoom_brevo.handlers.dispatch import InboxProcessor
 from zoom_brevo.handlers.jobs import JobDeps, JobRunner
+from zoom_brevo.handlers.register_poll import register_poll_tick
 from zoom_brevo.handlers.sweep import sweep_tick
 from zoom_brevo.observe import IGNORE, DeliveryObserver, Observer
 from zoom_brevo.pipeline.mapping import resolve_field_mapping
+from zoom_brevo.registration.run import AutoRegistration, Target
 from zoom_brevo.scheduler import DEFAULT_TICKS, Scheduler, Tick
 from zoom_brevo.server.background import Worker
 from zoom_brevo.store.notify import Waker, Wakeup
@@ -85,14 +87,25 @@ def handler_options(settings: Settings) -> HandlerOptions:
         tiers=tuple(zoom.sync.attendance_tiers),
         replay_days=zoom.sync.replay_days,
         account_id=zoom.account_id,
+        registration=AutoRegistration(
+            targets=tuple(
+                Target(r.webinar_id, r.list_id, r.occurrence_id)
+                for r in zoom.registration.from_lists
+            ),
+            poll_interval_s=zoom.registration.poll_interval_s,
+            mapping=settings.field_mapping,
+        ),
     )
 
 
 def scheduler_ticks(options: HandlerOptions) -> list[Tick]:
-    """The periodic chores: the built-in ones, and the sweep unless it is off."""
+    """The periodic chores: the built-in ones, the sweep unless it is off, and the list
+    poll for registration when lists are configured and its interval is not 0."""
     ticks = list(DEFAULT_TICKS)
     if options.sweep_interval_s > 0:
         ticks.append(sweep_tick(options.sweep_interval_s))
+    if options.registration.on:
+        ticks.append(register_poll_tick(options.registration.poll_interval_s))
     return ticks
 
 
@@ -121,7 +134,7 @@ async def run_worker(
     structlog.contextvars.bind_contextvars(lease_owner=owner)
     log.info("worker_leases", lease_owner=owner, lease_s=lease_s)
     processor = InboxProcessor(engine, options, clock)
-    deps = JobDeps(engine, zoom, options)
+    deps = JobDeps(engine, zoom, options, brevo)
     runner = JobRunner(deps, owner=owner, clock=clock, lease_s=lease_s)
     deliverer = Deliverer(
         engine, brevo, owner=owner, clock=clock, poll_interval_s=poll_s, lease_s=lease_s,

@@ -505,6 +505,28 @@ async def test_list_members_pages_through_500_at_a_time_oldest_first(
     assert calls_to(emu, f"/contacts/lists/{list_id}/contacts") == 2
 
 
+async def test_list_members_modified_since_keeps_the_later_changes(
+    brevo: BrevoClient, emu: BrevoEmulator
+) -> None:
+    folder_id = await brevo.create_folder("Zoom")
+    list_id = await brevo.create_list("Sign-ups", folder_id)
+    state = emu.state
+    for i, at_s in enumerate((1_000.0, 2_000.0, 3_000.0)):  # 1970-01-01 00:16:40, ...
+        state.link(state.create_contact(f"p{i}@example.com", {}, at_s, None), list_id)
+    since = "1970-01-01T00:33:20.000Z"  # 2000 s: "modified after" keeps only p2
+    members = [c async for c in brevo.list_members(list_id, modified_since=since)]
+    assert [(c.email, c.modified_at) for c in members] == [
+        ("p2@example.com", "1970-01-01T00:50:00.000Z")
+    ]
+    first = state.contact("p0@example.com")
+    assert first is not None
+    state.update_contact(first, {"LASTNAME": "Later"}, 4_000.0)
+    later = [c.email async for c in brevo.list_members(list_id, modified_since=since)]
+    assert later == ["p0@example.com", "p2@example.com"]
+    with pytest.raises(PayloadRejected, match="modifiedSince"):
+        _ = [c async for c in brevo.list_members(list_id, modified_since="yesterday")]
+
+
 async def test_list_members_of_an_unknown_list_is_not_found(brevo: BrevoClient) -> None:
     with pytest.raises(NotFound, match="not found"):
         _ = [c async for c in brevo.list_members(999)]

@@ -408,3 +408,49 @@ def test_delivery_lease_is_validated_and_named(value: str, expected: str) -> Non
     assert caught.value.key == "delivery.lease_s"
     assert caught.value.line == 9
     assert expected in str(caught.value)
+
+
+REGISTRATION = "    registration:\n      from_lists:\n"
+ENTRY = "        - {list_id: 12, webinar_id: 8471}\n"
+
+
+@pytest.mark.parametrize(
+    ("entries", "key", "expected"),
+    [
+        ("        - {list_id: 12, webinar_id: abc}\n", "from_lists[0].webinar_id", "integer"),
+        ("        - {list_id: 0, webinar_id: 84712389925}\n", "from_lists[0].list_id", "greater"),
+        ("        - {list_id: 12}\n", "from_lists[0].webinar_id", "required"),
+        (
+            ENTRY + "        - {list_id: 12, webinar_id: 1, occurence_id: x}\n",
+            "from_lists[1].occurence_id",
+            "did you mean 'occurrence_id'",
+        ),
+        (
+            ENTRY + ENTRY,
+            "from_lists",
+            "each list and webinar once, got list 12 -> webinar 8471 more than once",
+        ),
+        ("        - 12\n", "from_lists[0]", "mapping"),
+    ],
+)
+def test_registration_lists_are_validated(entries: str, key: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(_zoom_with(REGISTRATION + entries), {})
+    assert caught.value.key == f"connectors.zoom.registration.{key}"
+    assert expected in str(caught.value)
+
+
+def test_registration_interval_is_validated() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(_zoom_with("    registration:\n      poll_interval_s: -5\n"), {})
+    assert caught.value.key == "connectors.zoom.registration.poll_interval_s"
+    assert "greater than or equal to 0" in str(caught.value)
+
+
+def test_registration_lists_load_with_their_defaults() -> None:
+    entries = "        - {list_id: 12, webinar_id: 84712389925, occurrence_id: null}\n"
+    zoom = parse_settings(_zoom_with(REGISTRATION + entries), {}).connectors.zoom
+    (entry,) = zoom.registration.from_lists
+    assert (entry.list_id, entry.webinar_id, entry.occurrence_id) == (12, 84712389925, None)
+    assert zoom.registration.poll_interval_s == 300
+    assert parse_settings(MINIMAL, {}).connectors.zoom.registration.from_lists == []

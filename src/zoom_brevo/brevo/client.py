@@ -324,15 +324,20 @@ class BrevoClient(PooledClient):
         items = await self._pages("/contacts/lists", "lists")
         return [ContactList.model_validate(item) for item in items]
 
-    async def list_members(self, list_id: int) -> AsyncIterator[Contact]:
+    async def list_members(
+        self, list_id: int, *, modified_since: str | None = None
+    ) -> AsyncIterator[Contact]:
         """The contacts of a list, oldest first, a page at a time (spec getContactsFromList:
-        ``limit`` at most 500); ``NotFound`` for an unknown list."""
+        ``limit`` at most 500); only those modified after ``modified_since`` (UTC ISO 8601)
+        when given; ``NotFound`` for an unknown list."""
         template = "/contacts/lists/{listId}/contacts"
         path = f"/contacts/lists/{int(list_id)}/contacts"
         offset = 0
         while True:
             params: dict[str, str | int] = {"limit": MEMBERS_PAGE_LIMIT, "offset": offset}
             params["sort"] = "asc"  # by creation: contacts added meanwhile come last
+            if modified_since is not None:
+                params["modifiedSince"] = modified_since
             data = await self._json(Call("GET", path, template, params=params)) or {}
             page = data.get("contacts") or []
             for item in page:

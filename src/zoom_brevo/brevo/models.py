@@ -74,6 +74,8 @@ class Contact(_Model):
     attributes: dict[str, Any] = Field(default_factory=dict)
     list_ids: list[int] = Field(default_factory=list, alias="listIds")
     email_blacklisted: bool = Field(default=False, alias="emailBlacklisted")
+    modified_at: str | None = Field(default=None, alias="modifiedAt")
+    """When Brevo last changed the contact (UTC ISO 8601, milliseconds)."""
 
 
 class Process(_Model):

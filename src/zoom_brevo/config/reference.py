@@ -85,11 +85,12 @@ class Section:
     summary: str
     optional: bool
     keys: tuple[Key, ...]
+    repeated: bool = False  # a list of such entries (e.g. ``from_lists``)
 
 
 def sections(model: type[BaseModel] = Settings) -> list[Section]:
     """Every section of ``model`` with its leaf keys, depth first, in declaration order."""
-    return list(_walk(model, "", optional=False))
+    return list(_walk(model, "", optional=False, repeated=False))
 
 
 def all_keys(model: type[BaseModel] = Settings) -> list[str]:
@@ -102,19 +103,22 @@ def all_keys(model: type[BaseModel] = Settings) -> list[str]:
     return found
 
 
-def _walk(model: type[BaseModel], path: str, *, optional: bool) -> Iterator[Section]:
+def _walk(
+    model: type[BaseModel], path: str, *, optional: bool, repeated: bool
+) -> Iterator[Section]:
     leaves: list[Key] = []
-    nested: list[tuple[str, type[BaseModel], bool]] = []
+    nested: list[tuple[str, type[BaseModel], bool, bool]] = []
     for name, field in model.model_fields.items():
         dotted = f"{path}.{name}" if path else name
-        sub, nullable = _submodel(field.annotation)
+        listed = get_origin(field.annotation) is list
+        sub, nullable = _submodel(get_args(field.annotation)[0] if listed else field.annotation)
         if sub is None:
             leaves.append(_key(dotted, field))
         else:
-            nested.append((dotted, sub, nullable))
-    yield Section(path, _summary(model, path), optional, tuple(leaves))
-    for dotted, sub, nullable in nested:
-        yield from _walk(sub, dotted, optional=nullable)
+            nested.append((dotted, sub, nullable, listed))
+    yield Section(path, _summary(model, path), optional, tuple(leaves), repeated)
+    for dotted, sub, nullable, listed in nested:
+        yield from _walk(sub, dotted, optional=nullable, repeated=listed)
 
 
 def _submodel(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
@@ -230,6 +234,8 @@ def _render_section(section: Section) -> str:
     summary = section.summary
     if section.optional:
         summary += " Optional section: `null` by default (off)."
+    if section.repeated:
+        summary += " A list, `[]` by default (none); each entry has these keys."
     if summary:
         lines += [summary, ""]
     if section.keys:

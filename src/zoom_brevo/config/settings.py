@@ -210,6 +210,38 @@ class ZoomCollect(_Model):
     """How many days back the sweep looks (Zoom's report lists meetings by day)."""
 
 
+class ListRegistration(_Model):
+    """Brevo lists whose members are registered into Zoom webinars: every `poll_interval_s`
+    one worker reads the members of each list changed since its last look and registers those
+    not registered yet, writing `ZOOM_JOIN_URL` back to the contact (as `zoom-brevo
+    register`).
+    """
+
+    list_id: ListId
+    """The Brevo list to watch (Brevo -> Contacts -> Lists, the ID column)."""
+    webinar_id: ListId
+    """The Zoom webinar its members are registered into (the number in its join link)."""
+    occurrence_id: Annotated[str | None, BeforeValidator(_blank_to_none)] = None
+    """Register for this occurrence only of a recurring webinar; null = all occurrences."""
+
+
+def _each_pair_once(value: list[ListRegistration]) -> list[ListRegistration]:
+    pairs = [(r.list_id, r.webinar_id, r.occurrence_id) for r in value]
+    repeated = sorted({f"list {p[0]} -> webinar {p[1]}" for p in pairs if pairs.count(p) > 1})
+    if repeated:
+        raise ValueError(f"each list and webinar once, got {', '.join(repeated)} more than once")
+    return value
+
+
+class ZoomRegister(_Model):
+    """Brevo -> Zoom: people who enter a Brevo list are registered into a webinar."""
+
+    from_lists: Annotated[list[ListRegistration], AfterValidator(_each_pair_once)] = []
+    """`{list_id, webinar_id, occurrence_id}` entries, one per list and webinar; empty = off."""
+    poll_interval_s: Seconds = 300.0
+    """How often the lists of `from_lists` are read, in seconds; 0 = never."""
+
+
 class ZoomConnector(_Model):
     """``connectors.zoom``: credentials, endpoints and behaviour of the Zoom side."""
 
@@ -233,6 +265,7 @@ class ZoomConnector(_Model):
     webhook: ZoomWebhook = ZoomWebhook()
     lists: ZoomLists = ZoomLists()
     collect: ZoomCollect = ZoomCollect()
+    registration: ZoomRegister = ZoomRegister()
     exclude_domains: list[Annotated[str, AfterValidator(str.lower)]] = []
     """E-mail domains (and their subdomains) never sent to Brevo, e.g. your own company's."""
     debug: bool = False

@@ -52,6 +52,11 @@ connectors:
       reconcile_after_s: 86400  # a second collection pass later; 0 = none
       sweep_interval_s: 3600    # how often ended meetings no webhook announced are looked for
       sweep_days: 2             # how many days back that sweep looks
+    # Brevo -> Zoom: whoever enters a list (a Brevo form, an import) is registered into the
+    # webinar and gets ZOOM_JOIN_URL on their contact, like `zoom-brevo register` run on its own.
+    registration:
+      poll_interval_s: 300      # how often the lists are read; 0 = never
+      from_lists: []            # e.g. - {list_id: 12, webinar_id: 84712389925, occurrence_id: null}
     exclude_domains: []         # e-mail domains never sent to Brevo (e.g. your own)
     debug: false                # true: JSON logs with request details
     log_level: info             # verbose | debug | info | warning | error

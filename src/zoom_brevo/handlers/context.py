@@ -18,6 +18,7 @@ from zoom_brevo.pipeline.derive import iso
 from zoom_brevo.pipeline.gather import effects_known
 from zoom_brevo.pipeline.mapping import DEFAULT_FIELD_MAPPING, PersonFacts, Skipped, map_person
 from zoom_brevo.pipeline.sync import SyncOptions
+from zoom_brevo.registration.run import AutoRegistration
 from zoom_brevo.store import facts, outbox
 
 RecordingsMode = Literal["event", "transactional", "campaign", "off"]
@@ -56,6 +57,9 @@ class HandlerOptions:
     # The Zoom account served (connectors.zoom.account_id): app_deauthorized of any other
     # account changes nothing (handlers.deauthorization).
     account_id: str = ""
+    # connectors.zoom.registration: lists whose members are registered into webinars
+    # (handlers.register_poll).
+    registration: AutoRegistration = field(default_factory=AutoRegistration)
 
     def sync_options(self) -> SyncOptions:
         """Options for the pipeline's sync (live webhooks always send events)."""

@@ -18,6 +18,9 @@ Kinds:
   the next day while within ``replay_days``.
 - ``pair_leave``: a leave that came before its join (``handlers.participants``).
 - ``sweep``: queues ``collect`` for ended instances no webhook announced (``handlers.sweep``).
+- ``register_poll``: registers the members who entered the configured Brevo lists into their
+  webinars (``handlers.register_poll``); the one job that calls Brevo itself, as
+  ``zoom-brevo register`` does (its writes are per person and idempotent).
 
 Jobs that only touch the database run in the transaction that completes them, so their
 commands are queued exactly once. Jobs that call Zoom or Brevo settle afterwards; they are
@@ -39,6 +42,7 @@ import structlog
 from sqlalchemy.engine import Connection, Engine
 
 from zoom_brevo.backoff import BackoffPolicy
+from zoom_brevo.brevo.client import BrevoClient
 from zoom_brevo.errors import (
     ConfigError,
     FatalApiError,
@@ -52,6 +56,7 @@ from zoom_brevo.handlers.context import Context, GiveUp, HandlerOptions, enqueue
 from zoom_brevo.handlers.lifecycle import COLLECT_JOB
 from zoom_brevo.handlers.participants import PAIR_LEAVE_FIRST_DELAY_S, PAIR_LEAVE_JOB, pair_leave
 from zoom_brevo.handlers.recordings import RECORDING_JOB
+from zoom_brevo.handlers.register_poll import REGISTER_POLL_JOB, register_poll
 from zoom_brevo.handlers.sweep import SWEEP_JOB, sweep
 from zoom_brevo.store import facts, jobs
 from zoom_brevo.store.engine import transaction
@@ -62,7 +67,10 @@ from zoom_brevo.zoom.errors import NoSuchMeeting
 
 log = structlog.get_logger(__name__)
 RECONCILE_JOB = "reconcile"
-KINDS = (COLLECT_JOB, RECONCILE_JOB, RECORDING_JOB, PAIR_LEAVE_JOB, SWEEP_JOB, replays.REPLAY_JOB)
+KINDS = (
+    COLLECT_JOB, RECONCILE_JOB, RECORDING_JOB, PAIR_LEAVE_JOB, SWEEP_JOB, replays.REPLAY_JOB,
+    REGISTER_POLL_JOB,
+)  # fmt: skip
 DEFAULT_LEASE_S = 60.0
 RENEW_SHARE = 1 / 3  # of the lease, between two renewals while a job runs
 ERROR_POLICY = BackoffPolicy(base_s=30.0, cap_s=3600.0)
@@ -96,11 +104,13 @@ Result = Done | RetryIn
 
 @dataclass(frozen=True, slots=True)
 class JobDeps:
-    """What jobs may use: the store, Zoom and the options (Brevo is the outbox's)."""
+    """What jobs may use: the store, Zoom and the options. Brevo is the outbox's, but for
+    ``register_poll``, which reads lists and writes join links back (``brevo``)."""
 
     engine: Engine
     zoom: ZoomClient
     options: HandlerOptions
+    brevo: BrevoClient | None = None
 
 
 def _payload_uuid(job: jobs.Job) -> str:
@@ -142,6 +152,14 @@ async def collect(deps: JobDeps, job: jobs.Job, now: datetime) -> Result:
 async def sweep_job(deps: JobDeps, _job: jobs.Job, now: datetime) -> Result:
     """Queue the collection of recently ended instances that no webhook announced."""
     await sweep(deps.zoom, deps.engine, deps.options, now)
+    return Done()
+
+
+async def register_poll_job(deps: JobDeps, _job: jobs.Job, now: datetime) -> Result:
+    """Register the members who entered the configured lists (``handlers.register_poll``)."""
+    if deps.brevo is None:
+        raise GiveUp("register_poll needs a Brevo client; this worker has none")
+    await register_poll(deps.zoom, deps.brevo, deps.engine, deps.options, now)
     return Done()
 
 
@@ -314,6 +332,8 @@ class JobRunner:
             return sweep_job
         if job.kind == replays.REPLAY_JOB:
             return replay
+        if job.kind == REGISTER_POLL_JOB:
+            return register_poll_job
         raise GiveUp(f"unknown job kind {job.kind!r}")
 
     def _run_in_transaction(self, job: jobs.Job, db_job: DbJob) -> None:

@@ -21,7 +21,7 @@ outage, the webinar gone) stops the run with the error, registrations made so fa
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -82,6 +82,21 @@ class Target:
 
 
 @dataclass(frozen=True, slots=True)
+class AutoRegistration:
+    """``connectors.zoom.registration`` as the worker uses it: the list -> webinar pairs,
+    how often their lists are read (0 = never) and the field mapping that fills the form."""
+
+    targets: tuple[Target, ...] = ()
+    poll_interval_s: float = 300.0
+    mapping: FieldMapping = field(default_factory=FieldMapping)
+
+    @property
+    def on(self) -> bool:
+        """Whether the worker polls at all."""
+        return bool(self.targets) and self.poll_interval_s > 0
+
+
+@dataclass(frozen=True, slots=True)
 class ContactResult:
     """What happened to one list member (``email`` is never printed unmasked)."""
 
@@ -134,8 +149,13 @@ async def register_list(
     mapping: FieldMapping,
     *,
     now: Callable[[], datetime],
+    contacts: Iterable[Contact] | None = None,
 ) -> RegisterReport:
-    """Register the list's members into the webinar (see the module docstring)."""
+    """Register the list's members into the webinar (see the module docstring).
+
+    ``contacts``: the members already read (a poll reads only those changed since the
+    last, ``members(..., modified_since=...)``); default: every member of the list.
+    """
     webinar = await _open_webinar(zoom, target)
     report = RegisterReport(target, webinar.topic, _approval_type(webinar) == MANUAL_APPROVAL)
     form = await zoom.webinar_registration_questions(target.webinar_id)
@@ -146,7 +166,7 @@ async def register_list(
     with reading(engine) as conn:
         done = dict(store.registered(conn, target.webinar_id, target.occurrence_id or ""))
     context = _Context(zoom, brevo, engine, form, mapping, blocked, done, now)
-    async for contact in _members(brevo, target.list_id):
+    async for contact in _given_or_all(brevo, target.list_id, contacts):
         report.results.append(await _register(context, target, contact, report))
     log.info("register_done", webinar_id=target.webinar_id, **report.counts())
     return report
@@ -184,22 +204,37 @@ def _approval_type(webinar: Webinar) -> int | None:
     return webinar.settings.approval_type if webinar.settings else None
 
 
-async def _members(brevo: BrevoClient, list_id: int) -> AsyncIterator[Contact]:
-    members = brevo.list_members(list_id)
+async def _given_or_all(
+    brevo: BrevoClient, list_id: int, contacts: Iterable[Contact] | None
+) -> AsyncIterator[Contact]:
+    if contacts is None:
+        async for contact in members(brevo, list_id):
+            yield contact
+        return
+    for contact in contacts:
+        yield contact
+
+
+async def members(
+    brevo: BrevoClient, list_id: int, *, modified_since: str | None = None
+) -> AsyncIterator[Contact]:
+    """The list's members (changed after ``modified_since`` if given); ``NotFound`` names
+    the list."""
+    found = brevo.list_members(list_id, modified_since=modified_since)
     try:
-        first = await anext(members)
+        first = await anext(found)
     except StopAsyncIteration:
         return
     except NotFound as exc:
         raise NotFound(
-            f"Brevo has no contact list {list_id}: check --list (Brevo > Contacts > Lists, "
+            f"Brevo has no contact list {list_id}: check the list ID (Brevo > Contacts > Lists, "
             "the ID column).",
             service="brevo",
             status=exc.status,
             code=exc.code,
         ) from exc
     yield first
-    async for contact in members:
+    async for contact in found:
         yield contact
 
 

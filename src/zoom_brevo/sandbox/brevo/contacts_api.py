@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -333,7 +334,9 @@ async def get_list(req: Req) -> Reply:
 
 async def list_members(req: Req) -> Reply:
     """GET /contacts/lists/{listId}/contacts (spec getContactsFromList): limit default 50,
-    max 500; ``sort`` by creation, descending unless ``asc``; 404 for an unknown list."""
+    max 500; ``sort`` by creation, descending unless ``asc``; ``modifiedSince`` keeps the
+    contacts modified after that UTC date-time (``count`` counts what it keeps); 404 for an
+    unknown list."""
     lst = req.state.lists.get(int_param(req, "listId"))
     if lst is None:
         raise not_found("List ID does not exist")
@@ -342,10 +345,29 @@ async def list_members(req: Req) -> Reply:
     if sort not in ("asc", "desc"):
         raise bad("sort should be one of asc, desc")
     members = sorted((req.state.contacts[i] for i in lst.members), key=lambda c: c.id)
+    since = _modified_since(req)
+    if since is not None:
+        members = [c for c in members if _stamp(c.modified_at) > since]
     if sort == "desc":
         members.reverse()
     page = [_details(c) for c in members[offset : offset + limit]]
     return Reply(200, {"contacts": page, "count": len(members)})
+
+
+def _modified_since(req: Req) -> datetime | None:
+    """``modifiedSince`` (spec: ``YYYY-MM-DDTHH:mm:ss.SSSZ``, or with an offset)."""
+    text = req.query.get("modifiedSince")
+    if text is None:
+        return None
+    try:
+        found = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise bad("modifiedSince should be a date-time such as 2026-01-01T00:00:00.000Z") from None
+    return found if found.tzinfo else found.replace(tzinfo=UTC)
+
+
+def _stamp(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 async def create_list(req: Req) -> Reply:

@@ -1,0 +1,220 @@
+"""The ``register_poll`` job: people who enter a Brevo list are registered into a webinar,
+against both emulators over loopback HTTP and a real SQLite store."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from zoom_brevo.backoff import BackoffPolicy
+from zoom_brevo.config import Settings, parse_settings
+from zoom_brevo.handlers.context import HandlerOptions
+from zoom_brevo.handlers.jobs import JobDeps, JobRunner
+from zoom_brevo.handlers.register_poll import REGISTER_POLL_JOB, cursor_name, register_poll_tick
+from zoom_brevo.registration.run import AutoRegistration, Target
+from zoom_brevo.sandbox.brevo.state import ContactList
+from zoom_brevo.sandbox.combined import Sandbox, build_sandbox, sandbox_config
+from zoom_brevo.sandbox.scenario import Scenario, Webinar
+from zoom_brevo.sandbox.serving import serving
+from zoom_brevo.store import cursors
+from zoom_brevo.store.engine import reading
+from zoom_brevo.wiring import brevo_client, shared_limiter, zoom_client
+from zoom_brevo.worker import handler_options, scheduler_ticks
+
+from .test_handlers import all_jobs
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+INTERVAL_S = 300
+
+
+@dataclass
+class Poll:
+    """The sandbox, the webinar, the watched list and a job runner wired from the config."""
+
+    sandbox: Sandbox
+    webinar: Webinar
+    list_id: int
+    runner: JobRunner
+    options: HandlerOptions
+    clock: list[datetime]  # the runner's "now", moved by ``poll``
+
+    def join(self, email: str, first: str) -> None:
+        """``email`` enters the list now (as a Brevo form would put them there)."""
+        state = self.sandbox.brevo.state
+        attributes = {"FIRSTNAME": first, "LASTNAME": "Tester"}
+        contact = state.create_contact(email, attributes, time.time(), None)
+        state.link(contact, self.list_id)
+
+    def zoom_posts(self) -> int:
+        calls = self.sandbox.zoom.stats.api_calls("/registrants")
+        return sum(1 for c in calls if c.method == "POST")
+
+    def zoom_calls(self) -> int:
+        return len(self.sandbox.zoom.stats.api_calls("/webinars"))
+
+    def attributes(self, email: str) -> dict[str, Any]:
+        contact = self.sandbox.brevo.state.contact(email)
+        assert contact is not None
+        return dict(contact.attributes)
+
+    async def poll(self, engine: Engine, at: datetime) -> None:
+        """The scheduler's tick at ``at``, then every due job."""
+        self.clock[0] = at
+        register_poll_tick(INTERVAL_S)(engine, at)
+        while await self.runner.step():
+            pass
+
+
+def _settings(base_url: str, list_ids: dict[str, int], list_id: int, webinar_id: int) -> Settings:
+    text = sandbox_config(base_url, list_ids).replace(
+        "/brevo/v3\n", "/brevo/v3\n  plan: extended\n"
+    )
+    registration = f"""\
+    registration:
+      poll_interval_s: {INTERVAL_S}
+      from_lists:
+        - {{list_id: {list_id}, webinar_id: {webinar_id}, occurrence_id: null}}
+"""
+    return parse_settings(text.replace("brevo:\n", registration + "brevo:\n", 1), {})
+
+
+@pytest.fixture
+async def poll(engine: Engine) -> AsyncIterator[Poll]:
+    scenario = Scenario(seed=21)
+    host = scenario.user(email="host@example.com")
+    start = NOW.replace(minute=0, second=0) + timedelta(days=8)
+    webinar = scenario.webinar(host, topic="Spring launch", registrants=0, attendees=0, start=start)
+    webinar.form_fields = (("last_name", True),)
+    sandbox = build_sandbox(scenario, prepare_brevo=True, brevo_plan="extended")
+    state = sandbox.brevo.state
+    list_id = state.next_id("list")
+    state.lists[list_id] = ContactList(list_id, "Sign-ups", next(iter(state.folders)), "2026-01-01")
+    with serving(sandbox.app) as base_url:
+        settings = _settings(base_url, dict(sandbox.list_ids), list_id, webinar.id)
+        options = handler_options(settings)
+        limiter = shared_limiter(settings, engine)
+        quick = BackoffPolicy(base_s=0.01, cap_s=0.01, max_attempts=2)  # client retries
+        async with (
+            zoom_client(settings, limiter) as zoom,
+            brevo_client(settings, limiter, backoff=quick) as brevo,
+        ):
+            deps = JobDeps(engine, zoom, options, brevo)
+            clock = [NOW]
+            runner = JobRunner(deps, owner="test", clock=lambda: clock[0])
+            yield Poll(sandbox, webinar, list_id, runner, options, clock)
+
+
+async def test_a_poll_registers_the_members_and_writes_the_join_link_back(
+    engine: Engine, poll: Poll
+) -> None:
+    poll.join("ada@example.com", "Ada")
+    poll.join("bob@example.com", "Bob")
+
+    await poll.poll(engine, NOW)
+
+    by_email = {r.email: r for r in poll.webinar.registrants}
+    assert set(by_email) == {"ada@example.com", "bob@example.com"}
+    assert poll.zoom_posts() == 2
+    for email, registrant in by_email.items():
+        assert poll.attributes(email)["ZOOM_JOIN_URL"] == registrant.join_url
+        assert poll.attributes(email)["ZOOM_REGISTRANT_ID"] == registrant.id
+    jobs = [j for j in all_jobs(engine) if j.kind == REGISTER_POLL_JOB]
+    assert [j.state for j in jobs] == ["done"]
+    target = Target(poll.webinar.id, poll.list_id)
+    with reading(engine) as conn:
+        assert cursors.get(conn, cursor_name(target))["newest"]
+
+
+async def test_a_later_poll_registers_only_the_new_member(engine: Engine, poll: Poll) -> None:
+    poll.join("ada@example.com", "Ada")
+    poll.join("bob@example.com", "Bob")
+    await poll.poll(engine, NOW)
+    assert poll.zoom_posts() == 2
+
+    poll.join("cy@example.com", "Cy")
+    await poll.poll(engine, NOW + timedelta(seconds=INTERVAL_S))
+
+    assert poll.zoom_posts() == 3  # one Zoom registration: Cy's
+    cy = next(r for r in poll.webinar.registrants if r.email == "cy@example.com")
+    assert poll.attributes("cy@example.com")["ZOOM_JOIN_URL"] == cy.join_url
+    assert len(poll.webinar.registrants) == 3
+
+
+async def test_a_poll_with_nobody_new_calls_zoom_not_at_all(engine: Engine, poll: Poll) -> None:
+    poll.join("ada@example.com", "Ada")
+    await poll.poll(engine, NOW)
+    calls = poll.zoom_calls()
+
+    # The write-back changed Ada's contact, so Brevo lists her again: registered already.
+    await poll.poll(engine, NOW + timedelta(seconds=INTERVAL_S))
+    await poll.poll(engine, NOW + timedelta(seconds=2 * INTERVAL_S))
+
+    assert poll.zoom_calls() == calls
+    assert poll.zoom_posts() == 1
+    polls = [j for j in all_jobs(engine) if j.kind == REGISTER_POLL_JOB]
+    assert [j.state for j in polls] == ["done", "done", "done"]
+
+
+async def test_a_member_missing_a_required_field_is_tried_again_once_filled(
+    engine: Engine, poll: Poll
+) -> None:
+    state = poll.sandbox.brevo.state
+    contact = state.create_contact("dee@example.com", {"FIRSTNAME": "Dee"}, time.time(), None)
+    state.link(contact, poll.list_id)
+    await poll.poll(engine, NOW)
+    assert poll.zoom_posts() == 0  # Zoom's form requires a last name
+
+    state.update_contact(contact, {"LASTNAME": "Doe"}, time.time())
+    await poll.poll(engine, NOW + timedelta(seconds=INTERVAL_S))
+
+    assert [r.email for r in poll.webinar.registrants] == ["dee@example.com"]
+
+
+async def test_a_failing_poll_is_retried_by_the_job_runner(engine: Engine, poll: Poll) -> None:
+    poll.join("ada@example.com", "Ada")
+    poll.sandbox.brevo.faults.fail_next(2, status=503, path_contains="/contacts/lists/")
+
+    await poll.poll(engine, NOW)
+
+    (job,) = [j for j in all_jobs(engine) if j.kind == REGISTER_POLL_JOB]
+    assert (job.state, job.attempts) == ("queued", 1)
+    assert (job.last_error or "").startswith("RetriableApiError")
+    assert not list(poll.webinar.registrants)
+
+    poll.clock[0] = job.run_at
+    while await poll.runner.step():
+        pass
+
+    assert [r.email for r in poll.webinar.registrants] == ["ada@example.com"]
+    (job,) = [j for j in all_jobs(engine) if j.kind == REGISTER_POLL_JOB]
+    assert job.state == "done"
+
+
+def test_the_worker_schedules_the_poll_only_when_lists_are_configured(poll: Poll) -> None:
+    base = len(scheduler_ticks(HandlerOptions()))
+    assert len(scheduler_ticks(poll.options)) == base + 1
+    targets = poll.options.registration.targets
+    off = HandlerOptions(registration=AutoRegistration(targets=targets, poll_interval_s=0))
+    assert len(scheduler_ticks(off)) == base
+    names = {getattr(t, "__name__", "") for t in scheduler_ticks(poll.options)}
+    assert "queue_register_poll" in names
+
+
+async def test_one_poll_is_queued_per_interval_and_never_two_at_once(
+    engine: Engine, poll: Poll
+) -> None:
+    tick = register_poll_tick(INTERVAL_S)
+    at = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    assert tick(engine, at) == 1
+    assert [tick(engine, at + timedelta(seconds=s)) for s in (10, 299, 300, 301)] == [0] * 4
+    poll.clock[0] = at + timedelta(seconds=301)
+    while await poll.runner.step():  # the first poll runs: this interval's may now be queued
+        pass
+    queued = [tick(engine, at + timedelta(seconds=s)) for s in (301, 599, 600, 601)]
+    assert queued == [1, 0, 0, 0]
