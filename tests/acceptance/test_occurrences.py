@@ -11,6 +11,7 @@ example: ``"occurrence_id": "1648194360000"`` for ``"start_time": "2022-03-25T07
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -75,7 +76,7 @@ def _sync(box: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str], *ids
         for ident in ids:
             result = invoke(capsys, ["--config", str(config), "sync", "webinar", str(ident)])
             assert result.code == 0, result.err
-    return store
+    return config
 
 
 def _expected(inst: Instance) -> str:
@@ -87,7 +88,8 @@ def test_each_occurrence_is_its_own_instance_in_store_events_and_attributes(
 ) -> None:
     world = build_world()
     box = build_sandbox(world.scenario, prepare_brevo=True)
-    store = _sync(box, tmp_path, capsys, world.recurring.id, world.one_off.id)
+    config = _sync(box, tmp_path, capsys, world.recurring.id, world.one_off.id)
+    store = f"sqlite:///{tmp_path / 'zb.db'}"
 
     wanted = {i.uuid: _expected(i) for i in world.recurring.instances}
     assert len(set(wanted.values())) == 3
@@ -118,6 +120,17 @@ def test_each_occurrence_is_its_own_instance_in_store_events_and_attributes(
     one_off_only = (one_off_only & set(held)) - regulars
     assert one_off_only
     assert all("ZOOM_LAST_OCCURRENCE" not in held[e] for e in one_off_only)
+
+    # The report lists each occurrence the person attended as its own row.
+    args = ["report", "engagement", "--email", world.skipper.email, "--format", "json"]
+    result = invoke(capsys, ["--config", str(config), *args])
+    assert result.code == 0, result.err
+    rows = json.loads(result.out)["rows"]
+    first, second_inst = world.recurring.instances[:2]
+    assert [(r["uuid"], r["occurrence_id"]) for r in rows] == [
+        (second_inst.uuid, _expected(second_inst)),
+        (first.uuid, _expected(first)),
+    ]
 
 
 def test_get_webinar_lists_past_occurrences_only_when_asked() -> None:
