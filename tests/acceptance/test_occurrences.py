@@ -151,3 +151,23 @@ def test_get_webinar_lists_past_occurrences_only_when_asked() -> None:
         every = asyncio.run(fetch(url, previous=True))
     assert upcoming == []  # all three are over
     assert every == [_expected(i) for i in world.recurring.instances]
+
+
+def test_syncing_one_instance_by_uuid_finds_its_occurrence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The ``collect`` job's path: one UUID, a webinar that started four minutes late."""
+    world = build_world()
+    late = world.recurring.instances[1]
+    box = build_sandbox(world.scenario, prepare_brevo=True)
+    store = f"sqlite:///{tmp_path / 'zb.db'}"
+    with serving(box.app) as url:
+        config = tmp_path / "zoom-brevo.yaml"
+        config.write_text(sandbox_config(url, box.list_ids, storage_url=store), "utf-8")
+        result = invoke(capsys, ["--config", str(config), "sync", "webinar", late.uuid])
+        assert result.code == 0, result.err
+    with reading(create_engine(store)) as conn:
+        stored = facts.get_instance(conn, late.uuid)
+    assert stored is not None
+    assert stored.start_time == late.start != late.scheduled_start
+    assert stored.occurrence_id == _expected(late)
