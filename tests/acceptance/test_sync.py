@@ -132,6 +132,7 @@ class Expected:
     participations: dict[str, int] = field(default_factory=Counter)
     latest: dict[str, tuple[datetime, dict[str, Any]]] = field(default_factory=dict)
     status: dict[str, tuple[datetime, str]] = field(default_factory=dict)
+    occurrence: dict[str, tuple[datetime, str]] = field(default_factory=dict)
 
     def own_status(self, email: str, inst: Instance, status: str) -> None:
         """ATTENDANCE_STATUS is one attribute for meetings and webinars: the latest owns it."""
@@ -145,12 +146,19 @@ class Expected:
         held = self.latest.get(email)
         if held is None or inst.start > held[0]:
             self.latest[email] = (inst.start, _visit_attributes(visit))
+        # The last occurrence attended of a recurring one: its scheduled start in ms.
+        last = self.occurrence.get(email)
+        if len(inst.parent.instances) > 1 and (last is None or inst.start > last[0]):
+            ms = round((inst.scheduled_start - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds())
+            self.occurrence[email] = (inst.start, f"{ms}000")
 
     def contact(self, email: str) -> dict[str, Any]:
         """Every attribute the contact should hold but the engagement aggregates."""
         visit = self.latest.get(email)
         status = self.status.get(email)
         owned = {"ATTENDANCE_STATUS": status[1]} if status else {}
+        if email in self.occurrence:
+            owned["ZOOM_LAST_OCCURRENCE"] = self.occurrence[email][1]
         return {**self.attributes[email], **(visit[1] if visit else {}), **owned}
 
 

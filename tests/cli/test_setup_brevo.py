@@ -17,6 +17,7 @@ NEW_ATTRIBUTES = {
     "MEETING_JOIN_DATE": "date",
     "MEETING_DURATION": "float",
     "WEBINAR_NAME": "text",
+    "ZOOM_LAST_OCCURRENCE": "text",
     "ATTENDANCE_STATUS": "text",
     "UTM_SOURCE": "text",
     "ZOOM_ATTENDANCE_RATIO": "float",

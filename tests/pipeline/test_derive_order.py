@@ -45,7 +45,8 @@ def records(draw: st.DrawFn, index: int) -> InstanceRecord:
     registered = draw(st.booleans()) or not sessions
     source = draw(st.sampled_from([None, "Newsletter", "Ads"])) if registered else None
     span = Interval(start, start + timedelta(hours=1))
-    return InstanceRecord(f"uuid-{index}", span, sessions, registered, kind, source)
+    occurrence = draw(st.sampled_from([None, f"occ-{index}"]))  # recurring or not
+    return InstanceRecord(f"uuid-{index}", span, sessions, registered, kind, source, occurrence)
 
 
 @st.composite
@@ -61,7 +62,15 @@ def contact_after(history: tuple[InstanceRecord, ...], order: list[int]) -> dict
         assert record.kind is not None
         span = record.span
         assert span is not None
-        info = InstanceInfo(record.kind, record.uuid, 100 + i, f"Topic {i}", span.start, span.end)
+        info = InstanceInfo(
+            record.kind,
+            record.uuid,
+            100 + i,
+            f"Topic {i}",
+            span.start,
+            span.end,
+            occurrence_id=record.occurrence_id,
+        )
         registration = Registration(tracking_source=record.tracking_source)
         person = PersonInput(
             "ann@example.com",
@@ -105,6 +114,8 @@ def test_the_contact_holds_the_latest_webinar_and_the_latest_visit(
         assert session.leave_time is not None
         minutes = (session.leave_time - session.join_time) / timedelta(minutes=1)
         assert held["MEETING_DURATION"] == minutes
+    occurrences = [r.occurrence_id for r in visits if r.occurrence_id]
+    assert held.get("ZOOM_LAST_OCCURRENCE") == (occurrences[-1] if occurrences else None)
 
 
 def attended(record: InstanceRecord) -> bool:

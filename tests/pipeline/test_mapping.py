@@ -228,6 +228,7 @@ def test_attribute_definitions_follow_the_interface_types() -> None:
         "MEETING_JOIN_DATE": "date",
         "MEETING_DURATION": "float",
         "WEBINAR_NAME": "text",
+        "ZOOM_LAST_OCCURRENCE": "text",
         "ATTENDANCE_STATUS": "text",
         "UTM_SOURCE": "text",
         "ZOOM_ATTENDANCE_RATIO": "float",

@@ -107,6 +107,9 @@ class PersonMeeting(_Model):
     meeting_id: int | None
     topic: str | None
     start_time: datetime | None
+    occurrence_id: str | None = Field(
+        default=None, description="Zoom's id of the occurrence, for a recurring one"
+    )
     minutes: float
     ratio: float | None
     rejoins: int

@@ -48,6 +48,7 @@ MEETING_COLUMNS = (
     Column("kind", "Kind", priority=50),
     Column("topic", "Topic", priority=85),
     Column("uuid", "UUID", "id", priority=95),
+    Column("occurrence_id", "Occurrence", "id", short="Occ.", priority=45),
     Column("minutes", "Minutes", "minutes", short="Min", priority=80),
     Column("ratio", "Ratio", "ratio", priority=70),
     Column("rejoins", "Rejoins", "count", priority=40),
@@ -136,6 +137,7 @@ def _query(engine: Engine, meeting: str | None, email: str | None, limit: int | 
                     "topic": instance.topic,
                     "start_time": _iso(instance.start_time),
                     "end_time": _iso(instance.end_time),
+                    "occurrence_id": instance.occurrence_id,
                 },
             }
             title = f"Attendees of {instance.topic or instance.uuid} ({len(attendees)})"
@@ -181,7 +183,9 @@ def _note_other_instances(instances: list[Instance]) -> None:
 
 def _when(instance: Instance) -> str:
     start = instance.start_time
-    return start.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if start else "start unknown"
+    when = start.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if start else "start unknown"
+    occurrence = instance.occurrence_id
+    return f"{when}, occurrence {occurrence}" if occurrence else when
 
 
 def _iso(value: Any) -> str | None:

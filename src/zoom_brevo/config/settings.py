@@ -338,6 +338,10 @@ class FieldMapping(_Model):
     """
     webinar_title: AttributeName = "WEBINAR_NAME"
     """Text attribute: topic of the latest webinar."""
+    occurrence: AttributeName = "ZOOM_LAST_OCCURRENCE"
+    """Text attribute: Zoom's occurrence id (scheduled start, ms since 1970) of the latest
+    meeting or webinar attended, when that one recurs; kept when a later one does not.
+    """
     attendance_status: AttributeName = "ATTENDANCE_STATUS"
     """Text attribute: `registered`, `attended` or `absent` in the latest meeting or webinar."""
     registration_source: AttributeName = "UTM_SOURCE"

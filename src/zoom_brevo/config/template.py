@@ -85,6 +85,7 @@ field_mapping:
   join_time: MEETING_JOIN_DATE
   duration: MEETING_DURATION
   webinar_title: WEBINAR_NAME
+  occurrence: ZOOM_LAST_OCCURRENCE
   attendance_status: ATTENDANCE_STATUS
   registration_source: UTM_SOURCE
   attendance_ratio: ZOOM_ATTENDANCE_RATIO

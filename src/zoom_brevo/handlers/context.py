@@ -102,6 +102,7 @@ def instance_properties(instance: facts.Instance) -> dict[str, Any]:
         {
             f"{instance.kind}_id": str(instance.meeting_id),
             "uuid": instance.uuid,
+            "occurrence_id": instance.occurrence_id,
             "topic": instance.topic,
             "start_time": iso(instance.start_time),
             "end_time": iso(instance.end_time),

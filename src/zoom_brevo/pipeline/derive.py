@@ -27,6 +27,7 @@ Rules:
 - **The latest instance owns the per-instance attributes**, whatever order instances are
   synced in (a backfill after a live sync, two workers, a re-run): the join date, minutes
   and ratio are left out when the person attended an instance that started later; the
+  occurrence (``ZOOM_LAST_OCCURRENCE``) when a later one attended was an occurrence too; the
   attendance status when the person attended or registered for a later meeting or
   webinar (it is one attribute for both); the webinar title when that later one is a
   webinar; the registration source when a later registration has one; the registration
@@ -91,6 +92,7 @@ class InstanceInfo:
     # The webinar's Q&A and poll reports were read: someone absent from them took part 0
     # times (rather than unknown).
     participation_known: bool = False
+    occurrence_id: str | None = None  # the occurrence of a recurring meeting or webinar
 
     @property
     def span(self) -> Interval | None:
@@ -125,6 +127,7 @@ class InstanceRecord:
     ``registered``: the person had an approved registration for it (no sessions = absence).
     ``kind``: meeting or webinar, when the store knows the instance.
     ``tracking_source``: the source of that approved registration, if it had one.
+    ``occurrence_id``: the occurrence it was, of a recurring meeting or webinar.
     """
 
     uuid: str
@@ -133,6 +136,7 @@ class InstanceRecord:
     registered: bool = False
     kind: Kind | None = None
     tracking_source: str | None = None
+    occurrence_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,6 +301,7 @@ def _facts(
         join_time=present.first_join if present.attended else None,
         minutes=present.minutes if present.attended else None,
         webinar_title=instance.topic if instance.kind == "webinar" else None,
+        occurrence_id=instance.occurrence_id if present.attended else None,
         attendance_status=status,
         registration_source=reg.tracking_source if reg else None,
         attendance_ratio=present.ratio if present.attended else None,
@@ -322,6 +327,7 @@ class Superseded:
     title: bool = False
     source: bool = False
     answers: bool = False
+    occurrence: bool = False
 
 
 def superseded(instance: InstanceInfo, person: PersonInput) -> Superseded:
@@ -342,6 +348,7 @@ def superseded(instance: InstanceInfo, person: PersonInput) -> Superseded:
     newer = [u for u in person.upcoming if u.registered_at > start]
     return Superseded(
         attendance=bool(attended),
+        occurrence=any(r.occurrence_id for r in later if r.uuid in attended),
         status=bool(involved) or bool(newer),
         title=any(r.kind == "webinar" for r in involved) or any(u.kind == "webinar" for u in newer),
         source=any(r.registered and r.tracking_source for r in later)
@@ -353,8 +360,14 @@ def superseded(instance: InstanceInfo, person: PersonInput) -> Superseded:
 def _without_superseded(facts: PersonFacts, later: Superseded) -> PersonFacts:
     if later.attendance:
         facts = replace(
-            facts, join_time=None, minutes=None, attendance_ratio=None, participation=None
+            facts,
+            join_time=None,
+            minutes=None,
+            attendance_ratio=None,
+            participation=None,
         )
+    if later.occurrence:
+        facts = replace(facts, occurrence_id=None)
     if later.status:
         facts = replace(facts, attendance_status=None)
     if later.title:
@@ -419,6 +432,7 @@ def _event_properties(instance: InstanceInfo, person: PersonInput) -> dict[str, 
     values: dict[str, Any] = {
         f"{instance.kind}_id": str(instance.meeting_id),
         "uuid": instance.uuid,
+        "occurrence_id": instance.occurrence_id,
         "topic": instance.topic,
         "start_time": iso(instance.start_time),
         "end_time": iso(instance.end_time),

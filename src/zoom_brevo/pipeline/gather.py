@@ -49,6 +49,7 @@ class _Instance:
     meeting_id: int
     span: Interval | None
     collected: bool
+    occurrence_id: str | None = None
 
 
 def load_people(
@@ -136,6 +137,7 @@ def _record(
         registered,
         _KINDS.get(known.kind),
         found.tracking_source if found and registered else None,
+        known.occurrence_id,
     )
 
 
@@ -189,6 +191,7 @@ def _instances(
             row.meeting_id,
             _span(row.start_time, row.end_time),
             row.collect_state in COLLECTED,
+            row.occurrence_id,
         )
         for row in roster.instances_involved(conn, uuids, meeting_ids)
     }

@@ -56,6 +56,7 @@ LOGICAL_TYPES: Mapping[str, BrevoType] = {
     "join_time": "date",
     "duration": "float",
     "webinar_title": "text",
+    "occurrence": "text",
     "attendance_status": "text",
     "registration_source": "text",
     "attendance_ratio": "float",
@@ -75,6 +76,7 @@ DEFAULT_FIELD_MAPPING: Mapping[str, str] = {
     "join_time": "MEETING_JOIN_DATE",
     "duration": "MEETING_DURATION",
     "webinar_title": "WEBINAR_NAME",
+    "occurrence": "ZOOM_LAST_OCCURRENCE",
     "attendance_status": "ATTENDANCE_STATUS",
     "registration_source": "UTM_SOURCE",
     "attendance_ratio": "ZOOM_ATTENDANCE_RATIO",
@@ -111,6 +113,7 @@ class PersonFacts:
     join_time: datetime | None = None
     minutes: float | None = None
     webinar_title: str | None = None
+    occurrence_id: str | None = None  # of the recurring meeting or webinar attended
     attendance_status: AttendanceStatus | None = None
     registration_source: str | None = None
     attendance_ratio: float | None = None
@@ -358,6 +361,7 @@ def logical_values(facts: PersonFacts) -> dict[str, AttributeValue | None]:
         "join_time": _date(facts.join_time),
         "duration": _round(facts.minutes, 1),
         "webinar_title": _text(facts.webinar_title),
+        "occurrence": _text(facts.occurrence_id),
         "attendance_status": facts.attendance_status,
         "registration_source": _text(facts.registration_source),
         "attendance_ratio": _ratio(facts.attendance_ratio),

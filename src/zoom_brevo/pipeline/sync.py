@@ -59,15 +59,17 @@ from zoom_brevo.pipeline.derive import (
     derive_person,
 )
 from zoom_brevo.pipeline.mapping import DEFAULT_FIELD_MAPPING, SkipReason
+from zoom_brevo.pipeline.occurrences import occurrence_of
 from zoom_brevo.store import facts, outbox
 from zoom_brevo.store.engine import transaction
 from zoom_brevo.zoom.client import ZoomClient
 from zoom_brevo.zoom.errors import BeyondRetention, NotOnPlan
-from zoom_brevo.zoom.models import Participant, WebinarReport
+from zoom_brevo.zoom.models import Occurrence, Participant, Webinar, WebinarReport
 from zoom_brevo.zoom.registration_form import POLL_PREFIX, SURVEY_PREFIX
 
 log = structlog.get_logger(__name__)
 DERIVE_CHUNK = 500
+RECURRING_MEETING = 8  # a recurring meeting with a fixed time (type 3: no fixed time)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +200,9 @@ async def sync_meeting(
 
 async def _meeting_instance(run: _Run, uuid: str) -> InstanceInfo:
     details = await run.zoom.past_meeting(uuid)
+    occurrence = None
+    if details.type == RECURRING_MEETING and details.id:
+        occurrence = occurrence_of(details.start_time, await _occurrences(run.zoom, details.id))
     instance = facts.Instance(
         uuid=uuid,
         meeting_id=details.id or 0,
@@ -208,8 +213,17 @@ async def _meeting_instance(run: _Run, uuid: str) -> InstanceInfo:
         start_time=details.start_time,
         end_time=details.end_time,
         span_source="report",
+        occurrence_id=occurrence,
     )
     return _stored(run, instance)
+
+
+async def _occurrences(zoom: ZoomClient, meeting_id: int) -> list[Occurrence]:
+    """A recurring meeting's occurrences, past ones too; none once the meeting expired."""
+    try:
+        return (await zoom.meeting(meeting_id, previous_occurrences=True)).occurrences
+    except NotFound:
+        return []
 
 
 def _stored(run: _Run, instance: facts.Instance) -> InstanceInfo:
@@ -224,7 +238,13 @@ def _stored(run: _Run, instance: facts.Instance) -> InstanceInfo:
         known = facts.get_instance(conn, instance.uuid)
     assert known is not None  # just written, in the same transaction
     return InstanceInfo(
-        known.kind, known.uuid, known.meeting_id, known.topic, known.start_time, known.end_time
+        known.kind,
+        known.uuid,
+        known.meeting_id,
+        known.topic,
+        known.start_time,
+        known.end_time,
+        occurrence_id=known.occurrence_id,
     )
 
 
@@ -248,11 +268,12 @@ async def sync_webinar(
         webinar_id, found = details.id or 0, [(target, details.start_time)]
         reports[target] = details
     await _webinar_registrants(run, webinar_id)
+    scheduled = await _scheduled_webinar(zoom, webinar_id)
     infos: list[InstanceInfo] = []
     taken: dict[str, dict[str, Participation] | None] = {}
     for uuid, start in found:
         report = reports[uuid] if uuid in reports else await _webinar_report(zoom, uuid)
-        instance = await _webinar_facts(zoom, uuid, webinar_id, start, report)
+        instance = _webinar_facts(uuid, webinar_id, start, report, scheduled)
         info = _stored(run, instance)
         await _webinar_instance(run, info)
         taken[uuid] = await _participation(run, uuid)
@@ -270,22 +291,26 @@ async def _webinar_report(zoom: ZoomClient, uuid: str) -> WebinarReport | None:
         return None
 
 
-async def _webinar_facts(
-    zoom: ZoomClient,
+def _webinar_facts(
     uuid: str,
     webinar_id: int,
     listed_start: datetime | None,
     report: WebinarReport | None,
+    scheduled: Webinar | None,
 ) -> facts.Instance:
-    """What Zoom says of one webinar instance: the report's span, else no end at all."""
+    """What Zoom says of one webinar instance: the report's span, else no end at all; the
+    occurrence it was, when the webinar recurs."""
+    occurrences = scheduled.occurrences if scheduled is not None else []
     if report is None:
         return facts.Instance(
             uuid=uuid,
             meeting_id=webinar_id,
             kind="webinar",
-            topic=await _webinar_topic(zoom, webinar_id),
+            topic=scheduled.topic or None if scheduled is not None else None,
             start_time=listed_start,
+            occurrence_id=occurrence_of(listed_start, occurrences),
         )
+    start = report.start_time or listed_start
     return facts.Instance(
         uuid=uuid,
         meeting_id=webinar_id,
@@ -295,15 +320,16 @@ async def _webinar_facts(
         start_time=report.start_time,
         end_time=report.end_time,
         span_source="report",
+        occurrence_id=occurrence_of(start, occurrences),
     )
 
 
-async def _webinar_topic(zoom: ZoomClient, webinar_id: int) -> str | None:
+async def _scheduled_webinar(zoom: ZoomClient, webinar_id: int) -> Webinar | None:
+    """The webinar with all its occurrences, past ones too; ``None`` once it expired."""
     try:
-        webinar = await zoom.webinar(webinar_id)
-    except NotFound:  # an expired webinar: no topic
+        return await zoom.webinar(webinar_id, previous_occurrences=True)
+    except NotFound:
         return None
-    return webinar.topic or None
 
 
 async def _webinar_registrants(run: _Run, webinar_id: int) -> None:

@@ -69,6 +69,7 @@ class MeetingRow:
     meeting_id: int | None
     topic: str | None
     start_time: datetime | None
+    occurrence_id: str | None  # the occurrence of a recurring meeting or webinar
     minutes: float
     ratio: float | None
     rejoins: int
@@ -225,6 +226,7 @@ def _meeting_row(
         meeting_id=instance.meeting_id if instance else None,
         topic=instance.topic if instance else None,
         start_time=instance.start_time if instance else None,
+        occurrence_id=instance.occurrence_id if instance else None,
         minutes=taken.minutes,
         ratio=taken.ratio,
         rejoins=taken.rejoins,

@@ -289,6 +289,14 @@ class Instance:
     extra: list[Attendance] = field(default_factory=list)
     views: list[RecordingView] = field(default_factory=list)  # of the recording, later
     _rows: int | None = field(default=None, repr=False)
+    # The occurrence's scheduled start, when the host started it at another time (Zoom's
+    # ``occurrences[].start_time`` is the schedule; the past instance's is the actual).
+    scheduled: datetime | None = None
+
+    @property
+    def scheduled_start(self) -> datetime:
+        """When the occurrence was scheduled to start."""
+        return self.scheduled or self.start
 
     @functools.cached_property
     def salt(self) -> int:

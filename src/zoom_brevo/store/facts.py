@@ -70,6 +70,7 @@ class Instance:
     collect_state: CollectState = "pending"
     collected_at: datetime | None = None
     span_source: SpanSource | None = None
+    occurrence_id: str | None = None  # of a recurring meeting or webinar (Zoom's id)
 
     @property
     def span_is_valid(self) -> bool:

@@ -59,6 +59,7 @@ class InstanceFact:
     start_time: datetime | None
     end_time: datetime | None
     collect_state: str
+    occurrence_id: str | None = None
 
 
 def people_page(
@@ -129,7 +130,8 @@ def instances_involved(
     wanted_uuids, wanted_ids = list(uuids), list(meeting_ids)
     if not wanted_uuids and not wanted_ids:
         return []
-    stmt = sa.select(c.uuid, c.kind, c.meeting_id, c.start_time, c.end_time, c.collect_state).where(
+    columns = (c.uuid, c.kind, c.meeting_id, c.start_time, c.end_time, c.collect_state)
+    stmt = sa.select(*columns, c.occurrence_id).where(
         sa.or_(c.uuid.in_(wanted_uuids), c.meeting_id.in_(wanted_ids))
     )
     return [InstanceFact(**row._asdict()) for row in conn.execute(stmt)]

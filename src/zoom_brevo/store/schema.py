@@ -172,6 +172,8 @@ meeting_instances = Table(
     Column("end_time", UTCDateTime),
     # live | event | report: where the span came from (spans.SPAN_SOURCES, weakest first)
     Column("span_source", String(20)),
+    # the occurrence of a recurring meeting or webinar (Zoom's occurrence_id), else NULL
+    Column("occurrence_id", String(32)),
     Column("details", NullableJSON),
     # pending | provisional | collected | reconciled (see facts.COLLECT_STATES)
     Column("collect_state", String(20), nullable=False),

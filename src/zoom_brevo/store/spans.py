@@ -41,6 +41,7 @@ def merge(old: Instance, new: Instance) -> Instance:
         host_email=_first(new.host_email, old.host_email),
         account_id=_first(new.account_id, old.account_id),
         details=_first(new.details, old.details),
+        occurrence_id=_first(new.occurrence_id, old.occurrence_id),
     )
     stronger = rank(new.span_source) >= rank(old.span_source)
     first, second = (new, old) if stronger else (old, new)

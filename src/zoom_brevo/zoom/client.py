@@ -193,9 +193,11 @@ class ZoomClient(PooledClient):
         query = {"type": type, "from": _day(from_), "to": _day(to)}
         return self._paginate(ep.USER_MEETINGS, {"user_id": user_id}, query, Meeting)
 
-    async def meeting(self, meeting_id: Id) -> Meeting:
-        """One scheduled meeting (``GET /meetings/{meetingId}``)."""
-        return await self._get_one(ep.MEETING, {"meeting_id": meeting_id}, Meeting)
+    async def meeting(self, meeting_id: Id, *, previous_occurrences: bool = False) -> Meeting:
+        """One scheduled meeting (``GET /meetings/{meetingId}``); ``previous_occurrences``:
+        list the occurrences that are over too (Zoom lists only upcoming ones otherwise)."""
+        query = _previous(previous_occurrences)
+        return await self._get_one(ep.MEETING, {"meeting_id": meeting_id}, Meeting, query=query)
 
     def meeting_registrants(
         self, meeting_id: Id, *, status: str = "approved", occurrence_id: str | None = None
@@ -213,9 +215,11 @@ class ZoomClient(PooledClient):
         """A user's webinars (``GET /users/{userId}/webinars``)."""
         return self._paginate(ep.USER_WEBINARS, {"user_id": user_id}, {"type": type}, Webinar)
 
-    async def webinar(self, webinar_id: Id) -> Webinar:
-        """One webinar (``GET /webinars/{webinarId}``)."""
-        return await self._get_one(ep.WEBINAR, {"webinar_id": webinar_id}, Webinar)
+    async def webinar(self, webinar_id: Id, *, previous_occurrences: bool = False) -> Webinar:
+        """One webinar (``GET /webinars/{webinarId}``); ``previous_occurrences`` as for
+        ``meeting``."""
+        query = _previous(previous_occurrences)
+        return await self._get_one(ep.WEBINAR, {"webinar_id": webinar_id}, Webinar, query=query)
 
     def webinar_registrants(
         self,
@@ -692,3 +696,8 @@ def _malformed(endpoint: Endpoint, status: int) -> FatalApiError:
         service=SERVICE,
         status=status,
     )
+
+
+def _previous(wanted: bool) -> dict[str, str]:
+    """The query that asks for past occurrences too (``show_previous_occurrences``)."""
+    return {"show_previous_occurrences": "true"} if wanted else {}

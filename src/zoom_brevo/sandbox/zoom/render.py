@@ -79,20 +79,27 @@ def webinar_item(w: Webinar) -> Json:
     return _scheduled(w) | {"is_simulive": False}
 
 
-def occurrences(item: Meeting | Webinar) -> list[Json]:
-    """The occurrences of a recurring meeting or webinar (``occurrences`` of its details)."""
+def occurrences(item: Meeting | Webinar, *, after: datetime | None = None) -> list[Json]:
+    """The occurrences of a recurring meeting or webinar (``occurrences`` of its details),
+    those scheduled after ``after`` only when given.
+
+    The occurrence id is the scheduled start in milliseconds since the epoch (official
+    spec, ``GET /webinars/{webinarId}``: ``"occurrence_id": "1648194360000"`` for
+    ``"start_time": "2022-03-25T07:46:00Z"``).
+    """
     return [
         {
-            "occurrence_id": str(int(i.start.timestamp() * 1000)),
-            "start_time": iso(i.start),
+            "occurrence_id": str(int(i.scheduled_start.timestamp() * 1000)),
+            "start_time": iso(i.scheduled_start),
             "duration": item.duration_min,
             "status": "available",
         }
         for i in item.instances
+        if after is None or i.scheduled_start > after
     ]
 
 
-def _details(item: Meeting | Webinar) -> Json:
+def _details(item: Meeting | Webinar, upcoming_after: datetime | None) -> Json:
     body = _scheduled(item) | {
         "host_email": item.host.email,
         "password": item.password,
@@ -100,23 +107,28 @@ def _details(item: Meeting | Webinar) -> Json:
         "creation_source": "open_api",
     }
     if len(item.instances) > 1:
-        body["occurrences"] = occurrences(item)
+        body["occurrences"] = occurrences(item, after=upcoming_after)
         body["recurrence"] = {"type": 2, "repeat_interval": 1, "end_times": len(item.instances)}
     return body
 
 
-def meeting(m: Meeting) -> Json:
-    """``GET /meetings/{meetingId}``."""
-    return _details(m) | {"status": "waiting", "pmi": str(m.host.pmi)}
+def meeting(m: Meeting, *, upcoming_after: datetime | None = None) -> Json:
+    """``GET /meetings/{meetingId}``; ``upcoming_after``: list only the occurrences
+    scheduled after it (Zoom lists past ones only with ``show_previous_occurrences``)."""
+    return _details(m, upcoming_after) | {"status": "waiting", "pmi": str(m.host.pmi)}
 
 
-def webinar(w: Webinar) -> Json:
-    """``GET /webinars/{webinarId}``."""
+def webinar(w: Webinar, *, upcoming_after: datetime | None = None) -> Json:
+    """``GET /webinars/{webinarId}``; ``upcoming_after`` as for ``meeting``."""
     reg_url = f"https://zoom.us/webinar/register/WN_{w.id}"
     settings = {"approval_type": w.approval_type}
     if len(w.instances) > 1:
         settings["registration_type"] = 1  # register once, attend any occurrence
-    return _details(w) | {"registration_url": reg_url, "is_simulive": False, "settings": settings}
+    return _details(w, upcoming_after) | {
+        "registration_url": reg_url,
+        "is_simulive": False,
+        "settings": settings,
+    }
 
 
 def past_meeting(inst: Instance, participants_count: int) -> Json:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from zoom_brevo.sandbox.scenario import Instance, Meeting, Webinar
@@ -97,13 +97,19 @@ def list_webinars(call: Call) -> Json:
 def get_meeting(call: Call) -> Json:
     found = call.finder.scheduled(call.id("meetingId"), MEETING)
     assert isinstance(found, Meeting)
-    return render.meeting(found)
+    return render.meeting(found, upcoming_after=_upcoming_after(call))
 
 
 def get_webinar(call: Call) -> Json:
     found = call.finder.scheduled(call.id("webinarId"), WEBINAR)
     assert isinstance(found, Webinar)
-    return render.webinar(found)
+    return render.webinar(found, upcoming_after=_upcoming_after(call))
+
+
+def _upcoming_after(call: Call) -> datetime | None:
+    """Zoom lists past occurrences only with ``show_previous_occurrences=true`` (official
+    spec, ``GET /webinars/{webinarId}`` and ``GET /meetings/{meetingId}``)."""
+    return None if call.query.get("show_previous_occurrences") == "true" else call.finder.now()
 
 
 # --- past instances ------------------------------------------------------------------------
