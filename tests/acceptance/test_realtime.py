@@ -29,12 +29,13 @@ import httpx
 import pytest
 from sqlalchemy.engine import Engine
 
+from zoom_brevo.delivery.imports import pending_imports
 from zoom_brevo.sandbox.combined import WEBHOOK_SECRET, Sandbox, build_sandbox, sandbox_config
 from zoom_brevo.sandbox.scenario import Attendance, Instance, Registrant, Scenario, Session
 from zoom_brevo.sandbox.serving import free_port, serving
 from zoom_brevo.sandbox.webhook_sender import Delivery, WebhookSender, ZoomEvents
 from zoom_brevo.server.app import WEBHOOK_PATH
-from zoom_brevo.store import inbox, jobs, outbox
+from zoom_brevo.store import activity, inbox, jobs, outbox
 from zoom_brevo.store.engine import create_engine, reading
 
 pytestmark = pytest.mark.slow
@@ -287,11 +288,11 @@ async def play(world: World, sender: WebhookSender) -> list[Delivery]:
 
 
 def settled(engine: Engine) -> bool:
+    """Idle as ``status --json`` says: jobs scheduled for later (the daily replay look-ups)
+    do not count."""
     with reading(engine) as conn:
-        waiting = inbox.counts(conn).get("pending", 0)
-        job_counts, out_counts = jobs.counts(conn), outbox.counts(conn)
-    busy = job_counts["queued"] + job_counts["running"] + out_counts["queued"]
-    return waiting + busy + out_counts["running"] == 0
+        waiting = len(pending_imports(conn))
+        return activity.busy(conn, now=datetime.now(UTC), pending_imports=waiting) == []
 
 
 def wait_settled(store: Path, log: Path) -> None:
