@@ -141,3 +141,12 @@ async def test_held_in_doubt_events_show_in_status_and_retry_releases_them(
         released = outbox.get(conn, ids[0])
     assert released is not None
     assert (released.state, released.send_started_at) == ("queued", None)
+
+
+def test_a_job_waiting_to_be_tried_again_keeps_the_system_busy(engine: Engine) -> None:
+    now = datetime.now(UTC)
+    with transaction(engine) as conn:
+        jobs.enqueue(conn, "collect", {"uuid": "u"}, now=now)
+        (job,) = jobs.claim(conn, owner="w1", now=now, lease_s=8)
+        jobs.retry(conn, job.id, owner="w1", at=now + LATER, error="token endpoint down", now=now)
+    assert busy(engine) == ["1 jobs due"]

@@ -3,9 +3,10 @@
 For ``status --json``: ``leases`` lists the holders of outbox and job leases (owner, rows,
 latest expiry), ``busy`` says why the system is not idle. Idle means no webhook pending,
 no outbox command queued or running, none in doubt (a send begun, its outcome unknown:
-being reconciled, or held for ``retry``), no job due or running, no import awaiting Brevo.
-Jobs scheduled for later (a reconcile a day after a meeting, the hourly sweep) do not
-count: they would keep a quiet system busy for a day.
+being reconciled, or held for ``retry``), no job due, retrying or running, no import
+awaiting Brevo. Jobs scheduled for later that have not run yet (a reconcile a day after a
+meeting, the hourly sweep, the daily replay look-ups) do not count: they would keep a
+quiet system busy for a day. A job waiting to be tried again after a failure does.
 """
 
 from __future__ import annotations
@@ -70,7 +71,11 @@ def busy(conn: Connection, *, now: datetime, pending_imports: int) -> list[str]:
         ),
         "outbox commands running": _count(conn, outbox, o.state == "running"),
         "outbox commands in doubt": _count(conn, outbox, o.send_started_at.is_not(None)),
-        "jobs due": _count(conn, jobs, j.state == "queued", j.run_at <= now),
+        # A job waiting out the backoff of a failed attempt is work left; one scheduled
+        # for later that never ran (a reconcile, a daily look-up) is not.
+        "jobs due": _count(
+            conn, jobs, j.state == "queued", sa.or_(j.run_at <= now, j.attempts > 0)
+        ),
         "jobs running": _count(conn, jobs, j.state == "running"),
         "imports awaiting Brevo": pending_imports,
     }
