@@ -337,7 +337,19 @@ def assert_nothing_left_or_dead(store: Engine) -> None:
         webhooks = inbox.counts(conn)
         dead = {"jobs": jobs.counts(conn)["dead"], "commands": outbox.counts(conn)["dead"]}
     assert set(webhooks) <= {"processed", "ignored"}, webhooks  # none pending or failed
-    assert dead == {"jobs": 0, "commands": 0}
+    assert dead == {"jobs": 0, "commands": 0}, dead_rows(store)
+
+
+def dead_rows(store: Engine) -> list[tuple[Any, ...]]:
+    """What died and why: table, kind, attempts of the allowed, last error."""
+    found: list[tuple[Any, ...]] = []
+    with reading(store) as conn:
+        for table, kind in ((schema.jobs, "kind"), (schema.outbox, "kind")):
+            c = table.c
+            stmt = sa.select(c[kind], c.attempts, c.max_attempts, c.last_error)
+            rows = conn.execute(stmt.where(c.state == "dead").limit(20))
+            found += [(table.name, *row) for row in rows]
+    return found
 
 
 def assert_contacts_and_lists(box: Sandbox, want: Expected) -> None:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy.engine import Engine
 
 from tests.store.conftest import NOW
 from zoom_brevo.store import inbox
+from zoom_brevo.store.engine import create_engine
+from zoom_brevo.store.schema import inbox as inbox_table
 
 BODY = b'{"event":"meeting.ended","payload":{"object":{"uuid":"abc=="}}}\r\n'
 
@@ -154,3 +157,48 @@ def test_fail_pending_marks_only_a_pending_event_failed(engine: Engine) -> None:
     assert done is not None
     assert (failed.status, failed.error, failed.processed_at) == ("failed", "bad payload", later)
     assert (done.status, done.error) == ("processed", None)
+
+
+def test_take_group_claims_the_oldest_pending_after_a_given_id(engine: Engine) -> None:
+    ids = [insert(engine, key=f"k{n}") for n in range(5)]
+    later = NOW + timedelta(seconds=3)
+    with engine.begin() as conn:
+        inbox.mark(conn, ids[1], "processed", now=NOW)  # type: ignore[arg-type]
+        first = inbox.take_group(conn, limit=2, now=later)
+        rest = inbox.take_group(conn, limit=10, now=later, after_id=first[-1].id)
+        none_left = inbox.take_group(conn, limit=10, now=later)
+    assert [e.id for e in first] == [ids[0], ids[2]]
+    assert [e.id for e in rest] == ids[3:]
+    assert none_left == []
+    assert rest[0].raw_body == BODY
+    with engine.connect() as conn:
+        assert inbox.counts(conn) == {"processed": 5}
+
+
+def test_a_rolled_back_group_hands_its_rows_back(engine: Engine) -> None:
+    ids = [insert(engine, key=f"k{n}") for n in range(3)]
+    with engine.connect() as conn, conn.begin() as tx:
+        assert len(inbox.take_group(conn, limit=3, now=NOW)) == 3
+        tx.rollback()
+    with engine.begin() as conn:
+        assert [e.id for e in inbox.take_group(conn, limit=3, now=NOW)] == ids
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_second_worker_claims_the_next_rows_without_waiting(
+    pg_migrated_url: str,
+) -> None:
+    engine = create_engine(pg_migrated_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(inbox_table.delete())
+        ids = [insert(engine, key=f"k{n}") for n in range(4)]
+        with engine.connect() as first, first.begin():
+            held = inbox.take_group(first, limit=2, now=NOW)
+            with engine.connect() as second, second.begin():
+                second.exec_driver_sql("SET LOCAL lock_timeout = '2s'")  # waiting would fail
+                other = inbox.take_group(second, limit=5, now=NOW)
+        assert [e.id for e in held] == ids[:2]
+        assert [e.id for e in other] == ids[2:]
+    finally:
+        engine.dispose()

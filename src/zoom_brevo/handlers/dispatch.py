@@ -1,13 +1,14 @@
 """Stored webhooks -> handlers: event name to handler, all or nothing per inbox row.
 
-``InboxProcessor.process_batch`` takes the oldest pending rows and handles them in groups
-of ``GROUP`` rows, one transaction per group (one commit, not one per webhook: on
-PostgreSQL a commit waits for the WAL flush). Each row is handled in a savepoint that
-first takes the row (``pending`` -> ``processed``, only if still pending: two workers never
-both handle it) and then writes the handler's facts, commands and jobs; all of it is kept
-or rolled back together. A group whose transaction fails as a whole (a lost connection, a
-deadlock with another worker) is handled again row by row, one transaction each, so that
-no row can hold back the others.
+``InboxProcessor.process_batch`` handles the oldest pending rows in groups of ``GROUP``
+rows, one transaction per group (one commit, not one per webhook: on PostgreSQL a commit
+waits for the WAL flush). The group's first statement claims its rows (``pending`` ->
+``processed``, skipping rows another worker holds: two workers never both handle one, and
+never queue on each other's rows). Each row is then handled in a savepoint that writes the
+handler's facts, commands and jobs; a row whose handler raises is rolled back to its
+savepoint and set pending again, the others are committed together. A group whose
+transaction fails as a whole (a lost connection, a deadlock with another worker) is
+handled again row by row, one transaction each, so that no row can hold back the others.
 
 - Unknown events are marked ``ignored`` (stored, never an error).
 - A payload that does not validate can never succeed: the row is marked ``failed`` with
@@ -32,7 +33,7 @@ from zoom_brevo.handlers import lifecycle, participants, recordings, registratio
 from zoom_brevo.handlers.context import Context, HandlerOptions
 from zoom_brevo.handlers.deauthorization import handle_deauthorized
 from zoom_brevo.store import inbox
-from zoom_brevo.store.engine import reading, transaction
+from zoom_brevo.store.engine import transaction
 from zoom_brevo.zoom.webhook_models import (
     Deauthorization,
     Envelope,
@@ -112,12 +113,19 @@ class InboxProcessor:
     _tries: dict[int, int] = field(default_factory=dict)
 
     def process_batch(self) -> Outcome:
-        """Handle up to ``batch_size`` pending rows, oldest first."""
+        """Handle up to ``batch_size`` pending rows, oldest first, ``GROUP`` at a time.
+
+        Each group claims its rows past the last one this pass claimed, so a row that
+        failed is tried again by the next pass, not at once.
+        """
         outcome = Outcome()
-        with reading(self.engine) as conn:
-            rows = inbox.pending(conn, limit=self.batch_size)
-        for start in range(0, len(rows), GROUP):
-            self._process_group(rows[start : start + GROUP], outcome)
+        after_id, left = 0, self.batch_size
+        while left > 0:
+            limit = min(GROUP, left)
+            claimed = self._process_group(after_id, limit, outcome)
+            if len(claimed) < limit:  # none left past the last one
+                break
+            after_id, left = claimed[-1].id, left - limit
         return outcome
 
     def process_all(self) -> Outcome:
@@ -130,28 +138,34 @@ class InboxProcessor:
             if outcome.handled == 0:
                 return total
 
-    def _process_group(self, rows: list[inbox.InboxEvent], outcome: Outcome) -> None:
-        """Handle ``rows`` in one transaction, a savepoint each; row by row if it fails."""
+    def _process_group(self, after_id: int, limit: int, outcome: Outcome) -> list[inbox.InboxEvent]:
+        """Claim and handle up to ``limit`` rows in one transaction, a savepoint each; row by
+        row if the transaction fails. The rows claimed."""
         now = self.clock()
+        rows: list[inbox.InboxEvent] = []
         try:
             with transaction(self.engine) as conn:
+                rows = inbox.take_group(conn, limit=limit, now=now, after_id=after_id)
                 done = [(row, self._in_savepoint(conn, row, now)) for row in rows]
         except Exception as exc:  # noqa: BLE001 (the group's commit failed: nothing was kept)
             log.warning("inbox_group_failed", rows=len(rows), error_type=type(exc).__name__)
             for row in rows:
                 self._process(row, outcome)
-            return
+            return rows
         for row, result in done:
             self._count(row, result, outcome, now)
+        return rows
 
     def _in_savepoint(
         self, conn: Connection, row: inbox.InboxEvent, now: datetime
     ) -> str | Exception | None:
-        """The row's status, or the error that rolled its savepoint back."""
+        """The row's status, or the error that rolled its savepoint back (the row is then
+        pending again, for a later pass)."""
         try:
             with conn.begin_nested():
-                return self._handle_in(conn, row, now)
+                return self._handle(conn, row, now)
         except Exception as exc:  # noqa: BLE001 (counted per row by _count)
+            inbox.mark(conn, row.id, "pending", now=now)
             return exc
 
     def _process(self, row: inbox.InboxEvent, outcome: Outcome) -> None:
@@ -192,6 +206,10 @@ class InboxProcessor:
         # Taken first: a row another worker has is skipped before any parsing.
         if not inbox.take(conn, row.id, now=now):
             return None
+        return self._handle(conn, row, now)
+
+    def _handle(self, conn: Connection, row: inbox.InboxEvent, now: datetime) -> str:
+        """Run the row's handler on ``conn`` (the row is taken); its status."""
         body = parse_body(row.raw_body)
         route = ROUTES.get(str(body.get("event", row.event_type)))
         if route is None:

@@ -167,6 +167,33 @@ def take(conn: Connection, event_id: int, *, now: datetime) -> bool:
     return conn.execute(stmt).rowcount == 1
 
 
+def take_group(
+    conn: Connection, *, limit: int, now: datetime, after_id: int = 0
+) -> list[InboxEvent]:
+    """Claim up to ``limit`` pending events after ``after_id``, oldest first, in one statement.
+
+    Each is marked processed in the caller's transaction, so a rollback hands them all
+    back. Rows another worker's transaction holds are skipped (``SKIP LOCKED`` on
+    PostgreSQL; SQLite has one writer at a time), so workers side by side claim different
+    rows instead of each trying, and mostly failing, to take the same oldest ones.
+    """
+    c = inbox.c
+    oldest = (
+        sa.select(c.id)
+        .where(c.status == "pending", c.id > after_id)
+        .order_by(c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    stmt = (
+        sa.update(inbox)
+        .where(c.id.in_(oldest.scalar_subquery()))
+        .values(status="processed", processed_at=now, error=None)
+        .returning(*c)
+    )
+    return sorted((_event(row) for row in conn.execute(stmt)), key=lambda e: e.id)
+
+
 def fail_pending(conn: Connection, event_id: int, error: str, *, now: datetime) -> bool:
     """Mark the event ``failed`` with ``error`` if it is still pending; ``True`` if it was."""
     c = inbox.c
