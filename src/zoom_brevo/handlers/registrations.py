@@ -1,7 +1,9 @@
 """``webinar.registration_created|approved|cancelled|denied`` (and the meeting ones).
 
-Every event stores the registration with its new status (``facts.upsert_registrant``:
-the newest status wins, known names are kept). An approved registration also:
+Every event stores the occurrences of a recurring meeting or webinar (``store.occurrences``:
+how a live instance finds its occurrence) and the registration with its new status
+(``facts.upsert_registrant``: the newest status wins, known names are kept). An approved
+registration also:
 
 - upserts the contact with ``ATTENDANCE_STATUS`` ``registered`` (meetings and webinars:
   it is one attribute, ``attended`` / ``absent`` once the instance is collected) and
@@ -26,7 +28,7 @@ from zoom_brevo.pipeline.commands import Command, SendEvent, UpsertContact
 from zoom_brevo.pipeline.derive import iso
 from zoom_brevo.pipeline.mapping import PersonFacts, Skipped, map_person
 from zoom_brevo.pipeline.rows import clean_email
-from zoom_brevo.store import facts
+from zoom_brevo.store import facts, occurrences
 from zoom_brevo.zoom.webhook_models import Envelope, RegistrationObject, event_kind
 
 REGISTERED_EVENT = "zoom_registered"
@@ -127,6 +129,8 @@ def handle_registration(ctx: Context, body: Envelope[RegistrationObject]) -> Non
     """Store the registration; for an approved one, queue its contact and event."""
     if not body.obj.meeting_id:
         raise ValueError("the registration names no meeting or webinar (payload.object.id)")
+    listed = [(o.occurrence_id, o.start_time) for o in body.obj.occurrences]
+    occurrences.remember(ctx.conn, event_kind(body.event), body.obj.meeting_id, listed, now=ctx.now)
     registrant = registrant_of(body, now=ctx.now)
     if registrant is None:
         return
