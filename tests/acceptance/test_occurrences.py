@@ -30,7 +30,7 @@ from zoom_brevo.sandbox.combined import (
 )
 from zoom_brevo.sandbox.scenario import Instance, Person, Scenario, Webinar
 from zoom_brevo.sandbox.serving import serving
-from zoom_brevo.store import facts
+from zoom_brevo.store import facts, occurrences
 from zoom_brevo.store.engine import create_engine, reading
 from zoom_brevo.zoom.client import ZoomClient
 
@@ -171,3 +171,17 @@ def test_syncing_one_instance_by_uuid_finds_its_occurrence(
     assert stored is not None
     assert stored.start_time == late.start != late.scheduled_start
     assert stored.occurrence_id == _expected(late)
+
+
+def test_sync_keeps_the_listed_occurrences_for_the_live_instances_to_come(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The started webhook names no occurrence: the store keeps those Zoom listed."""
+    world = build_world()
+    box = build_sandbox(world.scenario, prepare_brevo=True)
+    _sync(box, tmp_path, capsys, world.recurring.id, world.one_off.id)
+    with reading(create_engine(f"sqlite:///{tmp_path / 'zb.db'}")) as conn:
+        kept = occurrences.known(conn, "webinar", world.recurring.id)
+        assert occurrences.known(conn, "webinar", world.one_off.id) == []
+    expected = [(_expected(i), i.scheduled_start) for i in world.recurring.instances]
+    assert kept == expected

@@ -40,7 +40,7 @@ def test_check_passes_against_the_sandbox_and_says_what_it_verified(
     assert result.code == 0, result.err
     assert result.err_lines == []
     for verified in ("Zoom credentials", "token OK", "scopes", "meeting:read:admin",
-                     "Brevo API key", "account OK", "Brevo attributes", "14 present",
+                     "Brevo API key", "account OK", "Brevo attributes", "15 present",
                      "Brevo lists", "1 (meeting_participants)"):  # fmt: skip
         assert verified in result.out
 

@@ -18,6 +18,7 @@ NEW_ATTRIBUTES = {
     "MEETING_DURATION": "float",
     "WEBINAR_NAME": "text",
     "ZOOM_LAST_OCCURRENCE": "text",
+    "ZOOM_REPLAY_WATCHED": "date",
     "ATTENDANCE_STATUS": "text",
     "UTM_SOURCE": "text",
     "ZOOM_ATTENDANCE_RATIO": "float",

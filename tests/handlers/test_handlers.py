@@ -129,6 +129,31 @@ def test_a_registration_is_stored_and_an_approved_one_becomes_a_contact_and_one_
         assert contact["attributes"]["UTM_SOURCE"] == reg.tracking_source.source_name  # type: ignore[union-attr]
 
 
+def test_once_the_host_approves_the_contact_gets_the_join_link_and_registrant_id(
+    engine: Engine, world: World
+) -> None:
+    """Manual approval: ``register`` left ``ZOOM_JOIN_URL`` out while pending; the approval
+    webhook carries the link (reference zoom.md 4.4) and the contact gets it then."""
+    web, reg = world.web, world.regs["ann"]
+    pending = dataclasses.replace(reg, status="pending", join_url="")
+    run(engine, world.events.registration_created(web, pending), options=OPTIONS)
+    assert commands(engine) == []  # nothing while pending: no link that would not let in
+    run(engine, world.events.registration_approved(web, reg), options=OPTIONS)
+    [contact] = [p for k, p in commands(engine) if k == "contact"]
+    attributes = contact["attributes"]
+    assert (attributes["ZOOM_JOIN_URL"], attributes["ZOOM_REGISTRANT_ID"]) == (reg.join_url, reg.id)
+    assert events_of(engine) == [("zoom_registered", "ann@example.com")]
+
+
+def test_a_meeting_registration_leaves_the_webinar_join_link_alone(
+    engine: Engine, world: World
+) -> None:
+    approved = world.events.registration_approved(world.web, world.regs["ann"])
+    run(engine, {**approved, "event": "meeting.registration_approved"}, options=OPTIONS)
+    [contact] = [p for k, p in commands(engine) if k == "contact"]
+    assert not {"ZOOM_JOIN_URL", "ZOOM_REGISTRANT_ID"} & set(contact["attributes"])
+
+
 @pytest.mark.parametrize(
     ("event_ts", "registered_at"),
     [

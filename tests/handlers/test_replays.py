@@ -11,7 +11,9 @@ from sqlalchemy.engine import Engine
 
 from zoom_brevo.errors import AuthError
 from zoom_brevo.handlers.context import HandlerOptions, RecordingOptions
-from zoom_brevo.handlers.replays import REPLAY_EVENT, REPLAY_JOB
+from zoom_brevo.handlers.replays import REPLAY_EVENT, REPLAY_JOB, watched_contacts
+from zoom_brevo.pipeline.commands import SendEvent, UpsertContact
+from zoom_brevo.pipeline.mapping import DEFAULT_FIELD_MAPPING
 from zoom_brevo.ratelimit import LocalRateLimiter
 from zoom_brevo.sandbox.combined import (
     ZOOM_ACCOUNT_ID,
@@ -105,6 +107,42 @@ async def test_an_absentee_who_watched_gets_one_event_even_when_the_job_runs_aga
     assert props["watched_at"] == (NOW - 2 * MIN).isoformat().replace("+00:00", "Z")
     days = sorted(j.payload["day"] for j in all_jobs(env.engine) if j.kind == REPLAY_JOB)
     assert days == [0, 1, 2]  # replay_days looks, then no more
+
+
+async def test_the_viewer_gets_the_day_first_watched_once_before_the_event(env: Env) -> None:
+    inst = env.box.scenario.webinars[0].latest
+    opts = options(replay_days=2)
+    env.webhooks(opts, env.events.recording_completed(inst))
+    await run_due(env, opts)
+    env.clock.now += timedelta(days=1)  # the next look finds Ben again: nothing more
+    await run_due(env, opts)
+
+    found = [(k, p) for k, p in commands(env.engine) if p.get("email") == "ben@example.com"]
+    kinds = [
+        "replay_contact"
+        if "ZOOM_REPLAY_WATCHED" in p.get("attributes", {})
+        else p.get("event_name")
+        for _, p in found
+    ]
+    assert kinds.count("replay_contact") == 1
+    assert kinds.index("replay_contact") == kinds.index(REPLAY_EVENT) - 1  # just before it
+    [contact] = [p for _, p in found if "ZOOM_REPLAY_WATCHED" in p.get("attributes", {})]
+    assert contact["attributes"] == {"ZOOM_REPLAY_WATCHED": (NOW - 2 * MIN).date().isoformat()}
+
+
+def test_the_attribute_follows_the_field_mapping_and_needs_a_first_view() -> None:
+    base = {"uuid": "u1", "views": 1}
+    events = [
+        SendEvent(
+            REPLAY_EVENT, "ann@example.com", "k1", base | {"watched_at": "2025-03-01T09:15:00Z"}
+        ),
+        SendEvent(REPLAY_EVENT, "bob@example.com", "k2", base),  # Zoom gave no view time
+    ]
+    mapping = {**DEFAULT_FIELD_MAPPING, "replay_watched": "CAUGHT_UP_ON"}
+    opts = HandlerOptions(field_mapping=mapping)
+    assert watched_contacts(events, opts) == [
+        UpsertContact("ann@example.com", {"CAUGHT_UP_ON": "2025-03-01"})
+    ]
 
 
 async def test_replay_days_zero_queues_no_replay_job(env: Env) -> None:

@@ -229,6 +229,7 @@ def test_attribute_definitions_follow_the_interface_types() -> None:
         "MEETING_DURATION": "float",
         "WEBINAR_NAME": "text",
         "ZOOM_LAST_OCCURRENCE": "text",
+        "ZOOM_REPLAY_WATCHED": "date",
         "ATTENDANCE_STATUS": "text",
         "UTM_SOURCE": "text",
         "ZOOM_ATTENDANCE_RATIO": "float",

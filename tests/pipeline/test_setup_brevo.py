@@ -156,7 +156,7 @@ def test_needs_cover_every_mapped_attribute_with_its_brevo_type(tmp_path: Path) 
     assert needs.attributes["ZOOM_MINUTES"] == "float"  # renamed, upper-cased
     assert "MEETING_DURATION" not in needs.attributes
     assert needs.attributes["MEETING_JOIN_DATE"] == "date"
-    assert len(needs.attributes) == 17  # 14 mapped, 3 written back by register
+    assert len(needs.attributes) == 18  # 15 mapped, 3 written back by register
 
 
 def test_needs_cover_the_attributes_register_writes_back(tmp_path: Path) -> None:

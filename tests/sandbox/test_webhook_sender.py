@@ -144,3 +144,25 @@ def test_url_validation_event_shape() -> None:
     body = ZoomEvents().url_validation("abc")
     assert body["event"] == "endpoint.url_validation"
     assert body["payload"] == {"plainToken": "abc"}
+
+
+def test_registrations_of_a_recurring_webinar_list_its_occurrences_as_the_spec_says(
+    shared_dir: Path,
+) -> None:
+    spec = json.loads((shared_dir / "specs" / "zoom" / "zoom-meeting-events-open-api-spec.json")
+                      .read_text())  # fmt: skip
+    body = spec["webhooks"]["webinar.registration_created"]["post"]["requestBody"]
+    obj = body["content"]["application/json"]["schema"]["properties"]["payload"]["properties"]
+    item = obj["object"]["properties"]["occurrences"]["items"]["anyOf"][0]
+    sc = Scenario(seed=5, anchor=ANCHOR)
+    host = sc.user(email="host@example.com")
+    weekly = sc.webinar(host, registrants=1, attendees=0, instances=2)
+    one_off = sc.webinar(host, registrants=1, attendees=0)
+    events = ZoomEvents(clock=ANCHOR.timestamp)
+    listed = events.registration_created(weekly, weekly.registrants[0])["payload"]["object"]
+    assert [set(o) for o in listed["occurrences"]] == [set(item["properties"])] * 2
+    assert [o["start_time"] for o in listed["occurrences"]] == [
+        i.scheduled_start.strftime("%Y-%m-%dT%H:%M:%SZ") for i in weekly.instances
+    ]
+    plain = events.registration_created(one_off, one_off.registrants[0])["payload"]["object"]
+    assert "occurrences" not in plain  # "only returns when the webinar's type value is 9"

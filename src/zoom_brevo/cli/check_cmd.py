@@ -18,9 +18,9 @@ from zoom_brevo.wiring import command_limiter
 EXIT_FAILED = 1
 EPILOG = epilog(
     """
-Exit codes: 0 all is well; 1 a credential fails or an attribute or list is missing (the
-message says what to fix; `zoom-brevo setup-brevo` creates missing ones); 2 the
-configuration itself is wrong.
+Exit codes: 0 all is well; 1 a credential fails, an attribute or list is missing, or a
+registration.from_lists entry cannot work (the message says what to fix; `zoom-brevo
+setup-brevo` creates missing attributes and lists); 2 the configuration itself is wrong.
 """,
     "zoom-brevo check",
     "zoom-brevo --config /etc/zoom-brevo.yaml check --json",
@@ -37,7 +37,8 @@ def check(
 
     Loads the configuration, fetches a Zoom Server-to-Server token (and shows its scopes),
     calls Brevo with the API key, and compares the attributes and lists the configuration
-    names with those in the Brevo account. Changes nothing.
+    names with those in the Brevo account; checks each registration.from_lists entry's
+    list and webinar. Changes nothing.
     """
     state = state_of(ctx)
     try:
@@ -83,6 +84,7 @@ def report_table(report: CheckReport) -> Table:
     if needs is None:
         table.add_row("Brevo attributes", "not checked", "needs a working API key")
         table.add_row("Brevo lists", "not checked", "needs a working API key")
+        _registration_row(table, report)
         return table
     missing = ", ".join(needs.attributes_missing)
     attr_detail = f"{len(needs.attributes_present)} present" + (
@@ -90,7 +92,16 @@ def report_table(report: CheckReport) -> Table:
     )
     table.add_row("Brevo attributes", _status(not missing), attr_detail)
     table.add_row("Brevo lists", _status(not needs.lists_missing), _lists_detail(report))
+    _registration_row(table, report)
     return table
+
+
+def _registration_row(table: Table, report: CheckReport) -> None:
+    """The ``registration.from_lists`` entries, when any is configured."""
+    count = report.registration_entries
+    if count:
+        detail = "; ".join(report.registration) or f"{count} list(s) and webinar(s) ready"
+        table.add_row("Registration from lists", _status(not report.registration), detail)
 
 
 def _lists_detail(report: CheckReport) -> str:

@@ -342,6 +342,11 @@ class FieldMapping(_Model):
     """Text attribute: Zoom's occurrence id (scheduled start, ms since 1970) of the latest
     meeting or webinar attended, when that one recurs; kept when a later one does not.
     """
+    replay_watched: AttributeName = "ZOOM_REPLAY_WATCHED"
+    """Date attribute: the day the person first watched the recording of a meeting or webinar
+    later (Zoom's recording analytics; the latest recording they watched), set with the
+    `zoom_replay_watched` event.
+    """
     attendance_status: AttributeName = "ATTENDANCE_STATUS"
     """Text attribute: `registered`, `attended` or `absent` in the latest meeting or webinar."""
     registration_source: AttributeName = "UTM_SOURCE"

@@ -86,6 +86,7 @@ field_mapping:
   duration: MEETING_DURATION
   webinar_title: WEBINAR_NAME
   occurrence: ZOOM_LAST_OCCURRENCE
+  replay_watched: ZOOM_REPLAY_WATCHED
   attendance_status: ATTENDANCE_STATUS
   registration_source: UTM_SOURCE
   attendance_ratio: ZOOM_ATTENDANCE_RATIO

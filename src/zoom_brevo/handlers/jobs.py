@@ -199,7 +199,8 @@ async def replay(deps: JobDeps, job: jobs.Job, now: datetime) -> Result:
         views = []
     events = replays.watched_events(instance, recording, views, deps.options)
     with transaction(deps.engine) as conn:
-        enqueue(conn, new_events(conn, events), now=now)
+        fresh = new_events(conn, events)
+        enqueue(conn, [*replays.watched_contacts(fresh, deps.options), *fresh], now=now)
         if isinstance(day, int):
             replays.schedule_replay(conn, uuid, day + 1, days=deps.options.replay_days, now=now)
     return Done()

@@ -4,6 +4,11 @@ Started: the instance is stored and every known approved registrant of the meeti
 webinar gets ``zoom_meeting_started`` / ``zoom_webinar_started`` with its own join link
 (ledger key ``<event>:<uuid>:<email>``, so a redelivery or a replay sends nothing more).
 
+Both events name no occurrence (reference zoom.md 4.4): the instance of a recurring
+meeting or webinar takes the stored occurrence (``store.occurrences``, listed earlier by a
+registration webhook or ``sync``) whose scheduled start is nearest its own, so that the
+started events carry ``occurrence_id``; the ``collect`` job later confirms it from Zoom.
+
 Ended: the instance's end is stored and a ``collect`` job (unique key ``collect:<uuid>``)
 is queued ``collect_delay_s`` later, when Zoom has had time to process the attendance
 (reference zoom.md 2.4); the job fetches the final report (see ``handlers.jobs``).
@@ -11,6 +16,7 @@ is queued ``collect_delay_s`` later, when Zoom has had time to process the atten
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import structlog
@@ -23,7 +29,8 @@ from zoom_brevo.handlers.context import (
     usable_email,
 )
 from zoom_brevo.pipeline.commands import SendEvent
-from zoom_brevo.store import facts, jobs
+from zoom_brevo.pipeline.occurrences import nearest
+from zoom_brevo.store import facts, jobs, occurrences
 from zoom_brevo.store.spans import SpanSource
 from zoom_brevo.zoom.webhook_models import Envelope, Kind, MeetingObject, event_kind
 
@@ -81,8 +88,7 @@ def handle_started(ctx: Context, body: Envelope[MeetingObject]) -> None:
     obj = body.obj
     _require_uuid(obj)
     kind = event_kind(body.event)
-    _store(ctx, instance_of(obj, kind, body.payload.account_id, "event"))
-    instance = facts.get_instance(ctx.conn, obj.uuid)
+    instance = _store(ctx, instance_of(obj, kind, body.payload.account_id, "event"))
     if instance is None or not instance.meeting_id:
         return
     registrants = facts.list_registrants(ctx.conn, kind, instance.meeting_id, status="approved")
@@ -99,9 +105,20 @@ def handle_ended(ctx: Context, body: Envelope[MeetingObject]) -> None:
     schedule_collect(ctx, obj.uuid, kind, obj.meeting_id)
 
 
-def _store(ctx: Context, instance: facts.Instance) -> None:
+def _store(ctx: Context, instance: facts.Instance) -> facts.Instance | None:
+    """Merge ``instance`` (with its occurrence, when the store knows the occurrences); the
+    instance as the store now knows it."""
     if not facts.upsert_instance(ctx.conn, instance, now=ctx.now):
         log.warning("instance_span_refused", uuid=instance.uuid, source=instance.span_source)
+    known = facts.get_instance(ctx.conn, instance.uuid)
+    if known is None or known.occurrence_id or not known.meeting_id:
+        return known
+    listed = occurrences.known(ctx.conn, known.kind, known.meeting_id)
+    found = nearest(known.start_time, listed)
+    if found is None:
+        return known
+    facts.upsert_instance(ctx.conn, replace(known, occurrence_id=found), now=ctx.now)
+    return replace(known, occurrence_id=found)
 
 
 def schedule_collect(ctx: Context, uuid: str, kind: Kind, meeting_id: int) -> int | None:

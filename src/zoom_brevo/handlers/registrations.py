@@ -1,12 +1,17 @@
 """``webinar.registration_created|approved|cancelled|denied`` (and the meeting ones).
 
-Every event stores the registration with its new status (``facts.upsert_registrant``:
-the newest status wins, known names are kept). An approved registration also:
+Every event stores the occurrences of a recurring meeting or webinar (``store.occurrences``:
+how a live instance finds its occurrence) and the registration with its new status
+(``facts.upsert_registrant``: the newest status wins, known names are kept). An approved
+registration also:
 
 - upserts the contact with ``ATTENDANCE_STATUS`` ``registered`` (meetings and webinars:
   it is one attribute, ``attended`` / ``absent`` once the instance is collected) and
   ``UTM_SOURCE`` from the registration link's ``tracking_source.source_name``; for a
-  webinar also the webinar's title and the ``webinar_registrants`` list;
+  webinar also the webinar's title, the ``webinar_registrants`` list, and the person's own
+  ``ZOOM_JOIN_URL`` and ``ZOOM_REGISTRANT_ID`` (``registration.writeback``: ``register``
+  leaves the link out while the host has not approved; ``registration_approved`` carries
+  it, reference zoom.md 4.4, so the Brevo invitation can be sent once approved);
 - queues ``zoom_registered`` once per person and webinar (ledger key
   ``zoom_registered:<webinar id>:<email>``): ``created`` then ``approved`` sends one.
 
@@ -26,7 +31,8 @@ from zoom_brevo.pipeline.commands import Command, SendEvent, UpsertContact
 from zoom_brevo.pipeline.derive import iso
 from zoom_brevo.pipeline.mapping import PersonFacts, Skipped, map_person
 from zoom_brevo.pipeline.rows import clean_email
-from zoom_brevo.store import facts
+from zoom_brevo.registration import writeback
+from zoom_brevo.store import facts, occurrences
 from zoom_brevo.zoom.webhook_models import Envelope, RegistrationObject, event_kind
 
 REGISTERED_EVENT = "zoom_registered"
@@ -104,6 +110,7 @@ def registration_commands(
     )
     if isinstance(mapped, Skipped):
         return []
+    attributes = {**mapped.attributes, **(_writeback(registrant) if is_webinar else {})}
     role = "webinar_registrants" if is_webinar else ""
     lists = tuple(i for i in (ctx.options.lists.get(role),) if i)
     props = properties(
@@ -118,15 +125,26 @@ def registration_commands(
     )
     key = f"{REGISTERED_EVENT}:{registrant.meeting_id}:{mapped.email}"
     return [
-        UpsertContact(mapped.email, mapped.attributes, lists),
+        UpsertContact(mapped.email, attributes, lists),
         SendEvent(REGISTERED_EVENT, mapped.email, key, props),
     ]
+
+
+def _writeback(registrant: facts.Registrant) -> dict[str, str]:
+    """The approved registration's join link and registrant id, as ``register`` names them."""
+    values = {
+        writeback.JOIN_URL: registrant.join_url,
+        writeback.REGISTRANT_ID: registrant.registrant_id,
+    }
+    return {name: value for name, value in values.items() if value}
 
 
 def handle_registration(ctx: Context, body: Envelope[RegistrationObject]) -> None:
     """Store the registration; for an approved one, queue its contact and event."""
     if not body.obj.meeting_id:
         raise ValueError("the registration names no meeting or webinar (payload.object.id)")
+    listed = [(o.occurrence_id, o.start_time) for o in body.obj.occurrences]
+    occurrences.remember(ctx.conn, event_kind(body.event), body.obj.meeting_id, listed, now=ctx.now)
     registrant = registrant_of(body, now=ctx.now)
     if registrant is None:
         return

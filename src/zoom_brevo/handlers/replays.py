@@ -4,21 +4,24 @@ After a recording is completed, a ``replay`` job (payload ``uuid``, ``day``) rea
 watched it from Zoom's recording analytics (``type=by_view``, reference: Meetings spec,
 ``analytics_details``) and queues one Brevo event per person and instance through the
 outbox, ledger key ``zoom_replay_watched:<uuid>:<email>``: a run that finds the same viewer
-again sends nothing. The job runs at once and then daily, ``day`` 0 to
+again sends nothing. A viewer whose event is new also gets the contact attribute
+``ZOOM_REPLAY_WATCHED`` (``field_mapping.replay_watched``, a date: the event's ``watched_at``
+day), queued before the event. The job runs at once and then daily, ``day`` 0 to
 ``connectors.zoom.sync.replay_days - 1`` (unique key ``replay:<uuid>:<day>``); 0 days = off.
 A "sorry we missed you" automation exits when the event arrives (README).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from zoom_brevo.handlers.context import HandlerOptions, instance_properties, usable_email
-from zoom_brevo.pipeline.commands import SendEvent
+from zoom_brevo.pipeline.commands import SendEvent, UpsertContact
+from zoom_brevo.pipeline.mapping import MappedContact, PersonFacts, map_person
 from zoom_brevo.store import facts, jobs
 from zoom_brevo.zoom.models import RecordingView
 
@@ -68,6 +71,24 @@ def watched_events(
         SendEvent(REPLAY_EVENT, email, f"{key}:{email}", base | _watched(rows))
         for email, rows in sorted(seen.items())
     ]
+
+
+def watched_contacts(events: Sequence[SendEvent], options: HandlerOptions) -> list[UpsertContact]:
+    """The ``replay_watched`` attribute of each event's viewer (the ``watched_at`` day);
+    none for an event without it. Pure."""
+    found = []
+    for event in events:
+        watched_at = event.event_properties.get("watched_at")
+        if not watched_at:
+            continue
+        mapped = map_person(
+            PersonFacts(email=event.email, replay_watched=datetime.fromisoformat(watched_at)),
+            field_mapping=options.field_mapping,
+            exclude_domains=options.exclude_domains,
+        )
+        if isinstance(mapped, MappedContact) and mapped.attributes:
+            found.append(UpsertContact(mapped.email, mapped.attributes))
+    return found
 
 
 def _watched(rows: list[RecordingView]) -> dict[str, Any]:

@@ -57,6 +57,7 @@ LOGICAL_TYPES: Mapping[str, BrevoType] = {
     "duration": "float",
     "webinar_title": "text",
     "occurrence": "text",
+    "replay_watched": "date",
     "attendance_status": "text",
     "registration_source": "text",
     "attendance_ratio": "float",
@@ -77,6 +78,7 @@ DEFAULT_FIELD_MAPPING: Mapping[str, str] = {
     "duration": "MEETING_DURATION",
     "webinar_title": "WEBINAR_NAME",
     "occurrence": "ZOOM_LAST_OCCURRENCE",
+    "replay_watched": "ZOOM_REPLAY_WATCHED",
     "attendance_status": "ATTENDANCE_STATUS",
     "registration_source": "UTM_SOURCE",
     "attendance_ratio": "ZOOM_ATTENDANCE_RATIO",
@@ -114,6 +116,7 @@ class PersonFacts:
     minutes: float | None = None
     webinar_title: str | None = None
     occurrence_id: str | None = None  # of the recurring meeting or webinar attended
+    replay_watched: datetime | None = None  # first view of the recording, watched later
     attendance_status: AttendanceStatus | None = None
     registration_source: str | None = None
     attendance_ratio: float | None = None
@@ -362,6 +365,7 @@ def logical_values(facts: PersonFacts) -> dict[str, AttributeValue | None]:
         "duration": _round(facts.minutes, 1),
         "webinar_title": _text(facts.webinar_title),
         "occurrence": _text(facts.occurrence_id),
+        "replay_watched": _date(facts.replay_watched),
         "attendance_status": facts.attendance_status,
         "registration_source": _text(facts.registration_source),
         "attendance_ratio": _ratio(facts.attendance_ratio),

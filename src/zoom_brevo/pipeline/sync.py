@@ -60,7 +60,7 @@ from zoom_brevo.pipeline.derive import (
 )
 from zoom_brevo.pipeline.mapping import DEFAULT_FIELD_MAPPING, SkipReason
 from zoom_brevo.pipeline.occurrences import occurrence_of
-from zoom_brevo.store import facts, outbox
+from zoom_brevo.store import facts, occurrences, outbox
 from zoom_brevo.store.engine import transaction
 from zoom_brevo.zoom.client import ZoomClient
 from zoom_brevo.zoom.errors import BeyondRetention, NotOnPlan
@@ -202,7 +202,9 @@ async def _meeting_instance(run: _Run, uuid: str) -> InstanceInfo:
     details = await run.zoom.past_meeting(uuid)
     occurrence = None
     if details.type == RECURRING_MEETING and details.id:
-        occurrence = occurrence_of(details.start_time, await _occurrences(run.zoom, details.id))
+        listed = await _occurrences(run.zoom, details.id)
+        _remember(run, "meeting", details.id, listed)
+        occurrence = occurrence_of(details.start_time, listed)
     instance = facts.Instance(
         uuid=uuid,
         meeting_id=details.id or 0,
@@ -224,6 +226,14 @@ async def _occurrences(zoom: ZoomClient, meeting_id: int) -> list[Occurrence]:
         return (await zoom.meeting(meeting_id, previous_occurrences=True)).occurrences
     except NotFound:
         return []
+
+
+def _remember(run: _Run, kind: facts.Kind, meeting_id: int, listed: list[Occurrence]) -> None:
+    """Keep the occurrences Zoom listed, for the live instances to come (``handlers``)."""
+    if listed:
+        with transaction(run.engine) as conn:
+            pairs = [(o.occurrence_id, o.start_time) for o in listed]
+            occurrences.remember(conn, kind, meeting_id, pairs, now=run.now)
 
 
 def _stored(run: _Run, instance: facts.Instance) -> InstanceInfo:
@@ -269,6 +279,7 @@ async def sync_webinar(
         reports[target] = details
     await _webinar_registrants(run, webinar_id)
     scheduled = await _scheduled_webinar(zoom, webinar_id)
+    _remember(run, "webinar", webinar_id, scheduled.occurrences if scheduled else [])
     infos: list[InstanceInfo] = []
     taken: dict[str, dict[str, Participation] | None] = {}
     for uuid, start in found:
@@ -300,7 +311,7 @@ def _webinar_facts(
 ) -> facts.Instance:
     """What Zoom says of one webinar instance: the report's span, else no end at all; the
     occurrence it was, when the webinar recurs."""
-    occurrences = scheduled.occurrences if scheduled is not None else []
+    listed = scheduled.occurrences if scheduled is not None else []
     if report is None:
         return facts.Instance(
             uuid=uuid,
@@ -308,7 +319,7 @@ def _webinar_facts(
             kind="webinar",
             topic=scheduled.topic or None if scheduled is not None else None,
             start_time=listed_start,
-            occurrence_id=occurrence_of(listed_start, occurrences),
+            occurrence_id=occurrence_of(listed_start, listed),
         )
     start = report.start_time or listed_start
     return facts.Instance(
@@ -320,7 +331,7 @@ def _webinar_facts(
         start_time=report.start_time,
         end_time=report.end_time,
         span_source="report",
-        occurrence_id=occurrence_of(start, occurrences),
+        occurrence_id=occurrence_of(start, listed),
     )
 
 

@@ -39,7 +39,12 @@ from zoom_brevo.registration.form import Body, registration_body
 from zoom_brevo.store import registrations as store
 from zoom_brevo.store.engine import reading, transaction
 from zoom_brevo.zoom.client import ZoomClient
-from zoom_brevo.zoom.models import AddedRegistrant, RegistrationQuestions, Webinar
+from zoom_brevo.zoom.models import (
+    MANUAL_APPROVAL,
+    AddedRegistrant,
+    RegistrationQuestions,
+    Webinar,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -56,8 +61,6 @@ OUTCOMES: tuple[Outcome, ...] = (
     "no_email",
     "failed",
 )
-NO_REGISTRATION = 2
-MANUAL_APPROVAL = 1
 WEBINAR_OVER = 3038  # official spec, webinarRegistrantCreate: "Webinar is over"
 # Official spec, webinar batch registration (and meetingRegistrantCreate): "Webinar has
 # reached maximum attendee capacity"; nobody after can be registered either.
@@ -157,7 +160,7 @@ async def register_list(
     last, ``members(..., modified_since=...)``); default: every member of the list.
     """
     webinar = await _open_webinar(zoom, target)
-    report = RegisterReport(target, webinar.topic, _approval_type(webinar) == MANUAL_APPROVAL)
+    report = RegisterReport(target, webinar.topic, webinar.approval_type == MANUAL_APPROVAL)
     form = await zoom.webinar_registration_questions(target.webinar_id)
     denied = zoom.webinar_registrants(
         target.webinar_id, status="denied", occurrence_id=target.occurrence_id
@@ -183,7 +186,7 @@ async def _open_webinar(zoom: ZoomClient, target: Target) -> Webinar:
             status=exc.status,
             code=exc.code,
         ) from exc
-    if _approval_type(webinar) == NO_REGISTRATION:
+    if not webinar.takes_registration:
         raise RegistrationClosed(
             f"Registration is not enabled on webinar {target.webinar_id}: in the Zoom web "
             "portal, edit the webinar and tick Registration > Required, then run again.",
@@ -198,10 +201,6 @@ async def _open_webinar(zoom: ZoomClient, target: Target) -> Webinar:
             service="zoom",
         )
     return webinar
-
-
-def _approval_type(webinar: Webinar) -> int | None:
-    return webinar.settings.approval_type if webinar.settings else None
 
 
 async def _given_or_all(

@@ -29,10 +29,11 @@ from zoom_brevo.sandbox.scenario import (
     salt,
     token,
 )
-from zoom_brevo.sandbox.zoom.render import iso, recording
+from zoom_brevo.sandbox.zoom.render import iso, occurrences, recording
 from zoom_brevo.zoom.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
 Json = dict[str, Any]
+RECURRING_WEBINAR = 9  # webinar type: recurring with fixed times
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +186,11 @@ class ZoomEvents:
                 "source_name": src.source_name,
                 "tracking_url": src.tracking_url,
             }
-        return self._object(inst, string_id=False) | {"registrant": who}
+        obj = self._object(inst, string_id=False) | {"registrant": who}
+        if webinar.type == RECURRING_WEBINAR:  # events spec: only "when the type value is 9"
+            keys = ("occurrence_id", "start_time")  # the spec's items have no other property
+            obj["occurrences"] = [{k: o[k] for k in keys} for o in occurrences(webinar)]
+        return obj
 
     def registration_created(self, webinar: Webinar, reg: Registrant) -> Json:
         """``webinar.registration_created`` (the only one with the form's answers)."""

@@ -184,6 +184,19 @@ meeting_instances = Table(
     Index(None, "start_time"),
 )
 
+# The scheduled occurrences of a recurring meeting or webinar, as Zoom listed them (the
+# registration webhooks' ``occurrences``, ``GET /webinars/{id}``): how a live instance,
+# whose started webhook names no occurrence, finds the one it is (store.occurrences).
+zoom_occurrences = Table(
+    "zoom_occurrences",
+    metadata,
+    Column("kind", String(20), primary_key=True),  # meeting | webinar
+    Column("meeting_id", BigInteger, primary_key=True),
+    Column("occurrence_id", String(32), primary_key=True),
+    Column("start_time", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
 attendance_sessions = Table(
     "attendance_sessions",
     metadata,

@@ -1,4 +1,6 @@
-"""What ``zoom-brevo check`` verifies, as data: credentials, attributes and lists.
+"""What ``zoom-brevo check`` verifies, as data: credentials, attributes and lists, and
+each ``connectors.zoom.registration.from_lists`` entry (its Brevo list exists, its Zoom
+webinar exists and takes registration, its occurrence is one still to come).
 
 :func:`run_check` talks to Zoom and Brevo; :func:`compare_brevo` is the pure comparison of
 what the configuration needs with what the Brevo account has.
@@ -11,9 +13,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from zoom_brevo.config import Settings
-from zoom_brevo.errors import ApiError
+from zoom_brevo.config.settings import ListRegistration
+from zoom_brevo.errors import ApiError, NotFound
 from zoom_brevo.ratelimit import RateLimiter
 from zoom_brevo.wiring import brevo_client, zoom_client
+from zoom_brevo.zoom.client import ZoomClient
 
 SETUP_HINT = "run `zoom-brevo setup-brevo` to create them"
 # A check should answer within seconds, not wait out long rate-limit pauses.
@@ -38,6 +42,7 @@ class BrevoNeeds:
     attributes_missing: list[str] = field(default_factory=list)
     lists_present: dict[str, int] = field(default_factory=dict)
     lists_missing: dict[str, int] = field(default_factory=dict)
+    lists_known: frozenset[int] = frozenset()  # every list id of the account
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,9 @@ class CheckReport:
     brevo: ServiceCheck
     zoom_scopes: list[str] = field(default_factory=list)
     needs: BrevoNeeds | None = None
+    # One phrase per problem of a ``registration.from_lists`` entry, led by its key.
+    registration: list[str] = field(default_factory=list)
+    registration_entries: int = 0  # how many entries were checked
 
     @property
     def ok(self) -> bool:
@@ -55,7 +63,7 @@ class CheckReport:
         missing = self.needs is not None and bool(
             self.needs.attributes_missing or self.needs.lists_missing
         )
-        return self.zoom.ok and self.brevo.ok and not missing
+        return self.zoom.ok and self.brevo.ok and not missing and not self.registration
 
     def problems(self) -> list[str]:
         """One phrase per problem, in the order a user should fix them."""
@@ -72,7 +80,7 @@ class CheckReport:
                 f"missing Brevo lists {lists}: fix connectors.zoom.lists"
                 " or run `zoom-brevo setup-brevo`"
             )
-        return found
+        return found + self.registration
 
     def to_json(self) -> dict[str, Any]:
         """The report as a JSON-ready document."""
@@ -88,6 +96,7 @@ class CheckReport:
                 "present": self.needs.lists_present if self.needs else None,
                 "missing": self.needs.lists_missing if self.needs else None,
             },
+            "registration": {"entries": self.registration_entries, "problems": self.registration},
             "problems": self.problems(),
         }
 
@@ -107,6 +116,7 @@ def compare_brevo(
         attributes_missing=[a for a in wanted if a.upper() not in have_attributes],
         lists_present={role: i for role, i in wanted_lists.items() if i in have_lists},
         lists_missing={role: i for role, i in wanted_lists.items() if i not in have_lists},
+        lists_known=frozenset(have_lists),
     )
 
 
@@ -117,7 +127,16 @@ async def run_check(settings: Settings, limiter: RateLimiter) -> CheckReport:
     """
     zoom, scopes = await check_zoom(settings, limiter)
     brevo, needs = await check_brevo(settings, limiter)
-    return CheckReport(zoom=zoom, brevo=brevo, zoom_scopes=scopes, needs=needs)
+    known = needs.lists_known if needs is not None else None
+    registration = await check_registration(settings, limiter, zoom, known)
+    return CheckReport(
+        zoom=zoom,
+        brevo=brevo,
+        zoom_scopes=scopes,
+        needs=needs,
+        registration=registration,
+        registration_entries=len(settings.connectors.zoom.registration.from_lists),
+    )
 
 
 async def check_zoom(settings: Settings, limiter: RateLimiter) -> tuple[ServiceCheck, list[str]]:
@@ -160,3 +179,58 @@ async def check_brevo(
         lists,
     )
     return ServiceCheck(ok=True, detail=detail), needs
+
+
+REGISTRATION_KEY = "connectors.zoom.registration.from_lists"
+
+
+async def check_registration(
+    settings: Settings, limiter: RateLimiter, zoom: ServiceCheck, lists: frozenset[int] | None
+) -> list[str]:
+    """The problems of each ``from_lists`` entry, led by its key: a Brevo list the account
+    lacks (``lists``: its ids, ``None`` when Brevo could not be asked), a webinar Zoom does
+    not know or that takes no registration, an occurrence not to come. Zoom is asked only
+    when its credentials work (``zoom``), once per webinar."""
+    entries = settings.connectors.zoom.registration.from_lists
+    found = [
+        f"{REGISTRATION_KEY}[{i}]: Brevo has no list {e.list_id} (Brevo > Contacts > Lists,"
+        " the ID column)"
+        for i, e in enumerate(entries)
+        if lists is not None and e.list_id not in lists
+    ]
+    if not entries or not zoom.ok or zoom.skipped:
+        return found
+    client = zoom_client(
+        settings, limiter, max_wait_s=_CHECK_MAX_WAIT_S, timeout_s=_CHECK_TIMEOUT_S
+    )
+    async with client:
+        for i, entry in enumerate(entries):
+            problem = await _webinar_problem(client, entry)
+            if problem:
+                found.append(f"{REGISTRATION_KEY}[{i}]: {problem}")
+    return found
+
+
+async def _webinar_problem(client: ZoomClient, entry: ListRegistration) -> str | None:
+    """Why people cannot be registered into the entry's webinar; ``None`` when they can."""
+    ident = entry.webinar_id
+    try:
+        webinar = await client.webinar(ident)
+    except NotFound:
+        return (
+            f"Zoom has no webinar {ident} (the number in its join link; the app's account"
+            " must host it)"
+        )
+    except ApiError as exc:
+        return f"webinar {ident} could not be read: {str(exc).rstrip('.')}"
+    if not webinar.takes_registration:
+        return (
+            f"webinar {ident} takes no registration: in Zoom, edit it and tick"
+            " Registration > Required"
+        )
+    upcoming = {o.occurrence_id for o in webinar.occurrences}
+    if entry.occurrence_id is not None and entry.occurrence_id not in upcoming:
+        listed = ", ".join(sorted(upcoming)) or "none: it does not recur or is over"
+        occurrence = entry.occurrence_id
+        return f"webinar {ident} has no occurrence {occurrence} to come (its occurrences: {listed})"
+    return None

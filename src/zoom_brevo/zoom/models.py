@@ -53,6 +53,11 @@ class Occurrence(ZoomModel):
     status: str | None = None
 
 
+# ``settings.approval_type`` (official spec, ``GET /webinars/{webinarId}``).
+MANUAL_APPROVAL = 1
+NO_REGISTRATION = 2
+
+
 class WebinarSettings(ZoomModel):
     """The settings of a webinar this connector reads (official spec, ``settings``)."""
 
@@ -86,6 +91,16 @@ class Webinar(Meeting):
 
     is_simulive: bool | None = None
     settings: WebinarSettings | None = None
+
+    @property
+    def approval_type(self) -> int | None:
+        """``settings.approval_type``: 0 automatic, 1 manual, 2 no registration (spec)."""
+        return self.settings.approval_type if self.settings else None
+
+    @property
+    def takes_registration(self) -> bool:
+        """Whether people can register (``approval_type`` is not ``NO_REGISTRATION``)."""
+        return self.approval_type != NO_REGISTRATION
 
 
 class FormField(ZoomModel):

@@ -25,7 +25,13 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from zoom_brevo.zoom.fields import Text, ZoomTime, aware
-from zoom_brevo.zoom.models import CustomQuestion, ParticipantSession, RecordingFile, TrackingSource
+from zoom_brevo.zoom.models import (
+    CustomQuestion,
+    Occurrence,
+    ParticipantSession,
+    RecordingFile,
+    TrackingSource,
+)
 from zoom_brevo.zoom.registration_form import answers_of
 
 Kind = Literal["meeting", "webinar"]
@@ -118,9 +124,11 @@ class RegistrantInfo(_Model):
 
 
 class RegistrationObject(MeetingObject):
-    """The webinar plus the registrant."""
+    """The webinar plus the registrant; ``occurrences`` of a recurring one (type 8 or 9,
+    official events spec: ``occurrences[]{occurrence_id, start_time}``)."""
 
     registrant: RegistrantInfo = Field(default_factory=RegistrantInfo)
+    occurrences: list[Occurrence] = Field(default_factory=list)
 
 
 class RecordingObject(MeetingObject):
