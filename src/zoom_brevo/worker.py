@@ -89,7 +89,7 @@ def handler_options(settings: Settings) -> HandlerOptions:
         account_id=zoom.account_id,
         registration=AutoRegistration(
             targets=tuple(
-                Target(r.webinar_id, r.list_id, r.occurrence_id)
+                Target(r.zoom_id, r.list_id, r.occurrence_id, r.kind)
                 for r in zoom.registration.from_lists
             ),
             poll_interval_s=zoom.registration.poll_interval_s,

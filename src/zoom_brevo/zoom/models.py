@@ -53,8 +53,9 @@ class Occurrence(ZoomModel):
     status: str | None = None
 
 
-class WebinarSettings(ZoomModel):
-    """The settings of a webinar this connector reads (official spec, ``settings``)."""
+class RegistrationSettings(ZoomModel):
+    """The settings of a meeting or webinar this connector reads (official spec,
+    ``settings``)."""
 
     approval_type: int | None = None
     """0 approved automatically, 1 the host approves each registrant, 2 no registration."""
@@ -79,13 +80,13 @@ class Meeting(ZoomModel):
     registration_url: str | None = None
     agenda: str | None = None
     occurrences: list[Occurrence] = Field(default_factory=list)
+    settings: RegistrationSettings | None = None
 
 
 class Webinar(Meeting):
     """A webinar (``GET /webinars/{id}`` or an item of ``/users/{id}/webinars``)."""
 
     is_simulive: bool | None = None
-    settings: WebinarSettings | None = None
 
 
 class FormField(ZoomModel):
@@ -105,14 +106,14 @@ class FormQuestion(ZoomModel):
 
 
 class RegistrationQuestions(ZoomModel):
-    """``GET /webinars/{webinarId}/registrants/questions``."""
+    """``GET /webinars/{webinarId}/registrants/questions`` (or ``/meetings/...``)."""
 
     questions: list[FormField] = Field(default_factory=list)
     custom_questions: list[FormQuestion] = Field(default_factory=list)
 
 
 class AddedRegistrant(ZoomModel):
-    """The 201 answer of ``POST /webinars/{webinarId}/registrants``."""
+    """The 201 answer of ``POST /webinars/{webinarId}/registrants`` (or ``/meetings/...``)."""
 
     id: int | None = None
     registrant_id: str
