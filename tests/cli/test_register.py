@@ -371,3 +371,18 @@ def test_a_meeting_zoom_cannot_register_into_is_refused_before_any_post(
     assert "scheduled meeting or a recurring meeting with a fixed time" in result.err
     assert len(result.err_lines) == 1
     assert len(meeting.registrants) == 0
+
+
+def test_a_full_one_stops_the_run_and_keeps_who_was_registered(
+    box: Box, capsys: pytest.CaptureFixture[str]
+) -> None:
+    box.parent.registration_capacity = 1
+    list_id = box.new_list(
+        {"ada@example.com": complete("Ada", "Lovelace"), "bob@example.com": complete("Bob", "K")}
+    )
+    result = register(capsys, box, str(box.parent.id), "--list", str(list_id))
+    assert result.code == 1
+    assert f"{box.kind.capitalize()} {box.parent.id} is full" in result.err
+    assert len(result.err_lines) == 1
+    assert [r.email for r in box.parent.registrants] == ["ada@example.com"]
+    assert box.attributes("ada@example.com")["ZOOM_REGISTRANT_ID"]

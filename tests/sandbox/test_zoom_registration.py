@@ -174,6 +174,8 @@ async def test_manual_approval_keeps_the_registrant_pending(
     parent = upcoming(scenario, kind, approval_type=1)
     r = await client.post(_path(parent), json={"email": "p@example.com", "first_name": "P"})
     assert r.status_code == 201
+    # meetingRegistrantCreate returns no join_url under manual approval; the webinar's does
+    assert ("join_url" in r.json()) is (kind == "webinar")
     got = await client.get(_path(parent).removesuffix("/registrants"))
     assert got.json()["settings"]["approval_type"] == 1
     pending = (await client.get(_path(parent), params={"status": "pending"})).json()
@@ -288,3 +290,16 @@ async def test_a_meeting_made_without_registrants_has_registration_off(
     details = (await client.get(f"/v2/meetings/{meeting.id}")).json()
     assert details["settings"]["approval_type"] == 2
     assert "registration_url" not in details
+
+
+async def test_a_full_one_refuses_newcomers_with_3043_and_answers_those_registered(
+    scenario: Scenario, client: httpx.AsyncClient, kind: str
+) -> None:
+    parent = upcoming(scenario, kind)
+    parent.registration_capacity = 1
+    ada = {"email": "ada@example.com", "first_name": "Ada"}
+    assert (await client.post(_path(parent), json=ada)).status_code == 201
+    full = await client.post(_path(parent), json={"email": "b@example.com", "first_name": "B"})
+    assert (full.status_code, full.json()["code"]) == (400, 3043)
+    assert full.json()["message"] == f"{kind.capitalize()} has reached maximum attendee capacity."
+    assert (await client.post(_path(parent), json=ada)).status_code == 201

@@ -445,6 +445,8 @@ class _Hosted:
     form_questions: tuple[FormQuestion, ...] = ()
     # Registration requests per (lower-cased e-mail, UTC day), for Zoom's daily limit.
     registration_requests: dict[tuple[str, str], int] = field(default_factory=dict)
+    # How many registrants it takes (None: Zoom's own limit, 4,999 for a meeting).
+    registration_capacity: int | None = None
 
     @property
     def join_url(self) -> str:

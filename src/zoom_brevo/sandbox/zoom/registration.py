@@ -22,11 +22,14 @@ What Zoom does, and the emulator with it (the same for both unless said):
   recurring (3) or personal-ID (4) meeting is refused the same way (the spec's batch
   registration says "This API can only be used for scheduled meeting"; its single create
   documents no code of its own for it).
+- 400 code 3043 "... has reached maximum attendee capacity." for a new registrant once it
+  holds ``registration_capacity`` (a meeting: at most 4,999, meetingRegistrantCreate).
 - 3027 for the host's own address; 3038 once it is over (webinarRegistrantCreate "Webinar
   is over ..."; batch meeting registration "Meeting is over, you can not register now").
 - An unknown meeting is 404 code 1001 on meetingRegistrantCreate (its spec), 3001
   elsewhere.
-- A manual-approval one (``approval_type`` 1) keeps new registrants ``pending``.
+- A manual-approval one (``approval_type`` 1) keeps new registrants ``pending``; for a
+  meeting the 201 then has no ``join_url`` (meetingRegistrantCreate).
 - A required field or custom question left out: 400 code 300 "Validation Failed." with
   ``errors[{field, message}]`` (Zoom's validation error shape, reference zoom.md 1.3).
 - A denied (or cancelled: Zoom stores it as denied) address cannot register again. The spec
@@ -52,6 +55,7 @@ DAILY_REQUESTS_PER_REGISTRANT = 3
 NO_REGISTRATION = 2
 MANUAL_APPROVAL = 1
 REGISTERING_MEETING_TYPES = (2, 8)  # scheduled, recurring with a fixed time
+MEETING_CAPACITY = 4_999  # meetingRegistrantCreate: "a maximum limit of 4,999 registrants"
 _TEXT_FIELDS = (
     "last_name",
     "address",
@@ -118,6 +122,7 @@ def add_registrant(call: Call) -> Json:
         raise ZoomError(400, 3000, "This registrant has been denied and cannot register again.")
     if existing is None:
         _check_required(parent, body)
+        _check_capacity(parent)
         existing = _register(parent, email, first_name, body)
     return _answer(parent, existing, occurrences)
 
@@ -203,6 +208,18 @@ def _existing(parent: Meeting | Webinar, email: str) -> Registrant | None:
     return None
 
 
+def _check_capacity(parent: Meeting | Webinar) -> None:
+    capacity = parent.registration_capacity
+    if capacity is None and isinstance(parent, Meeting):
+        capacity = MEETING_CAPACITY
+    if capacity is None:
+        return
+    held = sum(1 for i in range(len(parent.registrants)) if parent.status_of(i) != "deleted")
+    if held >= capacity:
+        noun = _noun(parent).capitalize()
+        raise ZoomError(400, 3043, f"{noun} has reached maximum attendee capacity.")
+
+
 def _check_required(parent: Meeting | Webinar, body: Json) -> None:
     for name, required in parent.form_fields:
         value = body.get(name)
@@ -244,4 +261,8 @@ def _answer(parent: Meeting | Webinar, reg: Registrant, occurrences: list[Json])
         body["occurrences"] = occurrences
     if body["start_time"] is None:
         body["start_time"] = render.iso(parent.latest.start)
+    if isinstance(parent, Meeting) and parent.approval_type == MANUAL_APPROVAL:
+        # meetingRegistrantCreate: "The API will not return this field if the meeting was
+        # created with the approval_type field value of 1 (manual approval)."
+        del body["join_url"]
     return body
