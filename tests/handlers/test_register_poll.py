@@ -18,7 +18,8 @@ from zoom_brevo.config import Settings, parse_settings
 from zoom_brevo.handlers.context import HandlerOptions
 from zoom_brevo.handlers.jobs import JobDeps, JobRunner
 from zoom_brevo.handlers.register_poll import REGISTER_POLL_JOB, cursor_name, register_poll_tick
-from zoom_brevo.registration.run import AutoRegistration, Target
+from zoom_brevo.registration.run import AutoRegistration
+from zoom_brevo.registration.target import Target
 from zoom_brevo.sandbox.brevo.state import ContactList
 from zoom_brevo.sandbox.combined import Sandbox, build_sandbox, sandbox_config
 from zoom_brevo.sandbox.scenario import Meeting, Scenario, Webinar

@@ -3,7 +3,7 @@ Zoom webinar, or with ``--meeting`` into a Zoom meeting.
 
 A flag rather than a guess: a Zoom meeting and a Zoom webinar are different objects whose
 numbers look alike, an app may hold the scopes of only one, and the registrations stored
-are keyed by the kind. A number of the other kind is named as such (``registration.run``).
+are keyed by the kind. A number of the other kind is named as such (``registration.target``).
 
 Output names people by the same masked address the logs use and by their Brevo contact id
 (to find them in Brevo), never by their address.
@@ -21,7 +21,8 @@ import typer
 from zoom_brevo.cli.context import epilog, print_error, state_of, stdout
 from zoom_brevo.config import Settings
 from zoom_brevo.logging import mask_email
-from zoom_brevo.registration.run import ContactResult, RegisterReport, Target, register_list
+from zoom_brevo.registration.run import ContactResult, RegisterReport, register_list
+from zoom_brevo.registration.target import Target
 from zoom_brevo.wiring import brevo_client, open_store, shared_limiter, zoom_client
 from zoom_brevo.zoom.categories import Kind
 

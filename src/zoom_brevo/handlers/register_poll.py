@@ -34,13 +34,8 @@ from zoom_brevo.brevo.models import Contact
 from zoom_brevo.handlers.context import HandlerOptions
 from zoom_brevo.logging import mask_email
 from zoom_brevo.registration import writeback
-from zoom_brevo.registration.run import (
-    RegisterReport,
-    Target,
-    members,
-    register_list,
-    registered,
-)
+from zoom_brevo.registration.run import RegisterReport, members, register_list, registered
+from zoom_brevo.registration.target import Target
 from zoom_brevo.scheduler import Tick
 from zoom_brevo.store import cursors, jobs, registrations
 from zoom_brevo.store.engine import reading, transaction

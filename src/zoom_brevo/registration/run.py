@@ -28,7 +28,7 @@ far kept.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -39,15 +39,23 @@ from sqlalchemy.engine import Connection, Engine
 from zoom_brevo.brevo.client import BrevoClient
 from zoom_brevo.brevo.models import Contact
 from zoom_brevo.config.settings import FieldMapping
-from zoom_brevo.errors import ApiError, NotFound, PayloadRejected, RegistrantLimitReached
+from zoom_brevo.errors import NotFound, PayloadRejected, RegistrantLimitReached
 from zoom_brevo.logging import scrub
 from zoom_brevo.registration import writeback
 from zoom_brevo.registration.form import Body, registration_body
+from zoom_brevo.registration.target import (
+    MANUAL_APPROVAL,
+    RegistrationClosed,
+    Target,
+    approval_type,
+    open_target,
+    registrants,
+)
 from zoom_brevo.store import registrations as store
 from zoom_brevo.store.engine import reading, transaction
 from zoom_brevo.zoom.categories import Kind
 from zoom_brevo.zoom.client import ZoomClient
-from zoom_brevo.zoom.models import AddedRegistrant, Meeting, Registrant, RegistrationQuestions
+from zoom_brevo.zoom.models import AddedRegistrant, RegistrationQuestions
 
 log = structlog.get_logger(__name__)
 
@@ -64,13 +72,6 @@ OUTCOMES: tuple[Outcome, ...] = (
     "no_email",
     "failed",
 )
-NO_REGISTRATION = 2
-MANUAL_APPROVAL = 1
-# Official spec, meetingRegistrantCreate "Registrant": only a scheduled meeting (2) or a
-# recurring one with a fixed time (8) has registration; batch registration: "This API can
-# only be used for scheduled meeting".
-REGISTERING_MEETING_TYPES = {2: "scheduled", 8: "recurring with a fixed time"}
-_OTHER_MEETING_TYPES = {1: "an instant", 3: "a recurring, no fixed time,", 4: "a personal ID"}
 # Official spec, webinarRegistrantCreate "Webinar is over" (batch meeting registration:
 # "Meeting is over"), then webinar batch registration and meetingRegistrantCreate: "... has
 # reached maximum attendee capacity"; nobody after can be registered either.
@@ -80,28 +81,6 @@ _STOPS = {
     OVER: "is over: Zoom takes no more registrations",
     FULL: "is full (Zoom: maximum attendee capacity reached); raise its capacity in Zoom",
 }
-_OTHER: dict[Kind, Kind] = {"meeting": "webinar", "webinar": "meeting"}
-
-
-class RegistrationClosed(ApiError):
-    """The webinar or meeting does not take registrations (registration off, a meeting
-    type without registration, or it is over)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """What to register into what: a webinar or meeting (one occurrence or all) and a
-    Brevo list. ``zoom_id`` is the webinar's or meeting's number, ``kind`` says which."""
-
-    zoom_id: int
-    list_id: int
-    occurrence_id: str | None = None
-    kind: Kind = "webinar"
-
-    @property
-    def name(self) -> str:
-        """``webinar 91234567890`` or ``meeting 81234567890``."""
-        return f"{self.kind} {self.zoom_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,10 +158,10 @@ async def register_list(
     ``contacts``: the members already read (a poll reads only those changed since the
     last, ``members(..., modified_since=...)``); default: every member of the list.
     """
-    found = await _open(zoom, target)
-    report = RegisterReport(target, found.topic, _approval_type(found) == MANUAL_APPROVAL)
+    found = await open_target(zoom, target)
+    report = RegisterReport(target, found.topic, approval_type(found) == MANUAL_APPROVAL)
     form = await zoom.registration_questions(target.kind, target.zoom_id)
-    denied = _registrants(zoom, target, "denied")
+    denied = registrants(zoom, target, "denied")
     blocked = frozenset([r.email.lower() async for r in denied if r.email])
     with reading(engine) as conn:
         done = dict(store.registered(conn, *_key(target)))
@@ -201,76 +180,6 @@ def _key(target: Target) -> tuple[Kind, int, str]:
 def registered(conn: Connection, target: Target) -> Mapping[str, store.Registration]:
     """The registrations made into the target so far, by lower-cased address."""
     return store.registered(conn, *_key(target))
-
-
-def _details(zoom: ZoomClient, kind: Kind, zoom_id: int) -> Awaitable[Meeting]:
-    return zoom.meeting(zoom_id) if kind == "meeting" else zoom.webinar(zoom_id)
-
-
-def _registrants(zoom: ZoomClient, target: Target, status: str) -> AsyncIterator[Registrant]:
-    listing = zoom.meeting_registrants if target.kind == "meeting" else zoom.webinar_registrants
-    return listing(target.zoom_id, status=status, occurrence_id=target.occurrence_id)
-
-
-async def _open(zoom: ZoomClient, target: Target) -> Meeting:
-    try:
-        found = await _details(zoom, target.kind, target.zoom_id)
-    except NotFound as exc:
-        raise NotFound(
-            await _not_found(zoom, target), service="zoom", status=exc.status, code=exc.code
-        ) from exc
-    _check_type(target, found)
-    if _approval_type(found) == NO_REGISTRATION:
-        raise RegistrationClosed(
-            f"Registration is not enabled on {target.name}: in the Zoom web portal, edit the "
-            f"{target.kind} and tick Registration > Required, then run again.",
-            service="zoom",
-        )
-    known = {o.occurrence_id for o in found.occurrences}
-    if target.occurrence_id is not None and target.occurrence_id not in known:
-        listed = ", ".join(sorted(known)) or "none: it does not recur"
-        raise NotFound(
-            f"{target.name.capitalize()} has no occurrence {target.occurrence_id} "
-            f"(its occurrences: {listed}).",
-            service="zoom",
-        )
-    return found
-
-
-async def _not_found(zoom: ZoomClient, target: Target) -> str:
-    """Why Zoom has no such webinar (or meeting): the number may be the other kind."""
-    other = _OTHER[target.kind]
-    try:
-        await _details(zoom, other, target.zoom_id)
-    except ApiError:  # not the other kind either, or not readable with these scopes
-        return (
-            f"Zoom has no {target.name}: check the {target.kind} ID (Zoom web portal > "
-            f"{target.kind.capitalize()}s; the number in its join link) and that the app's "
-            "account hosts it."
-        )
-    option = "--meeting" if other == "meeting" else "no --meeting"
-    key = f"{other}_id"
-    return (
-        f"{target.zoom_id} is a Zoom {other}, not a {target.kind}: register it as a {other} "
-        f"(zoom-brevo register with {option}; in from_lists, {key}: instead)."
-    )
-
-
-def _check_type(target: Target, found: Meeting) -> None:
-    if target.kind != "meeting" or found.type is None:
-        return
-    if found.type not in REGISTERING_MEETING_TYPES:
-        what = _OTHER_MEETING_TYPES.get(found.type, f"a type {found.type}")
-        raise RegistrationClosed(
-            f"{target.name.capitalize()} is {what} meeting: Zoom registers people only for a "
-            "scheduled meeting or a recurring meeting with a fixed time. Schedule one with "
-            "Registration > Required and register into it.",
-            service="zoom",
-        )
-
-
-def _approval_type(found: Meeting) -> int | None:
-    return found.settings.approval_type if found.settings else None
 
 
 async def _given_or_all(
