@@ -87,7 +87,7 @@ def register(  # every option is a keyword: Typer passes them by name
         ),
     ] = False,
 ) -> int:
-    """Register the members of a Brevo list into a Zoom webinar (or meeting).
+    """Register a Brevo list's members into a Zoom webinar or meeting.
 
     Each person is registered once per webinar or meeting (and occurrence), across runs.
     """
