@@ -249,3 +249,16 @@ def test_a_webinar_pair_keeps_its_cursor_name_and_a_meeting_pair_has_its_own() -
     assert cursor_name(Target(84712389925, 12)) == "register:12:84712389925:"
     meeting = Target(84712389925, 12, "1648194360000", kind="meeting")
     assert cursor_name(meeting) == "register:12:meeting:84712389925:1648194360000"
+
+
+async def test_registration_off_fails_the_poll_with_the_reason_and_sends_nobody(
+    engine: Engine, poll: Poll
+) -> None:
+    poll.parent.approval_type = 2
+    poll.join("ada@example.com", "Ada")
+
+    await poll.poll(engine, NOW)
+
+    (job,) = [j for j in all_jobs(engine) if j.kind == REGISTER_POLL_JOB]
+    assert f"Registration is not enabled on {poll.kind} {poll.parent.id}" in (job.last_error or "")
+    assert poll.zoom_posts() == 0
