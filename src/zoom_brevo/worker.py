@@ -43,7 +43,8 @@ from zoom_brevo.handlers.register_poll import register_poll_tick
 from zoom_brevo.handlers.sweep import sweep_tick
 from zoom_brevo.observe import IGNORE, DeliveryObserver, Observer
 from zoom_brevo.pipeline.mapping import resolve_field_mapping
-from zoom_brevo.registration.run import AutoRegistration, Target
+from zoom_brevo.registration.run import AutoRegistration
+from zoom_brevo.registration.target import Target
 from zoom_brevo.scheduler import DEFAULT_TICKS, Scheduler, Tick
 from zoom_brevo.server.background import Worker
 from zoom_brevo.store.notify import Waker, Wakeup
@@ -89,7 +90,7 @@ def handler_options(settings: Settings) -> HandlerOptions:
         account_id=zoom.account_id,
         registration=AutoRegistration(
             targets=tuple(
-                Target(r.webinar_id, r.list_id, r.occurrence_id)
+                Target(r.zoom_id, r.list_id, r.occurrence_id, r.kind)
                 for r in zoom.registration.from_lists
             ),
             poll_interval_s=zoom.registration.poll_interval_s,

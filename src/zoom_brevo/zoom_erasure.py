@@ -83,11 +83,11 @@ def stored_registrations(engine: Engine, email: str) -> list[facts.Registrant]:
         made = registrations.of_address(conn, email)
     known = {(r.kind, r.meeting_id, r.registrant_id) for r in found}
     for m in made:
-        if ("webinar", m.webinar_id, m.registrant_id) in known:
+        if (m.kind, m.meeting_id, m.registrant_id) in known:
             continue
-        known.add(("webinar", m.webinar_id, m.registrant_id))
+        known.add((m.kind, m.meeting_id, m.registrant_id))
         found.append(facts.Registrant(
-            kind="webinar", meeting_id=m.webinar_id, email=m.email, status=m.status,
+            kind=m.kind, meeting_id=m.meeting_id, email=m.email, status=m.status,
             registrant_id=m.registrant_id, occurrence_id=m.occurrence_id or None,
         ))  # fmt: skip
     return found

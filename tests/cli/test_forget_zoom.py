@@ -26,7 +26,7 @@ from zoom_brevo.sandbox.combined import (
     build_sandbox,
     sandbox_config,
 )
-from zoom_brevo.sandbox.scenario import Registrant, Webinar
+from zoom_brevo.sandbox.scenario import Meeting, Registrant, Webinar
 from zoom_brevo.sandbox.serving import serving
 from zoom_brevo.sandbox.zoom.auth import SCOPES
 from zoom_brevo.store import facts, registrations
@@ -75,8 +75,9 @@ def forget(capsys: pytest.CaptureFixture[str], config: Path, *args: str) -> Resu
     return invoke(capsys, ["--config", str(config), "forget", *args, "--yes"])
 
 
-def zoom_registrant_emails(box: Sandbox, base_url: str, web: Webinar) -> set[str]:
-    """The webinar's registrants as Zoom lists them (real HTTP, all pages)."""
+def zoom_registrant_emails(box: Sandbox, base_url: str, web: Meeting | Webinar) -> set[str]:
+    """The webinar's (or meeting's) registrants as Zoom lists them (real HTTP, all pages)."""
+    noun = "meetings" if isinstance(web, Meeting) else "webinars"
     with httpx.Client(base_url=f"{base_url}/zoom") as http:
         token = http.post(
             "/oauth/token",
@@ -86,7 +87,7 @@ def zoom_registrant_emails(box: Sandbox, base_url: str, web: Webinar) -> set[str
         headers = {"Authorization": f"Bearer {token}"}
         found, page = set(), ""
         while True:
-            body = http.get(f"/v2/webinars/{web.id}/registrants",
+            body = http.get(f"/v2/{noun}/{web.id}/registrants",
                             params={"page_size": 300, "next_page_token": page},
                             headers=headers).json()  # fmt: skip
             found |= {r["email"] for r in body["registrants"]}
@@ -171,16 +172,19 @@ def test_without_the_write_scope_nothing_is_erased_and_the_scope_is_named(
         assert facts.get_person(conn, ada.email) is not None
 
 
+@pytest.mark.parametrize("kind", ["webinar", "meeting"])
 def test_forget_zoom_deletes_a_registration_that_register_made(
     capsys: pytest.CaptureFixture[str],
     sandbox: tuple[Sandbox, str],
     store: tuple[Engine, Path],
+    kind: registrations.Kind,
 ) -> None:
     box, base_url = sandbox
-    web = webinar(box)
-    cy = web.registrant(2)  # known to the store only as a registration `register` made
+    web = webinar(box) if kind == "webinar" else box.scenario.meetings[0]
+    # known to the store only as a registration `register` made
+    cy = web.add_registrant(box.scenario.new_person("cy@example.com", "Cy", "Made"))
     with transaction(store[0]) as conn:
-        made = registrations.Registration(web.id, "", cy.email, cy.id, None, "approved")
+        made = registrations.Registration(kind, web.id, "", cy.email, cy.id, None, "approved")
         registrations.record(conn, made, now=NOW)
         assert facts.registrations_of(conn, cy.email) == []
 
@@ -188,9 +192,11 @@ def test_forget_zoom_deletes_a_registration_that_register_made(
 
     assert result.code == 0, result.err
     outcomes = json.loads(result.out)["zoom"]["registrations"]
-    assert outcomes == [
-        {"kind": "webinar", "meeting_id": web.id, "outcome": "deleted", "error": None}
-    ]
+    assert outcomes == [{"kind": kind, "meeting_id": web.id, "outcome": "deleted", "error": None}]
     assert cy.email not in zoom_registrant_emails(box, base_url, web)
+    deletes = [r for r in box.zoom.stats.requests if r.method == "DELETE"]
+    assert [(r.raw_path, r.status) for r in deletes] == [
+        (f"/zoom/v2/{kind}s/{web.id}/registrants/{cy.id}", 204)
+    ]
     with reading(store[0]) as conn:
         assert registrations.of_address(conn, cy.email) == []

@@ -419,7 +419,13 @@ ENTRY = "        - {list_id: 12, webinar_id: 8471}\n"
     [
         ("        - {list_id: 12, webinar_id: abc}\n", "from_lists[0].webinar_id", "integer"),
         ("        - {list_id: 0, webinar_id: 84712389925}\n", "from_lists[0].list_id", "greater"),
-        ("        - {list_id: 12}\n", "from_lists[0].webinar_id", "required"),
+        ("        - {list_id: 12}\n", "from_lists[0].meeting_id", "required: give webinar_id"),
+        (
+            "        - {list_id: 12, webinar_id: 8471, meeting_id: 8472}\n",
+            "from_lists[0].meeting_id",
+            "give webinar_id or meeting_id, not both",
+        ),
+        ("        - {list_id: 12, meeting_id: abc}\n", "from_lists[0].meeting_id", "integer"),
         (
             ENTRY + "        - {list_id: 12, webinar_id: 1, occurence_id: x}\n",
             "from_lists[1].occurence_id",
@@ -428,7 +434,7 @@ ENTRY = "        - {list_id: 12, webinar_id: 8471}\n"
         (
             ENTRY + ENTRY,
             "from_lists",
-            "each list and webinar once, got list 12 -> webinar 8471 more than once",
+            "each list and webinar or meeting once, got list 12 -> webinar 8471 more than once",
         ),
         ("        - 12\n", "from_lists[0]", "mapping"),
     ],
@@ -452,5 +458,16 @@ def test_registration_lists_load_with_their_defaults() -> None:
     zoom = parse_settings(_zoom_with(REGISTRATION + entries), {}).connectors.zoom
     (entry,) = zoom.registration.from_lists
     assert (entry.list_id, entry.webinar_id, entry.occurrence_id) == (12, 84712389925, None)
+    assert (entry.kind, entry.zoom_id) == ("webinar", 84712389925)
     assert zoom.registration.poll_interval_s == 300
     assert parse_settings(MINIMAL, {}).connectors.zoom.registration.from_lists == []
+
+
+def test_a_list_can_feed_a_meeting_and_a_webinar_of_the_same_number() -> None:
+    entries = ENTRY + "        - {list_id: 12, meeting_id: 8471, occurrence_id: '1648194360000'}\n"
+    zoom = parse_settings(_zoom_with(REGISTRATION + entries), {}).connectors.zoom
+    webinar, meeting = zoom.registration.from_lists
+    assert (webinar.kind, webinar.zoom_id) == ("webinar", 8471)
+    assert (meeting.kind, meeting.zoom_id, meeting.meeting_id) == ("meeting", 8471, 8471)
+    assert meeting.webinar_id is None
+    assert meeting.occurrence_id == "1648194360000"

@@ -1,5 +1,6 @@
-"""The ``register_poll`` job: people who enter a Brevo list are registered into a webinar,
-against both emulators over loopback HTTP and a real SQLite store."""
+"""The ``register_poll`` job: people who enter a Brevo list are registered into a webinar
+(``webinar_id``) or a meeting (``meeting_id``), against both emulators over loopback HTTP
+and a real SQLite store. Each behaviour is the same for both kinds: the tests run for each."""
 
 from __future__ import annotations
 
@@ -17,10 +18,11 @@ from zoom_brevo.config import Settings, parse_settings
 from zoom_brevo.handlers.context import HandlerOptions
 from zoom_brevo.handlers.jobs import JobDeps, JobRunner
 from zoom_brevo.handlers.register_poll import REGISTER_POLL_JOB, cursor_name, register_poll_tick
-from zoom_brevo.registration.run import AutoRegistration, Target
+from zoom_brevo.registration.run import AutoRegistration
+from zoom_brevo.registration.target import Target
 from zoom_brevo.sandbox.brevo.state import ContactList
 from zoom_brevo.sandbox.combined import Sandbox, build_sandbox, sandbox_config
-from zoom_brevo.sandbox.scenario import Scenario, Webinar
+from zoom_brevo.sandbox.scenario import Meeting, Scenario, Webinar
 from zoom_brevo.sandbox.serving import serving
 from zoom_brevo.store import cursors
 from zoom_brevo.store.engine import reading
@@ -35,10 +37,11 @@ INTERVAL_S = 300
 
 @dataclass
 class Poll:
-    """The sandbox, the webinar, the watched list and a job runner wired from the config."""
+    """The sandbox, the webinar or meeting, the watched list and a job runner wired from
+    the config."""
 
     sandbox: Sandbox
-    webinar: Webinar
+    parent: Meeting | Webinar
     list_id: int
     runner: JobRunner
     options: HandlerOptions
@@ -55,8 +58,12 @@ class Poll:
         calls = self.sandbox.zoom.stats.api_calls("/registrants")
         return sum(1 for c in calls if c.method == "POST")
 
+    @property
+    def kind(self) -> str:
+        return "meeting" if isinstance(self.parent, Meeting) else "webinar"
+
     def zoom_calls(self) -> int:
-        return len(self.sandbox.zoom.stats.api_calls("/webinars"))
+        return len(self.sandbox.zoom.stats.api_calls(f"/{self.kind}s"))
 
     def attributes(self, email: str) -> dict[str, Any]:
         contact = self.sandbox.brevo.state.contact(email)
@@ -71,7 +78,10 @@ class Poll:
             pass
 
 
-def _settings(base_url: str, list_ids: dict[str, int], list_id: int, webinar_id: int) -> Settings:
+def _settings(
+    base_url: str, list_ids: dict[str, int], list_id: int, key: str, zoom_id: int
+) -> Settings:
+    """The sandbox's config with one ``from_lists`` entry (``key``: webinar_id or meeting_id)."""
     text = sandbox_config(base_url, list_ids).replace(
         "/brevo/v3\n", "/brevo/v3\n  plan: extended\n"
     )
@@ -79,24 +89,33 @@ def _settings(base_url: str, list_ids: dict[str, int], list_id: int, webinar_id:
     registration:
       poll_interval_s: {INTERVAL_S}
       from_lists:
-        - {{list_id: {list_id}, webinar_id: {webinar_id}, occurrence_id: null}}
+        - {{list_id: {list_id}, {key}: {zoom_id}, occurrence_id: null}}
 """
     return parse_settings(text.replace("brevo:\n", registration + "brevo:\n", 1), {})
 
 
-@pytest.fixture
-async def poll(engine: Engine) -> AsyncIterator[Poll]:
+@pytest.fixture(params=["webinar", "meeting"])
+async def poll(engine: Engine, request: pytest.FixtureRequest) -> AsyncIterator[Poll]:
     scenario = Scenario(seed=21)
     host = scenario.user(email="host@example.com")
     start = NOW.replace(minute=0, second=0) + timedelta(days=8)
-    webinar = scenario.webinar(host, topic="Spring launch", registrants=0, attendees=0, start=start)
-    webinar.form_fields = (("last_name", True),)
+    parent: Meeting | Webinar
+    if request.param == "meeting":
+        parent = scenario.meeting(
+            host, topic="Spring launch", participants=0, start=start, approval_type=0
+        )
+    else:
+        parent = scenario.webinar(
+            host, topic="Spring launch", registrants=0, attendees=0, start=start
+        )
+    parent.form_fields = (("last_name", True),)
     sandbox = build_sandbox(scenario, prepare_brevo=True, brevo_plan="extended")
     state = sandbox.brevo.state
     list_id = state.next_id("list")
     state.lists[list_id] = ContactList(list_id, "Sign-ups", next(iter(state.folders)), "2026-01-01")
     with serving(sandbox.app) as base_url:
-        settings = _settings(base_url, dict(sandbox.list_ids), list_id, webinar.id)
+        key = f"{request.param}_id"
+        settings = _settings(base_url, dict(sandbox.list_ids), list_id, key, parent.id)
         options = handler_options(settings)
         limiter = shared_limiter(settings, engine)
         quick = BackoffPolicy(base_s=0.01, cap_s=0.01, max_attempts=2)  # client retries
@@ -107,7 +126,7 @@ async def poll(engine: Engine) -> AsyncIterator[Poll]:
             deps = JobDeps(engine, zoom, options, brevo)
             clock = [NOW]
             runner = JobRunner(deps, owner="test", clock=lambda: clock[0])
-            yield Poll(sandbox, webinar, list_id, runner, options, clock)
+            yield Poll(sandbox, parent, list_id, runner, options, clock)
 
 
 async def test_a_poll_registers_the_members_and_writes_the_join_link_back(
@@ -118,7 +137,7 @@ async def test_a_poll_registers_the_members_and_writes_the_join_link_back(
 
     await poll.poll(engine, NOW)
 
-    by_email = {r.email: r for r in poll.webinar.registrants}
+    by_email = {r.email: r for r in poll.parent.registrants}
     assert set(by_email) == {"ada@example.com", "bob@example.com"}
     assert poll.zoom_posts() == 2
     for email, registrant in by_email.items():
@@ -126,9 +145,14 @@ async def test_a_poll_registers_the_members_and_writes_the_join_link_back(
         assert poll.attributes(email)["ZOOM_REGISTRANT_ID"] == registrant.id
     jobs = [j for j in all_jobs(engine) if j.kind == REGISTER_POLL_JOB]
     assert [j.state for j in jobs] == ["done"]
-    target = Target(poll.webinar.id, poll.list_id)
+    (target,) = poll.options.registration.targets
+    assert (target.kind, target.zoom_id) == (poll.kind, poll.parent.id)
     with reading(engine) as conn:
         assert cursors.get(conn, cursor_name(target))["newest"]
+    other = Target(
+        poll.parent.id, poll.list_id, kind="meeting" if poll.kind == "webinar" else "webinar"
+    )
+    assert cursor_name(other) != cursor_name(target)
 
 
 async def test_a_later_poll_registers_only_the_new_member(engine: Engine, poll: Poll) -> None:
@@ -141,9 +165,9 @@ async def test_a_later_poll_registers_only_the_new_member(engine: Engine, poll: 
     await poll.poll(engine, NOW + timedelta(seconds=INTERVAL_S))
 
     assert poll.zoom_posts() == 3  # one Zoom registration: Cy's
-    cy = next(r for r in poll.webinar.registrants if r.email == "cy@example.com")
+    cy = next(r for r in poll.parent.registrants if r.email == "cy@example.com")
     assert poll.attributes("cy@example.com")["ZOOM_JOIN_URL"] == cy.join_url
-    assert len(poll.webinar.registrants) == 3
+    assert len(poll.parent.registrants) == 3
 
 
 async def test_a_poll_with_nobody_new_calls_zoom_not_at_all(engine: Engine, poll: Poll) -> None:
@@ -173,7 +197,7 @@ async def test_a_member_missing_a_required_field_is_tried_again_once_filled(
     state.update_contact(contact, {"LASTNAME": "Doe"}, time.time())
     await poll.poll(engine, NOW + timedelta(seconds=INTERVAL_S))
 
-    assert [r.email for r in poll.webinar.registrants] == ["dee@example.com"]
+    assert [r.email for r in poll.parent.registrants] == ["dee@example.com"]
 
 
 async def test_a_failing_poll_is_retried_by_the_job_runner(engine: Engine, poll: Poll) -> None:
@@ -185,13 +209,13 @@ async def test_a_failing_poll_is_retried_by_the_job_runner(engine: Engine, poll:
     (job,) = [j for j in all_jobs(engine) if j.kind == REGISTER_POLL_JOB]
     assert (job.state, job.attempts) == ("queued", 1)
     assert (job.last_error or "").startswith("RetriableApiError")
-    assert not list(poll.webinar.registrants)
+    assert not list(poll.parent.registrants)
 
     poll.clock[0] = job.run_at
     while await poll.runner.step():
         pass
 
-    assert [r.email for r in poll.webinar.registrants] == ["ada@example.com"]
+    assert [r.email for r in poll.parent.registrants] == ["ada@example.com"]
     (job,) = [j for j in all_jobs(engine) if j.kind == REGISTER_POLL_JOB]
     assert job.state == "done"
 
@@ -218,3 +242,23 @@ async def test_one_poll_is_queued_per_interval_and_never_two_at_once(
         pass
     queued = [tick(engine, at + timedelta(seconds=s)) for s in (301, 599, 600, 601)]
     assert queued == [1, 0, 0, 0]
+
+
+def test_a_webinar_pair_keeps_its_cursor_name_and_a_meeting_pair_has_its_own() -> None:
+    """Cursors stored before meetings could be registered into still apply."""
+    assert cursor_name(Target(84712389925, 12)) == "register:12:84712389925:"
+    meeting = Target(84712389925, 12, "1648194360000", kind="meeting")
+    assert cursor_name(meeting) == "register:12:meeting:84712389925:1648194360000"
+
+
+async def test_registration_off_fails_the_poll_with_the_reason_and_sends_nobody(
+    engine: Engine, poll: Poll
+) -> None:
+    poll.parent.approval_type = 2
+    poll.join("ada@example.com", "Ada")
+
+    await poll.poll(engine, NOW)
+
+    (job,) = [j for j in all_jobs(engine) if j.kind == REGISTER_POLL_JOB]
+    assert f"Registration is not enabled on {poll.kind} {poll.parent.id}" in (job.last_error or "")
+    assert poll.zoom_posts() == 0

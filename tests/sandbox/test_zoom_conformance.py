@@ -12,7 +12,7 @@ import httpx
 import jsonschema  # type: ignore[import-untyped]
 import pytest
 
-from zoom_brevo.sandbox.scenario import FormQuestion, RecordingView, Scenario
+from zoom_brevo.sandbox.scenario import FormQuestion, Meeting, RecordingView, Scenario, Webinar
 from zoom_brevo.sandbox.zoom import ZoomEmulator
 from zoom_brevo.sandbox.zoom.routes import ROUTES
 
@@ -96,8 +96,9 @@ def world() -> tuple[Scenario, dict[str, str]]:
     webinar = sc.webinar(
         host, registrants=30, attendees=12, guests=2, qa=True, polls=True, survey=True
     )
-    webinar.form_fields = (("last_name", True), ("org", False))
-    webinar.form_questions = (FormQuestion("Why?", required=True),)
+    for parent in (webinar, meeting):
+        parent.form_fields = (("last_name", True), ("org", False))
+        parent.form_questions = (FormQuestion("Why?", required=True),)
     meeting.add_recording_registrant(sc.new_person("late@example.com", "Lee", "Late"))
     meeting.latest.views.append(RecordingView("late@example.com", "Lee Late", ANCHOR, 120))
     month = {"from": "2026-05-15", "to": "2026-06-01"}
@@ -173,18 +174,26 @@ async def test_response_matches_the_spec_schema(
     assert any(isinstance(v, list) and v for v in body.values()) or "id" in body, "empty response"
 
 
-async def test_a_registration_matches_the_spec_201_schema(shared_dir: Path) -> None:
+@pytest.mark.parametrize(("kind", "param"), [("webinars", "webinarId"), ("meetings", "meetingId")])
+async def test_a_registration_matches_the_spec_201_schema(
+    shared_dir: Path, kind: str, param: str
+) -> None:
     spec = json.loads(
         (shared_dir / "specs" / "zoom" / "zoom-meeting-open-api-spec.json").read_text()
     )
-    operation = spec["paths"]["/webinars/{webinarId}/registrants"]["post"]
+    operation = spec["paths"][f"/{kind}/{{{param}}}/registrants"]["post"]
     schema = dict(
         inline(operation["responses"]["201"]["content"]["application/json"]["schema"], spec)
     )
     sc = Scenario(seed=3, anchor=ANCHOR)
     host = sc.user(email="host@example.com")
     start = datetime(2026, 6, 22, 12, tzinfo=UTC)
-    webinar = sc.webinar(host, registrants=0, attendees=0, instances=3, start=start)
+    if kind == "webinars":
+        parent: Meeting | Webinar = sc.webinar(
+            host, registrants=0, attendees=0, instances=3, start=start
+        )
+    else:
+        parent = sc.meeting(host, instances=3, start=start, approval_type=0)
     emu = ZoomEmulator(scenario=sc, clock=ANCHOR.timestamp)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=emu.app), base_url="http://z"
@@ -196,7 +205,7 @@ async def test_a_registration_matches_the_spec_201_schema(shared_dir: Path) -> N
         )
         c.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
         body = {"email": "a@example.com", "first_name": "A", "last_name": "B"}
-        answer = await c.post(f"/v2/webinars/{webinar.id}/registrants", json=body)
+        answer = await c.post(f"/v2/{kind}/{parent.id}/registrants", json=body)
     assert answer.status_code == 201, answer.text
     jsonschema.Draft7Validator(schema).validate(answer.json())
     assert undeclared(answer.json(), schema) == []

@@ -1,4 +1,5 @@
-"""The Zoom client registers people and reads registration forms (emulator over loopback)."""
+"""The Zoom client registers people into webinars and meetings and reads their registration
+forms (emulator over loopback)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ import pytest
 from tests.zoom.test_client_e2e import FAST, World
 from zoom_brevo.errors import NotFound, PayloadRejected, RegistrantLimitReached
 from zoom_brevo.ratelimit import LocalRateLimiter
-from zoom_brevo.sandbox.scenario import FormQuestion, Scenario, Webinar
+from zoom_brevo.sandbox.scenario import FormQuestion, Meeting, Scenario, Webinar
 from zoom_brevo.sandbox.serving import serving
 from zoom_brevo.sandbox.zoom import ZoomEmulator
-from zoom_brevo.zoom.categories import zoom_limits
+from zoom_brevo.zoom.categories import Kind, zoom_limits
 
 LEARN = "What would you like to learn?"
 
@@ -27,23 +28,35 @@ def world() -> Iterator[World]:
         yield World(emu, base)
 
 
-def upcoming(world: World, *, instances: int = 1, approval_type: int = 0) -> Webinar:
+@pytest.fixture(params=["webinar", "meeting"])
+def kind(request: pytest.FixtureRequest) -> Kind:
+    """The client registers into both the same way."""
+    found: Kind = request.param
+    return found
+
+
+def upcoming(
+    world: World, kind: Kind, *, instances: int = 1, approval_type: int = 0
+) -> Meeting | Webinar:
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=7 * instances)
-    found = world.sc.webinar(
-        world.sc.users[0], registrants=0, attendees=0, instances=instances, start=start
-    )
+    host = world.sc.users[0]
+    found: Meeting | Webinar
+    if kind == "meeting":
+        found = world.sc.meeting(host, participants=0, instances=instances, start=start)
+    else:
+        found = world.sc.webinar(host, registrants=0, attendees=0, instances=instances, start=start)
     found.approval_type = approval_type
     return found
 
 
-async def test_registers_and_parses_the_answer(world: World) -> None:
-    webinar = upcoming(world, instances=3)
+async def test_registers_and_parses_the_answer(world: World, kind: Kind) -> None:
+    webinar = upcoming(world, kind, instances=3)
     async with world.client() as zoom:
-        added = await zoom.add_webinar_registrant(
-            webinar.id, {"email": "ada@example.com", "first_name": "Ada", "last_name": "L"}
+        added = await zoom.add_registrant(
+            kind, webinar.id, {"email": "ada@example.com", "first_name": "Ada", "last_name": "L"}
         )
-        again = await zoom.add_webinar_registrant(
-            webinar.id, {"email": "ada@example.com", "first_name": "Ada"}
+        again = await zoom.add_registrant(
+            kind, webinar.id, {"email": "ada@example.com", "first_name": "Ada"}
         )
     (reg,) = webinar.registrants
     assert added.registrant_id == reg.id == again.registrant_id
@@ -56,15 +69,15 @@ async def test_registers_and_parses_the_answer(world: World) -> None:
     assert [r.status for r in posts] == [201, 201]
 
 
-async def test_reads_the_form_and_the_webinar_settings(world: World) -> None:
-    webinar = upcoming(world, approval_type=1)
+async def test_reads_the_form_and_the_registration_settings(world: World, kind: Kind) -> None:
+    webinar = upcoming(world, kind, approval_type=1)
     webinar.form_fields = (("last_name", True), ("org", False))
     webinar.form_questions = (
         FormQuestion(LEARN, required=True, type="single_radio", answers=("A",)),
     )
     async with world.client() as zoom:
-        form = await zoom.webinar_registration_questions(webinar.id)
-        details = await zoom.webinar(webinar.id)
+        form = await zoom.registration_questions(kind, webinar.id)
+        details = await (zoom.meeting if kind == "meeting" else zoom.webinar)(webinar.id)
     assert [(f.field_name, f.required) for f in form.questions] == [
         ("last_name", True),
         ("org", False),
@@ -86,16 +99,18 @@ class PauseRecorder(LocalRateLimiter):
         await super().pause(key, seconds)
 
 
-async def test_the_per_person_daily_limit_does_not_pause_other_calls(world: World) -> None:
-    webinar = upcoming(world)
+async def test_the_per_person_daily_limit_does_not_pause_other_calls(
+    world: World, kind: Kind
+) -> None:
+    webinar = upcoming(world, kind)
     body = {"email": "ada@example.com", "first_name": "Ada"}
     limiter = PauseRecorder()
     async with world.client(backoff=FAST, limiter=limiter) as zoom:
         for _ in range(3):
-            await zoom.add_webinar_registrant(webinar.id, body)
+            await zoom.add_registrant(kind, webinar.id, body)
         with pytest.raises(RegistrantLimitReached, match="after 00:00 UTC"):
-            await zoom.add_webinar_registrant(webinar.id, body)
-        other = await zoom.add_webinar_registrant(webinar.id, body | {"email": "b@example.com"})
+            await zoom.add_registrant(kind, webinar.id, body)
+        other = await zoom.add_registrant(kind, webinar.id, body | {"email": "b@example.com"})
     assert other.registrant_id
     assert limiter.pauses == []
     assert [r.status for r in world.emu.stats.api_calls() if r.method == "POST"] == [
@@ -103,19 +118,19 @@ async def test_the_per_person_daily_limit_does_not_pause_other_calls(world: Worl
     ]  # fmt: skip
 
 
-async def test_registration_off_unknown_webinar_and_validation_are_errors(world: World) -> None:
-    off = upcoming(world, approval_type=2)
-    form = upcoming(world)
+async def test_registration_off_unknown_id_and_validation_are_errors(
+    world: World, kind: Kind
+) -> None:
+    off = upcoming(world, kind, approval_type=2)
+    form = upcoming(world, kind)
     form.form_fields = (("last_name", True),)
     async with world.client() as zoom:
         with pytest.raises(PayloadRejected, match="code 3000"):
-            await zoom.add_webinar_registrant(off.id, {"email": "a@example.com", "first_name": "A"})
+            await zoom.add_registrant(kind, off.id, {"email": "a@example.com", "first_name": "A"})
         with pytest.raises(PayloadRejected, match="code 3000"):
-            await zoom.webinar_registration_questions(off.id)
+            await zoom.registration_questions(kind, off.id)
         with pytest.raises(NotFound):
-            await zoom.add_webinar_registrant(123, {"email": "a@example.com", "first_name": "A"})
+            await zoom.add_registrant(kind, 123, {"email": "a@example.com", "first_name": "A"})
         with pytest.raises(PayloadRejected) as invalid:
-            await zoom.add_webinar_registrant(
-                form.id, {"email": "a@example.com", "first_name": "A"}
-            )
+            await zoom.add_registrant(kind, form.id, {"email": "a@example.com", "first_name": "A"})
     assert invalid.value.code == 300

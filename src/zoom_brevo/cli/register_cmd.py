@@ -1,4 +1,9 @@
-"""``zoom-brevo register WEBINAR_ID --list N``: register a Brevo list's members into a webinar.
+"""``zoom-brevo register ID --list N [--meeting]``: register a Brevo list's members into a
+Zoom webinar, or with ``--meeting`` into a Zoom meeting.
+
+A flag rather than a guess: a Zoom meeting and a Zoom webinar are different objects whose
+numbers look alike, an app may hold the scopes of only one, and the registrations stored
+are keyed by the kind. A number of the other kind is named as such (``registration.target``).
 
 Output names people by the same masked address the logs use and by their Brevo contact id
 (to find them in Brevo), never by their address.
@@ -16,8 +21,10 @@ import typer
 from zoom_brevo.cli.context import epilog, print_error, state_of, stdout
 from zoom_brevo.config import Settings
 from zoom_brevo.logging import mask_email
-from zoom_brevo.registration.run import ContactResult, RegisterReport, Target, register_list
+from zoom_brevo.registration.run import ContactResult, RegisterReport, register_list
+from zoom_brevo.registration.target import Target
 from zoom_brevo.wiring import brevo_client, open_store, shared_limiter, zoom_client
+from zoom_brevo.zoom.categories import Kind
 
 EXIT_FAILED = 1
 EPILOG = epilog(
@@ -26,9 +33,12 @@ Reads the list's members, skips those registered by an earlier run (no Zoom call
 anyone missing a required field (by its name) or blocked by the host, registers the rest
 and writes ZOOM_JOIN_URL, ZOOM_REGISTRANT_ID and ZOOM_NEXT_START on their Brevo contact
 (run `zoom-brevo setup-brevo` once to create them). Exits 1 if a registration failed in a
-way running it again may fix (e.g. Zoom's 3 registrations per person a day).
+way running it again may fix (e.g. Zoom's 3 registrations per person a day). Without
+--meeting, ID is a webinar's; with it, a meeting's (scheduled or recurring with a fixed
+time, with Registration required).
 """,
     "zoom-brevo register 91234567890 --list 12",
+    "zoom-brevo register 81234567890 --list 14 --meeting",
     "zoom-brevo register 91234567890 --list 12 --occurrence 1648194360000 --json",
 )
 _LABELS = {
@@ -44,8 +54,11 @@ _LABELS = {
 
 def register(  # every option is a keyword: Typer passes them by name
     ctx: typer.Context,
-    webinar_id: Annotated[
-        int, typer.Argument(metavar="WEBINAR_ID", help="The webinar's number (its ID in Zoom).")
+    zoom_id: Annotated[
+        int,
+        typer.Argument(
+            metavar="ID", help="The webinar's number (its ID in Zoom), or the meeting's."
+        ),
     ],
     *,
     list_id: Annotated[
@@ -54,12 +67,17 @@ def register(  # every option is a keyword: Typer passes them by name
             "--list", metavar="N", help="The Brevo list whose members to register (its ID)."
         ),
     ],
+    meeting: Annotated[
+        bool,
+        typer.Option("--meeting", help="ID is a Zoom meeting's, not a webinar's (the default)."),
+    ] = False,
     occurrence: Annotated[
         str | None,
         typer.Option(
             "--occurrence",
             metavar="ID",
-            help="Register for this occurrence only of a recurring webinar (default: all).",
+            help="Register for this occurrence only of a recurring webinar or meeting "
+            "(default: all).",
         ),
     ] = None,
     json_output: Annotated[
@@ -69,18 +87,17 @@ def register(  # every option is a keyword: Typer passes them by name
         ),
     ] = False,
 ) -> int:
-    """Register the members of a Brevo list into a Zoom webinar.
+    """Register a Brevo list's members into a Zoom webinar or meeting.
 
-    Each person is registered once per webinar (and occurrence), across runs.
+    Each person is registered once per webinar or meeting (and occurrence), across runs.
     """
-    if webinar_id <= 0:
-        raise typer.BadParameter(
-            "must be a webinar number such as 91234567890", param_hint="WEBINAR_ID"
-        )
+    kind: Kind = "meeting" if meeting else "webinar"
+    if zoom_id <= 0:
+        raise typer.BadParameter(f"must be a {kind} number such as 91234567890", param_hint="ID")
     if list_id <= 0:
         raise typer.BadParameter("must be a Brevo list ID such as 12", param_hint="--list")
     settings = state_of(ctx).settings()
-    target = Target(webinar_id, list_id, occurrence)
+    target = Target(zoom_id, list_id, occurrence, kind)
     report = asyncio.run(_run(settings, target))
     _show(report, json_output=json_output)
     if report.failed:
@@ -110,7 +127,7 @@ def _show(report: RegisterReport, *, json_output: bool) -> None:
     target = report.target
     where = f" (occurrence {target.occurrence_id})" if target.occurrence_id else ""
     console.print(
-        f"Brevo list {target.list_id} -> Zoom webinar {target.webinar_id} "
+        f"Brevo list {target.list_id} -> Zoom {target.name} "
         f"{report.topic!r}{where}: {len(report.results)} member(s)"
     )
     for outcome, count in report.counts().items():
@@ -136,7 +153,8 @@ def _person(result: ContactResult) -> str:
 def _document(report: RegisterReport) -> dict[str, Any]:
     target = report.target
     return {
-        "webinar_id": target.webinar_id,
+        "kind": target.kind,
+        f"{target.kind}_id": target.zoom_id,
         "occurrence_id": target.occurrence_id,
         "list_id": target.list_id,
         "topic": report.topic,

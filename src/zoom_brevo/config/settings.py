@@ -20,6 +20,8 @@ from pydantic import (
     SecretStr,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
+    field_validator,
 )
 
 from zoom_brevo.zoom.registration_form import POLL_PREFIX, SURVEY_PREFIX, question_key
@@ -211,33 +213,67 @@ class ZoomCollect(_Model):
 
 
 class ListRegistration(_Model):
-    """Brevo lists whose members are registered into Zoom webinars: every `poll_interval_s`
-    one worker reads the members of each list changed since its last look and registers those
-    not registered yet, writing `ZOOM_JOIN_URL` back to the contact (as `zoom-brevo
-    register`).
+    """Brevo lists whose members are registered into Zoom webinars or meetings: every
+    `poll_interval_s` one worker reads the members of each list changed since its last look
+    and registers those not registered yet, writing `ZOOM_JOIN_URL` back to the contact (as
+    `zoom-brevo register`). Give `webinar_id` or `meeting_id`, not both.
     """
 
     list_id: ListId
     """The Brevo list to watch (Brevo -> Contacts -> Lists, the ID column)."""
-    webinar_id: ListId
+    webinar_id: Annotated[ListId | None, BeforeValidator(_blank_to_none)] = None
     """The Zoom webinar its members are registered into (the number in its join link)."""
+    meeting_id: Annotated[
+        ListId | None, BeforeValidator(_blank_to_none), Field(validate_default=True)
+    ] = None
+    """Or the Zoom meeting (scheduled or recurring with a fixed time, Registration
+    required); a meeting's and a webinar's numbers are different objects in Zoom.
+    """
     occurrence_id: Annotated[str | None, BeforeValidator(_blank_to_none)] = None
-    """Register for this occurrence only of a recurring webinar; null = all occurrences."""
+    """Register for this occurrence only of a recurring webinar or meeting; null = all
+    occurrences."""
+
+    @field_validator("meeting_id")
+    @classmethod
+    def _one_target(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if "webinar_id" not in info.data:  # webinar_id itself is invalid: reported there
+            return value
+        if value is None and info.data["webinar_id"] is None:
+            raise ValueError("required: give webinar_id (a webinar) or meeting_id (a meeting)")
+        if value is not None and info.data["webinar_id"] is not None:
+            raise ValueError("give webinar_id or meeting_id, not both")
+        return value
+
+    @property
+    def kind(self) -> Literal["meeting", "webinar"]:
+        """Which kind of Zoom object the members are registered into."""
+        return "webinar" if self.webinar_id is not None else "meeting"
+
+    @property
+    def zoom_id(self) -> int:
+        """The webinar's or meeting's number."""
+        found = self.webinar_id if self.webinar_id is not None else self.meeting_id
+        assert found is not None  # _one_target
+        return found
 
 
 def _each_pair_once(value: list[ListRegistration]) -> list[ListRegistration]:
-    pairs = [(r.list_id, r.webinar_id, r.occurrence_id) for r in value]
-    repeated = sorted({f"list {p[0]} -> webinar {p[1]}" for p in pairs if pairs.count(p) > 1})
+    pairs = [(r.list_id, r.kind, r.zoom_id, r.occurrence_id) for r in value]
+    repeated = sorted({f"list {p[0]} -> {p[1]} {p[2]}" for p in pairs if pairs.count(p) > 1})
     if repeated:
-        raise ValueError(f"each list and webinar once, got {', '.join(repeated)} more than once")
+        raise ValueError(
+            f"each list and webinar or meeting once, got {', '.join(repeated)} more than once"
+        )
     return value
 
 
 class ZoomRegister(_Model):
-    """Brevo -> Zoom: people who enter a Brevo list are registered into a webinar."""
+    """Brevo -> Zoom: people who enter a Brevo list are registered into a webinar or a
+    meeting."""
 
     from_lists: Annotated[list[ListRegistration], AfterValidator(_each_pair_once)] = []
-    """`{list_id, webinar_id, occurrence_id}` entries, one per list and webinar; empty = off."""
+    """`{list_id, webinar_id or meeting_id, occurrence_id}` entries, one per list and webinar
+    or meeting; empty = off."""
     poll_interval_s: Seconds = 300.0
     """How often the lists of `from_lists` are read, in seconds; 0 = never."""
 

@@ -53,10 +53,11 @@ connectors:
       sweep_interval_s: 3600    # how often ended meetings no webhook announced are looked for
       sweep_days: 2             # how many days back that sweep looks
     # Brevo -> Zoom: whoever enters a list (a Brevo form, an import) is registered into the
-    # webinar and gets ZOOM_JOIN_URL on their contact, like `zoom-brevo register` run on its own.
+    # webinar (or meeting) and gets ZOOM_JOIN_URL on their contact, like `zoom-brevo register`.
     registration:
       poll_interval_s: 300      # how often the lists are read; 0 = never
       from_lists: []            # e.g. - {list_id: 12, webinar_id: 84712389925, occurrence_id: null}
+                                # or a meeting: - {list_id: 14, meeting_id: 81234567890}
     exclude_domains: []         # e-mail domains never sent to Brevo (e.g. your own)
     debug: false                # true: JSON logs with request details
     log_level: info             # verbose | debug | info | warning | error

@@ -1,10 +1,11 @@
-"""Brevo -> Zoom, automatically: people who enter a Brevo list are registered into a webinar.
+"""Brevo -> Zoom, automatically: people who enter a Brevo list are registered into a webinar
+or a meeting.
 
 Brevo announces no list membership to a connector, so it is polled. Every
 ``poll_interval_s`` (``connectors.zoom.registration``) the one scheduler of the deployment
 queues a ``register_poll`` job (one per interval, none while the last is still queued or
 running: two polls would register the same people); the job reads, for each configured list
--> webinar pair, the list's members Brevo changed since the last look (``GET
+-> webinar (or meeting) pair, the list's members Brevo changed since the last look (``GET
 /contacts/lists/{listId}/contacts`` ``modifiedSince``, official spec getContactsFromList)
 and registers them through the same code as ``zoom-brevo register`` (``registration.run``),
 the join link written back to the contact. People registered and written back already cost
@@ -33,7 +34,8 @@ from zoom_brevo.brevo.models import Contact
 from zoom_brevo.handlers.context import HandlerOptions
 from zoom_brevo.logging import mask_email
 from zoom_brevo.registration import writeback
-from zoom_brevo.registration.run import RegisterReport, Target, members, register_list
+from zoom_brevo.registration.run import RegisterReport, members, register_list, registered
+from zoom_brevo.registration.target import Target
 from zoom_brevo.scheduler import Tick
 from zoom_brevo.store import cursors, jobs, registrations
 from zoom_brevo.store.engine import reading, transaction
@@ -73,8 +75,10 @@ def _unfinished(conn: Connection) -> bool:
 
 
 def cursor_name(target: Target) -> str:
-    """The cursor of one list -> webinar (occurrence) pair."""
-    return f"register:{target.list_id}:{target.webinar_id}:{target.occurrence_id or ''}"
+    """The cursor of one list -> webinar or meeting (occurrence) pair (a webinar's keeps
+    the name it had before meetings could be registered into)."""
+    kind = "meeting:" if target.kind == "meeting" else ""
+    return f"register:{target.list_id}:{kind}{target.zoom_id}:{target.occurrence_id or ''}"
 
 
 async def register_poll(
@@ -102,7 +106,7 @@ async def poll_pair(
     name = cursor_name(target)
     with reading(engine) as conn:
         position = cursors.get(conn, name)
-        done = registrations.registered(conn, target.webinar_id, target.occurrence_id or "")
+        done = registered(conn, target)
     since = _since(position, now)
     changed = [c async for c in members(brevo, target.list_id, modified_since=since)]
     # Registered and written back already (the write-back itself changes the contact, and
@@ -168,14 +172,14 @@ def _parse(stamp: str) -> datetime:
 def _log(report: RegisterReport) -> None:
     target = report.target
     log.info(
-        "register_poll_done", list_id=target.list_id, webinar_id=target.webinar_id,
+        "register_poll_done", list_id=target.list_id, kind=target.kind, zoom_id=target.zoom_id,
         zoom_registrations_sent=report.zoom_posts, **report.counts(),
     )  # fmt: skip
     for result in report.results:
         if result.outcome in _REPORTED:
             log.warning(
                 "register_poll_not_registered", list_id=target.list_id,
-                webinar_id=target.webinar_id, contact_id=result.contact_id,
+                kind=target.kind, zoom_id=target.zoom_id, contact_id=result.contact_id,
                 person=mask_email(result.email) if result.email else None,
                 outcome=result.outcome, missing=list(result.missing), error=result.error,
             )  # fmt: skip

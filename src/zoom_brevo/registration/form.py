@@ -1,12 +1,14 @@
-"""A Brevo contact -> the body of Zoom's "Add a webinar registrant", or what it lacks.
+"""A Brevo contact -> the body of Zoom's "Add a webinar (or meeting) registrant", or what it
+lacks.
 
 Pure. The contact's attributes are read through ``field_mapping`` (the same mapping that
 writes Zoom's answers to Brevo, read the other way): ``name`` -> ``first_name``,
 ``last_name``, the standard form fields mapped to an attribute (``org``, ``job_title``, ...)
-and ``custom_questions`` (question title -> attribute). Only what the webinar's form asks
-is sent. A required field with no value, or not mapped at all, is reported by its name
-and the contact is not sent: Zoom would refuse it (official spec, webinarRegistrantCreate:
-``email`` and ``first_name`` are always required; the form's ``required`` flags the rest).
+and ``custom_questions`` (question title -> attribute). Only what the webinar's or
+meeting's form asks is sent. A required field with no value, or not mapped at all, is
+reported by its name and the contact is not sent: Zoom would refuse it (official spec,
+webinarRegistrantCreate and meetingRegistrantCreate: ``email`` and ``first_name`` are
+always required; the form's ``required`` flags the rest).
 """
 
 from __future__ import annotations

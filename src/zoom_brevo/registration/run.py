@@ -1,10 +1,16 @@
-"""Register every member of a Brevo list into a Zoom webinar (``zoom-brevo register``).
+"""Register every member of a Brevo list into a Zoom webinar or meeting (``zoom-brevo
+register``).
 
-Order of work, so that bad input fails before anyone is registered:
+Webinars and meetings are registered the same way, through their own endpoints
+(``/webinars/{webinarId}/...`` or ``/meetings/{meetingId}/...``, official spec
+webinarRegistrantCreate and meetingRegistrantCreate). Order of work, so that bad input
+fails before anyone is registered:
 
-1. ``GET /webinars/{id}``: it exists, registration is on (``settings.approval_type`` 2 is
-   "no registration"), and whether the host approves each registrant (1: the registration
-   is *pending* and gets no join link until approved).
+1. ``GET /webinars/{id}`` or ``GET /meetings/{id}``: it exists, registration is on
+   (``settings.approval_type`` 2 is "no registration"; a meeting must also be scheduled,
+   type 2, or recurring with a fixed time, type 8: Zoom registers into no other), and
+   whether the host approves each registrant (1: the registration is *pending* and gets no
+   join link until approved). A number that is the other kind is named as such.
 2. ``GET .../registrants/questions``: the form and what it requires (``form``).
 3. ``GET .../registrants?status=denied``: people the host denied or whose registration was
    cancelled (Zoom keeps both as denied) cannot register again; they are reported, not sent.
@@ -15,36 +21,39 @@ Order of work, so that bad input fails before anyone is registered:
 
 A refusal that concerns one person (Zoom's validation, its 3-a-day limit per person, the
 host's own address) is reported for that person and the run goes on; anything else (auth,
-outage, the webinar gone) stops the run with the error, registrations made so far kept.
+outage, the webinar or meeting gone) stops the run with the error, registrations made so
+far kept.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 import structlog
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from zoom_brevo.brevo.client import BrevoClient
 from zoom_brevo.brevo.models import Contact
 from zoom_brevo.config.settings import FieldMapping
-from zoom_brevo.errors import ApiError, NotFound, PayloadRejected, RegistrantLimitReached
+from zoom_brevo.errors import NotFound, PayloadRejected, RegistrantLimitReached
 from zoom_brevo.logging import scrub
 from zoom_brevo.registration import writeback
 from zoom_brevo.registration.form import Body, registration_body
+from zoom_brevo.registration.target import (
+    RegistrationClosed,
+    Target,
+    open_target,
+    registrants,
+)
 from zoom_brevo.store import registrations as store
 from zoom_brevo.store.engine import reading, transaction
+from zoom_brevo.zoom.categories import Kind
 from zoom_brevo.zoom.client import ZoomClient
-from zoom_brevo.zoom.models import (
-    MANUAL_APPROVAL,
-    AddedRegistrant,
-    RegistrationQuestions,
-    Webinar,
-)
+from zoom_brevo.zoom.models import MANUAL_APPROVAL, AddedRegistrant, RegistrationQuestions
 
 log = structlog.get_logger(__name__)
 
@@ -61,32 +70,20 @@ OUTCOMES: tuple[Outcome, ...] = (
     "no_email",
     "failed",
 )
-WEBINAR_OVER = 3038  # official spec, webinarRegistrantCreate: "Webinar is over"
-# Official spec, webinar batch registration (and meetingRegistrantCreate): "Webinar has
+# Official spec, webinarRegistrantCreate "Webinar is over" (batch meeting registration:
+# "Meeting is over"), then webinar batch registration and meetingRegistrantCreate: "... has
 # reached maximum attendee capacity"; nobody after can be registered either.
-WEBINAR_FULL = 3043
+OVER = 3038
+FULL = 3043
 _STOPS = {
-    WEBINAR_OVER: "is over: Zoom takes no more registrations",
-    WEBINAR_FULL: "is full (Zoom: maximum attendee capacity reached); raise its capacity in Zoom",
+    OVER: "is over: Zoom takes no more registrations",
+    FULL: "is full (Zoom: maximum attendee capacity reached); raise its capacity in Zoom",
 }
-
-
-class RegistrationClosed(ApiError):
-    """The webinar does not take registrations (registration off, or it is over)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """What to register into what: a webinar (one occurrence or all) and a Brevo list."""
-
-    webinar_id: int
-    list_id: int
-    occurrence_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class AutoRegistration:
-    """``connectors.zoom.registration`` as the worker uses it: the list -> webinar pairs,
+    """``connectors.zoom.registration`` as the worker uses it: the list -> webinar/meeting pairs,
     how often their lists are read (0 = never) and the field mapping that fills the form."""
 
     targets: tuple[Target, ...] = ()
@@ -154,53 +151,33 @@ async def register_list(
     now: Callable[[], datetime],
     contacts: Iterable[Contact] | None = None,
 ) -> RegisterReport:
-    """Register the list's members into the webinar (see the module docstring).
+    """Register the list's members into the webinar or meeting (see the module docstring).
 
     ``contacts``: the members already read (a poll reads only those changed since the
     last, ``members(..., modified_since=...)``); default: every member of the list.
     """
-    webinar = await _open_webinar(zoom, target)
-    report = RegisterReport(target, webinar.topic, webinar.approval_type == MANUAL_APPROVAL)
-    form = await zoom.webinar_registration_questions(target.webinar_id)
-    denied = zoom.webinar_registrants(
-        target.webinar_id, status="denied", occurrence_id=target.occurrence_id
-    )
+    found = await open_target(zoom, target)
+    report = RegisterReport(target, found.topic, found.approval_type == MANUAL_APPROVAL)
+    form = await zoom.registration_questions(target.kind, target.zoom_id)
+    denied = registrants(zoom, target, "denied")
     blocked = frozenset([r.email.lower() async for r in denied if r.email])
     with reading(engine) as conn:
-        done = dict(store.registered(conn, target.webinar_id, target.occurrence_id or ""))
+        done = dict(store.registered(conn, *_key(target)))
     context = _Context(zoom, brevo, engine, form, mapping, blocked, done, now)
     async for contact in _given_or_all(brevo, target.list_id, contacts):
         report.results.append(await _register(context, target, contact, report))
-    log.info("register_done", webinar_id=target.webinar_id, **report.counts())
+    log.info("register_done", kind=target.kind, zoom_id=target.zoom_id, **report.counts())
     return report
 
 
-async def _open_webinar(zoom: ZoomClient, target: Target) -> Webinar:
-    try:
-        webinar = await zoom.webinar(target.webinar_id)
-    except NotFound as exc:
-        raise NotFound(
-            f"Zoom has no webinar {target.webinar_id}: check the webinar ID (Zoom web portal >"
-            " Webinars; the number in its join link) and that the app's account hosts it.",
-            service="zoom",
-            status=exc.status,
-            code=exc.code,
-        ) from exc
-    if not webinar.takes_registration:
-        raise RegistrationClosed(
-            f"Registration is not enabled on webinar {target.webinar_id}: in the Zoom web "
-            "portal, edit the webinar and tick Registration > Required, then run again.",
-            service="zoom",
-        )
-    known = {o.occurrence_id for o in webinar.occurrences}
-    if target.occurrence_id is not None and target.occurrence_id not in known:
-        listed = ", ".join(sorted(known)) or "none: it does not recur"
-        raise NotFound(
-            f"Webinar {target.webinar_id} has no occurrence {target.occurrence_id} "
-            f"(its occurrences: {listed}).",
-            service="zoom",
-        )
-    return webinar
+def _key(target: Target) -> tuple[Kind, int, str]:
+    """The store's key of the target's registrations."""
+    return target.kind, target.zoom_id, target.occurrence_id or store.EVERY_OCCURRENCE
+
+
+def registered(conn: Connection, target: Target) -> Mapping[str, store.Registration]:
+    """The registrations made into the target so far, by lower-cased address."""
+    return store.registered(conn, *_key(target))
 
 
 async def _given_or_all(
@@ -263,13 +240,13 @@ async def _send(
     occurrences = (target.occurrence_id,) if target.occurrence_id else ()
     report.zoom_posts += 1
     try:
-        added = await ctx.zoom.add_webinar_registrant(
-            target.webinar_id, body.fields, occurrence_ids=occurrences
+        added = await ctx.zoom.add_registrant(
+            target.kind, target.zoom_id, body.fields, occurrence_ids=occurrences
         )
     except (PayloadRejected, RegistrantLimitReached) as exc:
         if isinstance(exc.code, int) and exc.code in _STOPS:
             raise RegistrationClosed(
-                f"Webinar {target.webinar_id} {_STOPS[exc.code]}.",
+                f"{target.name.capitalize()} {_STOPS[exc.code]}.",
                 service="zoom",
                 status=exc.status,
                 code=exc.code,
@@ -288,7 +265,8 @@ def _remember(
     ctx: _Context, target: Target, email: str, added: AddedRegistrant, *, pending: bool
 ) -> None:
     registration = store.Registration(
-        webinar_id=target.webinar_id,
+        kind=target.kind,
+        meeting_id=target.zoom_id,
         occurrence_id=target.occurrence_id or "",
         email=email,
         registrant_id=added.registrant_id,

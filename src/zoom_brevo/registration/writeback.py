@@ -2,8 +2,8 @@
 
 ``ZOOM_JOIN_URL`` (the person's own join link, for the invitation e-mail:
 ``{{ contact.ZOOM_JOIN_URL }}``), ``ZOOM_REGISTRANT_ID`` and ``ZOOM_NEXT_START`` (when the
-next occurrence starts, ISO 8601 UTC: for a recurring webinar the first occurrence still
-to come, else the webinar's start). Text attributes: Brevo's date type keeps no time of day
+next occurrence starts, ISO 8601 UTC: for a recurring webinar or meeting the first
+occurrence still to come, else its start). Text attributes: Brevo's date type keeps no time of day
 (reference brevo.md 2.9). A registration awaiting the host's approval gets no join link:
 Zoom e-mails it on approval, and a link sent before would not let the person in.
 """

@@ -26,9 +26,11 @@ Model
   status, a tracking source among ``sources`` or none), ``attendees`` of them spread evenly
   over the registrant list (linked by ``registrant_id``), optional unregistered ``guests``,
   and absentees = approved registrants who did not attend. Optional Q&A and poll answers.
-- **Registration** (webinars): ``approval_type`` (0 automatic, 1 manual = new registrants
-  are pending, 2 none), the form's standard ``form_fields`` and custom ``form_questions``
-  with what is required. ``add_registrant(..., status="denied")`` blocks an address.
+- **Registration** (webinars and meetings): ``approval_type`` (0 automatic, 1 manual = new
+  registrants are pending, 2 none), the form's standard ``form_fields`` and custom
+  ``form_questions`` with what is required. ``add_registrant(..., status="denied")`` blocks
+  an address. A meeting made with no ``registrants`` has registration off (2), Zoom's
+  default; only scheduled (2) and fixed-time recurring (8) meetings can take registrants.
 - **Recordings** (``recording=True``): share URL, passcode and files per instance; who
   watched or downloaded it later (``Instance.views``, served as recording analytics), and
   who registered to view it on demand (``recording_registrants``).
@@ -437,6 +439,14 @@ class _Hosted:
     deleted: set[int] = field(default_factory=set)  # registrants deleted through the API
     # People registered to view the on-demand cloud recording (a registration, not a view).
     recording_registrants: list[Registrant] = field(default_factory=list)
+    # Registration: 0 approved at once, 1 the host approves (pending), 2 no registration.
+    approval_type: int = 0
+    form_fields: tuple[tuple[str, bool], ...] = ()  # (Zoom field name, required)
+    form_questions: tuple[FormQuestion, ...] = ()
+    # Registration requests per (lower-cased e-mail, UTC day), for Zoom's daily limit.
+    registration_requests: dict[tuple[str, str], int] = field(default_factory=dict)
+    # How many registrants it takes (None: Zoom's own limit, 4,999 for a meeting).
+    registration_capacity: int | None = None
 
     @property
     def join_url(self) -> str:
@@ -596,12 +606,6 @@ class Webinar(_Hosted):
     poll_changes: bool = False  # some people answered a poll question twice
     has_survey: bool = False
     survey_on_plan: bool = True  # False: the account's plan has no survey reports (code 200)
-    # Registration: 0 approved at once, 1 the host approves (pending), 2 no registration.
-    approval_type: int = 0
-    form_fields: tuple[tuple[str, bool], ...] = ()  # (Zoom field name, required)
-    form_questions: tuple[FormQuestion, ...] = ()
-    # Registration requests per (lower-cased e-mail, UTC day), for Zoom's daily limit.
-    registration_requests: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def attended(self, i: int) -> bool:
         """Whether generated registrant ``i`` attended (attendees are spread evenly)."""
@@ -768,6 +772,7 @@ class Scenario:
         registrants: int = 0,
         meeting_id: int | None = None,
         overrun_min: float = 0,
+        approval_type: int | None = None,
     ) -> Meeting:
         """A meeting with ``instances`` ended occurrences (weekly), the latest at ``start``.
 
@@ -777,6 +782,7 @@ class Scenario:
             **self._hosted_args(host, topic, meeting_id, duration_min, 8 if instances > 1 else 2),  # type: ignore[arg-type]
             registrant_count=registrants,
             registrants_offset=people_offset,
+            approval_type=(0 if registrants else 2) if approval_type is None else approval_type,
         )
         self._occurrences(
             meeting,

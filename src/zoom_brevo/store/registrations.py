@@ -1,5 +1,8 @@
-"""Registrations ``zoom-brevo register`` made in Zoom, one per webinar, occurrence, address.
+"""Registrations ``zoom-brevo register`` made in Zoom, one per meeting or webinar,
+occurrence and address.
 
+``kind`` says whether ``meeting_id`` is a meeting's or a webinar's: Zoom's two objects
+have separate ids and endpoints, and a number alone does not say which it is.
 ``occurrence_id`` is ``""`` for a registration to every occurrence (Zoom's default). The
 address is stored lower-cased; Zoom treats addresses case-insensitively.
 """
@@ -9,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -17,13 +21,15 @@ from zoom_brevo.store._sql import upsert_insert
 from zoom_brevo.store.schema import zoom_registrations as table
 
 EVERY_OCCURRENCE = ""
+Kind = Literal["meeting", "webinar"]
 
 
 @dataclass(frozen=True, slots=True)
 class Registration:
     """One registration: who, to what, and what Zoom answered."""
 
-    webinar_id: int
+    kind: Kind
+    meeting_id: int
     occurrence_id: str
     email: str
     registrant_id: str
@@ -32,49 +38,45 @@ class Registration:
 
 
 def registered(
-    conn: Connection, webinar_id: int, occurrence_id: str = EVERY_OCCURRENCE
+    conn: Connection, kind: Kind, meeting_id: int, occurrence_id: str = EVERY_OCCURRENCE
 ) -> Mapping[str, Registration]:
-    """The registrations made for a webinar (and occurrence), by lower-cased address."""
+    """The registrations made for a meeting or webinar (and occurrence), by lower-cased
+    address."""
+    c = table.c
     rows = conn.execute(
         select(table).where(
-            table.c.webinar_id == webinar_id, table.c.occurrence_id == occurrence_id
+            c.kind == kind, c.meeting_id == meeting_id, c.occurrence_id == occurrence_id
         )
     )
-    return {
-        row.email: Registration(
-            row.webinar_id,
-            row.occurrence_id,
-            row.email,
-            row.registrant_id,
-            row.join_url,
-            row.status,
-        )
-        for row in rows
-    }
+    return {row.email: _of(row) for row in rows}
 
 
 def of_address(conn: Connection, email: str) -> list[Registration]:
-    """Every registration made for one address, any webinar or occurrence."""
+    """Every registration made for one address, any meeting, webinar or occurrence."""
+    c = table.c
     rows = conn.execute(
-        select(table).where(table.c.email == email.lower()).order_by(table.c.webinar_id)
+        select(table).where(c.email == email.lower()).order_by(c.kind, c.meeting_id)
     )
-    return [
-        Registration(
-            row.webinar_id,
-            row.occurrence_id,
-            row.email,
-            row.registrant_id,
-            row.join_url,
-            row.status,
-        )
-        for row in rows
-    ]
+    return [_of(row) for row in rows]
+
+
+def _of(row: Any) -> Registration:
+    return Registration(
+        row.kind,
+        row.meeting_id,
+        row.occurrence_id,
+        row.email,
+        row.registrant_id,
+        row.join_url,
+        row.status,
+    )
 
 
 def record(conn: Connection, registration: Registration, *, now: datetime) -> None:
     """Remember a registration (the first one stored for its key is kept)."""
     values = {
-        "webinar_id": registration.webinar_id,
+        "kind": registration.kind,
+        "meeting_id": registration.meeting_id,
         "occurrence_id": registration.occurrence_id,
         "email": registration.email.lower(),
         "registrant_id": registration.registrant_id,

@@ -260,14 +260,15 @@ zoom_registrations = Table(
     "zoom_registrations",
     metadata,
     _id(),
-    Column("webinar_id", BigInteger, nullable=False),
+    Column("meeting_id", BigInteger, nullable=False),  # the meeting's or webinar's id
     Column("occurrence_id", String(100), nullable=False),
     Column("email", String(320), nullable=False),  # lower-cased
     Column("registrant_id", String(100), nullable=False),
     Column("join_url", Text),
     Column("status", String(20), nullable=False),  # approved | pending
     Column("registered_at", UTCDateTime, nullable=False),
-    UniqueConstraint("webinar_id", "occurrence_id", "email"),
+    Column("kind", String(10), nullable=False, server_default="webinar"),  # meeting | webinar
+    UniqueConstraint("kind", "meeting_id", "occurrence_id", "email"),
 )
 
 people = Table(

@@ -16,6 +16,8 @@ from typing import Literal
 from zoom_brevo.ratelimit import Limit
 
 Plan = Literal["free", "pro", "business"]
+Kind = Literal["meeting", "webinar"]
+"""A scheduled Zoom object people register into (its id says nothing of which it is)."""
 PLANS: tuple[Plan, ...] = ("free", "pro", "business")
 _DAY_S = 86_400.0
 
@@ -201,6 +203,12 @@ WEBINAR_REGISTRANTS = Endpoint(
     ("webinar:read:admin", "webinar:read:list_registrants:admin"),
     "registrants",
 )
+MEETING_REGISTRATION_QUESTIONS = Endpoint(
+    "/meetings/{meeting_id}/registrants/questions",
+    _L,
+    ("meeting:read:admin", "meeting:read:list_registration_questions:admin"),
+    paginated=False,
+)
 WEBINAR_REGISTRATION_QUESTIONS = Endpoint(
     "/webinars/{webinar_id}/registrants/questions",
     _L,
@@ -317,6 +325,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     WEBINAR,
     WEBINAR_REGISTRANTS,
     WEBINAR_REGISTRATION_QUESTIONS,
+    MEETING_REGISTRATION_QUESTIONS,
     WEBINAR_TRACKING_SOURCES,
     PAST_WEBINAR_INSTANCES,
     PAST_WEBINAR_PARTICIPANTS,
@@ -355,8 +364,30 @@ ADD_WEBINAR_REGISTRANT = Endpoint(
     ("webinar:write:admin", "webinar:write:registrant:admin"),
     method="POST",
 )
+ADD_MEETING_REGISTRANT = Endpoint(
+    "/meetings/{meeting_id}/registrants",
+    _L,
+    ("meeting:write:admin", "meeting:write:registrant:admin"),
+    method="POST",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationEndpoints:
+    """What registering someone into one kind of Zoom object calls."""
+
+    questions: Endpoint
+    add: Endpoint
+
+
+# A meeting and a webinar are different Zoom objects with separate ids and endpoints.
+REGISTRATION: Mapping[Kind, RegistrationEndpoints] = {
+    "meeting": RegistrationEndpoints(MEETING_REGISTRATION_QUESTIONS, ADD_MEETING_REGISTRANT),
+    "webinar": RegistrationEndpoints(WEBINAR_REGISTRATION_QUESTIONS, ADD_WEBINAR_REGISTRANT),
+}
 WRITES: tuple[Endpoint, ...] = (
     DELETE_MEETING_REGISTRANT,
     DELETE_WEBINAR_REGISTRANT,
     ADD_WEBINAR_REGISTRANT,
+    ADD_MEETING_REGISTRANT,
 )

@@ -33,7 +33,7 @@ from zoom_brevo.ratelimit import RateLimiter
 from zoom_brevo.zoom import categories as ep
 from zoom_brevo.zoom import paging
 from zoom_brevo.zoom.auth import ServerToServerAuth, decode_json
-from zoom_brevo.zoom.categories import Endpoint, Plan, limiter_keys
+from zoom_brevo.zoom.categories import Endpoint, Kind, Plan, limiter_keys
 from zoom_brevo.zoom.models import (
     AddedRegistrant,
     Meeting,
@@ -237,27 +237,30 @@ class ZoomClient(PooledClient):
         }
         return self._paginate(ep.WEBINAR_REGISTRANTS, {"webinar_id": webinar_id}, query, Registrant)
 
-    async def webinar_registration_questions(self, webinar_id: Id) -> RegistrationQuestions:
-        """The webinar's registration form: standard fields and custom questions, with what
-        is required (LIGHT). Zoom answers 3000 when registration is not enabled."""
-        ids = {"webinar_id": webinar_id}
-        return await self._get_one(ep.WEBINAR_REGISTRATION_QUESTIONS, ids, RegistrationQuestions)
+    async def registration_questions(self, kind: Kind, zoom_id: Id) -> RegistrationQuestions:
+        """The registration form of a webinar or meeting: standard fields and custom
+        questions, with what is required (LIGHT). Zoom answers 3000 when registration is
+        not enabled."""
+        endpoint = ep.REGISTRATION[kind].questions
+        return await self._get_one(endpoint, {f"{kind}_id": zoom_id}, RegistrationQuestions)
 
-    async def add_webinar_registrant(
+    async def add_registrant(
         self,
-        webinar_id: Id,
+        kind: Kind,
+        zoom_id: Id,
         registrant: Mapping[str, Any],
         *,
         occurrence_ids: Sequence[str] = (),
     ) -> AddedRegistrant:
-        """Register someone (``POST /webinars/{webinarId}/registrants``, LIGHT).
+        """Register someone into a webinar or meeting (``POST /webinars/{webinarId}/
+        registrants`` or ``/meetings/{meetingId}/registrants``, LIGHT).
 
         ``registrant`` is the request body (``email``, ``first_name``, ``last_name``,
         ``custom_questions``, ...). Zoom answers an address already registered with its
         existing registration, so retrying is safe. Its per-person daily limit (3 requests)
         raises ``RegistrantLimitReached`` without holding back other calls.
         """
-        endpoint = ep.ADD_WEBINAR_REGISTRANT
+        endpoint = ep.REGISTRATION[kind].add
         query = {"occurrence_ids": ",".join(occurrence_ids)} if occurrence_ids else {}
         body = dict(registrant)
 
@@ -267,7 +270,7 @@ class ZoomClient(PooledClient):
             outcome, cause = await self._read(endpoint, path, params, not_ready, json_body=body)
             return _per_person_limit(outcome), cause
 
-        path = expand(endpoint.path, webinar_id=webinar_id)
+        path = expand(endpoint.path, **{f"{kind}_id": zoom_id})
         found = await self._retrying(endpoint, attempt, path, query)
         return read_as(AddedRegistrant, found, endpoint.path)
 

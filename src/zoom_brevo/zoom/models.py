@@ -53,13 +53,15 @@ class Occurrence(ZoomModel):
     status: str | None = None
 
 
-# ``settings.approval_type`` (official spec, ``GET /webinars/{webinarId}``).
+# ``settings.approval_type`` (official spec, ``GET /webinars/{webinarId}``, ``GET
+# /meetings/{meetingId}``).
 MANUAL_APPROVAL = 1
 NO_REGISTRATION = 2
 
 
-class WebinarSettings(ZoomModel):
-    """The settings of a webinar this connector reads (official spec, ``settings``)."""
+class RegistrationSettings(ZoomModel):
+    """The settings of a meeting or webinar this connector reads (official spec,
+    ``settings``)."""
 
     approval_type: int | None = None
     """0 approved automatically, 1 the host approves each registrant, 2 no registration."""
@@ -84,13 +86,7 @@ class Meeting(ZoomModel):
     registration_url: str | None = None
     agenda: str | None = None
     occurrences: list[Occurrence] = Field(default_factory=list)
-
-
-class Webinar(Meeting):
-    """A webinar (``GET /webinars/{id}`` or an item of ``/users/{id}/webinars``)."""
-
-    is_simulive: bool | None = None
-    settings: WebinarSettings | None = None
+    settings: RegistrationSettings | None = None
 
     @property
     def approval_type(self) -> int | None:
@@ -101,6 +97,12 @@ class Webinar(Meeting):
     def takes_registration(self) -> bool:
         """Whether people can register (``approval_type`` is not ``NO_REGISTRATION``)."""
         return self.approval_type != NO_REGISTRATION
+
+
+class Webinar(Meeting):
+    """A webinar (``GET /webinars/{id}`` or an item of ``/users/{id}/webinars``)."""
+
+    is_simulive: bool | None = None
 
 
 class FormField(ZoomModel):
@@ -120,14 +122,14 @@ class FormQuestion(ZoomModel):
 
 
 class RegistrationQuestions(ZoomModel):
-    """``GET /webinars/{webinarId}/registrants/questions``."""
+    """``GET /webinars/{webinarId}/registrants/questions`` (or ``/meetings/...``)."""
 
     questions: list[FormField] = Field(default_factory=list)
     custom_questions: list[FormQuestion] = Field(default_factory=list)
 
 
 class AddedRegistrant(ZoomModel):
-    """The 201 answer of ``POST /webinars/{webinarId}/registrants``."""
+    """The 201 answer of ``POST /webinars/{webinarId}/registrants`` (or ``/meetings/...``)."""
 
     id: int | None = None
     registrant_id: str

@@ -112,22 +112,30 @@ def _details(item: Meeting | Webinar, upcoming_after: datetime | None) -> Json:
     return body
 
 
+def _settings(item: Meeting | Webinar) -> Json:
+    settings = {"approval_type": item.approval_type}
+    if len(item.instances) > 1:
+        settings["registration_type"] = 1  # register once, attend any occurrence
+    return settings
+
+
 def meeting(m: Meeting, *, upcoming_after: datetime | None = None) -> Json:
     """``GET /meetings/{meetingId}``; ``upcoming_after``: list only the occurrences
     scheduled after it (Zoom lists past ones only with ``show_previous_occurrences``)."""
-    return _details(m, upcoming_after) | {"status": "waiting", "pmi": str(m.host.pmi)}
+    body = _details(m, upcoming_after) | {"status": "waiting", "pmi": str(m.host.pmi)}
+    body["settings"] = _settings(m)
+    if m.approval_type != 2:  # 2: no registration
+        body["registration_url"] = f"https://zoom.us/meeting/register/{m.id}"
+    return body
 
 
 def webinar(w: Webinar, *, upcoming_after: datetime | None = None) -> Json:
     """``GET /webinars/{webinarId}``; ``upcoming_after`` as for ``meeting``."""
     reg_url = f"https://zoom.us/webinar/register/WN_{w.id}"
-    settings = {"approval_type": w.approval_type}
-    if len(w.instances) > 1:
-        settings["registration_type"] = 1  # register once, attend any occurrence
     return _details(w, upcoming_after) | {
         "registration_url": reg_url,
         "is_simulive": False,
-        "settings": settings,
+        "settings": _settings(w),
     }
 
 

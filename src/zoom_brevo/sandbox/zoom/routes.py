@@ -448,6 +448,17 @@ ROUTES: tuple[Route, ...] = (
     Route("/users/{userId}/recordings", MEDIUM, user_recordings),
     Route("/meetings/{meetingId}", LIGHT, get_meeting),
     Route("/meetings/{meetingId}/registrants", MEDIUM, meeting_registrants),
+    Route(
+        "/meetings/{meetingId}/registrants/questions",
+        LIGHT,
+        registration.registration_questions,
+        (
+            "meeting:read:admin",
+            "meeting:read",
+            "meeting:read:list_registration_questions",
+            "meeting:read:list_registration_questions:admin",
+        ),
+    ),
     Route("/meetings/{meetingId}/recordings", LIGHT, meeting_recordings),
     Route(
         "/meetings/{meetingId}/recordings/analytics_summary",
@@ -528,8 +539,14 @@ POST_ROUTES: tuple[Route, ...] = (
     Route(
         "/webinars/{webinarId}/registrants",
         LIGHT,
-        registration.add_webinar_registrant,
+        registration.add_registrant,
         ("webinar:write:admin", "webinar:write:registrant:admin"),
+    ),
+    Route(
+        "/meetings/{meetingId}/registrants",
+        LIGHT,
+        registration.add_registrant,
+        ("meeting:write:admin", "meeting:write:registrant:admin"),
     ),
 )
 _BY_METHOD = {"DELETE": DELETE_ROUTES, "POST": POST_ROUTES}
