@@ -154,3 +154,26 @@ def test_fail_pending_marks_only_a_pending_event_failed(engine: Engine) -> None:
     assert done is not None
     assert (failed.status, failed.error, failed.processed_at) == ("failed", "bad payload", later)
     assert (done.status, done.error) == ("processed", None)
+
+
+def test_failed_tries_are_counted_in_the_row_and_a_later_try_waits_for_its_time(
+    engine: Engine,
+) -> None:
+    event_id = insert(engine)
+    assert event_id is not None
+    with engine.begin() as conn:
+        assert [inbox.count_failure(conn, event_id) for _ in range(2)] == [1, 2]
+        inbox.retry_later(conn, event_id, at=NOW + timedelta(minutes=5))
+    with engine.connect() as conn:
+        assert inbox.pending(conn, now=NOW + timedelta(minutes=4)) == []
+        [due] = inbox.pending(conn, now=NOW + timedelta(minutes=5))
+        assert (due.attempts, due.retry_at) == (2, NOW + timedelta(minutes=5))
+        assert [e.id for e in inbox.pending(conn)] == [event_id]  # no ``now``: every pending
+
+
+def test_a_settled_event_counts_no_failure(engine: Engine) -> None:
+    event_id = insert(engine)
+    assert event_id is not None
+    with engine.begin() as conn:
+        assert inbox.take(conn, event_id, now=NOW)
+        assert inbox.count_failure(conn, event_id) is None
