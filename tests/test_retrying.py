@@ -9,19 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from zoom_brevo import errors
 from zoom_brevo.backoff import BackoffPolicy
-from zoom_brevo.errors import (
-    AuthError,
-    ConfigError,
-    FatalApiError,
-    InvalidGrant,
-    NotFound,
-    NotReady,
-    PayloadRejected,
-    RateLimited,
-    RetriableApiError,
-    StoreError,
-)
 from zoom_brevo.retrying import OUT_OF_ATTEMPTS, GiveUp, RetryAt, decide, exhausted, schedule
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
@@ -38,17 +27,17 @@ seeds = st.integers(min_value=0, max_value=2**32)
 
 def transient(wait_s: float | None) -> list[BaseException]:
     return [
-        RetriableApiError("503", service="brevo", status=503, retry_after_s=wait_s),
-        RateLimited("429", service="zoom", status=429, retry_after_s=wait_s),
-        NotReady("3001", service="zoom", status=404, retry_after_s=wait_s),
+        errors.RetriableApiError("503", service="brevo", status=503, retry_after_s=wait_s),
+        errors.RateLimited("429", service="zoom", status=429, retry_after_s=wait_s),
+        errors.NotReady("3001", service="zoom", status=404, retry_after_s=wait_s),
     ]
 
 
 PERMANENT_ERRORS: list[BaseException] = [
-    ConfigError("bad key"),
-    FatalApiError("no", service="zoom", status=400),
-    PayloadRejected("bad body", service="brevo", status=400),
-    NotFound("gone", service="zoom", status=404),
+    errors.ConfigError("bad key"),
+    errors.FatalApiError("no", service="zoom", status=400),
+    errors.PayloadRejected("bad body", service="brevo", status=400),
+    errors.NotFound("gone", service="zoom", status=404),
 ]
 
 
@@ -100,7 +89,10 @@ def test_a_permanent_error_is_given_up_at_once_whatever_the_budget(
 
 @pytest.mark.parametrize(
     "error",
-    [AuthError("bad key", service="brevo", status=401), InvalidGrant("re-auth", service="zoom")],
+    [
+        errors.AuthError("bad key", service="brevo", status=401),
+        errors.InvalidGrant("re-auth", service="zoom"),
+    ],
 )
 def test_refused_credentials_stop_on_the_first_try(error: BaseException) -> None:
     verdict = decide(1, error, NOW, backoff=BackoffPolicy(), max_attempts=10)
@@ -112,7 +104,7 @@ def test_unexpected_and_store_errors_are_transient_unless_the_caller_says_fatal(
     attempt: int, budget: int
 ) -> None:
     policy = BackoffPolicy(base_s=1.0, cap_s=1.0)
-    for error in (StoreError("db down"), KeyError("uuid")):
+    for error in (errors.StoreError("db down"), KeyError("uuid")):
         verdict = decide(attempt, error, NOW, backoff=policy, max_attempts=budget)
         assert isinstance(verdict, RetryAt) == (attempt < budget)
         fatal = decide(attempt, error, NOW, backoff=policy, max_attempts=budget,
