@@ -11,7 +11,15 @@ from hypothesis import strategies as st
 
 from zoom_brevo import errors
 from zoom_brevo.backoff import BackoffPolicy
-from zoom_brevo.retrying import OUT_OF_ATTEMPTS, GiveUp, RetryAt, decide, exhausted, schedule
+from zoom_brevo.retrying import (
+    OUT_OF_ATTEMPTS,
+    GiveUp,
+    RetryAt,
+    client_may_retry,
+    decide,
+    exhausted,
+    schedule,
+)
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 policies = st.builds(
@@ -120,3 +128,21 @@ def test_schedule_is_the_budget_rule_and_never_goes_back_in_time(
     assert isinstance(verdict, GiveUp) == exhausted(attempt, budget) == (attempt >= budget)
     if isinstance(verdict, RetryAt):
         assert verdict.when == NOW + timedelta(seconds=max(0.0, wait_s))
+
+
+methods = st.sampled_from(["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "POST", "PATCH", "get"])
+
+
+@given(methods, waits, st.booleans())
+def test_a_client_retries_only_what_is_always_safe(
+    method: str, wait_s: float | None, never_sent: bool
+) -> None:
+    idempotent = method.upper() in {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}
+    limited = errors.RateLimited("429", service="brevo", status=429, retry_after_s=wait_s)
+    down = errors.RetriableApiError("503", service="brevo", status=503, retry_after_s=wait_s)
+    later = errors.NotReady("3001", service="zoom", status=404)
+    assert client_may_retry(method, limited, never_sent=never_sent)
+    assert client_may_retry(method, down, never_sent=never_sent) == (idempotent or never_sent)
+    assert not client_may_retry(method, later, never_sent=never_sent)
+    for error in PERMANENT_ERRORS:
+        assert not client_may_retry(method, error, never_sent=never_sent)

@@ -15,6 +15,12 @@ The rule, by the error's class in ``errors``:
   ``delay_s(attempt - 1)``, and at least the server's ``retry_after_s`` when it sent one;
   give up once ``attempt`` reaches ``max_attempts``.
 
+The clients' own rule is ``client_may_retry``: a 429 (nothing was done), a request that
+never left, and for an idempotent method (RFC 9110 9.2.2: ``GET``, ``HEAD``, ``PUT``,
+``DELETE``, ``OPTIONS``) a 5xx or a transport error; a ``POST`` that may have reached the
+server is raised to the layer that counts attempts. So one outbox row's tries are its
+attempts, not its attempts times the client's.
+
 ``attempt`` counts the tries made, the one that just failed included (1 after the first).
 The module imports only ``errors``: the backoff is any object with ``delay_s``, such as
 ``backoff.BackoffPolicy``.
@@ -31,10 +37,13 @@ from zoom_brevo.errors import (
     AuthError,
     ConfigError,
     FatalApiError,
+    NotReady,
+    RateLimited,
     RetriableApiError,
     WebhookRejected,
 )
 
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 PERMANENT: tuple[type[BaseException], ...] = (ConfigError, WebhookRejected, FatalApiError)
 
 
@@ -110,3 +119,14 @@ def decide(
     if asked_s is not None:
         wait_s = max(wait_s, asked_s)
     return schedule(attempt, max_attempts, wait_s, now)
+
+
+def client_may_retry(method: str, error: BaseException, *, never_sent: bool) -> bool:
+    """Whether an HTTP client may repeat a failed call itself, at once (module docstring).
+
+    ``never_sent``: the request never left (connect error, connect or pool timeout).
+    ``NotReady`` is the caller's to schedule: Zoom needs minutes, not a quick retry.
+    """
+    if not isinstance(error, RetriableApiError) or isinstance(error, NotReady):
+        return False
+    return isinstance(error, RateLimited) or never_sent or method.upper() in IDEMPOTENT_METHODS
