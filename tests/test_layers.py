@@ -26,7 +26,17 @@ Graph = Mapping[str, Mapping[str, set[str]]]
 LAYERS: dict[str, frozenset[str]] = {
     "errors": frozenset({"errors"}),
     "core": frozenset(
-        {"backoff", "crypto", "engagement", "logging", "observe", "pooled", "ratelimit", "runtime"}
+        {
+            "backoff",
+            "crypto",
+            "engagement",
+            "logging",
+            "observe",
+            "pooled",
+            "ratelimit",
+            "retrying",
+            "runtime",
+        }
     ),
     "vendors": frozenset({"zoom", "brevo"}),
     "config": frozenset({"config"}),

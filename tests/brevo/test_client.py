@@ -103,19 +103,30 @@ async def test_delete_contact_is_idempotent(brevo: BrevoClient) -> None:
     assert await brevo.delete_contact("gone@example.com") is False
 
 
-async def test_server_errors_on_replay_safe_calls_are_retried(
+async def test_server_errors_on_reads_are_retried(emu: BrevoEmulator, brevo: BrevoClient) -> None:
+    await brevo.upsert_contact("retry@example.com")
+    emu.faults.fail_next(2, status=503, path_contains="/contacts")
+    assert (await brevo.get_contact("retry@example.com")).email == "retry@example.com"
+    assert calls_to(emu, "/contacts") == 1 + 3
+
+
+async def test_a_write_that_reached_brevo_is_not_retried_by_the_client(
     emu: BrevoEmulator, brevo: BrevoClient
 ) -> None:
+    # An upsert is harmless twice, but the outbox or the job decides and counts the attempt
+    # (retrying.decide): a client retry inside each of its attempts multiplied them.
     emu.faults.fail_next(2, status=503, path_contains="/contacts")
-    assert isinstance(await brevo.upsert_contact("retry@example.com"), int)
-    assert calls_to(emu, "/contacts") == 3
+    with pytest.raises(RetriableApiError):
+        await brevo.upsert_contact("retry@example.com")
+    assert calls_to(emu, "/contacts") == 1
 
 
 async def test_retries_are_bounded(emu: BrevoEmulator, brevo: BrevoClient) -> None:
+    await brevo.upsert_contact("down@example.com")
     emu.faults.fail_next(10, status=500, path_contains="/contacts")
     with pytest.raises(RetriableApiError):
-        await brevo.upsert_contact("down@example.com")
-    assert calls_to(emu, "/contacts") == FAST_RETRIES.max_attempts
+        await brevo.get_contact("down@example.com")
+    assert calls_to(emu, "/contacts") == 1 + FAST_RETRIES.max_attempts
 
 
 # -- import -----------------------------------------------------------------------------
@@ -374,6 +385,8 @@ async def test_transactional_retry_after_a_server_error_keeps_its_key(
     emu: BrevoEmulator, brevo: BrevoClient
 ) -> None:
     emu.faults.fail_next(1, status=502, path_contains="/smtp/email")
+    with pytest.raises(RetriableApiError):  # a POST: the outbox tries again, not the client
+        await brevo.send_transactional(template_id=3, versions=versions(2), idempotency_key="k-2")
     result = await brevo.send_transactional(
         template_id=3, versions=versions(2), idempotency_key="k-2"
     )

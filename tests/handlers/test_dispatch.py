@@ -5,19 +5,21 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from zoom_brevo.backoff import BackoffPolicy
 from zoom_brevo.handlers import dispatch
 from zoom_brevo.handlers.context import HandlerOptions
 from zoom_brevo.handlers.dispatch import handled_events
 from zoom_brevo.store import facts, inbox
 from zoom_brevo.store.engine import reading, transaction
 
-from .conftest import LISTS, processor, put
+from .conftest import LISTS, NOW, processor, put
 
 
 def statuses(engine: Engine) -> dict[int, tuple[str, str | None]]:
@@ -82,6 +84,34 @@ def test_a_poison_row_is_retried_a_bounded_number_of_times_and_blocks_no_other(
     assert status == "failed"
     assert error is not None and "uuid" in error
     assert [p.deferred for p in passes] == [1] * (attempts - 1) + [0]
+
+
+POISON = {"event": "meeting.ended", "event_ts": 1, "payload": {"object": {"id": "1"}}}
+
+
+def test_a_restart_does_not_reset_a_poison_rows_count(engine: Engine) -> None:
+    put(engine, POISON)
+    for _ in range(dispatch.DEFAULT_MAX_ATTEMPTS):  # a new process (a restart) each pass
+        assert statuses(engine)[1][0] == "pending"
+        processor(engine).process_batch()
+    assert statuses(engine)[1][0] == "failed"
+    with reading(engine) as conn:
+        row = inbox.get(conn, 1)
+    assert row is not None and row.attempts == dispatch.DEFAULT_MAX_ATTEMPTS
+
+
+def test_a_failed_try_waits_for_the_time_the_decision_gives(engine: Engine) -> None:
+    put(engine, POISON)
+    later = [NOW]
+    worker = dispatch.InboxProcessor(
+        engine, HandlerOptions(), lambda: later[0],
+        retry_policy=BackoffPolicy(base_s=60.0, cap_s=60.0),
+    )  # fmt: skip
+    assert worker.process_batch().deferred == 1
+    later[0] = NOW + timedelta(seconds=29)  # the jittered wait is 30 to 60 s
+    assert worker.process_batch() == dispatch.Outcome()
+    later[0] = NOW + timedelta(seconds=60)
+    assert worker.process_batch().deferred == 1
 
 
 def meeting_started(n: int) -> dict[str, object]:

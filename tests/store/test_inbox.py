@@ -202,3 +202,26 @@ def test_on_postgresql_a_second_worker_claims_the_next_rows_without_waiting(
         assert [e.id for e in other] == ids[2:]
     finally:
         engine.dispose()
+
+
+def test_failed_tries_are_counted_in_the_row_and_a_later_try_waits_for_its_time(
+    engine: Engine,
+) -> None:
+    event_id = insert(engine)
+    assert event_id is not None
+    with engine.begin() as conn:
+        assert [inbox.count_failure(conn, event_id) for _ in range(2)] == [1, 2]
+        inbox.retry_later(conn, event_id, at=NOW + timedelta(minutes=5))
+    with engine.connect() as conn:
+        assert inbox.pending(conn, now=NOW + timedelta(minutes=4)) == []
+        [due] = inbox.pending(conn, now=NOW + timedelta(minutes=5))
+        assert (due.attempts, due.retry_at) == (2, NOW + timedelta(minutes=5))
+        assert [e.id for e in inbox.pending(conn)] == [event_id]  # no ``now``: every pending
+
+
+def test_a_settled_event_counts_no_failure(engine: Engine) -> None:
+    event_id = insert(engine)
+    assert event_id is not None
+    with engine.begin() as conn:
+        assert inbox.take(conn, event_id, now=NOW)
+        assert inbox.count_failure(conn, event_id) is None

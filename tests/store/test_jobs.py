@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tests.store.conftest import NOW
-from zoom_brevo.store import jobs
+from zoom_brevo.retrying import exhausted
+from zoom_brevo.store import jobs, schema
 
 LEASE_S = 60
 
@@ -158,3 +159,16 @@ def test_concurrent_claimers_never_get_the_same_job(engine: Engine) -> None:
     everything = [job_id for ids in claimed.values() for job_id in ids]
     assert len(everything) == total
     assert len(set(everything)) == total
+
+
+@pytest.mark.parametrize(("attempts", "budget"), [(0, 1), (1, 1), (2, 3), (3, 3), (4, 3)])
+def test_a_claim_takes_a_job_only_while_retrying_allows_another_attempt(
+    engine: Engine, attempts: int, budget: int
+) -> None:
+    # The claim says the budget rule in SQL; it must agree with retrying.exhausted.
+    job_id = enqueue(engine, max_attempts=budget)
+    with engine.begin() as conn:
+        conn.execute(sa.update(schema.jobs).where(schema.jobs.c.id == job_id).values(
+            attempts=attempts))  # fmt: skip
+    claimed = bool(claim(engine))
+    assert claimed == (not exhausted(attempts, budget))

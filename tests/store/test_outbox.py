@@ -238,3 +238,17 @@ def test_in_flight_keys_are_those_with_a_queued_or_running_command(engine: Engin
     with engine.connect() as conn:
         found = outbox.in_flight_keys(conn, ["event:a", "event:b", "event:c", "event:z"])
     assert found == {"event:a", "event:c"}  # b was sent, z never queued
+
+
+def test_a_retry_of_rows_with_different_budgets_buries_only_those_out_of_attempts(
+    engine: Engine,
+) -> None:
+    spent, left = add(engine, NewCommand("event", {}, max_attempts=1), event("b"))
+    claim(engine, owner="d1")
+    with engine.begin() as conn:
+        retried = outbox.retry(
+            conn, [spent, left], owner="d1", at=NOW + timedelta(minutes=1), error="503", now=NOW
+        )
+        assert retried == 2
+        states = {i: getattr(outbox.get(conn, i), "state", None) for i in (spent, left)}
+    assert states == {spent: "dead", left: "queued"}  # retrying.exhausted, row by row

@@ -292,3 +292,42 @@ def test_a_client_without_a_limiter_is_refused() -> None:
         ZoomClient.server_to_server(  # type: ignore[call-arg]
             account_id="acct", client_id="cid", client_secret="csecret"
         )
+
+
+ADDED = httpx.Response(201, json={"registrant_id": "r1", "join_url": "https://zoom.test/w/1"})
+REGISTRANT = {"email": "ada@example.com", "first_name": "Ada"}
+
+
+async def test_a_registration_post_that_reached_zoom_is_not_retried_by_the_client() -> None:
+    # A repeat would spend one of the person's 3 requests a day (zoom.md 3): the job that
+    # registers decides, with the attempt counted in the database (retrying.decide).
+    clock, script = FakeTime(), Script(failing(503), ADDED)
+    async with make_client(script, clock) as zoom:
+        with pytest.raises(RetriableApiError, match="503"):
+            await zoom.add_registrant("webinar", 1, REGISTRANT)
+    assert len(script.api_calls) == 1
+    assert clock.sleeps == []
+
+
+async def test_a_registration_post_is_retried_after_a_429_or_when_it_never_left() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    busy = failing(429, {"Retry-After": "3"}, code=429, message="per-second rate limit")
+    clock, script = FakeTime(), Script(refuse, busy, ADDED)
+    async with make_client(script, clock) as zoom:
+        added = await zoom.add_registrant("webinar", 1, REGISTRANT)
+    assert added.registrant_id == "r1"
+    assert len(script.api_calls) == 3
+    assert clock.sleeps[1] == 3.0
+
+
+async def test_a_registration_post_cut_off_after_leaving_is_raised() -> None:
+    def cut(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("no answer", request=request)
+
+    clock, script = FakeTime(), Script(cut, ADDED)
+    async with make_client(script, clock) as zoom:
+        with pytest.raises(RetriableApiError, match="Could not reach Zoom"):
+            await zoom.add_registrant("webinar", 1, REGISTRANT)
+    assert len(script.api_calls) == 1

@@ -368,9 +368,7 @@ class BrevoClient(PooledClient):
 
     async def send_event(self, event: Event) -> None:
         """Send one custom event (not idempotent at Brevo: keep a ledger)."""
-        await self._session.send(
-            Call("POST", "/events", "/events", json_body=event.body(), replay_safe=False)
-        )
+        await self._session.send(Call("POST", "/events", "/events", json_body=event.body()))
 
     async def list_events(
         self, contact_id: int, event_name: str, start: datetime, end: datetime
@@ -425,7 +423,6 @@ class BrevoClient(PooledClient):
             "/events/batch",
             "/events/batch",
             content=body,
-            replay_safe=False,
             soft=lambda status, _body: status in (400, 404, 405, 413),
         )
         response = await self._session.send(call)
@@ -541,14 +538,14 @@ class BrevoClient(PooledClient):
             body["htmlContent"] = html_content
         if params:
             body["params"] = dict(params)
-        call = Call("POST", "/emailCampaigns", "/emailCampaigns", json_body=body, replay_safe=False)
+        call = Call("POST", "/emailCampaigns", "/emailCampaigns", json_body=body)
         return int((await self._json(call))["id"])
 
     async def send_campaign_now(self, campaign_id: int) -> None:
         """Send a campaign immediately (not idempotent: call once per campaign)."""
         path = f"/emailCampaigns/{int(campaign_id)}/sendNow"
         template = "/emailCampaigns/{campaignId}/sendNow"
-        await self._session.send(Call("POST", path, template, replay_safe=False))
+        await self._session.send(Call("POST", path, template))
 
 
 def _identifier(identifier: str | int) -> str:

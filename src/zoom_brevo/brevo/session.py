@@ -1,14 +1,21 @@
 """The request loop under the Brevo client: limiter, one send, error mapping, retries.
 
-Retry rules (reference brevo.md sections 5 and 6):
+Retry rules: only what is always safe is retried here (reference brevo.md sections 5 and
+6); anything else is raised for the outbox or the job, which decide with the one retry
+decision (``retrying.decide``) and count the attempt in the database, so the layers do
+not multiply.
 
 - 429: nothing was done; wait ``x-sib-ratelimit-reset`` seconds (pausing the family's
   per-second bucket for every caller) and retry. A wait longer than ``max_wait_s`` is raised
   as ``RateLimited`` for the caller to schedule.
-- 5xx and transport errors: retried with jittered exponential backoff only when the request
-  is replay-safe (reads, upserts, imports, list adds, e-mails carrying an idempotency key).
-  Events and campaign sends are not idempotent at Brevo, so those are retried only when the
-  connection was never made.
+- A request that never left (connect error, connect or pool timeout): retried with jittered
+  exponential backoff, whatever the method.
+- 5xx and other transport errors (a read timeout, a dropped connection): retried only for
+  an idempotent method (``GET``, ``DELETE``: RFC 9110 9.2.2). A ``POST`` that may have
+  reached Brevo is raised: an event or a campaign send has no idempotency key at Brevo, and
+  even an upsert or an e-mail with a key is for the layer that counts attempts to retry.
+
+The rule is ``retrying.client_may_retry``, shared with the Zoom client.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from zoom_brevo.brevo.responses import SERVICE, ErrorBody, error_for, parse_erro
 from zoom_brevo.errors import ApiError, RateLimited, RetriableApiError
 from zoom_brevo.observe import IGNORE, NO_RESPONSE, ApiCall, ApiObserver
 from zoom_brevo.ratelimit import RateLimiter
+from zoom_brevo.retrying import client_may_retry, exhausted, server_wait_s
 
 Soft = Callable[[int, ErrorBody], bool]
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -42,7 +50,6 @@ class Call:
     json_body: Any = None
     content: bytes | None = None
     params: Mapping[str, str | int] | None = None
-    replay_safe: bool = True
     soft: Soft | None = None
 
     @property
@@ -58,7 +65,7 @@ class _Failure:
 
 
 class Session:
-    """Sends calls with the API key, honouring limits and retrying what is safe to retry."""
+    """Sends calls with the API key, honouring limits and retrying what is always safe."""
 
     def __init__(
         self,
@@ -117,8 +124,8 @@ class Session:
         except httpx.TransportError as exc:
             self._observe(call, NO_RESPONSE, started)
             error = RetriableApiError(
-                f"Brevo {call.operation}: {type(exc).__name__} talking to the API; retried "
-                "with backoff. If this persists, check the network and brevo.base_url.",
+                f"Brevo {call.operation}: {type(exc).__name__} talking to the API; tried "
+                "again later. If this persists, check the network and brevo.base_url.",
                 service=SERVICE,
             )
             error.__cause__ = exc
@@ -142,19 +149,15 @@ class Session:
         self._observer.on_api_call(ApiCall(SERVICE, family, status, latency_s))
 
     def _retry_wait(self, call: Call, failure: _Failure, attempt: int) -> float | None:
-        if attempt >= self._backoff.max_attempts:
+        if exhausted(attempt, self._backoff.max_attempts):
             return None
         error = failure.error
-        if isinstance(error, RateLimited):
-            wait_s = error.retry_after_s
-            if wait_s is None:
-                wait_s = self._backoff.delay_s(attempt - 1)
-            return wait_s if wait_s <= self._max_wait_s else None
-        if not isinstance(error, RetriableApiError):
+        if not client_may_retry(call.method, error, never_sent=failure.never_sent):
             return None
-        if call.replay_safe or failure.never_sent:
+        wait_s = server_wait_s(error)
+        if wait_s is None:
             return self._backoff.delay_s(attempt - 1)
-        return None
+        return wait_s if wait_s <= self._max_wait_s else None
 
     def _pause_key(self, call: Call) -> str | None:
         # Only a per-second bucket is paused for everyone: pausing an hourly bucket would

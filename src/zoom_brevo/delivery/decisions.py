@@ -1,5 +1,7 @@
 """Pure decisions: what happens to outbox rows after a failed send, and when to check imports.
 
+After a failed send the rule is the one retry decision (``retrying.decide``):
+
 - ``AuthError`` (bad key, IP not allowed): nothing was tried; give the rows back without
   using an attempt and stop, the operator must act (reference brevo.md section 1).
 - ``RetriableApiError`` (5xx, 429, timeouts): retry after the server's wait or a jittered
@@ -12,12 +14,14 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
+from zoom_brevo import retrying
 from zoom_brevo.backoff import BackoffPolicy
 from zoom_brevo.brevo.families import windows
-from zoom_brevo.errors import ApiError, AuthError, RetriableApiError
+from zoom_brevo.errors import ApiError
+from zoom_brevo.retrying import RetryAt
 
 Action = Literal["retry", "bury", "stop"]
 # Words of Brevo per-event error messages that describe a passing condition, not the event.
@@ -41,15 +45,14 @@ def decide(
     now: datetime,
     rng: random.Random | None = None,
 ) -> Decision:
-    """What to do with rows that failed with ``error`` on their ``attempts``-th try."""
-    if isinstance(error, AuthError):
-        return Decision("stop")
-    if not isinstance(error, RetriableApiError) or attempts >= max_attempts:
-        return Decision("bury")
-    wait_s = policy.delay_s(max(attempts - 1, 0), rng)
-    if error.retry_after_s is not None:
-        wait_s = max(wait_s, error.retry_after_s)
-    return Decision("retry", now + timedelta(seconds=wait_s))
+    """What to do with rows that failed with ``error`` on their ``attempts``-th try: the one
+    decision (``retrying.decide``) in the outbox's words."""
+    verdict = retrying.decide(
+        attempts, error, now, backoff=policy, max_attempts=max_attempts, rng=rng
+    )
+    if isinstance(verdict, RetryAt):
+        return Decision("retry", verdict.when)
+    return Decision("stop" if verdict.stop else "bury")
 
 
 def is_transient_message(message: str) -> bool:

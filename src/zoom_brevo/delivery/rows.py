@@ -16,7 +16,7 @@ import structlog
 from sqlalchemy.engine import Connection, Engine
 
 from zoom_brevo.backoff import BackoffPolicy
-from zoom_brevo.delivery.decisions import decide
+from zoom_brevo.delivery.decisions import Decision, decide
 from zoom_brevo.delivery.report import DeliveryReport
 from zoom_brevo.errors import ApiError, RetriableApiError
 from zoom_brevo.observe import IGNORE, DeliveryObserver
@@ -137,12 +137,11 @@ class Settler:
     def retry_in_doubt(self, ids: Sequence[int], error: ApiError) -> bool:
         """Try rows again later, still in doubt (Brevo could not be asked just now); ``False``
         when they are out of attempts (the caller decides)."""
-        attempts = max((self._rows[i].attempts for i in ids), default=0)
-        limit = min([self._max_attempts, *(self._rows[i].max_attempts for i in ids)])
-        if attempts >= limit:
-            return False
         now = self._clock()
-        at = now + timedelta(seconds=self._policy.delay_s(attempts))
+        decision = self._decide(ids, error, now)
+        if decision.action != "retry" or decision.at is None:
+            return False
+        at = decision.at
         with transaction(self._engine) as conn:
             for part in slices(ids):
                 outbox.retry(conn, part, owner=self._owner, at=at, error=str(error), now=now,
@@ -212,18 +211,21 @@ class Settler:
         """Give back every row of the batch still held (stopping: nothing more is tried)."""
         self.release(list(self._rows), self._clock())
 
+    def _decide(self, ids: Sequence[int], error: ApiError, now: datetime) -> Decision:
+        """The one retry decision for rows that failed together: the most attempts any used,
+        against the smallest budget."""
+        attempts = max((self._rows[i].attempts for i in ids), default=0)
+        limit = min([self._max_attempts, *(self._rows[i].max_attempts for i in ids)])
+        return decide(error, attempts=attempts, max_attempts=limit, policy=self._policy, now=now)
+
     def fail(self, ids: Sequence[int], error: ApiError) -> datetime | None:
         """Retry or bury rows after ``error``; the retry time, if retried.
 
         Raises ``error`` again after giving the whole batch back when it says to stop
         (credentials refused): no attempt is used and nothing else is tried.
         """
-        attempts = max((self._rows[i].attempts for i in ids), default=0)
-        limit = min([self._max_attempts, *(self._rows[i].max_attempts for i in ids)])
         now = self._clock()
-        decision = decide(
-            error, attempts=attempts, max_attempts=limit, policy=self._policy, now=now
-        )
+        decision = self._decide(ids, error, now)
         if decision.action == "stop":
             self.release_all()
             raise error

@@ -11,17 +11,19 @@ transaction fails as a whole (a lost connection, a deadlock with another worker)
 handled again row by row, one transaction each, so that no row can hold back the others.
 
 - Unknown events are marked ``ignored`` (stored, never an error).
-- A payload that does not validate can never succeed: the row is marked ``failed`` with
-  the reason at once.
-- Any other error rolls the row's transaction back and leaves it pending for the next
-  pass; after ``max_attempts`` tries in this process it is marked ``failed`` with the
-  error (a poison row must not be retried for ever). Other rows go on meanwhile.
+- An error rolls the row's transaction back; the one retry decision (``retrying.decide``)
+  says what next. A payload that does not validate can never succeed: the row is marked
+  ``failed`` with the reason at once. Any other error is counted in the row
+  (``inbox.attempts``) and the row stays pending until its ``retry_at`` (``retry_policy``:
+  the next pass by default); after ``max_attempts`` failed tries, counted across every
+  process and restart, it is marked ``failed`` with the error (a poison row must not be
+  retried for ever). Other rows go on meanwhile.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +31,8 @@ import structlog
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import Connection, Engine
 
+from zoom_brevo import retrying
+from zoom_brevo.backoff import BackoffPolicy
 from zoom_brevo.handlers import lifecycle, participants, recordings, registrations
 from zoom_brevo.handlers.context import Context, HandlerOptions
 from zoom_brevo.handlers.deauthorization import handle_deauthorized
@@ -46,6 +50,9 @@ from zoom_brevo.zoom.webhook_models import (
 
 log = structlog.get_logger(__name__)
 DEFAULT_MAX_ATTEMPTS = 3
+# A handler's error is a bug or a database hiccup, not a vendor's limit: the next pass may
+# try the row again at once; the stored count still bounds the tries.
+NEXT_PASS = BackoffPolicy(base_s=0.0, cap_s=0.0)
 DEFAULT_BATCH = 100
 GROUP = 25
 MAX_ERROR_CHARS = 2000
@@ -110,7 +117,7 @@ class InboxProcessor:
     clock: Callable[[], datetime]
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     batch_size: int = DEFAULT_BATCH
-    _tries: dict[int, int] = field(default_factory=dict)
+    retry_policy: BackoffPolicy = NEXT_PASS
 
     def process_batch(self) -> Outcome:
         """Handle up to ``batch_size`` pending rows, oldest first, ``GROUP`` at a time.
@@ -181,26 +188,36 @@ class InboxProcessor:
         self, row: inbox.InboxEvent, result: str | Exception | None, outcome: Outcome,
         now: datetime,
     ) -> None:  # fmt: skip
-        """Record how ``row`` went: a status, or an error (failed at once, or tried again)."""
-        if isinstance(result, ValidationError):
-            self._fail(row, f"payload does not match {row.event_type}: {_short(result)}", now)
-            outcome.failed += 1
-        elif isinstance(result, Exception):
-            tries = self._tries.get(row.id, 0) + 1
-            self._tries[row.id] = tries
-            log.warning("inbox_event_error", event_id=row.id, event_type=row.event_type,
-                        error_type=type(result).__name__, attempt=tries)  # fmt: skip
-            if tries >= self.max_attempts:
-                self._fail(row, f"{type(result).__name__}: {result}", now)
+        """Record how ``row`` went: a status, or an error (failed, or tried again later)."""
+        if isinstance(result, Exception):
+            if self._failed(row, result, now):
                 outcome.failed += 1
             else:
                 outcome.deferred += 1
-        else:
-            self._tries.pop(row.id, None)
-            if result == "ignored":
-                outcome.ignored += 1
-            elif result == "processed":
-                outcome.processed += 1
+        elif result == "ignored":
+            outcome.ignored += 1
+        elif result == "processed":
+            outcome.processed += 1
+
+    def _failed(self, row: inbox.InboxEvent, error: Exception, now: datetime) -> bool:
+        """Count the failed try in the row and settle it as the one decision says: ``True``
+        when it is marked ``failed``, ``False`` when left pending for a later try."""
+        with transaction(self.engine) as conn:
+            tries = inbox.count_failure(conn, row.id)
+            if tries is None:  # settled meanwhile by another worker
+                return False
+            verdict = retrying.decide(
+                tries, error, now, backoff=self.retry_policy,
+                max_attempts=self.max_attempts, fatal=(ValidationError,),
+            )  # fmt: skip
+            log.warning("inbox_event_error", event_id=row.id, event_type=row.event_type,
+                        error_type=type(error).__name__, attempt=tries)  # fmt: skip
+            if isinstance(verdict, retrying.RetryAt):
+                inbox.retry_later(conn, row.id, at=verdict.when)
+                return False
+            inbox.fail_pending(conn, row.id, _reason(row, error)[:MAX_ERROR_CHARS], now=now)
+        log.error("inbox_event_failed", event_id=row.id, event_type=row.event_type)
+        return True
 
     def _handle_in(self, conn: Connection, row: inbox.InboxEvent, now: datetime) -> str | None:
         # Taken first: a row another worker has is skipped before any parsing.
@@ -219,11 +236,11 @@ class InboxProcessor:
         route.handler(Context(conn, self.options, now), parsed)
         return "processed"
 
-    def _fail(self, row: inbox.InboxEvent, error: str, now: datetime) -> None:
-        self._tries.pop(row.id, None)
-        log.error("inbox_event_failed", event_id=row.id, event_type=row.event_type)
-        with transaction(self.engine) as conn:
-            inbox.fail_pending(conn, row.id, error[:MAX_ERROR_CHARS], now=now)
+
+def _reason(row: inbox.InboxEvent, error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return f"payload does not match {row.event_type}: {_short(error)}"
+    return f"{type(error).__name__}: {error}"
 
 
 def _short(exc: ValidationError) -> str:

@@ -41,16 +41,10 @@ from datetime import datetime, timedelta
 import structlog
 from sqlalchemy.engine import Connection, Engine
 
+from zoom_brevo import retrying
 from zoom_brevo.backoff import BackoffPolicy
 from zoom_brevo.brevo.client import BrevoClient
-from zoom_brevo.errors import (
-    ConfigError,
-    FatalApiError,
-    NotFound,
-    NotReady,
-    RetriableApiError,
-    StoreError,
-)
+from zoom_brevo.errors import NotFound, NotReady, StoreError
 from zoom_brevo.handlers import recordings, replays
 from zoom_brevo.handlers.context import Context, GiveUp, HandlerOptions, enqueue, new_events
 from zoom_brevo.handlers.lifecycle import COLLECT_JOB
@@ -211,7 +205,7 @@ async def replay(deps: JobDeps, job: jobs.Job, now: datetime) -> Result:
 
 def pair_leave_job(ctx: Context, job: jobs.Job) -> Result:
     """Close a kept leave's session, or look again later; the last try gives up quietly."""
-    if pair_leave(ctx, job.payload) or job.attempts >= job.max_attempts:
+    if pair_leave(ctx, job.payload) or retrying.exhausted(job.attempts, job.max_attempts):
         return Done()
     delay_s = PAIR_LEAVE_FIRST_DELAY_S * 2 ** (job.attempts - 1)
     return RetryIn(delay_s, "the matching join has not arrived yet")
@@ -353,27 +347,38 @@ class JobRunner:
             jobs.complete(conn, job.id, owner=self._owner, now=now)
             log.info("job_done", kind=job.kind, job_id=job.id, attempts=job.attempts)
             return
-        at = now + timedelta(seconds=result.delay_s)
-        jobs.retry(conn, job.id, owner=self._owner, at=at, error=result.reason, now=now)
+        verdict = retrying.schedule(job.attempts, job.max_attempts, result.delay_s, now)
+        self._settle_verdict(conn, job, verdict, result.reason, now=now)
 
     def _settle_error(self, job: jobs.Job, exc: Exception) -> None:
         now = self._clock()
-        message = f"{type(exc).__name__}: {exc}"
         with transaction(self._deps.engine) as conn:
-            if isinstance(exc, GiveUp | ConfigError | FatalApiError):
-                jobs.bury(conn, job.id, owner=self._owner, error=message, now=now)
-                log.error("job_dead", kind=job.kind, job_id=job.id, error_type=type(exc).__name__)
-                return
-            delay = self._retry_delay(job, exc)
-            at = now + timedelta(seconds=delay)
-            jobs.retry(conn, job.id, owner=self._owner, at=at, error=message, now=now)
-        log.info("job_retry", kind=job.kind, job_id=job.id, error_type=type(exc).__name__,
-                 retry_in_s=round(delay, 1))  # fmt: skip
+            verdict = retrying.decide(
+                job.attempts, exc, now, backoff=self._backoff_for(exc),
+                max_attempts=job.max_attempts, fatal=(GiveUp,),
+            )  # fmt: skip
+            message = f"{type(exc).__name__}: {exc}"
+            self._settle_verdict(conn, job, verdict, message, now=now,
+                                 error_type=type(exc).__name__)  # fmt: skip
 
-    def _retry_delay(self, job: jobs.Job, exc: Exception) -> float:
-        attempt = max(0, job.attempts - 1)
+    def _settle_verdict(
+        self, conn: Connection, job: jobs.Job, verdict: retrying.Verdict, error: str, *,
+        now: datetime, error_type: str | None = None,
+    ) -> None:  # fmt: skip
+        """Queue ``job`` again or bury it, as the one retry decision said."""
+        if isinstance(verdict, retrying.GiveUp):
+            jobs.bury(conn, job.id, owner=self._owner, error=error, now=now)
+            out_of_attempts = verdict.reason == retrying.OUT_OF_ATTEMPTS
+            log.error("job_dead", kind=job.kind, job_id=job.id, error_type=error_type,
+                      out_of_attempts=out_of_attempts)  # fmt: skip
+            return
+        jobs.retry(conn, job.id, owner=self._owner, at=verdict.when, error=error, now=now)
+        log.info("job_retry", kind=job.kind, job_id=job.id, error_type=error_type,
+                 retry_in_s=round((verdict.when - now).total_seconds(), 1))  # fmt: skip
+
+    def _backoff_for(self, exc: Exception) -> BackoffPolicy:
+        """Zoom still processing the data: waits growing from the collect delay; anything
+        else: ``ERROR_POLICY`` (the server's ``Retry-After`` is a floor either way)."""
         if isinstance(exc, NotReady):
-            return not_ready_policy(self._deps.options.collect_delay_s).delay_s(attempt)
-        if isinstance(exc, RetriableApiError) and exc.retry_after_s is not None:
-            return exc.retry_after_s
-        return ERROR_POLICY.delay_s(attempt)
+            return not_ready_policy(self._deps.options.collect_delay_s)
+        return ERROR_POLICY

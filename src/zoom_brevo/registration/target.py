@@ -115,4 +115,3 @@ def _check_type(target: Target, found: Meeting) -> None:
             "Registration > Required and register into it.",
             service="zoom",
         )
-

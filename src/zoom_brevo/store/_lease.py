@@ -21,13 +21,19 @@ import sqlalchemy as sa
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 
+from zoom_brevo import retrying
+
 State = Literal["queued", "running", "done", "dead"]
 STATES: tuple[State, ...] = ("queued", "running", "done", "dead")
 LOST_LEASE_ERROR = "lease expired during the final attempt (worker stopped?)"
 
 
 def claimable(table: Table, due: sa.Column[Any], now: datetime) -> sa.ColumnElement[bool]:
-    """Rows a claim may take at ``now``: due and queued, or running with an expired lease."""
+    """Rows a claim may take at ``now``: due and queued, or running with an expired lease.
+
+    ``attempts < max_attempts`` is ``retrying.exhausted`` said in SQL: a claim picks its rows
+    in one statement (``SKIP LOCKED``), so the rule cannot be asked row by row here.
+    """
     c = table.c
     return sa.and_(
         c.attempts < c.max_attempts,
@@ -122,12 +128,23 @@ def retry(
     **extra: Any,
 ) -> int:
     """Queue ``owner``'s rows again at ``at``, or bury those out of attempts (and set
-    ``extra`` columns); return count."""
+    ``extra`` columns); return count.
+
+    Out of attempts is ``retrying.exhausted``, the rule the callers decided with: the rows'
+    counts are read under a row lock (``FOR UPDATE``; SQLite: ``BEGIN IMMEDIATE``) and the
+    two updates run in the caller's transaction, so no claim slips in between.
+    """
     c = table.c
-    state = sa.case((c.attempts >= c.max_attempts, "dead"), else_="queued")
-    values = _released(now, state=state, last_error=error, **{due.name: at}, **extra)
-    stmt = sa.update(table).where(_owned(table, ids, owner)).values(values)
-    return conn.execute(stmt).rowcount
+    held = sa.select(c.id, c.attempts, c.max_attempts).where(_owned(table, ids, owner))
+    rows = conn.execute(held.with_for_update()).all()
+    spent = [r.id for r in rows if retrying.exhausted(r.attempts, r.max_attempts)]
+    again = [r.id for r in rows if r.id not in spent]
+    count = bury(conn, table, spent, owner=owner, error=error, now=now, **extra) if spent else 0
+    if again:
+        values = _released(now, state="queued", last_error=error, **{due.name: at}, **extra)
+        stmt = sa.update(table).where(_owned(table, again, owner)).values(values)
+        count += conn.execute(stmt).rowcount
+    return count
 
 
 def bury(

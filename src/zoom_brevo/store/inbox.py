@@ -37,6 +37,8 @@ class InboxEvent:
     status: Status
     processed_at: datetime | None
     error: str | None
+    attempts: int = 0  # failed tries of the handler (``count_failure``)
+    retry_at: datetime | None = None  # not tried again before (``None``: at once)
 
 
 def _event(row: sa.Row[Any]) -> InboxEvent:
@@ -118,15 +120,44 @@ def get(conn: Connection, event_id: int) -> InboxEvent | None:
     return None if row is None else _event(row)
 
 
-def pending(conn: Connection, *, limit: int = 100, after_id: int = 0) -> list[InboxEvent]:
-    """Events not processed yet, oldest first (``after_id`` pages through them)."""
-    stmt = (
-        sa.select(inbox)
-        .where(inbox.c.status == "pending", inbox.c.id > after_id)
-        .order_by(inbox.c.id)
-        .limit(limit)
-    )
+def pending(
+    conn: Connection, *, limit: int = 100, after_id: int = 0, now: datetime | None = None
+) -> list[InboxEvent]:
+    """Events not processed yet, oldest first (``after_id`` pages through them); with
+    ``now``, only those due (a failed try's ``retry_at`` passed)."""
+    c = inbox.c
+    where = [c.status == "pending", c.id > after_id]
+    if now is not None:
+        where.append(_due(now))
+    stmt = sa.select(inbox).where(*where).order_by(c.id).limit(limit)
     return [_event(row) for row in conn.execute(stmt)]
+
+
+def _due(now: datetime) -> sa.ColumnElement[bool]:
+    """Not waiting for a failed try's ``retry_at``."""
+    return sa.or_(inbox.c.retry_at.is_(None), inbox.c.retry_at <= now)
+
+
+def count_failure(conn: Connection, event_id: int) -> int | None:
+    """Count one failed try of a pending event; its failed tries so far, all processes and
+    restarts included (``None``: the event is no longer pending)."""
+    c = inbox.c
+    stmt = (
+        sa.update(inbox)
+        .where(c.id == event_id, c.status == "pending")
+        .values(attempts=c.attempts + 1)
+        .returning(c.attempts)
+    )
+    found = conn.execute(stmt).scalar_one_or_none()
+    return None if found is None else int(found)
+
+
+def retry_later(conn: Connection, event_id: int, *, at: datetime) -> None:
+    """Leave a pending event to be tried again from ``at``."""
+    c = inbox.c
+    conn.execute(
+        sa.update(inbox).where(c.id == event_id, c.status == "pending").values(retry_at=at)
+    )
 
 
 def mark(
@@ -170,7 +201,8 @@ def take(conn: Connection, event_id: int, *, now: datetime) -> bool:
 def take_group(
     conn: Connection, *, limit: int, now: datetime, after_id: int = 0
 ) -> list[InboxEvent]:
-    """Claim up to ``limit`` pending events after ``after_id``, oldest first, in one statement.
+    """Claim up to ``limit`` pending, due events after ``after_id``, oldest first, in one
+    statement.
 
     Each is marked processed in the caller's transaction, so a rollback hands them all
     back. Rows another worker's transaction holds are skipped (``SKIP LOCKED`` on
@@ -180,7 +212,7 @@ def take_group(
     c = inbox.c
     oldest = (
         sa.select(c.id)
-        .where(c.status == "pending", c.id > after_id)
+        .where(c.status == "pending", c.id > after_id, _due(now))
         .order_by(c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 
 NAMING_CONVENTION = {
@@ -104,6 +105,9 @@ inbox = Table(
     Column("status", String(20), nullable=False),  # pending | processed | ignored | failed
     Column("processed_at", UTCDateTime),
     Column("error", Text),
+    # Failed tries of the handler, and when the next may run (retrying.decide; NULL: now).
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("retry_at", UTCDateTime),
     Index(None, "status", "id"),
 )
 

@@ -1,10 +1,14 @@
 """Async Zoom REST client: typed pages, per-category rate limits, retries, one error map.
 
 Every call acquires its category's limiter keys (and the daily cap where it applies), is
-sent with the auth's bearer token, and on 429 / 5xx / transport errors is retried with
-the server's Retry-After or exponential backoff with jitter, up to the policy's attempts.
-Waits longer than ``max_wait_s`` (a daily limit's Retry-After date) are not slept through:
-the RateLimited error goes up with its ``retry_after_s`` for the caller to reschedule.
+sent with the auth's bearer token, and is retried here only when that is always safe
+(``retrying.client_may_retry``): a 429, a request that never left, and for the reads and
+deletes (idempotent) a 5xx or transport error; with the server's Retry-After or
+exponential backoff with jitter, up to the policy's attempts. A ``POST`` (adding a
+registrant, which spends the person's daily quota) that may have reached Zoom is raised
+for the job to decide (``retrying.decide``). Waits longer than ``max_wait_s`` (a daily
+limit's Retry-After date) are not slept through: the RateLimited error goes up with its
+``retry_after_s`` for the caller to reschedule.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from zoom_brevo.errors import (
 from zoom_brevo.observe import IGNORE, NO_RESPONSE, ApiCall, ApiObserver
 from zoom_brevo.pooled import PooledClient
 from zoom_brevo.ratelimit import RateLimiter
+from zoom_brevo.retrying import client_may_retry
 from zoom_brevo.zoom import categories as ep
 from zoom_brevo.zoom import paging
 from zoom_brevo.zoom.auth import ServerToServerAuth, decode_json
@@ -62,7 +67,6 @@ from zoom_brevo.zoom.responses import (
     BAD_PAGE_TOKEN,
     GONE_CODES,
     SERVICE,
-    is_retried_here,
     map_error,
     read_as,
 )
@@ -77,6 +81,7 @@ Id = str | int
 DEFAULT_API_BASE_URL = "https://api.zoom.us/v2"
 DEFAULT_OAUTH_BASE_URL = "https://zoom.us"
 REGISTRANT_ID = {"include_fields": "registrant_id"}
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 NO_CONTENT = 204
 
 
@@ -559,7 +564,9 @@ class ZoomClient(PooledClient):
             if isinstance(outcome, RateLimited):  # hold back every caller of the category
                 await self._limiter.pause(endpoint.category.key, wait_s)
             last = number + 1 >= attempts
-            if not is_retried_here(outcome) or last or wait_s > self._max_wait_s:
+            never_sent = isinstance(cause, _NEVER_SENT)
+            retried = client_may_retry(endpoint.method, outcome, never_sent=never_sent)
+            if not retried or last or wait_s > self._max_wait_s:
                 raise outcome from cause
             await self._before_retry(endpoint, outcome, wait_s, deadline_s, number)
         raise AssertionError("unreachable")  # pragma: no cover

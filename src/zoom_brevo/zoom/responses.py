@@ -25,6 +25,7 @@ from zoom_brevo.errors import (
     RateLimited,
     RetriableApiError,
 )
+from zoom_brevo.retrying import client_may_retry
 from zoom_brevo.zoom.errors import BeyondRetention, NoSuchMeeting, NotOnPlan
 
 SERVICE = "zoom"
@@ -239,11 +240,12 @@ def is_expired_token(status: int, body: Any) -> bool:
 
 
 def is_retried_here(error: ApiError) -> bool:
-    """Whether the client retries ``error`` itself (429, 5xx, transport) or hands it up.
+    """Whether the client retries ``error`` of a read itself (429, 5xx, transport) or hands
+    it up (``retrying.client_may_retry``, the rule of every client).
 
     NotReady is retriable too, but after minutes, so the caller schedules it.
     """
-    return isinstance(error, RetriableApiError) and not isinstance(error, NotReady)
+    return client_may_retry("GET", error, never_sent=False)
 
 
 def read_as(model: type[M], value: Any, path: str) -> M:
