@@ -10,7 +10,7 @@ into, and the occurrence asked for is one of its own.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from zoom_brevo.errors import ApiError, NotFound
@@ -48,10 +48,6 @@ class Target:
         return f"{self.kind} {self.zoom_id}"
 
 
-def _details(zoom: ZoomClient, kind: Kind, zoom_id: int) -> Awaitable[Meeting]:
-    return zoom.meeting(zoom_id) if kind == "meeting" else zoom.webinar(zoom_id)
-
-
 def registrants(zoom: ZoomClient, target: Target, status: str) -> AsyncIterator[Registrant]:
     """The target's registrants of one status (``GET /webinars|meetings/{id}/registrants``)."""
     listing = zoom.meeting_registrants if target.kind == "meeting" else zoom.webinar_registrants
@@ -62,7 +58,7 @@ async def open_target(zoom: ZoomClient, target: Target) -> Meeting:
     """The webinar or meeting, once it is known to take registrations (and to hold the
     occurrence asked for); else ``NotFound`` or ``RegistrationClosed`` saying why."""
     try:
-        found = await _details(zoom, target.kind, target.zoom_id)
+        found = await zoom.scheduled(target.kind, target.zoom_id)
     except NotFound as exc:
         raise NotFound(
             await _not_found(zoom, target), service="zoom", status=exc.status, code=exc.code
@@ -89,7 +85,7 @@ async def _not_found(zoom: ZoomClient, target: Target) -> str:
     """Why Zoom has no such webinar (or meeting): the number may be the other kind."""
     other = _OTHER[target.kind]
     try:
-        await _details(zoom, other, target.zoom_id)
+        await zoom.scheduled(other, target.zoom_id)
     except ApiError:  # not the other kind either, or not readable with these scopes
         return (
             f"Zoom has no {target.name}: check the {target.kind} ID (Zoom web portal > "

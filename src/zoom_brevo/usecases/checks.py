@@ -212,25 +212,20 @@ async def check_registration(
 
 
 async def _webinar_problem(client: ZoomClient, entry: ListRegistration) -> str | None:
-    """Why people cannot be registered into the entry's webinar; ``None`` when they can."""
-    ident = entry.webinar_id
+    """Why people cannot be registered into the entry's webinar or meeting; ``None`` when
+    they can."""
+    what = f"{entry.kind} {entry.zoom_id}"
     try:
-        webinar = await client.webinar(ident)
+        found = await client.scheduled(entry.kind, entry.zoom_id)
     except NotFound:
-        return (
-            f"Zoom has no webinar {ident} (the number in its join link; the app's account"
-            " must host it)"
-        )
+        return f"Zoom has no {what} (the number in its join link; the app's account must host it)"
     except ApiError as exc:
-        return f"webinar {ident} could not be read: {str(exc).rstrip('.')}"
-    if not webinar.takes_registration:
-        return (
-            f"webinar {ident} takes no registration: in Zoom, edit it and tick"
-            " Registration > Required"
-        )
-    upcoming = {o.occurrence_id for o in webinar.occurrences}
+        return f"{what} could not be read: {str(exc).rstrip('.')}"
+    if not found.takes_registration:
+        return f"{what} takes no registration: in Zoom, edit it and tick Registration > Required"
+    upcoming = {o.occurrence_id for o in found.occurrences}
     if entry.occurrence_id is not None and entry.occurrence_id not in upcoming:
         listed = ", ".join(sorted(upcoming)) or "none: it does not recur or is over"
         occurrence = entry.occurrence_id
-        return f"webinar {ident} has no occurrence {occurrence} to come (its occurrences: {listed})"
+        return f"{what} has no occurrence {occurrence} to come (its occurrences: {listed})"
     return None

@@ -226,6 +226,10 @@ class ZoomClient(PooledClient):
         query = _previous(previous_occurrences)
         return await self._get_one(ep.WEBINAR, {"webinar_id": webinar_id}, Webinar, query=query)
 
+    async def scheduled(self, kind: Kind, zoom_id: Id) -> Meeting:
+        """A meeting or webinar, as ``kind`` says (``GET /meetings|webinars/{id}``)."""
+        return await (self.meeting(zoom_id) if kind == "meeting" else self.webinar(zoom_id))
+
     def webinar_registrants(
         self,
         webinar_id: Id,
