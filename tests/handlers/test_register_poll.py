@@ -16,8 +16,9 @@ from zoom_brevo.backoff import BackoffPolicy
 from zoom_brevo.config import Settings, parse_settings
 from zoom_brevo.handlers.context import HandlerOptions
 from zoom_brevo.handlers.jobs import JobDeps, JobRunner
-from zoom_brevo.handlers.register_poll import REGISTER_POLL_JOB, cursor_name, register_poll_tick
+from zoom_brevo.handlers.register_poll import cursor_name, register_poll_tick
 from zoom_brevo.registration.run import AutoRegistration, Target
+from zoom_brevo.registration.trigger import REGISTER_POLL_JOB
 from zoom_brevo.sandbox.brevo.state import ContactList
 from zoom_brevo.sandbox.combined import Sandbox, build_sandbox, sandbox_config
 from zoom_brevo.sandbox.scenario import Scenario, Webinar

@@ -99,18 +99,21 @@ def serve_app(
     worker: bool,
     routes: Sequence[BaseRoute] | None = None,
 ) -> Starlette:
-    """What ``serve`` runs: webhooks, health, /metrics, /admin and /oauth, and the worker.
+    """What ``serve`` runs: webhooks (Zoom's, and Brevo's when configured), health,
+    /metrics, /admin and /oauth, and the worker.
 
     The worker's clients and deliverer report to the app's metrics, so its API calls, 429s
     and delivery latencies are counted on ``/metrics``.
     """
     from zoom_brevo.admin import site_routes_for  # noqa: PLC0415
     from zoom_brevo.server.app import create_app, webhook_options  # noqa: PLC0415
+    from zoom_brevo.server.brevo_webhook import brevo_webhook_routes  # noqa: PLC0415
     from zoom_brevo.server.metrics import Metrics  # noqa: PLC0415
     from zoom_brevo.worker import background_worker  # noqa: PLC0415 (keeps CLI start-up fast)
 
     if routes is None:  # /admin, /oauth/*: each only if configured
         routes = site_routes_for(settings, engine)
+    routes = [*routes, *brevo_webhook_routes(settings, engine)]  # when its token is set
     metrics = Metrics()
     work = background_worker(settings, engine, metrics) if worker else None
     return create_app(

@@ -240,6 +240,14 @@ class ZoomRegister(_Model):
     """`{list_id, webinar_id, occurrence_id}` entries, one per list and webinar; empty = off."""
     poll_interval_s: Seconds = 300.0
     """How often the lists of `from_lists` are read, in seconds; 0 = never."""
+    brevo_webhook_token: OptionalSecret = None
+    """Secret Brevo sends with its `listAddition` webhook (`Authorization: Bearer`); set, `serve`
+    answers `POST /webhooks/brevo` and a sign-up is registered within seconds. Null = polling only.
+    """
+    brevo_webhook_url: Annotated[HttpUrlStr | None, BeforeValidator(_blank_to_none)] = None
+    """This server's public address of that webhook (e.g.
+    https://connector.example.com/webhooks/brevo); `setup-brevo` creates it in Brevo.
+    """
 
 
 class ZoomConnector(_Model):

@@ -56,8 +56,9 @@ from zoom_brevo.handlers.context import Context, GiveUp, HandlerOptions, enqueue
 from zoom_brevo.handlers.lifecycle import COLLECT_JOB
 from zoom_brevo.handlers.participants import PAIR_LEAVE_FIRST_DELAY_S, PAIR_LEAVE_JOB, pair_leave
 from zoom_brevo.handlers.recordings import RECORDING_JOB
-from zoom_brevo.handlers.register_poll import REGISTER_POLL_JOB, register_poll
+from zoom_brevo.handlers.register_poll import register_poll
 from zoom_brevo.handlers.sweep import SWEEP_JOB, sweep
+from zoom_brevo.registration.trigger import REGISTER_POLL_JOB
 from zoom_brevo.store import facts, jobs
 from zoom_brevo.store.engine import transaction
 from zoom_brevo.usecases.collect import Kind
