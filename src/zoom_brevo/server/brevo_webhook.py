@@ -24,6 +24,7 @@ are ignored (a non-2xx answer would only make Brevo send them again).
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 from collections.abc import Iterable
@@ -40,9 +41,9 @@ from starlette.routing import Route
 
 from zoom_brevo.config import Settings
 from zoom_brevo.errors import StoreError, WebhookRejected
-from zoom_brevo.registration.trigger import poll_now
+from zoom_brevo.registration.trigger import poll_now, poll_pending
 from zoom_brevo.server.webhooks import DEFAULT_BODY_TIMEOUT_S, ClientGone, read_within
-from zoom_brevo.store.engine import transaction
+from zoom_brevo.store.engine import reading, transaction
 
 log = structlog.get_logger(__name__)
 
@@ -78,13 +79,14 @@ def brevo_webhook_routes(settings: Settings, engine: Engine) -> list[Route]:
 def brevo_webhook(options: BrevoWebhookOptions, engine: Engine) -> Any:
     """The endpoint: authenticate, read (bounded), parse, queue a poll if a list is ours."""
     expected = f"Bearer {options.token}".encode()
+    trigger = _Trigger(engine)
 
     async def endpoint(request: Request) -> JSONResponse:
         try:
             _authenticate(request.headers.get("authorization", ""), expected)
             raw = await read_within(request.receive, options.max_body_bytes, options.body_timeout_s)
             lists = list_ids(raw)
-            status = await _trigger(engine, lists & options.list_ids)
+            status = await trigger(lists & options.list_ids)
         except WebhookRejected as exc:
             return JSONResponse({"error": exc.reason, "message": str(exc)}, exc.status)
         except ClientGone:
@@ -104,22 +106,41 @@ def _authenticate(header: str, expected: bytes) -> None:
         )
 
 
-async def _trigger(engine: Engine, ours: Iterable[int]) -> str:
-    if not ours:
-        return "ignored"
-    try:
-        queued = await run_in_threadpool(_poll_now, engine)
-    except StoreError as exc:
-        log.warning("brevo_webhook_store_unavailable")
-        raise WebhookRejected(
-            "the poll cannot be queued; retry later", status=503, reason="store_unavailable"
-        ) from exc
-    return "poll_queued" if queued else "poll_already_queued"
+class _Trigger:
+    """Queues the poll for the notifications of this process, one at a time.
 
+    A burst (an import of 500 people is 500 notifications) must not become 500 write
+    transactions fighting for the store's write lock: the notifications wait their turn
+    here, and each looks first, reading only, whether a poll is waiting already; only the
+    first of a burst writes.
+    """
 
-def _poll_now(engine: Engine) -> bool:
-    with transaction(engine) as conn:
-        return poll_now(conn, now=datetime.now(UTC))
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._lock = asyncio.Lock()
+
+    async def __call__(self, ours: Iterable[int]) -> str:
+        if not ours:
+            return "ignored"
+        try:
+            async with self._lock:
+                if await run_in_threadpool(self._waiting):
+                    return "poll_already_queued"
+                queued = await run_in_threadpool(self._queue)
+        except StoreError as exc:
+            log.warning("brevo_webhook_store_unavailable")
+            raise WebhookRejected(
+                "the poll cannot be queued; retry later", status=503, reason="store_unavailable"
+            ) from exc
+        return "poll_queued" if queued else "poll_already_queued"
+
+    def _waiting(self) -> bool:
+        with reading(self._engine) as conn:
+            return poll_pending(conn, ("queued",))
+
+    def _queue(self) -> bool:
+        with transaction(self._engine) as conn:
+            return poll_now(conn, now=datetime.now(UTC))
 
 
 def list_ids(raw: bytes) -> set[int]:
