@@ -72,21 +72,31 @@ class Poll:
             pass
 
 
-def _settings(base_url: str, list_ids: dict[str, int], list_id: int, webinar_id: int) -> Settings:
+def poll_settings(
+    base_url: str,
+    list_ids: dict[str, int],
+    list_id: int,
+    webinar_id: int,
+    *,
+    interval_s: float = INTERVAL_S,
+    more: str = "",
+) -> Settings:
+    """The sandbox's configuration watching ``list_id`` for ``webinar_id`` (``more``: further
+    ``registration`` keys, indented as they are)."""
     text = sandbox_config(base_url, list_ids).replace(
         "/brevo/v3\n", "/brevo/v3\n  plan: extended\n"
     )
     registration = f"""\
     registration:
-      poll_interval_s: {INTERVAL_S}
+      poll_interval_s: {interval_s}
       from_lists:
         - {{list_id: {list_id}, webinar_id: {webinar_id}, occurrence_id: null}}
-"""
+{more}"""
     return parse_settings(text.replace("brevo:\n", registration + "brevo:\n", 1), {})
 
 
-@pytest.fixture
-async def poll(engine: Engine) -> AsyncIterator[Poll]:
+def sign_up_world() -> tuple[Sandbox, Webinar, int]:
+    """A webinar in a week that requires a last name, and an empty Brevo list for it."""
     scenario = Scenario(seed=21)
     host = scenario.user(email="host@example.com")
     start = NOW.replace(minute=0, second=0) + timedelta(days=8)
@@ -96,8 +106,14 @@ async def poll(engine: Engine) -> AsyncIterator[Poll]:
     state = sandbox.brevo.state
     list_id = state.next_id("list")
     state.lists[list_id] = ContactList(list_id, "Sign-ups", next(iter(state.folders)), "2026-01-01")
+    return sandbox, webinar, list_id
+
+
+@pytest.fixture
+async def poll(engine: Engine) -> AsyncIterator[Poll]:
+    sandbox, webinar, list_id = sign_up_world()
     with serving(sandbox.app) as base_url:
-        settings = _settings(base_url, dict(sandbox.list_ids), list_id, webinar.id)
+        settings = poll_settings(base_url, dict(sandbox.list_ids), list_id, webinar.id)
         options = handler_options(settings)
         limiter = shared_limiter(settings, engine)
         quick = BackoffPolicy(base_s=0.01, cap_s=0.01, max_attempts=2)  # client retries
