@@ -73,14 +73,9 @@ class Poll:
 
 
 def poll_settings(
-    base_url: str,
-    list_ids: dict[str, int],
-    list_id: int,
-    webinar_id: int,
-    *,
-    interval_s: float = INTERVAL_S,
-    more: str = "",
-) -> Settings:
+    base_url: str, list_ids: dict[str, int], list_id: int, webinar_id: int,
+    *, interval_s: float = INTERVAL_S, more: str = "",
+) -> Settings:  # fmt: skip
     """The sandbox's configuration watching ``list_id`` for ``webinar_id`` (``more``: further
     ``registration`` keys, indented as they are)."""
     text = sandbox_config(base_url, list_ids).replace(

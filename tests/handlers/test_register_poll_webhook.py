@@ -110,6 +110,21 @@ async def test_a_sign_up_is_registered_within_seconds(live: Live, engine: Engine
     assert any(key.startswith(f"{REGISTER_POLL_JOB}:webhook:") for key in finished_polls(engine))
 
 
+async def test_a_later_sign_up_is_found_by_the_cursor_as_promptly(
+    live: Live, engine: Engine
+) -> None:
+    live.sign_up("ada@example.com", "Ada")
+    wait_until(lambda: live.join_url("ada@example.com"), PROMPTLY_S)
+
+    live.sign_up("bob@example.com", "Bob")  # this poll reads only what changed since Ada
+
+    wait_until(lambda: live.join_url("bob@example.com"), PROMPTLY_S)
+    assert sorted(r.email for r in live.webinar.registrants) == [
+        "ada@example.com",
+        "bob@example.com",
+    ]
+
+
 async def test_setup_brevo_creates_the_webhook_once(live: Live) -> None:
     hooks = live.brevo.get("webhooks", params={"type": "marketing"}).json()["webhooks"]
     assert [(h["url"], h["events"], h["auth"]) for h in hooks] == [

@@ -174,15 +174,15 @@ def _webhook(req: Req) -> Webhook:
     return webhook
 
 
-async def get_webhook(req: Req) -> Reply:
-    """GET /webhooks/{webhookId}."""
-    return Reply(200, _shown(_webhook(req)))
-
-
 async def delete_webhook(req: Req) -> Reply:
     """DELETE /webhooks/{webhookId}: 204."""
     del req.state.webhooks[_webhook(req).id]
     return Reply(204)
+
+
+async def get_webhook(req: Req) -> Reply:
+    """GET /webhooks/{webhookId}."""
+    return Reply(200, _shown(_webhook(req)))
 
 
 OPS = [
