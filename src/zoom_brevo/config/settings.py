@@ -20,6 +20,8 @@ from pydantic import (
     SecretStr,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
+    field_validator,
 )
 
 from zoom_brevo.zoom.registration_form import POLL_PREFIX, SURVEY_PREFIX, question_key
@@ -225,6 +227,18 @@ class ListRegistration(_Model):
     """Register for this occurrence only of a recurring webinar; null = all occurrences."""
 
 
+MIN_WEBHOOK_TOKEN_CHARS = 16
+
+
+def _strong_token(value: SecretStr | None) -> SecretStr | None:
+    if value is not None and len(value.get_secret_value().strip()) < MIN_WEBHOOK_TOKEN_CHARS:
+        raise ValueError(
+            f"expected at least {MIN_WEBHOOK_TOKEN_CHARS} characters (a random secret, e.g. the"
+            " output of `openssl rand -hex 32`)"
+        )
+    return value
+
+
 def _each_pair_once(value: list[ListRegistration]) -> list[ListRegistration]:
     pairs = [(r.list_id, r.webinar_id, r.occurrence_id) for r in value]
     repeated = sorted({f"list {p[0]} -> webinar {p[1]}" for p in pairs if pairs.count(p) > 1})
@@ -240,7 +254,7 @@ class ZoomRegister(_Model):
     """`{list_id, webinar_id, occurrence_id}` entries, one per list and webinar; empty = off."""
     poll_interval_s: Seconds = 300.0
     """How often the lists of `from_lists` are read, in seconds; 0 = never."""
-    brevo_webhook_token: OptionalSecret = None
+    brevo_webhook_token: Annotated[OptionalSecret, AfterValidator(_strong_token)] = None
     """Secret Brevo sends with its `listAddition` webhook (`Authorization: Bearer`); set, `serve`
     answers `POST /webhooks/brevo` and a sign-up is registered within seconds. Null = polling only.
     """
@@ -248,6 +262,13 @@ class ZoomRegister(_Model):
     """This server's public address of that webhook (e.g.
     https://connector.example.com/webhooks/brevo); `setup-brevo` creates it in Brevo.
     """
+
+    @field_validator("brevo_webhook_url")
+    @classmethod
+    def _url_needs_token(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("brevo_webhook_token") is None:
+            raise ValueError("needs brevo_webhook_token: the secret Brevo sends to this URL")
+        return value
 
 
 class ZoomConnector(_Model):
