@@ -18,13 +18,13 @@ from zoom_brevo.handlers.context import HandlerOptions
 from zoom_brevo.handlers.jobs import JobDeps, JobRunner
 from zoom_brevo.handlers.register_poll import cursor_name, register_poll_tick
 from zoom_brevo.registration.run import AutoRegistration, Target
-from zoom_brevo.registration.trigger import REGISTER_POLL_JOB
+from zoom_brevo.registration.trigger import REGISTER_POLL_JOB, poll_now
 from zoom_brevo.sandbox.brevo.state import ContactList
 from zoom_brevo.sandbox.combined import Sandbox, build_sandbox, sandbox_config
 from zoom_brevo.sandbox.scenario import Scenario, Webinar
 from zoom_brevo.sandbox.serving import serving
-from zoom_brevo.store import cursors
-from zoom_brevo.store.engine import reading
+from zoom_brevo.store import cursors, jobs
+from zoom_brevo.store.engine import reading, transaction
 from zoom_brevo.wiring import brevo_client, shared_limiter, zoom_client
 from zoom_brevo.worker import handler_options, scheduler_ticks
 
@@ -206,6 +206,31 @@ async def test_a_failing_poll_is_retried_by_the_job_runner(engine: Engine, poll:
     assert [r.email for r in poll.webinar.registrants] == ["ada@example.com"]
     (job,) = [j for j in all_jobs(engine) if j.kind == REGISTER_POLL_JOB]
     assert job.state == "done"
+
+
+async def test_a_poll_queued_behind_a_running_one_waits_without_spending_attempts(
+    engine: Engine, poll: Poll
+) -> None:
+    poll.join("ada@example.com", "Ada")
+    with transaction(engine) as conn:
+        poll_now(conn, now=NOW)  # Brevo's webhook, then another worker takes that poll
+        (running,) = jobs.claim(conn, owner="other-worker", lease_s=600, now=NOW)
+        assert poll_now(conn, now=NOW)  # the next notification queues one behind it
+
+    assert await poll.runner.step()  # it looks, sees the other poll running, waits
+
+    waiting = next(j for j in all_jobs(engine) if j.id != running.id)
+    assert (waiting.state, waiting.attempts) == ("queued", 0)
+    assert waiting.run_at.replace(tzinfo=UTC) > NOW
+    assert poll.zoom_calls() == 0
+
+    with transaction(engine) as conn:  # the other poll ends
+        jobs.complete(conn, running.id, owner="other-worker", now=NOW)
+    poll.clock[0] = waiting.run_at.replace(tzinfo=UTC)
+    while await poll.runner.step():
+        pass
+
+    assert [r.email for r in poll.webinar.registrants] == ["ada@example.com"]
 
 
 def test_the_worker_schedules_the_poll_only_when_lists_are_configured(poll: Poll) -> None:

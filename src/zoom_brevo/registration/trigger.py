@@ -10,6 +10,7 @@ every member Brevo changed since its cursor, whoever announced them.
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -26,6 +27,15 @@ def poll_pending(conn: Connection, states: tuple[str, ...] = ("queued", "running
     """Whether a ``register_poll`` job is in one of ``states``."""
     c = job_rows.c
     stmt = sa.select(c.id).where(c.kind == REGISTER_POLL_JOB, c.state.in_(states))
+    return conn.execute(stmt.limit(1)).first() is not None
+
+
+def another_poll_running(conn: Connection, job_id: int, *, now: datetime) -> bool:
+    """Whether a ``register_poll`` other than ``job_id`` runs under a lease still held."""
+    c = job_rows.c
+    stmt = sa.select(c.id).where(
+        c.kind == REGISTER_POLL_JOB, c.state == "running", c.id != job_id, c.lease_expires_at > now
+    )
     return conn.execute(stmt.limit(1)).first() is not None
 
 
@@ -47,5 +57,6 @@ def poll_now(conn: Connection, *, now: datetime) -> bool:
     """
     if poll_pending(conn, ("queued",)):
         return False
-    stamp = now.isoformat(timespec="microseconds")
-    return queue_poll(conn, unique_key=f"{REGISTER_POLL_JOB}:webhook:{stamp}", now=now)
+    # Unique per call: the one-waiting rule above is what coalesces, not the key.
+    key = f"{REGISTER_POLL_JOB}:webhook:{now.isoformat(timespec='seconds')}:{secrets.token_hex(6)}"
+    return queue_poll(conn, unique_key=key, now=now)
