@@ -64,10 +64,14 @@ class BrevoWebhookOptions:
 
 
 def brevo_webhook_routes(settings: Settings, engine: Engine) -> list[Route]:
-    """The route when ``connectors.zoom.registration.brevo_webhook_token`` is set, else none."""
+    """The route when ``connectors.zoom.registration.brevo_webhook_token`` is set, else none.
+
+    Served even when no list is watched: Brevo then gets 200 (ignored), not a 404 it
+    would retry.
+    """
     registration = settings.connectors.zoom.registration
     token = registration.brevo_webhook_token
-    if token is None or not registration.from_lists:
+    if token is None:
         return []
     options = BrevoWebhookOptions(
         token=token.get_secret_value(),
