@@ -5,7 +5,9 @@ entered them. This module only queues it, so that both the scheduler's tick and 
 ``listAddition`` webhook (``server.brevo_webhook``) queue it the same way: at most one
 poll waits in the queue at any time. A burst of 500 list additions therefore costs one
 poll (or two, when the burst straddles a poll that is already running): the poll reads
-every member Brevo changed since its cursor, whoever announced them.
+every member Brevo changed since its cursor, whoever announced them. A poll queued behind
+a running one waits for it (``handlers.jobs.register_poll_job``, ``another_poll_running``):
+two polls at once would register the same people.
 """
 
 from __future__ import annotations

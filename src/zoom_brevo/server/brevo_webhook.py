@@ -95,7 +95,9 @@ def brevo_webhook(options: BrevoWebhookOptions, engine: Engine) -> Any:
             return JSONResponse({"error": exc.reason, "message": str(exc)}, exc.status)
         except ClientGone:
             return JSONResponse({"error": "client_gone"}, 400)
-        log.info("brevo_webhook", outcome=status, list_ids=sorted(lists))
+        # One line per poll queued; the rest of a burst only in debug.
+        logged = log.info if status == "poll_queued" else log.debug
+        logged("brevo_webhook", outcome=status, list_ids=sorted(lists))
         return JSONResponse({"status": status})
 
     return endpoint
