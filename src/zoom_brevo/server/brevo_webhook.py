@@ -113,31 +113,45 @@ def _authenticate(header: str, expected: bytes) -> None:
 
 
 class _Trigger:
-    """Queues the poll for the notifications of this process, one at a time.
+    """Queues the poll for the notifications of this process, a burst at a time.
 
     A burst (an import of 500 people is 500 notifications) must not become 500 write
-    transactions fighting for the store's write lock: the notifications wait their turn
-    here, and each looks first, reading only, whether a poll is waiting already; only the
-    first of a burst writes.
+    transactions fighting for the store's write lock. The notifications that arrive while
+    one look at the store is under way share the next look (group commit): it starts after
+    they all arrived, so a poll it finds waiting will read their contacts. A look reads
+    first; it writes only when no poll waits.
     """
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._lock = asyncio.Lock()
+        self._next: asyncio.Future[str] | None = None  # the result of the next look
 
     async def __call__(self, ours: Iterable[int]) -> str:
         if not ours:
             return "ignored"
+        look = self._next
+        if look is None:
+            look = self._next = asyncio.get_running_loop().create_future()
+        async with self._lock:
+            if not look.done():  # this request leads its burst's look
+                self._next = None  # later arrivals share the look after this one
+                try:
+                    look.set_result(await self._look())
+                except StoreError as exc:
+                    look.set_exception(exc)
+                    log.warning("brevo_webhook_store_unavailable")
         try:
-            async with self._lock:
-                if await run_in_threadpool(self._waiting):
-                    return "poll_already_queued"
-                queued = await run_in_threadpool(self._queue)
+            return await look
         except StoreError as exc:
-            log.warning("brevo_webhook_store_unavailable")
             raise WebhookRejected(
                 "the poll cannot be queued; retry later", status=503, reason="store_unavailable"
             ) from exc
+
+    async def _look(self) -> str:
+        if await run_in_threadpool(self._waiting):
+            return "poll_already_queued"
+        queued = await run_in_threadpool(self._queue)
         return "poll_queued" if queued else "poll_already_queued"
 
     def _waiting(self) -> bool:
