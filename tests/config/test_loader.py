@@ -471,3 +471,39 @@ def test_a_list_can_feed_a_meeting_and_a_webinar_of_the_same_number() -> None:
     assert (meeting.kind, meeting.zoom_id, meeting.meeting_id) == ("meeting", 8471, 8471)
     assert meeting.webinar_id is None
     assert meeting.occurrence_id == "1648194360000"
+
+
+HOOK_TOKEN = "0123456789abcdef0123"
+
+
+@pytest.mark.parametrize(
+    ("keys", "key", "expected"),
+    [
+        ('      brevo_webhook_token: "short"\n', "brevo_webhook_token", "at least 16 characters"),
+        (
+            "      brevo_webhook_url: https://c.example.com/webhooks/brevo\n",
+            "brevo_webhook_url",
+            "needs brevo_webhook_token",
+        ),
+        (
+            f'      brevo_webhook_token: "{HOOK_TOKEN}"\n      brevo_webhook_url: not-a-url\n',
+            "brevo_webhook_url",
+            "URL",
+        ),
+    ],
+)
+def test_the_brevo_webhook_keys_are_validated(keys: str, key: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(_zoom_with(REGISTRATION + ENTRY + keys), {})
+    assert caught.value.key == f"connectors.zoom.registration.{key}"
+    assert expected in str(caught.value)
+    assert HOOK_TOKEN not in str(caught.value)
+
+
+def test_the_brevo_webhook_token_is_a_secret() -> None:
+    keys = '      brevo_webhook_token: "${HOOK}"\n'
+    text = _zoom_with(REGISTRATION + ENTRY + keys)
+    registration = parse_settings(text, {"HOOK": HOOK_TOKEN}).connectors.zoom.registration
+    assert registration.brevo_webhook_token is not None
+    assert registration.brevo_webhook_token.get_secret_value() == HOOK_TOKEN
+    assert HOOK_TOKEN not in repr(registration)

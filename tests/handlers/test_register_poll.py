@@ -17,15 +17,16 @@ from zoom_brevo.backoff import BackoffPolicy
 from zoom_brevo.config import Settings, parse_settings
 from zoom_brevo.handlers.context import HandlerOptions
 from zoom_brevo.handlers.jobs import JobDeps, JobRunner
-from zoom_brevo.handlers.register_poll import REGISTER_POLL_JOB, cursor_name, register_poll_tick
+from zoom_brevo.handlers.register_poll import cursor_name, register_poll_tick
 from zoom_brevo.registration.run import AutoRegistration
 from zoom_brevo.registration.target import Target
+from zoom_brevo.registration.trigger import REGISTER_POLL_JOB, poll_now
 from zoom_brevo.sandbox.brevo.state import ContactList
 from zoom_brevo.sandbox.combined import Sandbox, build_sandbox, sandbox_config
 from zoom_brevo.sandbox.scenario import Meeting, Scenario, Webinar
 from zoom_brevo.sandbox.serving import serving
-from zoom_brevo.store import cursors
-from zoom_brevo.store.engine import reading
+from zoom_brevo.store import cursors, jobs
+from zoom_brevo.store.engine import reading, transaction
 from zoom_brevo.wiring import brevo_client, shared_limiter, zoom_client
 from zoom_brevo.worker import handler_options, scheduler_ticks
 
@@ -78,29 +79,32 @@ class Poll:
             pass
 
 
-def _settings(
-    base_url: str, list_ids: dict[str, int], list_id: int, key: str, zoom_id: int
-) -> Settings:
-    """The sandbox's config with one ``from_lists`` entry (``key``: webinar_id or meeting_id)."""
+def poll_settings(
+    base_url: str, list_ids: dict[str, int], list_id: int, zoom_id: int,
+    *, key: str = "webinar_id", interval_s: float = INTERVAL_S, more: str = "",
+) -> Settings:  # fmt: skip
+    """The sandbox's configuration watching ``list_id`` for ``zoom_id`` (``key``: webinar_id
+    or meeting_id; ``more``: further ``registration`` keys, indented as they are)."""
     text = sandbox_config(base_url, list_ids).replace(
         "/brevo/v3\n", "/brevo/v3\n  plan: extended\n"
     )
     registration = f"""\
     registration:
-      poll_interval_s: {INTERVAL_S}
+      poll_interval_s: {interval_s}
       from_lists:
         - {{list_id: {list_id}, {key}: {zoom_id}, occurrence_id: null}}
-"""
+{more}"""
     return parse_settings(text.replace("brevo:\n", registration + "brevo:\n", 1), {})
 
 
-@pytest.fixture(params=["webinar", "meeting"])
-async def poll(engine: Engine, request: pytest.FixtureRequest) -> AsyncIterator[Poll]:
+def sign_up_world(kind: str = "webinar") -> tuple[Sandbox, Meeting | Webinar, int]:
+    """A webinar (or meeting) in a week that requires a last name, and an empty Brevo list
+    for it."""
     scenario = Scenario(seed=21)
     host = scenario.user(email="host@example.com")
     start = NOW.replace(minute=0, second=0) + timedelta(days=8)
     parent: Meeting | Webinar
-    if request.param == "meeting":
+    if kind == "meeting":
         parent = scenario.meeting(
             host, topic="Spring launch", participants=0, start=start, approval_type=0
         )
@@ -113,9 +117,15 @@ async def poll(engine: Engine, request: pytest.FixtureRequest) -> AsyncIterator[
     state = sandbox.brevo.state
     list_id = state.next_id("list")
     state.lists[list_id] = ContactList(list_id, "Sign-ups", next(iter(state.folders)), "2026-01-01")
+    return sandbox, parent, list_id
+
+
+@pytest.fixture(params=["webinar", "meeting"])
+async def poll(engine: Engine, request: pytest.FixtureRequest) -> AsyncIterator[Poll]:
+    sandbox, parent, list_id = sign_up_world(request.param)
     with serving(sandbox.app) as base_url:
         key = f"{request.param}_id"
-        settings = _settings(base_url, dict(sandbox.list_ids), list_id, key, parent.id)
+        settings = poll_settings(base_url, dict(sandbox.list_ids), list_id, parent.id, key=key)
         options = handler_options(settings)
         limiter = shared_limiter(settings, engine)
         quick = BackoffPolicy(base_s=0.01, cap_s=0.01, max_attempts=2)  # client retries
@@ -218,6 +228,31 @@ async def test_a_failing_poll_is_retried_by_the_job_runner(engine: Engine, poll:
     assert [r.email for r in poll.parent.registrants] == ["ada@example.com"]
     (job,) = [j for j in all_jobs(engine) if j.kind == REGISTER_POLL_JOB]
     assert job.state == "done"
+
+
+async def test_a_poll_queued_behind_a_running_one_waits_without_spending_attempts(
+    engine: Engine, poll: Poll
+) -> None:
+    poll.join("ada@example.com", "Ada")
+    with transaction(engine) as conn:
+        poll_now(conn, now=NOW)  # Brevo's webhook, then another worker takes that poll
+        (running,) = jobs.claim(conn, owner="other-worker", lease_s=600, now=NOW)
+        assert poll_now(conn, now=NOW)  # the next notification queues one behind it
+
+    assert await poll.runner.step()  # it looks, sees the other poll running, waits
+
+    waiting = next(j for j in all_jobs(engine) if j.id != running.id)
+    assert (waiting.state, waiting.attempts) == ("queued", 0)
+    assert waiting.run_at.replace(tzinfo=UTC) > NOW
+    assert poll.zoom_calls() == 0
+
+    with transaction(engine) as conn:  # the other poll ends
+        jobs.complete(conn, running.id, owner="other-worker", now=NOW)
+    poll.clock[0] = waiting.run_at.replace(tzinfo=UTC)
+    while await poll.runner.step():
+        pass
+
+    assert [r.email for r in poll.parent.registrants] == ["ada@example.com"]
 
 
 def test_the_worker_schedules_the_poll_only_when_lists_are_configured(poll: Poll) -> None:

@@ -14,6 +14,7 @@ from zoom_brevo.pipeline.setup_brevo import (
     AccountState,
     Needs,
     SetupResult,
+    WebhookNeed,
     WrongType,
     config_snippet,
     needs_of,
@@ -183,3 +184,45 @@ def test_needed_lists_follow_the_enabled_features_and_absentees_stay_optional(
     needs = _settings(tmp_path, zoom_extra)
     assert dict(needs.lists) == expected
     assert set(expected) <= set(LIST_NAMES)
+
+
+HOOK_URL = "https://connector.example.com/webhooks/brevo"
+HOOK = WebhookNeed(url=HOOK_URL, token="0123456789abcdef")
+
+
+@pytest.mark.parametrize(
+    ("webhooks", "present", "created"),
+    [
+        ({}, None, True),
+        ({4: (HOOK_URL, ("listAddition",))}, 4, False),
+        ({4: (HOOK_URL, ("unsubscribed",))}, None, True),  # the event is missing
+        ({4: ("https://other.example.com/hook", ("listAddition",))}, None, True),
+    ],
+)
+def test_the_list_addition_webhook_is_created_unless_brevo_has_it(
+    webhooks: dict[int, tuple[str, tuple[str, ...]]], present: int | None, created: bool
+) -> None:
+    account = AccountState(attributes={}, lists={}, folders={}, webhooks=webhooks)
+    plan = plan_setup(account, Needs(attributes={}, lists={}, webhook=HOOK))
+
+    assert plan.webhook_present == present
+    assert (plan.webhook_to_create == HOOK) is created
+    assert plan.has_changes is created
+    assert "0123456789abcdef" not in repr(plan)
+
+
+@pytest.mark.parametrize(
+    ("registration", "needed"),
+    [
+        ("", False),
+        ('      brevo_webhook_token: "0123456789abcdef"\n', False),  # no URL: polling only
+        (f'      brevo_webhook_token: "0123456789abcdef"\n      brevo_webhook_url: {HOOK_URL}\n',
+         True),
+    ],
+)  # fmt: skip
+def test_the_webhook_is_needed_when_its_url_and_token_are_set(
+    tmp_path: Path, registration: str, needed: bool
+) -> None:
+    lists = "      from_lists:\n        - {list_id: 12, webinar_id: 8471}\n"
+    needs = _settings(tmp_path, "    registration:\n" + lists + registration)
+    assert needs.webhook == (HOOK if needed else None)

@@ -251,6 +251,15 @@ async def exercise(call: Callable[..., Any]) -> None:
     await call("POST", "/emailCampaigns/999/sendNow")
     await call("DELETE", "/contacts/a%40example.com")
     await call("DELETE", "/contacts/a%40example.com")
+    hook = {"url": "http://127.0.0.1:9/hook", "type": "marketing", "events": ["listAddition"],
+            "auth": {"type": "bearer", "token": "t"}}  # fmt: skip
+    hook_id = (await call("POST", "/webhooks", json=hook)).json()["id"]
+    await call("POST", "/webhooks", json={"url": "http://127.0.0.1:9/hook"})
+    await call("GET", "/webhooks?type=marketing")
+    await call("GET", f"/webhooks/{hook_id}")
+    await call("GET", "/webhooks/999")
+    await call("DELETE", f"/webhooks/{hook_id}")
+    await call("DELETE", f"/webhooks/{hook_id}")
 
 
 @pytest.fixture

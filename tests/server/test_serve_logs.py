@@ -75,3 +75,30 @@ def test_serve_console_lines_share_one_format_and_say_admin_is_off(config: Path)
     assert f"metrics_url={url}/metrics" in listening[0]
     assert "admin='off (set server.admin_token)'" in listening[0]
     assert "worker='off (--no-worker)'" in listening[0]
+
+
+def test_serve_answers_brevo_webhooks_when_their_token_is_set(config: Path) -> None:
+    token = "serve-brevo-token-0123"
+    registration = (
+        "    registration:\n      from_lists:\n        - {list_id: 12, webinar_id: 8471}\n"
+        f'      brevo_webhook_token: "{token}"\n'
+    )
+    text = config.read_text("utf-8")
+    config.write_text(text.replace("    webhook:", registration + "    webhook:"), "utf-8")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = start(["--config", str(config), "serve", "--no-worker", "--port", str(port)])
+    try:
+        wait_healthy(process, url)
+        hook = f"{url}/webhooks/brevo"
+        body = {"event": "list_addition", "email": "a@example.com", "list_id": [99]}
+        refused = httpx.post(hook, json=body, headers={"Authorization": "Bearer nope"})
+        ignored = httpx.post(hook, json=body, headers={"Authorization": f"Bearer {token}"})
+    finally:
+        code, err, _ = terminate(process)
+    assert code == 0, err
+    assert refused.status_code == 401
+    assert (ignored.status_code, ignored.json()) == (200, {"status": "ignored"})
+    (listening,) = [line for line in err.splitlines() if "serve_listening" in line]
+    assert f"brevo_webhook_url={hook}" in listening
+    assert token not in err

@@ -43,6 +43,7 @@ from zoom_brevo.brevo.models import (
     Process,
     RejectedRow,
     SendResult,
+    Webhook,
 )
 from zoom_brevo.brevo.responses import ErrorBody, is_already_in_list, parse_error_body
 from zoom_brevo.brevo.session import Call, Session
@@ -352,6 +353,24 @@ class BrevoClient(PooledClient):
         body = {"name": name, "folderId": int(folder_id)}
         call = Call("POST", "/contacts/lists", "/contacts/lists", json_body=body)
         return int((await self._json(call))["id"])
+
+    # -- webhooks ---------------------------------------------------------------------
+
+    async def list_webhooks(self, kind: str = "marketing") -> list[Webhook]:
+        """The account's webhooks of one type (spec getWebhooks, not paged)."""
+        call = Call("GET", "/webhooks", "/webhooks", params={"type": kind})
+        data = await self._json(call) or {}
+        return [Webhook.model_validate(item) for item in data.get("webhooks") or []]
+
+    async def create_webhook(
+        self, url: str, events: Sequence[str], *, description: str, token: str, kind: str
+    ) -> int:
+        """Create a webhook that sends ``Authorization: Bearer <token>``; its id."""
+        body = {
+            "url": url, "events": list(events), "type": kind, "description": description,
+            "auth": {"type": "bearer", "token": token},
+        }  # fmt: skip
+        return int((await self._json(Call("POST", "/webhooks", "/webhooks", json_body=body)))["id"])
 
     async def _pages(self, path: str, key: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []

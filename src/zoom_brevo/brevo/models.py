@@ -66,6 +66,16 @@ class ContactList(_Model):
     total_subscribers: int = Field(default=0, alias="totalSubscribers")
 
 
+class Webhook(_Model):
+    """A webhook of the account (``getWebhook``; its ``auth`` is not kept)."""
+
+    id: int
+    url: str
+    events: list[str] = Field(default_factory=list)
+    type: str = ""
+    description: str = ""
+
+
 class Contact(_Model):
     """``GET /contacts/{identifier}``."""
 

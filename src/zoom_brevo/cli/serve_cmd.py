@@ -38,11 +38,13 @@ def serve(
     """Run the webhook server, with the worker unless --no-worker.
 
     Receives Zoom webhooks on POST /webhooks/zoom; serves /healthz, /readyz and /metrics.
-    Also /admin when server.admin_token is set, and /oauth/authorize + /oauth/callback when
-    connectors.zoom.oauth is. Runs until SIGTERM or Ctrl-C, then answers the requests in
-    flight, stops the worker and exits 0.
+    Also /admin when server.admin_token is set, /oauth/authorize + /oauth/callback when
+    connectors.zoom.oauth is, and Brevo's list-addition webhook on POST /webhooks/brevo when
+    connectors.zoom.registration.brevo_webhook_token is. Runs until SIGTERM or Ctrl-C, then
+    answers the requests in flight, stops the worker and exits 0.
     """
     from zoom_brevo.admin import site_routes_for  # noqa: PLC0415
+    from zoom_brevo.server.brevo_webhook import brevo_webhook_routes  # noqa: PLC0415
     from zoom_brevo.server.runner import run_server, stop_during_start  # noqa: PLC0415
     from zoom_brevo.wiring import open_store  # noqa: PLC0415
 
@@ -53,7 +55,8 @@ def serve(
         ensure_free(bind_host, bind_port)
         engine = open_store(settings)
         try:
-            routes = site_routes_for(settings, engine)  # /admin, /oauth/*: each only if configured
+            # /admin, /oauth/*, /webhooks/brevo: each only if configured
+            routes = [*site_routes_for(settings, engine), *brevo_webhook_routes(settings, engine)]
             app = serve_app(settings, engine, worker=not no_worker, routes=routes)
             listening = listening_fields(bind_host, bind_port, routes, worker=not no_worker)
             run_server(
@@ -72,6 +75,7 @@ def listening_fields(
     """The fields of the ``serve_listening`` line: where each endpoint answers."""
     from zoom_brevo.admin.auth import MOUNT  # noqa: PLC0415
     from zoom_brevo.server.app import WEBHOOK_PATH  # noqa: PLC0415
+    from zoom_brevo.server.brevo_webhook import BREVO_WEBHOOK_PATH  # noqa: PLC0415
 
     shown = f"[{host}]" if ":" in host else host
     base = f"http://{shown}:{port}"
@@ -88,6 +92,8 @@ def listening_fields(
         fields["admin"] = "off (set server.admin_token)"
     if "/oauth/authorize" in paths:
         fields["oauth_url"] = base + "/oauth/authorize"
+    if BREVO_WEBHOOK_PATH in paths:
+        fields["brevo_webhook_url"] = base + BREVO_WEBHOOK_PATH
     fields["worker"] = "in-process" if worker else "off (--no-worker)"
     return fields
 
@@ -99,18 +105,20 @@ def serve_app(
     worker: bool,
     routes: Sequence[BaseRoute] | None = None,
 ) -> Starlette:
-    """What ``serve`` runs: webhooks, health, /metrics, /admin and /oauth, and the worker.
+    """What ``serve`` runs: webhooks (Zoom's, and Brevo's when configured), health,
+    /metrics, /admin and /oauth, and the worker.
 
     The worker's clients and deliverer report to the app's metrics, so its API calls, 429s
     and delivery latencies are counted on ``/metrics``.
     """
     from zoom_brevo.admin import site_routes_for  # noqa: PLC0415
     from zoom_brevo.server.app import create_app, webhook_options  # noqa: PLC0415
+    from zoom_brevo.server.brevo_webhook import brevo_webhook_routes  # noqa: PLC0415
     from zoom_brevo.server.metrics import Metrics  # noqa: PLC0415
     from zoom_brevo.worker import background_worker  # noqa: PLC0415 (keeps CLI start-up fast)
 
-    if routes is None:  # /admin, /oauth/*: each only if configured
-        routes = site_routes_for(settings, engine)
+    if routes is None:  # /admin, /oauth/*, /webhooks/brevo: each only if configured
+        routes = [*site_routes_for(settings, engine), *brevo_webhook_routes(settings, engine)]
     metrics = Metrics()
     work = background_worker(settings, engine, metrics) if worker else None
     return create_app(

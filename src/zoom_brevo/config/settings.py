@@ -257,6 +257,18 @@ class ListRegistration(_Model):
         return found
 
 
+MIN_WEBHOOK_TOKEN_CHARS = 16
+
+
+def _strong_token(value: SecretStr | None) -> SecretStr | None:
+    if value is not None and len(value.get_secret_value().strip()) < MIN_WEBHOOK_TOKEN_CHARS:
+        raise ValueError(
+            f"expected at least {MIN_WEBHOOK_TOKEN_CHARS} characters (a random secret, e.g. the"
+            " output of `openssl rand -hex 32`)"
+        )
+    return value
+
+
 def _each_pair_once(value: list[ListRegistration]) -> list[ListRegistration]:
     pairs = [(r.list_id, r.kind, r.zoom_id, r.occurrence_id) for r in value]
     repeated = sorted({f"list {p[0]} -> {p[1]} {p[2]}" for p in pairs if pairs.count(p) > 1})
@@ -276,6 +288,21 @@ class ZoomRegister(_Model):
     or meeting; empty = off."""
     poll_interval_s: Seconds = 300.0
     """How often the lists of `from_lists` are read, in seconds; 0 = never."""
+    brevo_webhook_token: Annotated[OptionalSecret, AfterValidator(_strong_token)] = None
+    """Secret Brevo sends with its `listAddition` webhook (`Authorization: Bearer`); set, `serve`
+    answers `POST /webhooks/brevo` and a sign-up is registered within seconds. Null = polling only.
+    """
+    brevo_webhook_url: Annotated[HttpUrlStr | None, BeforeValidator(_blank_to_none)] = None
+    """This server's public address of that webhook (e.g.
+    https://connector.example.com/webhooks/brevo); `setup-brevo` creates it in Brevo.
+    """
+
+    @field_validator("brevo_webhook_url")
+    @classmethod
+    def _url_needs_token(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("brevo_webhook_token") is None:
+            raise ValueError("needs brevo_webhook_token: the secret Brevo sends to this URL")
+        return value
 
 
 class ZoomConnector(_Model):

@@ -58,6 +58,10 @@ connectors:
       poll_interval_s: 300      # how often the lists are read; 0 = never
       from_lists: []            # e.g. - {list_id: 12, webinar_id: 84712389925, occurrence_id: null}
                                 # or a meeting: - {list_id: 14, meeting_id: 81234567890}
+      # Within seconds instead of at the next poll: Brevo calls POST /webhooks/brevo with this
+      # token when someone enters a list (`zoom-brevo setup-brevo` creates that webhook).
+      brevo_webhook_token: null # e.g. "${BREVO_WEBHOOK_TOKEN}"
+      brevo_webhook_url: null   # e.g. https://connector.example.com/webhooks/brevo
     exclude_domains: []         # e-mail domains never sent to Brevo (e.g. your own)
     debug: false                # true: JSON logs with request details
     log_level: info             # verbose | debug | info | warning | error

@@ -50,10 +50,11 @@ from zoom_brevo.handlers.context import Context, GiveUp, HandlerOptions, enqueue
 from zoom_brevo.handlers.lifecycle import COLLECT_JOB
 from zoom_brevo.handlers.participants import PAIR_LEAVE_FIRST_DELAY_S, PAIR_LEAVE_JOB, pair_leave
 from zoom_brevo.handlers.recordings import RECORDING_JOB
-from zoom_brevo.handlers.register_poll import REGISTER_POLL_JOB, register_poll
+from zoom_brevo.handlers.register_poll import register_poll
 from zoom_brevo.handlers.sweep import SWEEP_JOB, sweep
+from zoom_brevo.registration.trigger import REGISTER_POLL_JOB, another_poll_running
 from zoom_brevo.store import facts, jobs
-from zoom_brevo.store.engine import transaction
+from zoom_brevo.store.engine import reading, transaction
 from zoom_brevo.usecases.collect import Kind
 from zoom_brevo.usecases.collect import collect as collect_instance
 from zoom_brevo.zoom.client import ZoomClient
@@ -68,6 +69,7 @@ KINDS = (
 DEFAULT_LEASE_S = 60.0
 RENEW_SHARE = 1 / 3  # of the lease, between two renewals while a job runs
 ERROR_POLICY = BackoffPolicy(base_s=30.0, cap_s=3600.0)
+POLL_WAIT_S = 2.0  # a poll queued behind a running one looks again this soon
 
 
 def not_ready_policy(collect_delay_s: float) -> BackoffPolicy:
@@ -87,10 +89,12 @@ class Done:
 
 @dataclass(frozen=True, slots=True)
 class RetryIn:
-    """Run the job again after ``delay_s`` (``reason`` is stored as its last error)."""
+    """Run the job again after ``delay_s`` (``reason`` is stored as its last error);
+    ``refund``: the job did not try its work, so the attempt does not count."""
 
     delay_s: float
     reason: str
+    refund: bool = False
 
 
 Result = Done | RetryIn
@@ -149,10 +153,17 @@ async def sweep_job(deps: JobDeps, _job: jobs.Job, now: datetime) -> Result:
     return Done()
 
 
-async def register_poll_job(deps: JobDeps, _job: jobs.Job, now: datetime) -> Result:
-    """Register the members who entered the configured lists (``handlers.register_poll``)."""
+async def register_poll_job(deps: JobDeps, job: jobs.Job, now: datetime) -> Result:
+    """Register the members who entered the configured lists (``handlers.register_poll``).
+
+    Waits (its attempt refunded) while another worker's poll runs: two polls at once
+    would register the same people (Brevo's webhook queues one behind a running one).
+    """
     if deps.brevo is None:
         raise GiveUp("register_poll needs a Brevo client; this worker has none")
+    with reading(deps.engine) as conn:
+        if another_poll_running(conn, job.id, now=now):
+            return RetryIn(POLL_WAIT_S, "waiting for the register_poll running", refund=True)
     await register_poll(deps.zoom, deps.brevo, deps.engine, deps.options, now)
     return Done()
 
@@ -346,6 +357,10 @@ class JobRunner:
         if isinstance(result, Done):
             jobs.complete(conn, job.id, owner=self._owner, now=now)
             log.info("job_done", kind=job.kind, job_id=job.id, attempts=job.attempts)
+            return
+        if result.refund:
+            at = now + timedelta(seconds=result.delay_s)
+            jobs.release(conn, job.id, owner=self._owner, now=now, at=at)
             return
         verdict = retrying.schedule(job.attempts, job.max_attempts, result.delay_s, now)
         self._settle_verdict(conn, job, verdict, result.reason, now=now)

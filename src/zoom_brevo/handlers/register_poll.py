@@ -1,11 +1,12 @@
 """Brevo -> Zoom, automatically: people who enter a Brevo list are registered into a webinar
 or a meeting.
 
-Brevo announces no list membership to a connector, so it is polled. Every
-``poll_interval_s`` (``connectors.zoom.registration``) the one scheduler of the deployment
-queues a ``register_poll`` job (one per interval, none while the last is still queued or
-running: two polls would register the same people); the job reads, for each configured list
--> webinar (or meeting) pair, the list's members Brevo changed since the last look (``GET
+The lists are polled. Every ``poll_interval_s`` (``connectors.zoom.registration``) the one
+scheduler of the deployment queues a ``register_poll`` job (one per interval, none while the
+last is still queued or running: two polls would register the same people), and Brevo's
+``listAddition`` webhook, where configured, makes one due at once (``registration.trigger``,
+``server.brevo_webhook``); the job reads, for each configured list -> webinar (or meeting)
+pair, the list's members Brevo changed since the last look (``GET
 /contacts/lists/{listId}/contacts`` ``modifiedSince``, official spec getContactsFromList)
 and registers them through the same code as ``zoom-brevo register`` (``registration.run``),
 the join link written back to the contact. People registered and written back already cost
@@ -25,9 +26,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 import structlog
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from zoom_brevo.brevo.client import BrevoClient
 from zoom_brevo.brevo.models import Contact
@@ -36,15 +36,13 @@ from zoom_brevo.logging import mask_email
 from zoom_brevo.registration import writeback
 from zoom_brevo.registration.run import RegisterReport, members, register_list, registered
 from zoom_brevo.registration.target import Target
+from zoom_brevo.registration.trigger import REGISTER_POLL_JOB, poll_pending, queue_poll
 from zoom_brevo.scheduler import Tick
-from zoom_brevo.store import cursors, jobs, registrations
+from zoom_brevo.store import cursors, registrations
 from zoom_brevo.store.engine import reading, transaction
-from zoom_brevo.store.schema import jobs as job_rows
 from zoom_brevo.zoom.client import ZoomClient
 
 log = structlog.get_logger(__name__)
-REGISTER_POLL_JOB = "register_poll"
-REGISTER_POLL_MAX_ATTEMPTS = 3  # the next interval's poll looks again anyway
 OVERLAP_S = 1.0
 FULL_READ_EVERY = timedelta(days=1)
 _REPORTED = ("missing_fields", "blocked", "failed")
@@ -56,22 +54,14 @@ def register_poll_tick(interval_s: float) -> Tick:
     def queue_register_poll(engine: Engine, now: datetime) -> int:
         slot = int(now.timestamp() // interval_s)
         with transaction(engine) as conn:
-            if _unfinished(conn):
+            if poll_pending(conn):
                 return 0
-            queued = jobs.enqueue(
-                conn, REGISTER_POLL_JOB, {"slot": slot}, now=now,
-                unique_key=f"{REGISTER_POLL_JOB}:{int(interval_s)}:{slot}",
-                max_attempts=REGISTER_POLL_MAX_ATTEMPTS,
-            )  # fmt: skip
-        return 0 if queued is None else 1
+            queued = queue_poll(
+                conn, unique_key=f"{REGISTER_POLL_JOB}:{int(interval_s)}:{slot}", now=now
+            )
+        return int(queued)
 
     return queue_register_poll
-
-
-def _unfinished(conn: Connection) -> bool:
-    c = job_rows.c
-    stmt = sa.select(c.id).where(c.kind == REGISTER_POLL_JOB, c.state.in_(("queued", "running")))
-    return conn.execute(stmt.limit(1)).first() is not None
 
 
 def cursor_name(target: Target) -> str:

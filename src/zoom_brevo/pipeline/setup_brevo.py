@@ -19,6 +19,11 @@ Decisions:
   (``Zoom - Meeting participants``, ...) and created (with the folder) when absent, so a
   second run finds it and creates nothing. Its id must then be written into
   ``connectors.zoom.lists``: the plan carries the YAML snippet to paste.
+- The **Brevo webhook** of automatic registration (``listAddition``, marketing, sending the
+  bearer token ``connectors.zoom.registration.brevo_webhook_token`` to
+  ``brevo_webhook_url``) is created when both are set and lists are watched, unless a
+  marketing webhook with that URL and event exists already (official spec, createWebhook
+  and getWebhooks).
 """
 
 from __future__ import annotations
@@ -40,6 +45,9 @@ LIST_NAMES: Mapping[str, str] = {
     "webinar_absentees": "Zoom - Webinar absentees",
 }
 ATTRIBUTE_CATEGORY = "normal"
+WEBHOOK_EVENT = "listAddition"
+WEBHOOK_TYPE = "marketing"
+WEBHOOK_DESCRIPTION = "zoom-brevo: register who enters a list into the Zoom webinar"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +57,7 @@ class AccountState:
     attributes: Mapping[str, str | None]
     lists: Mapping[int, tuple[str, int]]  # id -> (name, folder id)
     folders: Mapping[int, str]  # id -> name
+    webhooks: Mapping[int, tuple[str, tuple[str, ...]]] = field(default_factory=dict)  # marketing
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +66,15 @@ class Needs:
 
     attributes: Mapping[str, str]
     lists: Mapping[str, int | None]
+    webhook: WebhookNeed | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookNeed:
+    """The ``listAddition`` webhook automatic registration needs: where, with what token."""
+
+    url: str
+    token: str = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +102,8 @@ class SetupPlan:
     lists_found: Mapping[str, int] = field(default_factory=dict)
     lists_to_create: Mapping[str, str] = field(default_factory=dict)
     folder_id: int | None = None
+    webhook_present: int | None = None
+    webhook_to_create: WebhookNeed | None = None
 
     @property
     def create_folder(self) -> bool:
@@ -93,7 +113,7 @@ class SetupPlan:
     @property
     def has_changes(self) -> bool:
         """Something would be created in Brevo."""
-        return bool(self.attributes_to_create or self.lists_to_create)
+        return bool(self.attributes_to_create or self.lists_to_create or self.webhook_to_create)
 
     def errors(self) -> list[str]:
         """Problems ``setup-brevo`` cannot fix, each with what to do."""
@@ -124,7 +144,15 @@ def needs_of(settings: Settings) -> Needs:
     lists: dict[str, int | None] = {role: getattr(configured, role) for role in roles}
     lists.update(configured.ids())  # every configured id must exist, needed or not
     attributes = dict(attribute_definitions(mapping)) | dict(writeback.ATTRIBUTE_TYPES)
-    return Needs(attributes=attributes, lists=lists)
+    return Needs(attributes=attributes, lists=lists, webhook=_webhook_need(settings))
+
+
+def _webhook_need(settings: Settings) -> WebhookNeed | None:
+    registration = settings.connectors.zoom.registration
+    url, token = registration.brevo_webhook_url, registration.brevo_webhook_token
+    if url is None or token is None or not registration.from_lists:
+        return None
+    return WebhookNeed(url=url, token=token.get_secret_value())
 
 
 def plan_setup(account: AccountState, needs: Needs) -> SetupPlan:
@@ -159,7 +187,17 @@ def plan_setup(account: AccountState, needs: Needs) -> SetupPlan:
         lists_found=lists_found,
         lists_to_create=lists_to_create,
         folder_id=folder_id,
+        **_plan_webhook(account, needs.webhook),
     )
+
+
+def _plan_webhook(account: AccountState, need: WebhookNeed | None) -> dict[str, Any]:
+    if need is None:
+        return {}
+    for webhook_id, (url, events) in sorted(account.webhooks.items()):
+        if url == need.url and WEBHOOK_EVENT in events:
+            return {"webhook_present": webhook_id}
+    return {"webhook_to_create": need}
 
 
 def _plan_attributes(
@@ -198,6 +236,7 @@ class SetupResult:
     attributes_created: tuple[str, ...] = ()
     folder_created: int | None = None
     lists_created: Mapping[str, int] = field(default_factory=dict)
+    webhook_created: int | None = None
 
     @property
     def new_list_ids(self) -> dict[str, int]:
@@ -233,17 +272,28 @@ class SetupResult:
                 "created": dict(self.lists_created),
             },
             "folder": {"id": self.folder_created or plan.folder_id, "name": FOLDER_NAME},
+            "webhook": {
+                "present": plan.webhook_present,
+                "to_create": plan.webhook_to_create.url if plan.webhook_to_create else None,
+                "created": self.webhook_created,
+            },
             "config_snippet": config_snippet(self.new_list_ids),
             "errors": plan.errors(),
         }
 
 
-async def read_account(brevo: BrevoClient) -> AccountState:
-    """The account's attributes, lists and folders."""
+async def read_account(brevo: BrevoClient, *, webhooks: bool = False) -> AccountState:
+    """The account's attributes, lists and folders (and marketing webhooks if asked)."""
     attributes = {a.name.upper(): a.type for a in await brevo.list_attributes()}
     lists = {entry.id: (entry.name, entry.folder_id) for entry in await brevo.list_lists()}
     folders = {folder.id: folder.name for folder in await brevo.list_folders()}
-    return AccountState(attributes=attributes, lists=lists, folders=folders)
+    hooks = await brevo.list_webhooks(WEBHOOK_TYPE) if webhooks else []
+    return AccountState(
+        attributes=attributes,
+        lists=lists,
+        folders=folders,
+        webhooks={w.id: (w.url, tuple(w.events)) for w in hooks},
+    )
 
 
 async def apply_plan(brevo: BrevoClient, plan: SetupPlan) -> SetupResult:
@@ -260,18 +310,25 @@ async def apply_plan(brevo: BrevoClient, plan: SetupPlan) -> SetupResult:
     for role, name in plan.lists_to_create.items():
         assert folder_id is not None
         lists_created[role] = await brevo.create_list(name, folder_id)
+    webhook_created = None
+    if (need := plan.webhook_to_create) is not None:
+        webhook_created = await brevo.create_webhook(
+            need.url, [WEBHOOK_EVENT], description=WEBHOOK_DESCRIPTION, token=need.token,
+            kind=WEBHOOK_TYPE,
+        )  # fmt: skip
     return SetupResult(
         plan,
         applied=True,
         attributes_created=tuple(created),
         folder_created=folder_created,
         lists_created=lists_created,
+        webhook_created=webhook_created,
     )
 
 
 async def setup_brevo(brevo: BrevoClient, needs: Needs, *, dry_run: bool) -> SetupResult:
     """Read the account, plan, and (unless ``dry_run``) apply the plan."""
-    plan = plan_setup(await read_account(brevo), needs)
+    plan = plan_setup(await read_account(brevo, webhooks=needs.webhook is not None), needs)
     if dry_run:
         return SetupResult(plan, applied=False)
     return await apply_plan(brevo, plan)
@@ -298,4 +355,12 @@ def describe(result: SetupResult) -> Sequence[str]:
     for role, name in plan.lists_to_create.items():
         made = result.lists_created.get(role)
         lines.append(f"list {role}: {verb} {name!r}" + (f" (id {made})" if made else ""))
+    if plan.webhook_present is not None:
+        lines.append(f"Brevo webhook listAddition (id {plan.webhook_present}): OK")
+    if plan.webhook_to_create is not None:
+        made = result.webhook_created
+        lines.append(
+            f"Brevo webhook listAddition -> {plan.webhook_to_create.url}: {verb}"
+            + (f" (id {made})" if made else "")
+        )
     return lines

@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 
@@ -23,15 +23,25 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 @contextlib.contextmanager
-def serving(app: Any, *, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
-    """Run ``app`` under uvicorn in a thread; yield its base URL, stop it on exit."""
+def serving(
+    app: Any,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    lifespan: Literal["on", "off", "auto"] = "off",
+) -> Iterator[str]:
+    """Run ``app`` under uvicorn in a thread; yield its base URL, stop it on exit.
+
+    ``lifespan="on"`` runs the app's start-up and shutdown (the connector's in-process
+    worker).
+    """
     port = port or free_port(host)
     config = uvicorn.Config(
         app,
         host=host,
         port=port,
         log_level="warning",
-        lifespan="off",
+        lifespan=lifespan,
         access_log=False,
         interface="asgi3",  # auto-detection takes a bound ``async def app`` method for ASGI2
     )

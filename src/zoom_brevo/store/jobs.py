@@ -117,10 +117,13 @@ def bury(conn: Connection, job_id: int, *, owner: str, error: str, now: datetime
     return _lease.bury(conn, jobs, [job_id], owner=owner, error=error, now=now) == 1
 
 
-def release(conn: Connection, job_id: int, *, owner: str, now: datetime) -> bool:
-    """Give the job back, due now, its attempt refunded (a worker stopping); ``False`` if not
-    owned."""
-    return _lease.release(conn, jobs, jobs.c.run_at, [job_id], owner=owner, at=now, now=now) == 1
+def release(
+    conn: Connection, job_id: int, *, owner: str, now: datetime, at: datetime | None = None
+) -> bool:
+    """Give the job back, due now (or ``at``), its attempt refunded (a worker stopping, a
+    job that must wait for another); ``False`` if not owned."""
+    due = at or now
+    return _lease.release(conn, jobs, jobs.c.run_at, [job_id], owner=owner, at=due, now=now) == 1
 
 
 def extend_lease(

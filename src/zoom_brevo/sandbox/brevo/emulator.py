@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from zoom_brevo.sandbox.brevo import contacts_api, messaging_api
+from zoom_brevo.sandbox.brevo import contacts_api, messaging_api, webhooks_api
 from zoom_brevo.sandbox.brevo.limits import Fault, Faults, FaultWindow, RateLimits, Stats, family
 from zoom_brevo.sandbox.brevo.protocol import ApiFault, Op, Options, Reply, Req
 from zoom_brevo.sandbox.brevo.state import BrevoState
@@ -60,7 +60,8 @@ class BrevoEmulator:
         self._state = BrevoState()
         self._limits = RateLimits(plan)
         self._clock = clock
-        self.ops: list[Op] = [*contacts_api.OPS, *messaging_api.OPS]
+        self.ops: list[Op] = [*contacts_api.OPS, *messaging_api.OPS, *webhooks_api.OPS]
+        self.notifier = webhooks_api.ListAdditionNotifier()
         self._patterns = [(op, op.pattern()) for op in self.ops]
         self.app = Starlette(
             routes=[
@@ -83,6 +84,7 @@ class BrevoEmulator:
         fam = family(request.method, path)
         size = len(await request.body())
         reply, limit_headers = await self._answer(request, path, fam)
+        self.notifier.flush(self._state, self._clock())  # contacts this call put in lists
         self.stats.record(request.method, path, fam, reply.status, size)
         headers = {**limit_headers, **reply.headers}
         if reply.body is None:

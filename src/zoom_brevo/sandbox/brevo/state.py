@@ -161,6 +161,25 @@ def default_attributes() -> dict[str, Attribute]:
 
 
 @dataclass
+class Webhook:
+    """A webhook as ``getWebhook`` shows it (official spec); ``auth``/``headers`` as given."""
+
+    id: int
+    url: str
+    description: str
+    events: list[str]
+    type: str
+    created_at: str
+    modified_at: str
+    batched: bool = False
+    auth: dict[str, Any] | None = None
+    headers: list[dict[str, str]] = field(default_factory=list)
+
+
+LIST_ADDITION = "listAddition"
+
+
+@dataclass
 class BrevoState:
     """Everything the emulated account holds. Tests may read and seed it directly."""
 
@@ -174,6 +193,10 @@ class BrevoState:
     emails: list[SentEmail] = field(default_factory=list)
     campaigns: dict[int, Campaign] = field(default_factory=dict)
     idempotency_keys: dict[str, float] = field(default_factory=dict)
+    webhooks: dict[int, Webhook] = field(default_factory=dict)
+    # (contact id, list id) entries not yet announced to the ``listAddition`` webhooks;
+    # recorded only while such a webhook exists (``webhooks_api.ListAdditionNotifier``).
+    list_additions: list[tuple[int, int]] = field(default_factory=list)
     _next_id: dict[str, int] = field(default_factory=dict)
 
     def next_id(self, kind: str) -> int:
@@ -244,6 +267,8 @@ class BrevoState:
             return False
         contact.list_ids.add(list_id)
         self.lists[list_id].members.add(contact.id)
+        if any(LIST_ADDITION in w.events for w in self.webhooks.values()):
+            self.list_additions.append((contact.id, list_id))
         return True
 
     def delete_contact(self, contact: Contact) -> None:
