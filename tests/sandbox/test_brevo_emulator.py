@@ -184,6 +184,23 @@ async def test_list_add_over_150_is_refused(http: httpx.AsyncClient) -> None:
     assert response.status_code == 400
 
 
+async def test_adding_a_contact_to_a_list_modifies_it_so_modified_since_finds_it(
+    http: httpx.AsyncClient, clock: Clock
+) -> None:
+    list_id = await new_list(http)
+    assert (await http.post("contacts", json={"email": "c@example.com"})).status_code == 201
+    before = (await http.get("contacts/c@example.com")).json()["modifiedAt"]
+    clock.now += 60
+    added = await http.post(
+        f"contacts/lists/{list_id}/contacts/add", json={"emails": ["c@example.com"]}
+    )
+    assert added.status_code == 201
+    after = (await http.get("contacts/c@example.com")).json()["modifiedAt"]
+    assert after > before
+    listed = await http.get(f"contacts/lists/{list_id}/contacts", params={"modifiedSince": before})
+    assert [c["email"] for c in listed.json()["contacts"]] == ["c@example.com"]
+
+
 async def test_list_needs_an_existing_folder(http: httpx.AsyncClient) -> None:
     response = await http.post("contacts/lists", json={"name": "L", "folderId": 77})
     assert response.status_code == 400

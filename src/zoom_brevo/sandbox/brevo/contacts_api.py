@@ -240,6 +240,12 @@ async def add_to_list(req: Req) -> Reply:
     for email in emails:
         contact = req.state.contact(email)
         added = contact is not None and req.state.link(contact, list_id)
+        if contact is not None and added:
+            # A list addition modifies the contact: Brevo keeps which lists it is in, and
+            # ``modifiedSince`` listings then include it (Brevo's answer in
+            # sendinblue/APIv3-php-library#49: "the contact is modified since we maintain
+            # that the contact was added to a particular list").
+            req.state.update_contact(contact, {}, req.now_s)
         (success if added else failure).append(email.lower())
     if not success:
         raise bad("Contact already in list and/or does not exist")
