@@ -380,6 +380,40 @@ async def test_a_send_brevo_says_went_out_already_counts_as_sent(env: Env) -> No
         assert outbox.counts(conn)["dead"] == 0
 
 
+async def test_the_collect_ends_the_instances_kept_leaves_at_once(env: Env) -> None:
+    inst = env.box.scenario.webinars[0].latest
+    opts = options()
+    person = inst.extra[0]
+    leave = env.events.left(inst, person, person.sessions[0])  # its join never comes
+    env.webhooks(opts, leave)
+    other = {"uuid": "another-instance", "person_key": "k", "leave_time": "2026-01-01T00:00:00"}
+    with transaction(env.engine) as conn:
+        later = env.clock.now + timedelta(hours=1)
+        jobs.enqueue(
+            conn,
+            PAIR_LEAVE_JOB,
+            other,
+            now=env.clock.now,
+            run_at=later,
+            unique_key="pair_leave:x:k",
+        )
+    [kept] = [j for j in all_jobs(env.engine) if j.payload.get("uuid") == inst.uuid]
+    assert (kept.kind, kept.state) == (PAIR_LEAVE_JOB, "queued")
+
+    env.webhooks(opts, env.events.ended(inst))
+    collect = next(j for j in all_jobs(env.engine) if j.kind == "collect")
+    runner = env.runner(opts)
+    while await runner.step():  # the collect, due now; the kept leave is due in seconds
+        pass
+
+    by_id = {j.id: j for j in all_jobs(env.engine)}
+    assert by_id[collect.id].state == "done"
+    assert by_id[kept.id].state == "done"
+    assert by_id[kept.id].attempts == 0  # ended by the collect, not tried
+    [unrelated] = [j for j in by_id.values() if j.payload.get("uuid") == "another-instance"]
+    assert unrelated.state == "queued"
+
+
 async def test_campaign_mode_without_a_sender_dead_letters_the_job_before_creating_anything(
     env: Env,
 ) -> None:

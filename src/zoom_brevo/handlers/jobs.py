@@ -48,7 +48,12 @@ from zoom_brevo.errors import NotFound, NotReady, StoreError
 from zoom_brevo.handlers import recordings, replays
 from zoom_brevo.handlers.context import Context, GiveUp, HandlerOptions, enqueue, new_events
 from zoom_brevo.handlers.lifecycle import COLLECT_JOB
-from zoom_brevo.handlers.participants import PAIR_LEAVE_FIRST_DELAY_S, PAIR_LEAVE_JOB, pair_leave
+from zoom_brevo.handlers.participants import (
+    PAIR_LEAVE_FIRST_DELAY_S,
+    PAIR_LEAVE_JOB,
+    drop_kept_leaves,
+    pair_leave,
+)
 from zoom_brevo.handlers.recordings import RECORDING_JOB
 from zoom_brevo.handlers.register_poll import register_poll
 from zoom_brevo.handlers.sweep import SWEEP_JOB, sweep
@@ -133,6 +138,7 @@ async def collect(deps: JobDeps, job: jobs.Job, now: datetime) -> Result:
         # The ended event proves the instance exists: 3001 here means "not processed yet".
         raise NotReady(str(exc), service="zoom", status=exc.status, code=exc.code) from exc
     with transaction(deps.engine) as conn:
+        drop_kept_leaves(conn, uuid, now=now)
         if job.kind == RECONCILE_JOB:
             facts.set_collected(conn, uuid, "reconciled", now=now)
         elif deps.options.reconcile_after_s > 0:

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from zoom_brevo.handlers.context import Context
 from zoom_brevo.handlers.lifecycle import instance_of
@@ -112,9 +113,21 @@ def handle_left(ctx: Context, body: Envelope[ParticipantObject]) -> None:
         payload,
         now=ctx.now,
         run_at=ctx.now + timedelta(seconds=PAIR_LEAVE_FIRST_DELAY_S),
-        unique_key=f"{PAIR_LEAVE_JOB}:{body.obj.uuid}:{key}:{left.isoformat()}",
+        unique_key=f"{pair_leave_keys(body.obj.uuid)}{key}:{left.isoformat()}",
         max_attempts=PAIR_LEAVE_ATTEMPTS,
     )
+
+
+def pair_leave_keys(uuid: str) -> str:
+    """What the ``unique_key`` of every kept leave of instance ``uuid`` starts with."""
+    return f"{PAIR_LEAVE_JOB}:{uuid}:"
+
+
+def drop_kept_leaves(conn: Connection, uuid: str, *, now: datetime) -> int:
+    """The instance's final report is in: its kept leaves have nothing left to pair (the
+    report replaced every provisional session), so their jobs end now rather than at their
+    next try, seconds to a minute later. The number ended."""
+    return jobs.settle_moot(conn, PAIR_LEAVE_JOB, pair_leave_keys(uuid), now=now)
 
 
 def pair_leave(ctx: Context, payload: dict[str, Any]) -> bool:

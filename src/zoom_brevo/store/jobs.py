@@ -139,6 +139,23 @@ def get(conn: Connection, job_id: int) -> Job | None:
     return None if row is None else _job(row)
 
 
+def settle_moot(conn: Connection, kind: str, key_prefix: str, *, now: datetime) -> int:
+    """Mark done the queued jobs of ``kind`` whose ``unique_key`` starts with
+    ``key_prefix``: work something else made unnecessary. A running one is left to its
+    owner. The number settled."""
+    c = jobs.c
+    stmt = (
+        sa.update(jobs)
+        .where(
+            c.kind == kind,
+            c.state == "queued",
+            c.unique_key.startswith(key_prefix, autoescape=True),
+        )
+        .values(state="done", updated_at=now)
+    )
+    return conn.execute(stmt).rowcount
+
+
 def get_by_key(conn: Connection, unique_key: str) -> Job | None:
     """The job enqueued with ``unique_key``."""
     row = conn.execute(sa.select(jobs).where(jobs.c.unique_key == unique_key)).one_or_none()
