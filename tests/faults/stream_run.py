@@ -100,6 +100,22 @@ def outstanding(engine: Engine) -> dict[str, int]:
     }
 
 
+def unfinished_jobs(engine: Engine) -> dict[str, int]:
+    """Queued or running jobs by kind, with those due now or retrying counted apart."""
+    c = schema.jobs.c
+    now = datetime.now(UTC)
+    due = sa.or_(c.run_at <= now, c.attempts > 0).label("due")
+    stmt = (
+        sa.select(c.kind, due, sa.func.count())
+        .where(c.state.in_(("queued", "running")))
+        .group_by(c.kind, due)
+    )
+    with reading(engine) as conn:
+        return {
+            f"{kind}{'' if now_due else ' (later)'}": n for kind, now_due, n in conn.execute(stmt)
+        }
+
+
 def busy(engine: Engine) -> list[str]:
     """Why the store is not idle, as ``status --json`` says (empty: idle)."""
     with reading(engine) as conn:
@@ -174,6 +190,7 @@ class Chaos:
     backfill_runs: int = 1
     backfill_done: bool = False
     samples: list[tuple[int, ...]] = field(default_factory=list)  # (s, webhooks, jobs, commands)
+    job_kinds: list[tuple[int, dict[str, int]]] = field(default_factory=list)  # jobs not done
 
     def run(self, progress: Callable[[], float], until: Callable[[], bool]) -> None:
         """Stop and supervise until ``until()``; ``progress()``: the stream's, 0 to 1."""
@@ -232,6 +249,7 @@ class Chaos:
         assert not crashed, f"{crashed} exited on their own:\n{self.fleet.tracebacks()}"
         if self.elapsed() >= SAMPLE_EVERY_S * len(self.samples):
             self.samples.append((round(self.elapsed()), *outstanding(self.store).values()))
+            self.job_kinds.append((round(self.elapsed()), unfinished_jobs(self.store)))
         backfill = self.fleet.procs["backfill"]
         if not (self.backfill_done or backfill.running):
             assert backfill.process is not None
@@ -292,6 +310,7 @@ class Run:
             "idle_after_last_restart_s": round(self.idle_after_s, 1),
             "claimed_more_than_once": self.claimed_again,
             "backlog_samples": self.chaos.samples,
+            "unfinished_jobs_by_kind": self.chaos.job_kinds,
         }
 
 
