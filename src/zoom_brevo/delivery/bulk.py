@@ -30,7 +30,7 @@ from zoom_brevo.delivery.imports import ImportTracker
 from zoom_brevo.delivery.lease import Lease, hand_back
 from zoom_brevo.delivery.plan import ContactWrite, parse
 from zoom_brevo.delivery.report import DeliveryReport
-from zoom_brevo.delivery.rows import Settler
+from zoom_brevo.delivery.rows import SendDeps, Settler
 from zoom_brevo.errors import AuthError
 from zoom_brevo.store import outbox
 from zoom_brevo.store.engine import transaction
@@ -195,12 +195,5 @@ class BulkContacts:
 
     def _sender(self, settler: Settler) -> ContactSender:
         lease = self._lease
-        return ContactSender(
-            self._engine,
-            self._brevo,
-            settler,
-            self._tracker,
-            self._report,
-            owner=lease.owner,
-            clock=lease.clock,
-        )
+        deps = SendDeps(self._engine, self._brevo, settler, self._report, lease.owner, lease.clock)
+        return ContactSender(deps, self._tracker)

@@ -15,16 +15,11 @@ sends the recorded campaign only).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.engine import Engine
-
-from zoom_brevo.brevo.client import BrevoClient
 from zoom_brevo.delivery.plan import CampaignWork
-from zoom_brevo.delivery.report import DeliveryReport
-from zoom_brevo.delivery.rows import Settler, complete_rows
+from zoom_brevo.delivery.rows import SendDeps, complete_rows
 from zoom_brevo.errors import ApiError
 from zoom_brevo.pipeline.commands import CreateCampaignList, SendCampaign
 from zoom_brevo.store import ledger
@@ -37,30 +32,16 @@ DEFAULT_FOLDER = "Zoom"
 class CampaignSender:
     """Delivers the campaign commands of a batch and settles their rows."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        brevo: BrevoClient,
-        settler: Settler,
-        report: DeliveryReport,
-        *,
-        owner: str,
-        clock: Callable[[], datetime],
-    ) -> None:
-        self._engine = engine
-        self._brevo = brevo
-        self._settler = settler
-        self._report = report
-        self._owner = owner
-        self._clock = clock
+    def __init__(self, deps: SendDeps) -> None:
+        self._deps = deps
 
     async def send(self, work: Sequence[CampaignWork]) -> None:
         """Each list, then each campaign, at most once."""
         for item in work:
-            self._settler.keep_lease()
+            self._deps.settler.keep_lease()
             if self._recorded(item.command.ledger_key) is not None:
-                self._settler.complete(list(item.ids))
-                self._report.skipped_already_sent += 1
+                self._deps.settler.complete(list(item.ids))
+                self._deps.report.skipped_already_sent += 1
                 continue
             try:
                 if isinstance(item.command, CreateCampaignList):
@@ -68,53 +49,53 @@ class CampaignSender:
                 else:
                     detail = {"campaign_id": await self._send(item.command)}
             except ApiError as exc:
-                self._settler.fail(list(item.ids), exc)
+                self._deps.settler.fail(list(item.ids), exc)
                 continue
             self._commit(item.command.ledger_key, detail, item.ids)
 
     async def _create_list(self, name: str) -> int:
         """A new list in the first folder (a ``Zoom`` folder is created when there is none)."""
-        self._report.brevo_calls += 1
-        folders = await self._brevo.list_folders()
+        self._deps.report.brevo_calls += 1
+        folders = await self._deps.brevo.list_folders()
         if folders:
             folder_id = int(folders[0].id)
         else:
-            self._report.brevo_calls += 1
-            folder_id = await self._brevo.create_folder(DEFAULT_FOLDER)
-        self._report.brevo_calls += 1
-        return await self._brevo.create_list(name, folder_id)
+            self._deps.report.brevo_calls += 1
+            folder_id = await self._deps.brevo.create_folder(DEFAULT_FOLDER)
+        self._deps.report.brevo_calls += 1
+        return await self._deps.brevo.create_list(name, folder_id)
 
     async def _send(self, command: SendCampaign) -> int:
         created = self._recorded(command.created_key)
         if created is not None:
             campaign_id = int(created["campaign_id"])
         else:
-            self._report.brevo_calls += 1
-            campaign_id = await self._brevo.create_email_campaign(
+            self._deps.report.brevo_calls += 1
+            campaign_id = await self._deps.brevo.create_email_campaign(
                 name=command.name, subject=command.subject, sender=command.sender,
                 list_ids=command.list_ids, template_id=command.template_id, params=command.params,
             )  # fmt: skip
-            with transaction(self._engine) as conn:
+            with transaction(self._deps.engine) as conn:
                 ledger.record_if_new(
-                    conn, command.created_key, now=self._clock(),
+                    conn, command.created_key, now=self._deps.clock(),
                     detail={"campaign_id": campaign_id},
                 )  # fmt: skip
-        self._report.brevo_calls += 1
+        self._deps.report.brevo_calls += 1
         try:
-            await self._brevo.send_campaign_now(campaign_id)
+            await self._deps.brevo.send_campaign_now(campaign_id)
         except ApiError as exc:
             if exc.code != ALREADY_SENT:
                 raise
         return campaign_id
 
     def _recorded(self, key: str) -> dict[str, Any] | None:
-        with reading(self._engine) as conn:
+        with reading(self._deps.engine) as conn:
             return ledger.detail(conn, key)
 
     def _commit(self, key: str, detail: dict[str, Any], ids: Sequence[int]) -> None:
         """Record the step with its Brevo id and complete its rows, in one transaction."""
-        now = self._clock()
-        with transaction(self._engine) as conn:
+        now = self._deps.clock()
+        with transaction(self._deps.engine) as conn:
             ledger.record_if_new(conn, key, now=now, detail=detail)
-            complete_rows(conn, ids, owner=self._owner, now=now)
-        self._settler.delivered(ids, now)
+            complete_rows(conn, ids, owner=self._deps.owner, now=now)
+        self._deps.settler.delivered(ids, now)

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 
-from sqlalchemy.engine import Engine
-
-from zoom_brevo.brevo.client import BrevoClient, encode_import_row
+from zoom_brevo.brevo.client import encode_import_row
 from zoom_brevo.delivery.imports import ImportTracker
 from zoom_brevo.delivery.plan import ContactWrite, ImportRequest, Plan
-from zoom_brevo.delivery.report import DeliveryReport
-from zoom_brevo.delivery.rows import Settler, complete_rows
+from zoom_brevo.delivery.rows import SendDeps, complete_rows
 from zoom_brevo.errors import ApiError
 from zoom_brevo.store.engine import transaction
 
@@ -19,24 +15,9 @@ from zoom_brevo.store.engine import transaction
 class ContactSender:
     """Writes contacts to Brevo and settles their outbox rows."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        brevo: BrevoClient,
-        settler: Settler,
-        tracker: ImportTracker,
-        report: DeliveryReport,
-        *,
-        owner: str,
-        clock: Callable[[], datetime],
-    ) -> None:
-        self._engine = engine
-        self._brevo = brevo
-        self._settler = settler
+    def __init__(self, deps: SendDeps, tracker: ImportTracker) -> None:
+        self._deps = deps
         self._tracker = tracker
-        self._report = report
-        self._owner = owner
-        self._clock = clock
 
     async def send(self, plan: Plan) -> None:
         """Imports first (cheapest per contact), then upserts."""
@@ -61,25 +42,25 @@ class ContactSender:
         Started imports are followed by the tracker, registered in the transaction that
         completes the rows.
         """
-        self._settler.keep_lease()
+        self._deps.settler.keep_lease()
         try:
-            process_ids = await self._brevo.import_encoded(rows, list_ids)
+            process_ids = await self._deps.brevo.import_encoded(rows, list_ids)
         except ApiError as exc:
-            self._report.brevo_calls += 1
-            self._settler.fail(ids, exc)
+            self._deps.report.brevo_calls += 1
+            self._deps.settler.fail(ids, exc)
             return
         except ValueError as exc:  # a row alone over the import body budget
-            self._settler.bury(ids, f"import refused before sending: {exc}")
+            self._deps.settler.bury(ids, f"import refused before sending: {exc}")
             return
-        self._report.brevo_calls += len(process_ids)
-        now = self._clock()
-        with transaction(self._engine) as conn:
-            complete_rows(conn, ids, owner=self._owner, now=now)
+        self._deps.report.brevo_calls += len(process_ids)
+        now = self._deps.clock()
+        with transaction(self._deps.engine) as conn:
+            complete_rows(conn, ids, owner=self._deps.owner, now=now)
             self._tracker.register(conn, process_ids, emails, now)
-        self._settler.delivered(ids, now)
-        self._report.imports_started += len(process_ids)
-        self._report.contacts_imported += len(emails)
-        self._report.list_adds += len(emails) * len(list_ids)
+        self._deps.settler.delivered(ids, now)
+        self._deps.report.imports_started += len(process_ids)
+        self._deps.report.contacts_imported += len(emails)
+        self._deps.report.list_adds += len(emails) * len(list_ids)
 
     async def upsert_all(self, contacts: Sequence[ContactWrite]) -> None:
         """Upsert ``contacts`` one call each; settle their rows (done ones even on a stop)."""
@@ -89,18 +70,18 @@ class ContactSender:
                 if await self._upsert(contact):
                     done.extend(contact.ids)
         finally:  # even when stopping on refused credentials, keep what was delivered
-            self._settler.complete(done)
+            self._deps.settler.complete(done)
 
     async def _upsert(self, contact: ContactWrite) -> bool:
-        self._settler.keep_lease()
-        self._report.brevo_calls += 1
+        self._deps.settler.keep_lease()
+        self._deps.report.brevo_calls += 1
         try:
-            await self._brevo.upsert_contact(
+            await self._deps.brevo.upsert_contact(
                 contact.email, attributes=contact.attributes, list_ids=contact.list_ids
             )
         except ApiError as exc:
-            self._settler.fail(contact.ids, exc)
+            self._deps.settler.fail(contact.ids, exc)
             return False
-        self._report.contacts_upserted += 1
-        self._report.list_adds += len(contact.list_ids)
+        self._deps.report.contacts_upserted += 1
+        self._deps.report.list_adds += len(contact.list_ids)
         return True

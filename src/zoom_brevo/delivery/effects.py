@@ -18,18 +18,15 @@ hold are sent (``in_doubt``).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
-from sqlalchemy.engine import Engine
-
-from zoom_brevo.brevo.client import BrevoClient, event_batches
+from zoom_brevo.brevo.client import event_batches
 from zoom_brevo.brevo.models import Event, MessageVersion, Recipient
 from zoom_brevo.delivery.decisions import is_transient_message
 from zoom_brevo.delivery.in_doubt import DEFAULT_IN_DOUBT, InDoubtPolicy, Reconciler
 from zoom_brevo.delivery.plan import Effect, EmailRequest, plan_emails, plan_events
-from zoom_brevo.delivery.report import DeliveryReport
-from zoom_brevo.delivery.rows import Settler
+from zoom_brevo.delivery.rows import SendDeps
 from zoom_brevo.errors import ApiError, AuthError, PayloadRejected, RetriableApiError
 from zoom_brevo.pipeline.commands import SendEvent, SendTemplateEmail
 from zoom_brevo.store import ledger, outbox
@@ -40,10 +37,6 @@ HELD = (
     "in doubt, held: a send began and its outcome is unknown, and Brevo's events listing "
     "failed ({error}); send it with `zoom-brevo retry` (delivery.in_doubt: hold)"
 )
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _ids(effects: Sequence[Effect]) -> list[int]:
@@ -71,22 +64,15 @@ class EffectSender:
 
     def __init__(
         self,
-        engine: Engine,
-        brevo: BrevoClient,
-        settler: Settler,
-        report: DeliveryReport,
+        deps: SendDeps,
         *,
         wait_for_import: WaitFor,
         in_doubt: InDoubtPolicy = DEFAULT_IN_DOUBT,
-        clock: Callable[[], datetime] = _utc_now,
     ) -> None:
-        self._engine = engine
-        self._brevo = brevo
-        self._settler = settler
-        self._report = report
+        self._deps = deps
         self._wait_for_import = wait_for_import
         self._in_doubt = in_doubt
-        self._reconciler = Reconciler(brevo, clock)
+        self._reconciler = Reconciler(deps.brevo, deps.clock)
 
     async def send(self, effects: Sequence[Effect]) -> None:
         """Hold back, skip, then send ``effects``: events first, then e-mails."""
@@ -113,14 +99,14 @@ class EffectSender:
             else:
                 held.setdefault(until, []).extend(effect.ids)
         for until, ids in held.items():
-            self._settler.release(ids, until)
-            self._report.deferred += len(ids)
+            self._deps.settler.release(ids, until)
+            self._deps.report.deferred += len(ids)
         return ready
 
     def _contact_waits(self, effects: Sequence[Effect]) -> dict[str, datetime]:
         keys = {f"contact:{effect.email}" for effect in effects}
         keys |= {f"contact:{effect.email.strip().lower()}" for effect in effects}
-        with reading(self._engine) as conn:
+        with reading(self._deps.engine) as conn:
             pending = outbox.unfinished(conn, keys)
         by_key: dict[str, list[tuple[int, datetime]]] = {}
         for key, row_id, due in pending:
@@ -139,32 +125,32 @@ class EffectSender:
 
     def _skip_recorded(self, effects: Sequence[Effect]) -> list[Effect]:
         """Complete effects the ledger says were sent; return the others."""
-        with reading(self._engine) as conn:
+        with reading(self._deps.engine) as conn:
             sent = ledger.already_sent(conn, [effect.ledger_key for effect in effects])
         skipped = [effect for effect in effects if effect.ledger_key in sent]
-        self._settler.complete(_ids(skipped))
-        self._report.skipped_already_sent += len(skipped)
+        self._deps.settler.complete(_ids(skipped))
+        self._deps.report.skipped_already_sent += len(skipped)
         return [effect for effect in effects if effect.ledger_key not in sent]
 
     async def _send_events(self, chunk: Sequence[Effect], events: Sequence[Event]) -> None:
         """Send ``events`` (those of ``chunk``, in order) in one request when they fit one;
         in-doubt ones only if Brevo does not hold them yet."""
-        self._settler.keep_lease()
+        self._deps.settler.keep_lease()
         chunk, events = await self._reconcile(chunk, events)
         if not chunk:
             return
-        self._settler.mark_sending(_ids(chunk))
+        self._deps.settler.mark_sending(_ids(chunk))
         try:
-            result = await self._brevo.send_events(events)
+            result = await self._deps.brevo.send_events(events)
         except ApiError as exc:
-            self._report.brevo_calls += 1
-            self._settler.fail(_ids(chunk), exc)
+            self._deps.report.brevo_calls += 1
+            self._deps.settler.fail(_ids(chunk), exc)
             return
-        self._report.brevo_calls += result.requests
+        self._deps.report.brevo_calls += result.requests
         failed: dict[int, str] = {f.index: f.message for f in result.failures}
         sent = [effect for index, effect in enumerate(chunk) if index not in failed]
-        self._settler.commit_sent([e.ledger_key for e in sent], _ids(sent))
-        self._report.events_sent += len(sent)
+        self._deps.settler.commit_sent([e.ledger_key for e in sent], _ids(sent))
+        self._deps.report.events_sent += len(sent)
         for index, message in failed.items():
             self._event_refused(chunk[index], message)
 
@@ -176,7 +162,7 @@ class EffectSender:
         held_by_brevo: list[Effect] = []
         calls = self._reconciler.calls
         for effect, event in zip(chunk, events, strict=True):
-            since = self._settler.in_doubt_since(effect.ids)
+            since = self._deps.settler.in_doubt_since(effect.ids)
             if since is None or not isinstance(effect.command, SendEvent):
                 send.append((effect, event))
                 continue
@@ -185,11 +171,11 @@ class EffectSender:
                 held_by_brevo.append(effect)
             elif verdict == "send":
                 send.append((effect, event))
-        self._report.brevo_calls += self._reconciler.calls - calls
+        self._deps.report.brevo_calls += self._reconciler.calls - calls
         if held_by_brevo:
             keys = [e.ledger_key for e in held_by_brevo]
-            self._settler.commit_sent(keys, _ids(held_by_brevo))
-            self._report.in_doubt_found += len(held_by_brevo)
+            self._deps.settler.commit_sent(keys, _ids(held_by_brevo))
+            self._deps.report.in_doubt_found += len(held_by_brevo)
         return [effect for effect, _ in send], [event for _, event in send]
 
     async def _look_up(
@@ -197,33 +183,35 @@ class EffectSender:
     ) -> Literal["held", "send", "settled"]:
         """Whether Brevo holds an in-doubt event (``held``), or it must be sent; ``settled``
         when the lookup failed and the rows were retried or held instead."""
-        self._report.in_doubt_checked += 1
+        self._deps.report.in_doubt_checked += 1
         try:
             held = await self._reconciler.holds(command, since)
         except ApiError as exc:
             if isinstance(exc, AuthError):
-                self._settler.fail(_ids(chunk), exc)  # gives the batch back, raises
+                self._deps.settler.fail(_ids(chunk), exc)  # gives the batch back, raises
             transient = isinstance(exc, RetriableApiError)
-            if transient and self._settler.retry_in_doubt(effect.ids, exc):
+            if transient and self._deps.settler.retry_in_doubt(effect.ids, exc):
                 return "settled"  # asked again at the next attempt
             if self._in_doubt == "resend":
                 return "send"
-            self._settler.hold_in_doubt(effect.ids, HELD.format(error=exc))
+            self._deps.settler.hold_in_doubt(effect.ids, HELD.format(error=exc))
             return "settled"
         return "held" if held else "send"
 
     def _event_refused(self, effect: Effect, message: str) -> None:
         text = f"Brevo refused event {effect.command.ledger_key!r}: {message}"
         if is_transient_message(message):
-            self._settler.fail(effect.ids, RetriableApiError(text, service="brevo", status=207))
+            self._deps.settler.fail(
+                effect.ids, RetriableApiError(text, service="brevo", status=207)
+            )
         else:
-            self._settler.bury(effect.ids, text)
+            self._deps.settler.bury(effect.ids, text)
 
     async def _send_email(self, request: EmailRequest) -> None:
-        self._settler.keep_lease()
-        self._report.brevo_calls += 1
+        self._deps.settler.keep_lease()
+        self._deps.report.brevo_calls += 1
         try:
-            await self._brevo.send_transactional(
+            await self._deps.brevo.send_transactional(
                 template_id=request.template_id,
                 versions=[
                     version_of(e.command)
@@ -234,14 +222,16 @@ class EffectSender:
             )
         except PayloadRejected as exc:
             if len(request.effects) == 1:
-                self._settler.fail(_ids(request.effects), exc)
+                self._deps.settler.fail(_ids(request.effects), exc)
                 return
             for effect in request.effects:  # find the one version Brevo refuses
                 await self._send_email(EmailRequest(request.template_id, (effect,)))
             return
         except ApiError as exc:
-            self._settler.fail(_ids(request.effects), exc)
+            self._deps.settler.fail(_ids(request.effects), exc)
             return
         # A duplicate key means Brevo already sent this exact request: it counts as sent.
-        self._settler.commit_sent([e.ledger_key for e in request.effects], _ids(request.effects))
-        self._report.emails_sent += len(request.effects)
+        self._deps.settler.commit_sent(
+            [e.ledger_key for e in request.effects], _ids(request.effects)
+        )
+        self._deps.report.emails_sent += len(request.effects)

@@ -9,6 +9,7 @@ parameters, however large the batch.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -16,6 +17,7 @@ import structlog
 from sqlalchemy.engine import Connection, Engine
 
 from zoom_brevo.backoff import BackoffPolicy
+from zoom_brevo.brevo.client import BrevoClient
 from zoom_brevo.delivery.decisions import Decision, decide
 from zoom_brevo.delivery.report import DeliveryReport
 from zoom_brevo.errors import ApiError, RetriableApiError
@@ -250,3 +252,16 @@ class Settler:
 def complete_rows(conn: Connection, ids: Sequence[int], *, owner: str, now: datetime) -> int:
     """Mark ``owner``'s rows done in the caller's transaction; return how many were held."""
     return sum(outbox.complete(conn, part, owner=owner, now=now) for part in slices(ids))
+
+
+@dataclass(frozen=True, slots=True)
+class SendDeps:
+    """What the senders of one claimed batch share: the store, Brevo, the batch's settler
+    and report, the lease owner and the clock."""
+
+    engine: Engine
+    brevo: BrevoClient
+    settler: Settler
+    report: DeliveryReport
+    owner: str
+    clock: Callable[[], datetime]

@@ -34,7 +34,7 @@ from zoom_brevo.delivery.in_doubt import DEFAULT_IN_DOUBT, InDoubtPolicy
 from zoom_brevo.delivery.lease import DEFAULT_LEASE_S, Lease, hand_back, heartbeat
 from zoom_brevo.delivery.plan import plan_batch
 from zoom_brevo.delivery.report import DeliveryReport
-from zoom_brevo.delivery.rows import Settler
+from zoom_brevo.delivery.rows import SendDeps, Settler
 from zoom_brevo.observe import IGNORE, DeliveryObserver
 from zoom_brevo.store import outbox
 from zoom_brevo.store.engine import reading, transaction
@@ -188,20 +188,13 @@ class Deliverer:
         plan = plan_batch(outbox.coalesce(claimed), import_threshold=self._import_threshold)
         for bad in plan.malformed:
             settler.bury(list(bad.ids), bad.reason)
-        contacts = ContactSender(
-            self._engine, self._brevo, settler, self._imports, report,
-            owner=self._owner, clock=self._clock,
-        )  # fmt: skip
-        await contacts.send(plan)
+        deps = SendDeps(self._engine, self._brevo, settler, report, self._owner, self._clock)
+        await ContactSender(deps, self._imports).send(plan)
         effects = EffectSender(
-            self._engine, self._brevo, settler, report,
-            wait_for_import=self._imports.wait_until, in_doubt=self._in_doubt, clock=self._clock,
-        )  # fmt: skip
-        await effects.send(plan.effects)
-        campaigns = CampaignSender(
-            self._engine, self._brevo, settler, report, owner=self._owner, clock=self._clock
+            deps, wait_for_import=self._imports.wait_until, in_doubt=self._in_doubt
         )
-        await campaigns.send(plan.campaigns)
+        await effects.send(plan.effects)
+        await CampaignSender(deps).send(plan.campaigns)
 
     def _idle_s(self) -> float:
         """How long an idle ``run`` waits: the poll interval, or less when an import this
