@@ -78,13 +78,10 @@ class Deliverer:
         in_doubt: InDoubtPolicy = DEFAULT_IN_DOUBT,
     ) -> None:
         self._engine = engine
-        self._observer = observer
         self._brevo = brevo
-        self._owner = owner
         # Default: from the plan's contacts rate (``decisions.import_threshold_for``).
         self._import_threshold = import_threshold or import_threshold_for(brevo.plan)
         self._batch_size = batch_size
-        self._lease_s = lease_s
         self._clock = clock
         self._sleep = sleep
         self._poll_interval_s = poll_interval_s
@@ -93,6 +90,7 @@ class Deliverer:
             engine, brevo, clock=clock,
             schedule=import_checks or CheckSchedule.for_plan(brevo.plan),
         )  # fmt: skip
+        # The lease holds this worker's owner name, lease length and clock for every claim.
         self._held = Lease(owner, lease_s, max_attempts, retry_policy, clock, observer)
 
     async def drain(
@@ -161,10 +159,14 @@ class Deliverer:
 
     async def step(self, report: DeliveryReport) -> bool:
         """Claim and deliver one batch; ``False`` when nothing was due."""
-        now = self._clock()
+        held = self._held
         with transaction(self._engine) as conn:
             claimed = outbox.claim_batch(
-                conn, limit=self._batch_size, owner=self._owner, lease_s=self._lease_s, now=now
+                conn,
+                limit=self._batch_size,
+                owner=held.owner,
+                lease_s=held.lease_s,
+                now=held.clock(),
             )
         if not claimed:
             return False
@@ -173,12 +175,15 @@ class Deliverer:
         try:
             await self._deliver(claimed, settler, report)
         except asyncio.CancelledError:
-            hand_back(settler, self._owner)
+            hand_back(settler, self._held.owner)
             raise
         finally:
             self._held.let_go(settler)
         log.info(
-            "delivery_batch", rows=len(claimed), calls=report.brevo_calls, lease_owner=self._owner
+            "delivery_batch",
+            rows=len(claimed),
+            calls=report.brevo_calls,
+            lease_owner=self._held.owner,
         )
         return True
 
@@ -188,7 +193,7 @@ class Deliverer:
         plan = plan_batch(outbox.coalesce(claimed), import_threshold=self._import_threshold)
         for bad in plan.malformed:
             settler.bury(list(bad.ids), bad.reason)
-        deps = SendDeps(self._engine, self._brevo, settler, report, self._owner, self._clock)
+        deps = SendDeps(self._engine, self._brevo, settler, report, self._held.owner, self._clock)
         await ContactSender(deps, self._imports).send(plan)
         effects = EffectSender(
             deps, wait_for_import=self._imports.wait_until, in_doubt=self._in_doubt
