@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -59,28 +60,23 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(eq=False)
 class Scheduler:
     """Runs ``ticks`` every ``interval_s`` in the one process that holds the lock.
 
     ``ticks`` defaults to ``DEFAULT_TICKS`` as it is when each round starts.
     """
 
-    def __init__(
-        self,
-        engine: Engine,
-        ticks: Sequence[Tick] | None = None,
-        *,
-        interval_s: float = DEFAULT_INTERVAL_S,
-        clock: Callable[[], datetime] = _utc_now,
-        lock_id: int = SCHEDULER_LOCK_ID,
-    ) -> None:
-        self._engine = engine
-        self._ticks = ticks
-        self._interval_s = interval_s
-        self._clock = clock
-        self._lock_id = lock_id
-        self._conn: Connection | None = None
-        self._postgres = engine.dialect.name == "postgresql"
+    engine: Engine
+    ticks: Sequence[Tick] | None = None
+    interval_s: float = field(default=DEFAULT_INTERVAL_S, kw_only=True)
+    clock: Callable[[], datetime] = field(default=_utc_now, kw_only=True)
+    lock_id: int = field(default=SCHEDULER_LOCK_ID, kw_only=True)
+    _conn: Connection | None = field(default=None, init=False)
+    _postgres: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._postgres = self.engine.dialect.name == "postgresql"
 
     @property
     def is_leader(self) -> bool:
@@ -96,13 +92,13 @@ class Scheduler:
                 return True
             self.step_down()
         try:
-            conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         except sa.exc.DBAPIError as exc:
             log.warning("scheduler_lock_unavailable", error=type(exc.orig).__name__)
             return False
         try:
             got = conn.execute(
-                sa.text("SELECT pg_try_advisory_lock(:id)"), {"id": self._lock_id}
+                sa.text("SELECT pg_try_advisory_lock(:id)"), {"id": self.lock_id}
             ).scalar_one()
         except sa.exc.DBAPIError as exc:
             conn.invalidate()
@@ -130,10 +126,10 @@ class Scheduler:
         if not self.try_lead():
             return {}
         results: dict[str, object] = {}
-        for tick in list(self._ticks if self._ticks is not None else DEFAULT_TICKS):
+        for tick in list(self.ticks if self.ticks is not None else DEFAULT_TICKS):
             name = getattr(tick, "__name__", repr(tick))
             try:
-                results[name] = tick(self._engine, now)
+                results[name] = tick(self.engine, now)
             except Exception as exc:  # noqa: BLE001 - one broken chore must not stop the others
                 log.warning("scheduler_tick_failed", tick=name, error=str(exc))
                 results[name] = exc
@@ -144,12 +140,12 @@ class Scheduler:
         try:
             while not stop.is_set():
                 try:
-                    await asyncio.to_thread(self.round, self._clock())
+                    await asyncio.to_thread(self.round, self.clock())
                 except (StoreError, sa.exc.DBAPIError) as exc:  # down: try again next round
                     log.warning("scheduler_store_unavailable", error=type(exc).__name__)
                     await asyncio.to_thread(self.step_down)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=self._interval_s)
+                    await asyncio.wait_for(stop.wait(), timeout=self.interval_s)
         finally:
             await asyncio.to_thread(self.step_down)
 

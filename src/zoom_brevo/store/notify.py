@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import dataclass, field
 from types import TracebackType
 
 import sqlalchemy as sa
@@ -75,6 +76,7 @@ class Wakeup:
         return woken
 
 
+@dataclass(eq=False, repr=False)  # no repr: the DSN holds the password
 class Waker:
     """Listens for ``CHANNEL`` on PostgreSQL and wakes every ``Wakeup`` it handed out.
 
@@ -84,23 +86,18 @@ class Waker:
     only times out: plain polling.
     """
 
-    def __init__(
-        self,
-        dsn: str | None,
-        *,
-        channel: str = CHANNEL,
-        reconnect: BackoffPolicy = RECONNECT,
-        health_check_s: float = HEALTH_CHECK_S,
-    ) -> None:
-        self._dsn = dsn
-        self._channel = channel
-        self._reconnect = reconnect
-        self._health_check_s = health_check_s
-        self._wakeups: list[Wakeup] = []
+    dsn: str | None
+    channel: str = field(default=CHANNEL, kw_only=True)
+    reconnect: BackoffPolicy = field(default=RECONNECT, kw_only=True)
+    health_check_s: float = field(default=HEALTH_CHECK_S, kw_only=True)
+    _wakeups: list[Wakeup] = field(default_factory=list, init=False)
+    _default: Wakeup = field(init=False)
+    _task: asyncio.Task[None] | None = field(default=None, init=False)
+    _listening: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _failures: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
         self._default = self.wakeup()
-        self._task: asyncio.Task[None] | None = None
-        self._listening = asyncio.Event()
-        self._failures = 0
 
     @classmethod
     def for_engine(
@@ -140,8 +137,8 @@ class Waker:
             handle.fire()
 
     async def __aenter__(self) -> Waker:
-        if self._dsn is not None:
-            self._task = asyncio.create_task(self._listen_forever(self._dsn))
+        if self.dsn is not None:
+            self._task = asyncio.create_task(self._listen_forever(self.dsn))
         return self
 
     async def __aexit__(
@@ -162,7 +159,7 @@ class Waker:
                 await self._listen(dsn)
             except Exception as exc:  # noqa: BLE001 - whatever broke, listen again; polls cover
                 self._listening.clear()
-                delay = self._reconnect.delay_s(self._failures)
+                delay = self.reconnect.delay_s(self._failures)
                 self._failures += 1
                 log.warning("waker_disconnected", error=type(exc).__name__, retry_in_s=delay)
                 await asyncio.sleep(delay)
@@ -175,12 +172,12 @@ class Waker:
             dsn, autocommit=True, connect_timeout=5, application_name=APPLICATION_NAME
         )
         try:
-            await conn.execute(psql.SQL("LISTEN {}").format(psql.Identifier(self._channel)))
+            await conn.execute(psql.SQL("LISTEN {}").format(psql.Identifier(self.channel)))
             self._failures = 0
             self._listening.set()
             self.fire()  # work may have been queued while nobody listened
             while True:
-                async for _ in conn.notifies(timeout=self._health_check_s):
+                async for _ in conn.notifies(timeout=self.health_check_s):
                     self.fire()
                 await conn.execute("SELECT 1")  # a silent connection: is it still alive?
         finally:
