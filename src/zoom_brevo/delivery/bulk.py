@@ -69,33 +69,21 @@ class _Pending:
     size: int = 0
 
 
+@dataclass(eq=False)
 class BulkContacts:
     """Claims contact commands page by page and sends them as large imports."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        brevo: BrevoClient,
-        tracker: ImportTracker,
-        report: DeliveryReport,
-        *,
-        lease: Lease,
-        page_size: int,
-        import_threshold: int,
-        max_body_bytes: int = IMPORT_MAX_BODY_BYTES,
-        max_contacts: int = IMPORT_MAX_CONTACTS,
-    ) -> None:
-        self._engine = engine
-        self._brevo = brevo
-        self._tracker = tracker
-        self._report = report
-        self._lease = lease
-        self._page_size = page_size
-        self._threshold = import_threshold
-        self._budget = max_body_bytes - ENVELOPE_ALLOWANCE
-        self._max_contacts = max_contacts
-        self._pending: dict[tuple[int, ...], _Pending] = {}
-        self._with_lists = 0  # contacts with lists seen by this phase
+    engine: Engine
+    brevo: BrevoClient
+    tracker: ImportTracker
+    report: DeliveryReport
+    lease: Lease = field(kw_only=True)
+    page_size: int = field(kw_only=True)
+    import_threshold: int = field(kw_only=True)
+    max_body_bytes: int = field(default=IMPORT_MAX_BODY_BYTES, kw_only=True)
+    max_contacts: int = field(default=IMPORT_MAX_CONTACTS, kw_only=True)
+    _pending: dict[tuple[int, ...], _Pending] = field(default_factory=dict, init=False)
+    _with_lists: int = field(default=0, init=False)  # contacts with lists seen by this phase
 
     async def run(self) -> None:
         """Deliver every contact command due now; return once none can be claimed."""
@@ -110,19 +98,19 @@ class BulkContacts:
                 else:
                     return
         except (AuthError, asyncio.CancelledError):
-            for settler in list(self._lease.held):  # pending imports, the page being read
-                hand_back(settler, self._lease.owner)
-                self._lease.let_go(settler)
+            for settler in list(self.lease.held):  # pending imports, the page being read
+                hand_back(settler, self.lease.owner)
+                self.lease.let_go(settler)
             raise
 
     def _claim(self) -> list[Command]:
         for pending in self._pending.values():
             pending.settler.keep_lease()
-        lease = self._lease
-        with transaction(self._engine) as conn:
+        lease = self.lease
+        with transaction(self.engine) as conn:
             return outbox.claim_batch(
                 conn,
-                limit=self._page_size,
+                limit=self.page_size,
                 owner=lease.owner,
                 lease_s=lease.lease_s,
                 now=lease.clock(),
@@ -130,7 +118,7 @@ class BulkContacts:
             )
 
     async def _take(self, claimed: Sequence[Command]) -> None:
-        self._report.batches += 1
+        self.report.batches += 1
         settler = self._settler(claimed)
         parsed = parse(outbox.coalesce(claimed))
         contacts = parsed.contacts
@@ -141,7 +129,7 @@ class BulkContacts:
         for contact in contacts:
             if contact.list_ids:
                 await self._add(contact, [rows[i] for i in contact.ids])
-        self._lease.let_go(settler)  # its rows with lists are held by their pending import
+        self.lease.let_go(settler)  # its rows with lists are held by their pending import
 
     async def _add(self, contact: ContactWrite, claimed: Sequence[Command]) -> None:
         row = encode_import_row({"email": contact.email, "attributes": contact.attributes})
@@ -160,7 +148,7 @@ class BulkContacts:
         pending.emails.append(contact.email)
         pending.ids.extend(contact.ids)
         self._with_lists += 1
-        if self._with_lists < self._threshold:
+        if self._with_lists < self.import_threshold:
             pending.contacts.append(contact)
         else:
             for each in self._pending.values():
@@ -170,8 +158,8 @@ class BulkContacts:
         """Whether ``pending`` has no room for one more row of ``row_bytes``."""
         if not pending.rows:
             return False
-        over_size = pending.size + 1 + row_bytes > self._budget
-        return over_size or len(pending.rows) >= self._max_contacts
+        over_size = pending.size + 1 + row_bytes > self.max_body_bytes - ENVELOPE_ALLOWANCE
+        return over_size or len(pending.rows) >= self.max_contacts
 
     async def _flush_all(self) -> None:
         for pending in list(self._pending.values()):
@@ -182,18 +170,18 @@ class BulkContacts:
         del self._pending[pending.list_ids]
         sender = self._sender(pending.settler)
         try:
-            if self._with_lists < self._threshold:
+            if self._with_lists < self.import_threshold:
                 await sender.upsert_all(pending.contacts)
                 return
             await sender.send_import(pending.list_ids, pending.rows, pending.emails, pending.ids)
         finally:
-            self._lease.let_go(pending.settler)
+            self.lease.let_go(pending.settler)
         log.info("delivery_import", contacts=len(pending.rows), body_bytes=pending.size)
 
     def _settler(self, claimed: Sequence[Command | _Row]) -> Settler:
-        return self._lease.settler(self._engine, claimed, self._report)
+        return self.lease.settler(self.engine, claimed, self.report)
 
     def _sender(self, settler: Settler) -> ContactSender:
-        lease = self._lease
-        deps = SendDeps(self._engine, self._brevo, settler, self._report, lease.owner, lease.clock)
-        return ContactSender(deps, self._tracker)
+        lease = self.lease
+        deps = SendDeps(self.engine, self.brevo, settler, self.report, lease.owner, lease.clock)
+        return ContactSender(deps, self.tracker)

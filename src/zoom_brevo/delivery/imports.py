@@ -21,7 +21,7 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -179,28 +179,21 @@ class Holds:
         return max(found, default=None)
 
 
+@dataclass(eq=False)
 class ImportTracker:
     """Registers imports as they start and reads their processes when due."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        brevo: BrevoClient,
-        *,
-        clock: Callable[[], datetime],
-        schedule: CheckSchedule,
-    ) -> None:
-        self._engine = engine
-        self._brevo = brevo
-        self._clock = clock
-        self._schedule = schedule
-        self._holds = Holds()
+    engine: Engine
+    brevo: BrevoClient
+    clock: Callable[[], datetime] = field(kw_only=True)
+    schedule: CheckSchedule = field(kw_only=True)
+    _holds: Holds = field(default_factory=Holds, init=False)
 
     def register(
         self, conn: Connection, process_ids: Sequence[int], emails: Sequence[str], now: datetime
     ) -> None:
         """Follow ``process_ids`` (in the caller's transaction, beside the outbox update)."""
-        first = now + timedelta(seconds=self._schedule.first_s(len(emails)))
+        first = now + timedelta(seconds=self.schedule.first_s(len(emails)))
         for process_id in process_ids:
             item = PendingImport(process_id, tuple(emails), 0, first, now)
             cursors.save(conn, f"{PREFIX}{process_id}", item.to_position(), now=now)
@@ -217,17 +210,17 @@ class ImportTracker:
 
     def next_check_at(self) -> datetime | None:
         """The earliest scheduled check of any pending import."""
-        with reading(self._engine) as conn:
+        with reading(self.engine) as conn:
             items = import_schedules(conn)
         self._holds.keep_only({item.process_id for item in items})
         return min((item.next_check_at for item in items), default=None)
 
     async def check_due(self, report: DeliveryReport) -> None:
         """When a pending import is due, read them all; store rejections of finished ones."""
-        with reading(self._engine) as conn:
+        with reading(self.engine) as conn:
             items = import_schedules(conn)
         self._holds.keep_only({item.process_id for item in items})
-        now = self._clock()
+        now = self.clock()
         if any(item.next_check_at <= now for item in items):
             await self._round(items, now, report)
 
@@ -259,7 +252,7 @@ class ImportTracker:
         for page in range(MAX_LIST_PAGES):
             report.brevo_calls += 1
             try:
-                processes = await self._brevo.list_processes(offset=page * PROCESS_PAGE_MAX)
+                processes = await self.brevo.list_processes(offset=page * PROCESS_PAGE_MAX)
             except AuthError:
                 raise
             except RetriableApiError as exc:
@@ -277,7 +270,7 @@ class ImportTracker:
     async def _check(self, item: Due, report: DeliveryReport) -> None:
         report.brevo_calls += 1
         try:
-            process = await self._brevo.get_process(item.process_id)
+            process = await self.brevo.get_process(item.process_id)
         except AuthError:
             raise
         except RetriableApiError as exc:
@@ -294,39 +287,39 @@ class ImportTracker:
 
     async def _settle(self, item: Due, process: Process, report: DeliveryReport) -> None:
         if process.status == "completed":
-            rows = await self._brevo.get_import_rejections(process)
+            rows = await self.brevo.get_import_rejections(process)
             rejected = [Rejection(process.id, row.email or "", row.reason) for row in rows]
         else:
             rejected = failed_import_rejections(process, self._emails(item.process_id))
         self._finish(item.process_id, rejected, report)
 
     def _not_done(self, item: Due, report: DeliveryReport) -> None:
-        if item.checks + 1 >= self._schedule.max_checks:
+        if item.checks + 1 >= self.schedule.max_checks:
             log.error("brevo_import_given_up", process_id=item.process_id, checks=item.checks + 1)
             self._finish(item.process_id, [], report)
             return
         self._reschedule(item)
 
     def _emails(self, process_id: int) -> tuple[str, ...]:
-        with reading(self._engine) as conn:
+        with reading(self.engine) as conn:
             position = cursors.get(conn, f"{PREFIX}{process_id}")
         return PendingImport.from_position(position).emails if position else ()
 
     def _finish(self, process_id: int, rejected: list[Rejection], report: DeliveryReport) -> None:
-        with transaction(self._engine) as conn:
+        with transaction(self.engine) as conn:
             mine = cursors.delete(conn, f"{PREFIX}{process_id}")
             if mine:
-                facts.add_rejections(conn, rejected, now=self._clock())
+                facts.add_rejections(conn, rejected, now=self.clock())
         if mine:
             report.imports_completed += 1
             report.import_rejections += len(rejected)
         self._holds.drop(process_id)
 
     def _reschedule(self, item: Due) -> None:
-        now = self._clock()
-        later = now + timedelta(seconds=self._schedule.delay_s(item.checks + 1, item.contacts))
+        now = self.clock()
+        later = now + timedelta(seconds=self.schedule.delay_s(item.checks + 1, item.contacts))
         name = f"{PREFIX}{item.process_id}"
-        with transaction(self._engine) as conn:
+        with transaction(self.engine) as conn:
             position = cursors.get(conn, name)
             if position is None:  # finished by another worker meanwhile
                 self._holds.drop(item.process_id)
