@@ -18,7 +18,7 @@ import hashlib
 import json
 import time
 from collections.abc import AsyncGenerator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -122,28 +122,21 @@ def decode_record(plaintext: bytes) -> tuple[OAuthStatus, TokenSet | None]:
     return OAuthStatus("connected", updated_at, tokens.expires_at, tokens.scope), tokens
 
 
+@dataclass(eq=False)
 class TokenRepository:
     """One user's tokens, sealed at rest; the ``persist`` callback of :class:`UserOAuth`."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        cipher: Cipher,
-        *,
-        subject: str = USER_SUBJECT,
-        now: Callable[[], datetime] = _utcnow,
-    ) -> None:
-        self._engine = engine
-        self._cipher = cipher
-        self.subject = subject
-        self._now = now
+    engine: Engine
+    cipher: Cipher
+    subject: str = field(default=USER_SUBJECT, kw_only=True)
+    now: Callable[[], datetime] = field(default=_utcnow, kw_only=True)
 
     def __repr__(self) -> str:
         return f"TokenRepository(subject={self.subject!r})"
 
     def save(self, tokens: TokenSet) -> None:
         """Store ``tokens`` (committed when this returns)."""
-        self._write(encode_tokens(tokens, self._now()))
+        self._write(encode_tokens(tokens, self.now()))
 
     async def persist(self, tokens: TokenSet) -> None:
         """:data:`zoom_brevo.zoom.oauth.Persist`: commit ``tokens`` before they are used."""
@@ -151,20 +144,20 @@ class TokenRepository:
 
     def record_invalid_grant(self, reason: str) -> None:
         """Remember that Zoom refused the tokens: ``status`` then asks to re-authorize."""
-        self._write(encode_refusal(reason, self._now()))
+        self._write(encode_refusal(reason, self.now()))
         log.warning("zoom_oauth_invalid_grant", subject=self.subject, reason=reason[:200])
 
     def _write(self, plaintext: bytes) -> None:
-        sealed = self._cipher.seal(plaintext, context=self.subject)
-        with transaction(self._engine) as conn:
-            rows.save(conn, self.subject, sealed, now=self._now())
+        sealed = self.cipher.seal(plaintext, context=self.subject)
+        with transaction(self.engine) as conn:
+            rows.save(conn, self.subject, sealed, now=self.now())
 
     def _read(self) -> tuple[OAuthStatus, TokenSet | None]:
-        with reading(self._engine) as conn:
+        with reading(self.engine) as conn:
             sealed = rows.load(conn, self.subject)
         if sealed is None:
             return OAuthStatus("not_connected"), None
-        return decode_record(self._cipher.open(sealed, context=self.subject))
+        return decode_record(self.cipher.open(sealed, context=self.subject))
 
     def status(self) -> OAuthStatus:
         """Connected, never connected, or refused (re-authorize)."""
@@ -185,7 +178,7 @@ class TokenRepository:
 
     def forget(self) -> bool:
         """Delete the stored tokens (deauthorization); ``True`` if there were some."""
-        with transaction(self._engine) as conn:
+        with transaction(self.engine) as conn:
             return rows.delete(conn, self.subject)
 
     def user_auth(
@@ -276,21 +269,14 @@ def check_age(created_at: datetime, now: datetime, ttl_s: float) -> StateProblem
     return "expired" if now - created_at > timedelta(seconds=ttl_s) else None
 
 
+@dataclass(eq=False)
 class PendingAuthorizations:
     """State and PKCE verifier from ``/oauth/authorize`` until ``/oauth/callback``."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        cipher: Cipher,
-        *,
-        ttl_s: float = STATE_TTL_S,
-        now: Callable[[], datetime] = _utcnow,
-    ) -> None:
-        self._engine = engine
-        self._cipher = cipher
-        self.ttl_s = ttl_s
-        self._now = now
+    engine: Engine
+    cipher: Cipher
+    ttl_s: float = field(default=STATE_TTL_S, kw_only=True)
+    now: Callable[[], datetime] = field(default=_utcnow, kw_only=True)
 
     def __repr__(self) -> str:
         return f"PendingAuthorizations(ttl_s={self.ttl_s})"
@@ -300,7 +286,7 @@ class PendingAuthorizations:
 
         ``replace``: whether the callback may replace a connected user (see :class:`Taken`).
         """
-        now = self._now()
+        now = self.now()
         subject = state_subject(auth.state)
         record = {
             "code_verifier": auth.code_verifier,
@@ -308,26 +294,26 @@ class PendingAuthorizations:
             "replace": replace,
         }
         plaintext = json.dumps(record)
-        sealed = self._cipher.seal(plaintext.encode(), context=subject)
-        with transaction(self._engine) as conn:
+        sealed = self.cipher.seal(plaintext.encode(), context=subject)
+        with transaction(self.engine) as conn:
             rows.delete_stale(conn, STATE_PREFIX, before=now - timedelta(seconds=self.ttl_s))
             rows.save(conn, subject, sealed, now=now)
 
     def take(self, state: str) -> Taken:
         """The verifier of ``state``, which is spent: a second take finds it ``unknown``."""
         subject = state_subject(state)
-        with transaction(self._engine) as conn:
+        with transaction(self.engine) as conn:
             sealed = rows.load(conn, subject)
             if sealed is None or not rows.delete(conn, subject):
                 return Taken(None, "unknown")
         try:
-            record = json.loads(self._cipher.open(sealed, context=subject))
+            record = json.loads(self.cipher.open(sealed, context=subject))
             created_at = datetime.fromisoformat(record["created_at"])
             verifier = str(record["code_verifier"])
             replace = record.get("replace") is True
         except (ValueError, KeyError, TypeError, AttributeError, StoreError, ConfigError):
             return Taken(None, "unknown")  # unreadable (altered, or its key was removed)
-        problem = check_age(created_at, self._now(), self.ttl_s)
+        problem = check_age(created_at, self.now(), self.ttl_s)
         return Taken(None, problem) if problem else Taken(verifier, replace=replace)
 
 
