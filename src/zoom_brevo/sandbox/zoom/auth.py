@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.requests import Request
@@ -137,34 +137,24 @@ def basic_credentials(header: str | None) -> tuple[str, str] | None:
     return (client_id, secret) if sep else None
 
 
+@dataclass(kw_only=True, eq=False, repr=False)  # no repr: it holds the client secret
 class OAuthServer:
     """The ``/oauth/token`` and ``/oauth/authorize`` endpoints."""
 
-    def __init__(
-        self,
-        *,
-        tokens: TokenStore,
-        account_id: str,
-        client_id: str,
-        client_secret: str,
-        default_user: Callable[[], str],
-        faults: Faults,
-        stats: Stats,
-    ) -> None:
-        self.tokens = tokens
-        self.account_id = account_id
-        self.client_id = client_id
-        self.client_secret = client_secret
-        self._default_user = default_user
-        self._faults = faults
-        self._stats = stats
-        # The app's scopes, granted to every token; a test may take some away.
-        self.scopes = f"{SCOPES} {WRITE_SCOPES}"
+    tokens: TokenStore
+    account_id: str
+    client_id: str
+    client_secret: str
+    default_user: Callable[[], str]
+    faults: Faults
+    stats: Stats
+    # The app's scopes, granted to every token; a test may take some away.
+    scopes: str = field(default=f"{SCOPES} {WRITE_SCOPES}", init=False)
 
     async def token(self, request: Request) -> Response:
         """POST /oauth/token."""
-        self._stats.token_requests += 1
-        failure = self._faults.take_token_failure()
+        self.stats.token_requests += 1
+        failure = self.faults.take_token_failure()
         if failure is not None:
             reason = "Service unavailable" if failure == 503 else "Internal server error"
             return JSONResponse({"reason": reason, "error": "server_error"}, failure)
@@ -233,7 +223,7 @@ class OAuthServer:
             return JSONResponse(
                 {"reason": "Only S256 is supported", "error": "invalid_request"}, 400
             )
-        code = self.tokens.new_code(redirect_uri, challenge, self._default_user())
+        code = self.tokens.new_code(redirect_uri, challenge, self.default_user())
         extra = {"code": code} | ({"state": q["state"]} if "state" in q else {})
         sep = "&" if "?" in redirect_uri else "?"
         return RedirectResponse(f"{redirect_uri}{sep}{urlencode(extra)}", status_code=302)
