@@ -7,12 +7,18 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
 from zoom_brevo.config import Settings, config_path, load_settings
 from zoom_brevo.logging import configure_logging, log_style, scrub
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print only a JSON document on standard output.")
+]
+"""The ``--json`` flag of the commands whose report can be a JSON document instead."""
 
 
 @dataclass
