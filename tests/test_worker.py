@@ -47,7 +47,7 @@ async def test_other_errors_still_end_the_worker() -> None:
 
 def test_live_webhooks_use_the_configured_attendance_tiers() -> None:
     settings = parse_settings(_zoom_with("    sync:\n      attendance_tiers: [50, 90]\n"), {})
-    options = handler_options(settings).sync_options().derive_options()
+    options = handler_options(settings).sync_options()
     assert options.tiers == (90, 50)
 
 

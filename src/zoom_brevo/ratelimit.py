@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Protocol
@@ -71,7 +72,49 @@ class RateLimiter(Protocol):
         """Allow no call under ``key`` for ``seconds`` (a 429 answered with a wait)."""
 
 
-class LocalRateLimiter:
+class BucketLimiter(ABC):
+    """The shell of a limiter over token buckets: keys without a configured limit pass
+    freely, and the caller sleeps the wait its reservation was given.
+
+    Subclasses keep the buckets (in memory, in the database) by ``_reserve`` and ``_pause``.
+    """
+
+    def __init__(
+        self, limits: Mapping[str, Limit], sleep: Callable[[float], Awaitable[None]]
+    ) -> None:
+        self._limits = dict(limits)
+        self._sleep = sleep
+
+    def limit(self, key: str) -> Limit | None:
+        """The limit applied to ``key``."""
+        return self._limits.get(key)
+
+    async def acquire(self, key: str) -> None:
+        """Wait until one more call under ``key`` is allowed."""
+        limit = self._limits.get(key)
+        if limit is None:
+            return
+        wait_s = await self._reserve(key, limit)
+        if wait_s > 0:
+            await self._sleep(wait_s)
+
+    async def pause(self, key: str, seconds: float) -> None:
+        """Allow no call under ``key`` for ``seconds``."""
+        limit = self._limits.get(key)
+        if limit is None:
+            return
+        await self._pause(key, limit, seconds)
+
+    @abstractmethod
+    async def _reserve(self, key: str, limit: Limit) -> float:
+        """Reserve one token of ``key``'s bucket; return the seconds to wait before calling."""
+
+    @abstractmethod
+    async def _pause(self, key: str, limit: Limit, seconds: float) -> None:
+        """Block ``key``'s bucket for ``seconds`` from now."""
+
+
+class LocalRateLimiter(BucketLimiter):
     """Token buckets in this process's memory; keys without a configured limit pass freely.
 
     Several limits may apply to one call (Brevo's per-second and per-hour windows, Zoom's
@@ -85,31 +128,17 @@ class LocalRateLimiter:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self._limits = dict(limits)
+        super().__init__(limits, sleep)
         self._buckets: dict[str, Bucket] = {}
         self._clock = clock
-        self._sleep = sleep
 
-    def limit(self, key: str) -> Limit | None:
-        """The configured limit of ``key``."""
-        return self._limits.get(key)
-
-    async def acquire(self, key: str) -> None:
-        """Wait until one more call under ``key`` is allowed."""
-        limit = self._limits.get(key)
-        if limit is None:
-            return
+    async def _reserve(self, key: str, limit: Limit) -> float:
         now = self._clock()
         bucket = self._buckets.get(key) or fresh_bucket(limit, now)
         self._buckets[key], wait_s = reserve(bucket, limit, now)
-        if wait_s > 0:
-            await self._sleep(wait_s)
+        return wait_s
 
-    async def pause(self, key: str, seconds: float) -> None:
-        """Allow no call under ``key`` for ``seconds``."""
-        limit = self._limits.get(key)
-        if limit is None:
-            return
+    async def _pause(self, key: str, limit: Limit, seconds: float) -> None:
         now = self._clock()
         bucket = self._buckets.get(key) or fresh_bucket(limit, now)
         self._buckets[key] = pause(bucket, now + seconds)

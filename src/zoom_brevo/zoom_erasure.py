@@ -11,7 +11,7 @@ fails, nothing is erased locally, so running ``forget`` again can finish the wor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from sqlalchemy.engine import Engine
@@ -41,12 +41,7 @@ class ZoomDeletion:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready form."""
-        return {
-            "kind": self.kind,
-            "meeting_id": self.meeting_id,
-            "outcome": self.outcome,
-            "error": self.error,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True, slots=True)

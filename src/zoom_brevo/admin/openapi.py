@@ -56,22 +56,21 @@ def _operation(
 
 
 def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "description": description,
-        "schema": schema,
-    }
+    return _parameter(name, "query", description, schema)
 
 
 def _path(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return _parameter(name, "path", description, {"type": "string", **schema})
+
+
+def _parameter(name: str, where: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    # OpenAPI 3.1: a path parameter must be required; ours in the query never are.
     return {
         "name": name,
-        "in": "path",
-        "required": True,
+        "in": where,
+        "required": where == "path",
         "description": description,
-        "schema": {"type": "string", **schema},
+        "schema": schema,
     }
 
 

@@ -19,7 +19,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from zoom_brevo.cli.context import epilog, print_error, state_of, stderr, stdout
+from zoom_brevo.cli.context import counts_table, epilog, print_error, state_of, stderr, stdout
 from zoom_brevo.config import Settings
 from zoom_brevo.delivery.report import DeliveryReport
 from zoom_brevo.pipeline.backfill import BackfillReport, Found
@@ -185,9 +185,6 @@ class RichProgress:
 
 def summary_table(report: BackfillReport, delivered: DeliveryReport) -> Table:
     """What the walk and the delivery did."""
-    table = Table(title="zoom-brevo backfill", title_justify="left")
-    table.add_column("What")
-    table.add_column("Count", justify="right")
     rows = [
         ("users", report.users),
         ("windows", report.units),
@@ -202,9 +199,7 @@ def summary_table(report: BackfillReport, delivered: DeliveryReport) -> Table:
         ("dead letters", delivered.dead),
         ("still queued", delivered.outstanding),
     ]
-    for name, count in rows:
-        table.add_row(name, str(count))
-    return table
+    return counts_table("zoom-brevo backfill", rows)
 
 
 def summary_json(report: BackfillReport, delivered: DeliveryReport) -> dict[str, Any]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 from rich.table import Table
 
-from zoom_brevo.cli.context import epilog, print_error, state_of, stdout
+from zoom_brevo.cli.context import JsonOption, epilog, print_error, state_of, stdout
 from zoom_brevo.errors import ConfigError
 from zoom_brevo.logging import scrub
 from zoom_brevo.usecases.checks import CheckReport, run_check
@@ -29,9 +29,7 @@ setup-brevo` creates missing attributes and lists); 2 the configuration itself i
 
 def check(
     ctx: typer.Context,
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Print only a JSON document on standard output.")
-    ] = False,
+    json_output: JsonOption = False,
 ) -> None:
     """Check the configuration, both credentials and Brevo's lists.
 

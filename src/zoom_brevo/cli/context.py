@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from zoom_brevo.config import Settings, config_path, load_settings
 from zoom_brevo.logging import configure_logging, log_style, scrub
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print only a JSON document on standard output.")
+]
+"""The ``--json`` flag of the commands whose report can be a JSON document instead."""
 
 
 @dataclass
@@ -53,6 +60,16 @@ def state_of(ctx: typer.Context) -> CliState:
 def stdout() -> Console:
     """Rich console on standard output (reports)."""
     return Console(highlight=False, soft_wrap=True)
+
+
+def counts_table(title: str, rows: Iterable[tuple[str, int]]) -> Table:
+    """A report of counters: one ``What | Count`` row each."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("What")
+    table.add_column("Count", justify="right")
+    for label, count in rows:
+        table.add_row(label, str(count))
+    return table
 
 
 def stderr() -> Console:

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 import typer
 from sqlalchemy.engine import Engine
 
-from zoom_brevo.cli.context import epilog, print_error, state_of, stderr, stdout
+from zoom_brevo.cli.context import JsonOption, epilog, print_error, state_of, stderr, stdout
 from zoom_brevo.config import Settings
 from zoom_brevo.erasure import ErasureReport, forget_person, normalize_address
 from zoom_brevo.errors import ApiError
@@ -67,9 +67,7 @@ def forget(  # every option is a keyword: Typer passes them by name
             "list what Zoom keeps).",
         ),
     ] = False,
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Print only a JSON document on standard output.")
-    ] = False,
+    json_output: JsonOption = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> int:
     """Erase what is stored about a person (and in Zoom, Brevo).

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.engine import Connection
 
-from zoom_brevo.cli.context import epilog, state_of, stdout
+from zoom_brevo.cli.context import JsonOption, epilog, state_of, stdout
 from zoom_brevo.store import deadletters, jobs, outbox
 from zoom_brevo.store.deadletters import DeadLetter
 from zoom_brevo.store.engine import transaction
@@ -35,9 +35,7 @@ def retry(
         ),
     ] = None,
     all_dead: Annotated[bool, typer.Option("--all", help="Re-queue every dead letter.")] = False,
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Print only a JSON document on standard output.")
-    ] = False,
+    json_output: JsonOption = False,
 ) -> None:
     """Re-queue dead letters for the worker to deliver again.
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
 
 import typer
 
-from zoom_brevo.cli.context import epilog, state_of, stdout
+from zoom_brevo.cli.context import JsonOption, epilog, state_of, stdout
 from zoom_brevo.crypto import Cipher
 from zoom_brevo.oauth_tokens import rotate_key as run_rotation
 from zoom_brevo.wiring import open_store
@@ -22,9 +21,7 @@ With `storage.encryption_key: NEW_KEY,OLD_KEY` in the configuration:
 
 def rotate_key(
     ctx: typer.Context,
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Print only a JSON document on standard output.")
-    ] = False,
+    json_output: JsonOption = False,
 ) -> None:
     """Re-encrypt stored OAuth tokens with the newest encryption key.
 

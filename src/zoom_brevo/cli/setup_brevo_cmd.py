@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from zoom_brevo.cli.context import epilog, print_error, state_of, stdout
+from zoom_brevo.cli.context import JsonOption, epilog, print_error, state_of, stdout
 from zoom_brevo.config import Settings
 from zoom_brevo.pipeline.setup_brevo import SetupResult, config_snippet, describe, needs_of
 from zoom_brevo.pipeline.setup_brevo import setup_brevo as run_setup
@@ -30,9 +30,7 @@ def setup_brevo(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the plan only; change nothing in Brevo.")
     ] = False,
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Print only a JSON document on standard output.")
-    ] = False,
+    json_output: JsonOption = False,
 ) -> None:
     """Create the Brevo attributes and lists the configuration needs.
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 from sqlalchemy.engine import Connection, Engine
 
 from zoom_brevo.cli import status_view
-from zoom_brevo.cli.context import state_of, stdout
+from zoom_brevo.cli.context import JsonOption, state_of, stdout
 from zoom_brevo.config import Settings
 from zoom_brevo.delivery.imports import pending_imports
 from zoom_brevo.errors import ConfigError, StoreError
@@ -31,9 +31,7 @@ RECENT = 10
 
 def status(
     ctx: typer.Context,
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Print only a JSON document on standard output.")
-    ] = False,
+    json_output: JsonOption = False,
 ) -> None:
     """Show queues, dead letters, the last sync and the rate limits.
 

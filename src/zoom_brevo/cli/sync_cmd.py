@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from zoom_brevo.cli.context import epilog, print_error, state_of, stderr, stdout
+from zoom_brevo.cli.context import counts_table, epilog, print_error, state_of, stderr, stdout
 from zoom_brevo.errors import NotFound
 from zoom_brevo.usecases.collect import Kind
 from zoom_brevo.usecases.sync import (
@@ -174,9 +174,6 @@ def show(outcome: Outcome, *, json_output: bool) -> None:
 def summary_table(outcome: Outcome) -> Table:
     """One row per counter."""
     sync, delivery = outcome.sync, outcome.delivery
-    table = Table(title=f"zoom-brevo sync {sync.kind} {sync.target}", title_justify="left")
-    table.add_column("What")
-    table.add_column("Count", justify="right")
     rows: list[tuple[str, int]] = [
         ("Instances", sync.instances),
         ("Participant rows", sync.participant_rows),
@@ -193,6 +190,4 @@ def summary_table(outcome: Outcome) -> Table:
         ("Zoom calls", outcome.zoom_calls),
         ("Brevo calls", delivery.brevo_calls),
     ]
-    for label, count in rows:
-        table.add_row(label, str(count))
-    return table
+    return counts_table(f"zoom-brevo sync {sync.kind} {sync.target}", rows)

@@ -9,15 +9,34 @@ records before reporting success, so a replay sends nothing twice.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar, Literal
 
 AttributeValue = str | float | int | bool
 CommandKind = Literal["contact", "event", "email", "campaign_list", "campaign"]
 
 
+class _Payload:
+    """What every command stores in the outbox: its fields but ``kind``, as JSON holds them."""
+
+    __slots__ = ()
+    __dataclass_fields__: ClassVar[dict[str, Any]]  # set by @dataclass on each command
+
+    def to_payload(self) -> dict[str, Any]:
+        """JSON-safe outbox payload."""
+        return {f.name: _json_safe(getattr(self, f.name)) for f in fields(self) if f.name != "kind"}
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
 @dataclass(frozen=True, slots=True)
-class UpsertContact:
+class UpsertContact(_Payload):
     """Create or update a contact's attributes and add it to lists (additive, never blanks)."""
 
     email: str
@@ -31,17 +50,9 @@ class UpsertContact:
         """Commands for the same contact merge: latest value per attribute, lists unioned."""
         return f"contact:{self.email}"
 
-    def to_payload(self) -> dict[str, Any]:
-        """JSON-safe outbox payload."""
-        return {
-            "email": self.email,
-            "attributes": dict(self.attributes),
-            "list_ids": list(self.list_ids),
-        }
-
 
 @dataclass(frozen=True, slots=True)
-class SendEvent:
+class SendEvent(_Payload):
     """A Brevo event (``POST /v3/events``) that may start an automation; sent at most once."""
 
     event_name: str
@@ -57,19 +68,9 @@ class SendEvent:
         """Events never merge: one key per effect."""
         return f"event:{self.ledger_key}"
 
-    def to_payload(self) -> dict[str, Any]:
-        """JSON-safe outbox payload."""
-        return {
-            "event_name": self.event_name,
-            "email": self.email,
-            "ledger_key": self.ledger_key,
-            "event_properties": dict(self.event_properties),
-            "event_date": self.event_date,
-        }
-
 
 @dataclass(frozen=True, slots=True)
-class SendTemplateEmail:
+class SendTemplateEmail(_Payload):
     """One transactional template email to one recipient (batched into messageVersions)."""
 
     template_id: int
@@ -84,18 +85,9 @@ class SendTemplateEmail:
         """Emails never merge: one key per effect."""
         return f"email:{self.ledger_key}"
 
-    def to_payload(self) -> dict[str, Any]:
-        """JSON-safe outbox payload."""
-        return {
-            "template_id": self.template_id,
-            "email": self.email,
-            "ledger_key": self.ledger_key,
-            "params": dict(self.params),
-        }
-
 
 @dataclass(frozen=True, slots=True)
-class CreateCampaignList:
+class CreateCampaignList(_Payload):
     """Create the list a recording campaign goes to (in the first folder); once.
 
     The list's id is recorded under ``ledger_key`` (detail ``list_id``).
@@ -111,13 +103,9 @@ class CreateCampaignList:
         """One list per key: never merged."""
         return f"campaign_list:{self.ledger_key}"
 
-    def to_payload(self) -> dict[str, Any]:
-        """JSON-safe outbox payload."""
-        return {"name": self.name, "ledger_key": self.ledger_key}
-
 
 @dataclass(frozen=True, slots=True)
-class SendCampaign:
+class SendCampaign(_Payload):
     """Create an e-mail campaign from a template to ``list_ids`` and send it now; once.
 
     ``created_key`` records the campaign's id once created (a retry of the send does not
@@ -139,19 +127,6 @@ class SendCampaign:
     def coalescing_key(self) -> str:
         """One campaign per key: never merged."""
         return f"campaign:{self.ledger_key}"
-
-    def to_payload(self) -> dict[str, Any]:
-        """JSON-safe outbox payload."""
-        return {
-            "name": self.name,
-            "subject": self.subject,
-            "sender": dict(self.sender),
-            "template_id": self.template_id,
-            "list_ids": list(self.list_ids),
-            "created_key": self.created_key,
-            "ledger_key": self.ledger_key,
-            "params": dict(self.params),
-        }
 
 
 CampaignCommand = CreateCampaignList | SendCampaign

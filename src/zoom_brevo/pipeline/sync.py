@@ -43,11 +43,7 @@ from typing import Any
 import structlog
 from sqlalchemy.engine import Connection, Engine
 
-from zoom_brevo.engagement import (
-    DEFAULT_WEIGHTS,
-    Participation,
-    ScoreWeights,
-)
+from zoom_brevo.engagement import Participation
 from zoom_brevo.errors import NotFound, PayloadRejected
 from zoom_brevo.pipeline import collect, gather, persist, staging
 from zoom_brevo.pipeline.commands import SendEvent
@@ -58,7 +54,7 @@ from zoom_brevo.pipeline.derive import (
     candidate_event_keys,
     derive_person,
 )
-from zoom_brevo.pipeline.mapping import DEFAULT_FIELD_MAPPING, SkipReason
+from zoom_brevo.pipeline.mapping import SkipReason
 from zoom_brevo.pipeline.occurrences import occurrence_of
 from zoom_brevo.store import facts, occurrences, outbox
 from zoom_brevo.store.engine import transaction
@@ -73,27 +69,11 @@ RECURRING_MEETING = 8  # a recurring meeting with a fixed time (type 3: no fixed
 
 
 @dataclass(frozen=True, slots=True)
-class SyncOptions:
-    """What the configuration decides for a sync."""
+class SyncOptions(DeriveOptions):
+    """What the configuration decides for a sync: the derivation's options, and how many
+    people to derive per transaction."""
 
-    lists: Mapping[str, int] = field(default_factory=dict)
-    field_mapping: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_FIELD_MAPPING))
-    exclude_domains: tuple[str, ...] = ()
-    events: bool = True
-    weights: ScoreWeights = DEFAULT_WEIGHTS
     chunk_size: int = collect.DEFAULT_CHUNK
-    tiers: tuple[int, ...] = ()
-
-    def derive_options(self) -> DeriveOptions:
-        """The part the pure derivation needs."""
-        return DeriveOptions(
-            lists=self.lists,
-            field_mapping=self.field_mapping,
-            exclude_domains=self.exclude_domains,
-            events=self.events,
-            weights=self.weights,
-            tiers=self.tiers,
-        )
 
 
 @dataclass(slots=True)
@@ -469,11 +449,10 @@ def _derive_chunk(
     people = gather.load_people(conn, info, emails, participation=taken)
     keys = [k for p in people for k in candidate_event_keys(info, p.email)]
     already = gather.effects_known(conn, keys) if run.options.events else set()
-    derive_options = run.options.derive_options()
     commands: list[outbox.NewCommand] = []
     contacts: list[PersonOutcome] = []
     for person in people:
-        outcome = derive_person(info, person, derive_options, already=already, now=run.now)
+        outcome = derive_person(info, person, run.options, already=already, now=run.now)
         _count(run.report, outcome)
         if outcome.contact is None:
             continue

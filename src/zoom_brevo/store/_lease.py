@@ -14,6 +14,7 @@ UPDATE, so concurrent claimers take disjoint rows. On SQLite the same statement 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -26,6 +27,23 @@ from zoom_brevo import retrying
 State = Literal["queued", "running", "done", "dead"]
 STATES: tuple[State, ...] = ("queued", "running", "done", "dead")
 LOST_LEASE_ERROR = "lease expired during the final attempt (worker stopped?)"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Leased:
+    """The columns every leased row has (``schema._lease_columns`` and the row's clock)."""
+
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    state: State
+    attempts: int
+    max_attempts: int
+    lease_owner: str | None
+    lease_expires_at: datetime | None
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
 
 
 def claimable(table: Table, due: sa.Column[Any], now: datetime) -> sa.ColumnElement[bool]:

@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from zoom_brevo.store import _lease
-from zoom_brevo.store._lease import State
 from zoom_brevo.store._sql import upsert_insert
 from zoom_brevo.store.notify import notify
 from zoom_brevo.store.schema import jobs
@@ -24,23 +23,12 @@ from zoom_brevo.store.schema import jobs
 DEFAULT_MAX_ATTEMPTS = 8
 
 
-@dataclass(frozen=True, slots=True)
-class Job:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Job(_lease.Leased):
     """One job row."""
 
-    id: int
-    kind: str
-    payload: dict[str, Any]
     unique_key: str | None
-    state: State
     run_at: datetime
-    attempts: int
-    max_attempts: int
-    lease_owner: str | None
-    lease_expires_at: datetime | None
-    last_error: str | None
-    created_at: datetime
-    updated_at: datetime
 
 
 def _job(row: sa.Row[Any]) -> Job:

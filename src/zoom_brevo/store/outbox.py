@@ -24,7 +24,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from zoom_brevo.store import _lease
-from zoom_brevo.store._lease import State
 from zoom_brevo.store._sql import is_postgres
 from zoom_brevo.store.notify import notify
 from zoom_brevo.store.schema import outbox
@@ -39,23 +38,12 @@ _IN_FLIGHT = ("queued", "running")
 CLAIM_LOCK_ID = 0x5A42_0002
 
 
-@dataclass(frozen=True, slots=True)
-class Command:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Command(_lease.Leased):
     """One outbox row."""
 
-    id: int
-    kind: str
     coalesce_key: str | None
-    payload: dict[str, Any]
-    state: State
     next_attempt_at: datetime
-    attempts: int
-    max_attempts: int
-    lease_owner: str | None
-    lease_expires_at: datetime | None
-    last_error: str | None
-    created_at: datetime
-    updated_at: datetime
     send_started_at: datetime | None = None  # set: a send began, outcome unknown (in doubt)
 
 

@@ -34,7 +34,7 @@ from collections.abc import Awaitable, Callable, Mapping
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from zoom_brevo.ratelimit import Limit
+from zoom_brevo.ratelimit import BucketLimiter, Limit
 from zoom_brevo.store import ratebuckets
 from zoom_brevo.store._sql import is_postgres
 from zoom_brevo.store.engine import transaction
@@ -45,7 +45,7 @@ wall_clock: Callable[[], float] = time.time
 """The time source on SQLite (one machine)."""
 
 
-class DatabaseRateLimiter:
+class DatabaseRateLimiter(BucketLimiter):
     """``ratelimit.RateLimiter`` over the ``rate_buckets`` table; keys without a limit pass.
 
     ``headroom`` scales every limit (see the module docs). ``clock`` (seconds) overrides
@@ -65,34 +65,14 @@ class DatabaseRateLimiter:
     ) -> None:
         if not 0 < headroom <= 1:
             raise ValueError(f"headroom must be in (0, 1], got {headroom}")
+        super().__init__({key: _scaled(limit, headroom) for key, limit in limits.items()}, sleep)
         self._engine = engine
-        self._limits = {
-            key: Limit(
-                rate_per_s=limit.rate_per_s * headroom, burst=max(1.0, limit.burst * headroom)
-            )
-            for key, limit in limits.items()
-        }
         self._clock = clock
-        self._sleep = sleep
 
-    def limit(self, key: str) -> Limit | None:
-        """The limit applied to ``key`` (headroom included)."""
-        return self._limits.get(key)
+    async def _reserve(self, key: str, limit: Limit) -> float:
+        return await asyncio.to_thread(self.reserve_now, key, limit)
 
-    async def acquire(self, key: str) -> None:
-        """Wait until one more call under ``key`` is allowed, account-wide."""
-        limit = self._limits.get(key)
-        if limit is None:
-            return
-        wait_s = await asyncio.to_thread(self.reserve_now, key, limit)
-        if wait_s > 0:
-            await self._sleep(wait_s)
-
-    async def pause(self, key: str, seconds: float) -> None:
-        """Allow no call under ``key`` for ``seconds``, in every process."""
-        limit = self._limits.get(key)
-        if limit is None:
-            return
+    async def _pause(self, key: str, limit: Limit, seconds: float) -> None:
         await asyncio.to_thread(self.pause_now, key, limit, seconds)
 
     def reserve_now(self, key: str, limit: Limit) -> float:
@@ -112,3 +92,7 @@ class DatabaseRateLimiter:
         if is_postgres(conn):
             return float(conn.execute(_DB_NOW).scalar_one())
         return wall_clock()
+
+
+def _scaled(limit: Limit, headroom: float) -> Limit:
+    return Limit(rate_per_s=limit.rate_per_s * headroom, burst=max(1.0, limit.burst * headroom))
