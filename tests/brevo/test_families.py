@@ -6,6 +6,7 @@ import pytest
 
 from zoom_brevo.brevo.families import family_of, limits_for
 from zoom_brevo.ratelimit import Limit
+from zoom_brevo.sandbox.brevo.limits import family as emulated_family
 
 
 @pytest.mark.parametrize(
@@ -18,6 +19,8 @@ from zoom_brevo.ratelimit import Limit
         ("POST", "/events", "events"),
         ("POST", "/events/batch", "events"),
         ("POST", "/smtp/email", "smtp_email"),
+        ("GET", "/smtp/blockedContacts", "smtp_email"),
+        ("DELETE", "/smtp/blockedContacts/a@example.com", "smtp"),
         ("GET", "/smtp/templates", "smtp"),
         ("GET", "/processes/7", "other"),
         ("GET", "/account", "other"),
@@ -26,6 +29,8 @@ from zoom_brevo.ratelimit import Limit
 )
 def test_each_endpoint_belongs_to_its_family(method: str, path: str, family: str) -> None:
     assert family_of(method, path) == family
+    # The emulated Brevo keeps its own table (a check on this one): both must agree.
+    assert emulated_family(method, path) == family
 
 
 def most_calls_in_a_window(limit: Limit, window_s: float) -> float:

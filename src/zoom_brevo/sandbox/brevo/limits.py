@@ -42,7 +42,10 @@ def family(method: str, path: str) -> str:
     if head in ("contacts", "events"):
         return head
     if path.startswith("/smtp/"):
-        return "smtp_email" if path == "/smtp/email" and method == "POST" else "smtp"
+        # brevo.md 5: POST /smtp/email and GET /smtp/blockedContacts share one budget.
+        sending = path == "/smtp/email" and method == "POST"
+        blocked_list = path.startswith("/smtp/blockedContacts") and method == "GET"
+        return "smtp_email" if sending or blocked_list else "smtp"
     return "other"
 
 
