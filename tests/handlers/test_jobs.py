@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from tests.faults.gate import Gate
@@ -37,6 +38,7 @@ from zoom_brevo.sandbox.scenario import Scenario
 from zoom_brevo.sandbox.webhook_sender import ZoomEvents
 from zoom_brevo.store import deadletters, facts, jobs, ledger, outbox
 from zoom_brevo.store.engine import reading, transaction
+from zoom_brevo.store.schema import jobs as job_rows
 from zoom_brevo.zoom.categories import zoom_limits
 from zoom_brevo.zoom.client import ZoomClient
 
@@ -412,6 +414,24 @@ async def test_the_collect_ends_the_instances_kept_leaves_at_once(env: Env) -> N
     assert by_id[kept.id].attempts == 0  # ended by the collect, not tried
     [unrelated] = [j for j in by_id.values() if j.payload.get("uuid") == "another-instance"]
     assert unrelated.state == "queued"
+
+
+async def test_a_collect_wakes_the_recording_follow_up_waiting_for_it(env: Env) -> None:
+    inst = env.box.scenario.webinars[0].latest
+    opts = options()
+    env.webhooks(opts, env.events.recording_completed(inst))
+    later = env.clock.now + timedelta(hours=1)  # its next look, had nothing woken it
+    with transaction(env.engine) as conn:
+        key = f"{RECORDING_JOB}:{inst.uuid}"
+        conn.execute(sa.update(job_rows).where(job_rows.c.unique_key == key).values(run_at=later))
+    env.webhooks(opts, env.events.ended(inst))
+    runner = env.runner(opts)
+    while await runner.step():  # the clock stands still: only what is due now runs
+        pass
+    states = {j.kind: j.state for j in all_jobs(env.engine)}
+    assert states[RECORDING_JOB] == states["collect"] == "done"
+    assert any(k == "event" and p["event_name"] == "zoom_recording_ready"
+               for k, p in commands(env.engine))  # fmt: skip
 
 
 async def test_campaign_mode_without_a_sender_dead_letters_the_job_before_creating_anything(

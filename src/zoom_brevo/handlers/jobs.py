@@ -138,7 +138,9 @@ async def collect(deps: JobDeps, job: jobs.Job, now: datetime) -> Result:
         # The ended event proves the instance exists: 3001 here means "not processed yet".
         raise NotReady(str(exc), service="zoom", status=exc.status, code=exc.code) from exc
     with transaction(deps.engine) as conn:
+        # What waited for this attendance goes now, not at its next look (up to minutes).
         drop_kept_leaves(conn, uuid, now=now)
+        jobs.wake(conn, f"{RECORDING_JOB}:{uuid}", now=now)
         if job.kind == RECONCILE_JOB:
             facts.set_collected(conn, uuid, "reconciled", now=now)
         elif deps.options.reconcile_after_s > 0:

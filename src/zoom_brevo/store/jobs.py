@@ -127,6 +127,18 @@ def get(conn: Connection, job_id: int) -> Job | None:
     return None if row is None else _job(row)
 
 
+def wake(conn: Connection, unique_key: str, *, now: datetime) -> bool:
+    """Make the queued job with ``unique_key`` due now (it waited for something that has
+    just happened); ``False`` when there is none waiting."""
+    c = jobs.c
+    stmt = (
+        sa.update(jobs)
+        .where(c.unique_key == unique_key, c.state == "queued", c.run_at > now)
+        .values(run_at=now, updated_at=now)
+    )
+    return conn.execute(stmt).rowcount == 1
+
+
 def settle_moot(conn: Connection, kind: str, key_prefix: str, *, now: datetime) -> int:
     """Mark done the queued jobs of ``kind`` whose ``unique_key`` starts with
     ``key_prefix``: work something else made unnecessary. A running one is left to its
