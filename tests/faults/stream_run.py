@@ -101,19 +101,25 @@ def outstanding(engine: Engine) -> dict[str, int]:
 
 
 def unfinished_jobs(engine: Engine) -> dict[str, int]:
-    """Queued or running jobs by kind, with those due now or retrying counted apart."""
-    c = schema.jobs.c
+    """Queued or running jobs by kind, with those due now or retrying counted apart, and
+    unfinished commands by kind."""
+    c, o = schema.jobs.c, schema.outbox.c
     now = datetime.now(UTC)
     due = sa.or_(c.run_at <= now, c.attempts > 0).label("due")
-    stmt = (
+    jobs_now = (
         sa.select(c.kind, due, sa.func.count())
         .where(c.state.in_(("queued", "running")))
         .group_by(c.kind, due)
     )
+    commands = (
+        sa.select(o.kind, sa.func.count())
+        .where(o.state.in_(("queued", "running")))
+        .group_by(o.kind)
+    )
     with reading(engine) as conn:
-        return {
-            f"{kind}{'' if now_due else ' (later)'}": n for kind, now_due, n in conn.execute(stmt)
-        }
+        found = {f"{k}{'' if d else ' (later)'}": n for k, d, n in conn.execute(jobs_now)}
+        found |= {f"command {k}": n for k, n in conn.execute(commands)}
+    return found
 
 
 def busy(engine: Engine) -> list[str]:
