@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,8 +24,11 @@ class EventClock:
     app: Any
     brevo: BrevoEmulator
     marks: list[tuple[int, float]] = field(default_factory=list)  # (events held, time)
+    calls: list[tuple[float, str]] = field(default_factory=list)  # (monotonic, method path)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            self.calls.append((time.monotonic(), f"{scope['method']} {scope['path']}"))
         if scope["type"] != "http" or not scope["path"].startswith("/brevo/v3/events"):
             await self.app(scope, receive, send)
             return
@@ -43,6 +46,17 @@ class EventClock:
         marks = sorted(self.marks)
         at = bisect.bisect_left(marks, (seq, 0.0))
         return min(t for _, t in marks[at:])
+
+
+def calls_between(clock: EventClock, start: float, end: float) -> dict[str, int]:
+    """The sandbox's API calls answered from ``start`` to ``end`` (monotonic), by service,
+    method and the first two segments of the path (``GET /zoom/v2/report/meetings``)."""
+    found: Counter[str] = Counter()
+    for at, call in clock.calls:
+        if start <= at <= end:
+            method, path = call.split(" ", 1)
+            found[f"{method} {'/'.join(path.split('/')[:5])}"] += 1
+    return dict(found.most_common())
 
 
 def repeated_events(brevo: BrevoEmulator) -> dict[tuple[str, str, str], list[int]]:

@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from tests.conftest import SERIAL
-from tests.faults.event_clock import EventClock
+from tests.faults.event_clock import EventClock, calls_between
 from tests.faults.fleet import Fleet, wait_healthy
 from tests.faults.stream_run import (
     BREVO_PLAN,
@@ -89,6 +89,8 @@ def test_45_kill_9s_mid_stream_lose_nothing_repeat_nothing_and_the_store_goes_id
             chaos = Chaos(fleet, store, random.Random(2024), time.monotonic(), "kill",
                           KILLS, backfill_kills=BACKFILL_KILLS)  # fmt: skip
             run: Run = play(world, chaos, urls)
+            tail = chaos.began + max(run.stream_s, run.backfill_s), chaos.began + run.settled_s
+            print("API calls from the end of the stream to idle:", calls_between(clock, *tail))  # noqa: T201
         finally:
             fleet.stop_all()
 
