@@ -41,8 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
-from zoom_brevo.sandbox.serving import free_port
+from bench_sandbox import start_sandbox
 
 SEED = 21
 START_TIMEOUT_S = 300.0
@@ -269,24 +268,9 @@ def diff(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
 
 
 def start_server(args: argparse.Namespace) -> tuple[subprocess.Popen[str], str, dict[str, Any]]:
-    port = free_port()
-    command = [sys.executable, __file__, "serve", "--contacts", str(args.contacts),
-               "--port", str(port), "--zoom-plan", args.zoom_plan,
-               "--brevo-plan", args.brevo_plan]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    info = json.loads(process.stdout.readline() or "{}")
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{base}/bench/stats", timeout=30)
-        except httpx.TransportError:
-            time.sleep(0.2)
-        else:
-            return process, base, info
-    process.kill()
-    raise SystemExit("the sandbox did not start")
+    serve = ["--contacts", str(args.contacts), "--zoom-plan", args.zoom_plan,
+             "--brevo-plan", args.brevo_plan]  # fmt: skip
+    return start_sandbox(__file__, serve, start_timeout_s=START_TIMEOUT_S, stats_timeout_s=30)
 
 
 def run_register(name: str, command: list[str], base: str, args: argparse.Namespace) -> Run:

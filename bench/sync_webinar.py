@@ -35,8 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
-from zoom_brevo.sandbox.serving import free_port
+from bench_sandbox import start_sandbox
 
 SEED = 11
 WEBINAR_TOPIC = "Benchmark webinar"
@@ -234,24 +233,9 @@ class Measured:
 
 
 def start_server(n: int) -> tuple[subprocess.Popen[str], str, dict[str, Any]]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, __file__, "serve", "--n", str(n), "--port", str(port)],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    assert process.stdout is not None
-    info = json.loads(process.stdout.readline() or "{}")
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{base}/bench/stats", timeout=5)
-        except httpx.TransportError:
-            time.sleep(0.2)
-        else:
-            return process, base, info
-    process.kill()
-    raise SystemExit(f"sandbox for N={n} did not start")
+    return start_sandbox(
+        __file__, ["--n", str(n)], start_timeout_s=START_TIMEOUT_S, stats_timeout_s=5
+    )
 
 
 @dataclass

@@ -159,6 +159,20 @@ class Registrant:
     fields: tuple[tuple[str, str], ...] = ()
     questions: tuple[tuple[str, str], ...] = ()
 
+    @classmethod
+    def of(
+        cls, person: Person, index: int, h: int, *, status: str, created: datetime,
+        join_url: str, source: TrackingSource | None = None,
+        fields: Sequence[tuple[str, str]] = (), questions: Sequence[tuple[str, str]] = (),
+    ) -> Registrant:  # fmt: skip
+        """``person``'s registration number ``index``, its id drawn from the hash ``h``."""
+        return cls(
+            index=index, id=token(h, 22), first_name=person.first_name,
+            last_name=person.last_name, email=person.email, status=status,
+            create_time=created, join_url=join_url, tracking_source=source, person=person,
+            fields=tuple(fields), questions=tuple(questions),
+        )  # fmt: skip
+
 
 def form_answers(h: int) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
     """Deterministic answers from a hash: some blank, as real forms have."""
@@ -515,20 +529,11 @@ class _Hosted:
         """Add a hand-made registrant (it attends only if added to an instance)."""
         i = self.registrant_count + len(self.extra_registrants)
         h = mix(self.scenario.seed, self.id, i)
-        reg = Registrant(
-            index=i,
-            id=token(h, 22),
-            first_name=person.first_name,
-            last_name=person.last_name,
-            email=person.email,
-            status=status,
-            create_time=self.created_at,
+        reg = Registrant.of(
+            person, i, h, status=status, created=self.created_at,
             join_url=f"https://zoom.us/w/{self.id}?tk={token(h >> 3, 16)}",
-            tracking_source=source,
-            person=person,
-            fields=tuple(fields),
-            questions=tuple(questions),
-        )
+            source=source, fields=fields, questions=questions,
+        )  # fmt: skip
         self.extra_registrants.append(reg)
         return reg
 
@@ -536,18 +541,7 @@ class _Hosted:
         """Register ``person`` to view the on-demand recording."""
         i = len(self.recording_registrants)
         h = mix(self.scenario.seed, 7, self.id, i)
-        reg = Registrant(
-            index=i,
-            id=token(h, 22),
-            first_name=person.first_name,
-            last_name=person.last_name,
-            email=person.email,
-            status=status,
-            create_time=self.created_at,
-            join_url="",
-            tracking_source=None,
-            person=person,
-        )
+        reg = Registrant.of(person, i, h, status=status, created=self.created_at, join_url="")
         self.recording_registrants.append(reg)
         return reg
 
