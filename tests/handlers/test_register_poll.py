@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy.engine import Engine
 
@@ -22,7 +23,7 @@ from zoom_brevo.registration.run import AutoRegistration
 from zoom_brevo.registration.target import Target
 from zoom_brevo.registration.trigger import REGISTER_POLL_JOB, poll_now
 from zoom_brevo.sandbox.brevo.state import ContactList
-from zoom_brevo.sandbox.combined import Sandbox, build_sandbox, sandbox_config
+from zoom_brevo.sandbox.combined import BREVO_API_KEY, Sandbox, build_sandbox, sandbox_config
 from zoom_brevo.sandbox.scenario import Meeting, Scenario, Webinar
 from zoom_brevo.sandbox.serving import serving
 from zoom_brevo.store import cursors, jobs
@@ -47,6 +48,7 @@ class Poll:
     runner: JobRunner
     options: HandlerOptions
     clock: list[datetime]  # the runner's "now", moved by ``poll``
+    brevo_url: str  # the emulated Brevo API, as the connector reaches it
 
     def join(self, email: str, first: str) -> None:
         """``email`` enters the list now (as a Brevo form would put them there)."""
@@ -136,7 +138,8 @@ async def poll(engine: Engine, request: pytest.FixtureRequest) -> AsyncIterator[
             deps = JobDeps(engine, zoom, options, brevo)
             clock = [NOW]
             runner = JobRunner(deps, owner="test", clock=lambda: clock[0])
-            yield Poll(sandbox, parent, list_id, runner, options, clock)
+            brevo_url = f"{base_url}/brevo/v3"
+            yield Poll(sandbox, parent, list_id, runner, options, clock, brevo_url)
 
 
 async def test_a_poll_registers_the_members_and_writes_the_join_link_back(
@@ -178,6 +181,30 @@ async def test_a_later_poll_registers_only_the_new_member(engine: Engine, poll: 
     cy = next(r for r in poll.parent.registrants if r.email == "cy@example.com")
     assert poll.attributes("cy@example.com")["ZOOM_JOIN_URL"] == cy.join_url
     assert len(poll.parent.registrants) == 3
+
+
+async def test_an_existing_contact_added_to_the_list_through_the_api_is_registered(
+    engine: Engine, poll: Poll
+) -> None:
+    state = poll.sandbox.brevo.state
+    state.create_contact("eve@example.com", {"FIRSTNAME": "Eve", "LASTNAME": "Old"},
+                         time.time() - 86_400, None)  # fmt: skip
+    poll.join("ada@example.com", "Ada")
+    await poll.poll(engine, NOW)
+    assert [r.email for r in poll.parent.registrants] == ["ada@example.com"]
+
+    # Brevo stamps the contact modified when it joins a list, so ``modifiedSince`` finds it.
+    async with httpx.AsyncClient(headers={"api-key": BREVO_API_KEY}) as brevo:
+        added = await brevo.post(
+            f"{poll.brevo_url}/contacts/lists/{poll.list_id}/contacts/add",
+            json={"emails": ["eve@example.com"]},
+        )
+    assert added.status_code == 201, added.text
+    await poll.poll(engine, NOW + timedelta(seconds=INTERVAL_S))
+
+    eve = next(r for r in poll.parent.registrants if r.email == "eve@example.com")
+    assert poll.attributes("eve@example.com")["ZOOM_JOIN_URL"] == eve.join_url
+    assert poll.zoom_posts() == 2
 
 
 async def test_a_poll_with_nobody_new_calls_zoom_not_at_all(engine: Engine, poll: Poll) -> None:
@@ -228,6 +255,26 @@ async def test_a_failing_poll_is_retried_by_the_job_runner(engine: Engine, poll:
     assert [r.email for r in poll.parent.registrants] == ["ada@example.com"]
     (job,) = [j for j in all_jobs(engine) if j.kind == REGISTER_POLL_JOB]
     assert job.state == "done"
+
+
+async def test_brevo_s_word_makes_a_poll_waiting_out_a_backoff_due_now(
+    engine: Engine, poll: Poll
+) -> None:
+    poll.join("ada@example.com", "Ada")
+    poll.sandbox.brevo.faults.fail_next(2, status=503, path_contains="/contacts/lists/")
+    await poll.poll(engine, NOW)
+    (failed,) = [j for j in all_jobs(engine) if j.kind == REGISTER_POLL_JOB]
+    assert failed.state == "queued" and failed.run_at.replace(tzinfo=UTC) > NOW
+
+    with transaction(engine) as conn:
+        assert poll_now(conn, now=NOW)  # the webhook's notification: it runs now
+        assert not poll_now(conn, now=NOW)  # due already: nothing more to do
+    while await poll.runner.step():
+        pass
+
+    assert [r.email for r in poll.parent.registrants] == ["ada@example.com"]
+    (job,) = [j for j in all_jobs(engine) if j.kind == REGISTER_POLL_JOB]
+    assert (job.id, job.state, job.attempts) == (failed.id, "done", 2)
 
 
 async def test_a_poll_queued_behind_a_running_one_waits_without_spending_attempts(

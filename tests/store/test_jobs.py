@@ -172,3 +172,90 @@ def test_a_claim_takes_a_job_only_while_retrying_allows_another_attempt(
             attempts=attempts))  # fmt: skip
     claimed = bool(claim(engine))
     assert claimed == (not exhausted(attempts, budget))
+
+
+def test_the_first_job_of_a_kind_is_the_earliest_due_in_the_states_asked(engine: Engine) -> None:
+    with engine.begin() as conn:
+        assert jobs.first_of_kind(conn, "register_poll") is None
+        jobs.enqueue(conn, "collect", {}, now=NOW)
+        late = jobs.enqueue(conn, "register_poll", {}, now=NOW, run_at=NOW + timedelta(hours=1))
+        early = jobs.enqueue(conn, "register_poll", {}, now=NOW, run_at=NOW + timedelta(hours=2))
+    [running] = claim(engine, at=timedelta(hours=1), kinds=["register_poll"])
+    with engine.connect() as conn:
+        first = jobs.first_of_kind(conn, "register_poll")
+        queued = jobs.first_of_kind(conn, "register_poll", ("queued",))
+        assert jobs.first_of_kind(conn, "register_poll", ("dead",)) is None
+    assert (running.id, first and first.id, queued and queued.id) == (late, late, early)
+
+
+def test_only_another_job_of_the_kind_under_a_live_lease_holds_it(engine: Engine) -> None:
+    with engine.begin() as conn:
+        mine = jobs.enqueue(conn, "register_poll", {}, now=NOW)
+        other = jobs.enqueue(conn, "register_poll", {}, now=NOW)
+        jobs.enqueue(conn, "collect", {}, now=NOW)
+    [first] = claim(engine, limit=1, kinds=["register_poll"])
+    assert first.id == mine
+    claim(engine, owner="w2", kinds=["collect"])
+    with engine.connect() as conn:
+        assert not jobs.held_by_another(conn, "register_poll", mine, now=NOW)  # itself only
+        assert jobs.held_by_another(conn, "register_poll", other, now=NOW)
+        expired = NOW + timedelta(seconds=LEASE_S)
+        assert not jobs.held_by_another(conn, "register_poll", other, now=expired)
+        assert not jobs.held_by_another(conn, "sweep", other, now=NOW)
+
+
+def test_waking_makes_a_job_waiting_for_later_due_now(engine: Engine) -> None:
+    later = NOW + timedelta(minutes=15)
+    job_id = enqueue(engine, unique_key="collect:u1", run_at=later)
+    with engine.begin() as conn:
+        assert not jobs.wake(conn, "collect:other", now=NOW)
+        assert jobs.wake(conn, "collect:u1", now=NOW)
+        assert not jobs.wake(conn, "collect:u1", now=NOW)  # due already
+    assert [job.id for job in claim(engine)] == [job_id]
+
+
+KEPT = ["pair_leave:Ab+/c==:ada@example.com:1", "pair_leave:Ab+/c==:bob@example.com:2"]
+NOT_KEPT = [
+    "pair_leave:ab+/c==:ada@example.com:1",  # Zoom's UUIDs are case-sensitive
+    "pair_leave:Ab+/c==",
+    "pair_leave:Ab+/c==;",
+    "pair_leave:Ab+/c=:x",
+    "pair_leave:Ab+/c===:x",
+    "pair_leave:Ab+/c==X",
+]
+
+
+def test_settling_moot_jobs_ends_exactly_the_queued_ones_under_the_key_prefix(
+    engine: Engine,
+) -> None:
+    with engine.begin() as conn:
+        for key in KEPT + NOT_KEPT:
+            jobs.enqueue(conn, "pair_leave", {}, now=NOW, run_at=NOW + timedelta(hours=1),
+                         unique_key=key)  # fmt: skip
+        jobs.enqueue(conn, "collect", {}, now=NOW, unique_key="pair_leave:Ab+/c==:collect")
+        assert jobs.settle_moot(conn, "pair_leave", "pair_leave:Ab+/c==:", now=NOW) == 2
+        states = {key: job.state for key in KEPT + NOT_KEPT if (job := jobs.get_by_key(conn, key))}
+    assert states == dict.fromkeys(KEPT, "done") | dict.fromkeys(NOT_KEPT, "queued")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+def test_settling_moot_jobs_finds_them_through_an_index_under_any_collation(
+    engine: Engine,
+) -> None:
+    # LIKE 'prefix%' can use no index unless the database's collation is C (this test
+    # server's is C.UTF-8, which PostgreSQL does not count as C): each collect scanned.
+    statements: list[tuple[str, object]] = []
+
+    def keep(*args: object) -> None:
+        statements.append((str(args[2]), args[3]))
+
+    with engine.begin() as conn:
+        sa.event.listen(conn, "before_cursor_execute", keep)
+        jobs.settle_moot(conn, "pair_leave", "pair_leave:u1:", now=NOW)
+        sa.event.remove(conn, "before_cursor_execute", keep)
+        [(update, params)] = statements
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")  # a near-empty table
+        conn.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
+        plan = "\n".join(row[0] for row in conn.exec_driver_sql(f"EXPLAIN {update}", params))  # type: ignore[arg-type]
+    assert "Index Scan using ix_jobs_unique_key_bytes" in plan, plan

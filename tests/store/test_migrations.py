@@ -13,12 +13,19 @@ from sqlalchemy.engine import Engine
 
 from zoom_brevo.errors import StoreError
 from zoom_brevo.store import engine as store_engine
-from zoom_brevo.store.schema import metadata
+from zoom_brevo.store.schema import POSTGRESQL_ONLY_INDEXES, metadata
 
 
 def schema_diffs(engine: Engine, target: sa.MetaData) -> list[object]:
+    """What differs, leaving out what is declared for the other dialect only."""
+
+    def declared_here(obj: object, name: str | None, kind: str, reflected: bool, _: object) -> bool:
+        postgresql = engine.dialect.name == "postgresql"
+        return postgresql or reflected or name not in POSTGRESQL_ONLY_INDEXES
+
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_object": declared_here}
+        context = MigrationContext.configure(conn, opts=opts)
         return list(compare_metadata(context, target))
 
 

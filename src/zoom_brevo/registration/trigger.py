@@ -15,30 +15,28 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from zoom_brevo.store import jobs
-from zoom_brevo.store.schema import jobs as job_rows
 
 REGISTER_POLL_JOB = "register_poll"
 REGISTER_POLL_MAX_ATTEMPTS = 3  # the next interval's poll looks again anyway
 
 
-def poll_pending(conn: Connection, states: tuple[str, ...] = ("queued", "running")) -> bool:
-    """Whether a ``register_poll`` job is in one of ``states``."""
-    c = job_rows.c
-    stmt = sa.select(c.id).where(c.kind == REGISTER_POLL_JOB, c.state.in_(states))
-    return conn.execute(stmt.limit(1)).first() is not None
+def poll_pending(conn: Connection) -> bool:
+    """Whether a ``register_poll`` job is queued or running."""
+    return jobs.first_of_kind(conn, REGISTER_POLL_JOB) is not None
+
+
+def poll_due(conn: Connection, *, now: datetime) -> bool:
+    """Whether a queued ``register_poll`` is due by ``now`` (not waiting out a backoff)."""
+    waiting = jobs.first_of_kind(conn, REGISTER_POLL_JOB, ("queued",))
+    return waiting is not None and waiting.run_at <= now
 
 
 def another_poll_running(conn: Connection, job_id: int, *, now: datetime) -> bool:
     """Whether a ``register_poll`` other than ``job_id`` runs under a lease still held."""
-    c = job_rows.c
-    stmt = sa.select(c.id).where(
-        c.kind == REGISTER_POLL_JOB, c.state == "running", c.id != job_id, c.lease_expires_at > now
-    )
-    return conn.execute(stmt.limit(1)).first() is not None
+    return jobs.held_by_another(conn, REGISTER_POLL_JOB, job_id, now=now)
 
 
 def queue_poll(conn: Connection, *, unique_key: str, now: datetime) -> bool:
@@ -51,14 +49,16 @@ def queue_poll(conn: Connection, *, unique_key: str, now: datetime) -> bool:
 
 
 def poll_now(conn: Connection, *, now: datetime) -> bool:
-    """Make a poll due now (Brevo announced a list addition); ``False`` if one is waiting.
+    """Make a poll due now (Brevo announced a list addition); ``False`` if one already is.
 
-    A poll already waiting in the queue will read the new member when it runs. A poll
-    already running may have read the list before the member entered it, so one more is
-    queued behind it.
+    A poll already waiting in the queue will read the new member when it runs; if it waits
+    out a backoff after a failed try, it is made due now rather than at its next try. A
+    poll already running may have read the list before the member entered it, so one more
+    is queued behind it.
     """
-    if poll_pending(conn, ("queued",)):
-        return False
+    waiting = jobs.first_of_kind(conn, REGISTER_POLL_JOB, ("queued",))
+    if waiting is not None:
+        return waiting.unique_key is not None and jobs.wake(conn, waiting.unique_key, now=now)
     # Unique per call: the one-waiting rule above is what coalesces, not the key.
     key = f"{REGISTER_POLL_JOB}:webhook:{now.isoformat(timespec='seconds')}:{secrets.token_hex(6)}"
     return queue_poll(conn, unique_key=key, now=now)

@@ -41,7 +41,7 @@ from starlette.routing import Route
 
 from zoom_brevo.config import Settings
 from zoom_brevo.errors import StoreError, WebhookRejected
-from zoom_brevo.registration.trigger import poll_now, poll_pending
+from zoom_brevo.registration.trigger import poll_due, poll_now
 from zoom_brevo.server.webhooks import DEFAULT_BODY_TIMEOUT_S, ClientGone, read_within
 from zoom_brevo.store.engine import reading, transaction
 
@@ -156,7 +156,7 @@ class _Trigger:
 
     def _waiting(self) -> bool:
         with reading(self._engine) as conn:
-            return poll_pending(conn, ("queued",))
+            return poll_due(conn, now=datetime.now(UTC))
 
     def _queue(self) -> bool:
         with transaction(self._engine) as conn:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Table
+from sqlalchemy import ColumnElement, Table, and_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -17,3 +17,31 @@ def upsert_insert(conn: Connection, table: Table) -> postgresql.Insert | sqlite.
     if is_postgres(conn):
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+def starts_with(conn: Connection, column: ColumnElement[str], prefix: str) -> ColumnElement[bool]:
+    """``column`` starts with ``prefix``: a range in byte order, which a btree index serves.
+
+    ``LIKE 'prefix%'`` cannot use an index on PostgreSQL under a collation other than C
+    (and is case-insensitive on SQLite), so it scans the table. In byte order (SQLite's
+    ``BINARY``; PostgreSQL's ``~>=~`` / ``~<~``, served by a ``text_pattern_ops`` index)
+    the strings starting with ``prefix`` are exactly those from ``prefix`` up to,
+    excluded, ``prefix`` with its last character incremented. The database's own order
+    would not do: a linguistic collation may sort ``:`` after ``;``.
+    """
+    at_least, below = ("~>=~", "~<~") if is_postgres(conn) else (">=", "<")
+    upper = prefix_upper(prefix)
+    lower = column.op(at_least, is_comparison=True)(prefix)
+    return lower if upper is None else and_(lower, column.op(below, is_comparison=True)(upper))
+
+
+def prefix_upper(prefix: str) -> str | None:
+    """The least string above every string starting with ``prefix``, in code point (and
+    UTF-8 byte) order; ``None`` if there is none (``prefix`` is empty or all U+10FFFF)."""
+    stem = prefix.rstrip(chr(0x10FFFF))
+    if not stem:
+        return None
+    following = ord(stem[-1]) + 1
+    if 0xD800 <= following <= 0xDFFF:  # surrogates are no characters: skip them
+        following = 0xE000
+    return stem[:-1] + chr(following)

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from zoom_brevo.store import _lease
-from zoom_brevo.store._sql import upsert_insert
+from zoom_brevo.store._sql import starts_with, upsert_insert
 from zoom_brevo.store.notify import notify
 from zoom_brevo.store.schema import jobs
 
@@ -136,7 +136,29 @@ def wake(conn: Connection, unique_key: str, *, now: datetime) -> bool:
         .where(c.unique_key == unique_key, c.state == "queued", c.run_at > now)
         .values(run_at=now, updated_at=now)
     )
-    return conn.execute(stmt).rowcount == 1
+    woken = conn.execute(stmt).rowcount == 1
+    if woken:
+        notify(conn)
+    return woken
+
+
+def first_of_kind(
+    conn: Connection, kind: str, states: Sequence[str] = ("queued", "running")
+) -> Job | None:
+    """A job of ``kind`` in one of ``states`` (the earliest due), if any."""
+    c = jobs.c
+    stmt = sa.select(jobs).where(c.kind == kind, c.state.in_(states)).order_by(c.run_at, c.id)
+    row = conn.execute(stmt.limit(1)).first()
+    return None if row is None else _job(row)
+
+
+def held_by_another(conn: Connection, kind: str, job_id: int, *, now: datetime) -> bool:
+    """Whether a job of ``kind`` other than ``job_id`` runs under a lease still held."""
+    c = jobs.c
+    stmt = sa.select(c.id).where(
+        c.kind == kind, c.state == "running", c.id != job_id, c.lease_expires_at > now
+    )
+    return conn.execute(stmt.limit(1)).first() is not None
 
 
 def settle_moot(conn: Connection, kind: str, key_prefix: str, *, now: datetime) -> int:
@@ -149,7 +171,7 @@ def settle_moot(conn: Connection, kind: str, key_prefix: str, *, now: datetime) 
         .where(
             c.kind == kind,
             c.state == "queued",
-            c.unique_key.startswith(key_prefix, autoescape=True),
+            starts_with(conn, c.unique_key, key_prefix),
         )
         .values(state="done", updated_at=now)
     )

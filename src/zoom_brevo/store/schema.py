@@ -125,6 +125,12 @@ jobs = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Index(None, "state", "run_at"),
 )
+# Key prefixes (``jobs.settle_moot``) compare in byte order (``_sql.starts_with``): on
+# PostgreSQL, the unique index does so only under the C collation. SQLite's always does.
+POSTGRESQL_ONLY_INDEXES = frozenset({"ix_jobs_unique_key_bytes"})
+Index(
+    "ix_jobs_unique_key_bytes", jobs.c.unique_key, postgresql_ops={"unique_key": "text_pattern_ops"}
+).ddl_if(dialect="postgresql")
 
 outbox = Table(
     "outbox",
