@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,64 +15,19 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from tests.faults.gate import Gate
-from zoom_brevo.brevo.client import BrevoClient
-from zoom_brevo.brevo.families import limits_for
 from zoom_brevo.delivery.worker import Deliverer
 from zoom_brevo.errors import StoreError
 from zoom_brevo.handlers.context import HandlerOptions, RecordingOptions
-from zoom_brevo.handlers.dispatch import InboxProcessor
-from zoom_brevo.handlers.jobs import DEFAULT_LEASE_S, JobDeps, JobRunner
+from zoom_brevo.handlers.jobs import DEFAULT_LEASE_S
 from zoom_brevo.handlers.participants import PAIR_LEAVE_JOB
 from zoom_brevo.handlers.recordings import CAMPAIGN_SENT_KEY, RECORDING_JOB
-from zoom_brevo.ratelimit import LocalRateLimiter
-from zoom_brevo.sandbox.combined import (
-    BREVO_API_KEY,
-    ZOOM_ACCOUNT_ID,
-    ZOOM_CLIENT_ID,
-    ZOOM_CLIENT_SECRET,
-    Sandbox,
-    build_sandbox,
-)  # fmt: skip
 from zoom_brevo.sandbox.scenario import Scenario
-from zoom_brevo.sandbox.webhook_sender import ZoomEvents
 from zoom_brevo.store import deadletters, facts, jobs, ledger, outbox
 from zoom_brevo.store.engine import reading, transaction
 from zoom_brevo.store.schema import jobs as job_rows
-from zoom_brevo.zoom.categories import zoom_limits
-from zoom_brevo.zoom.client import ZoomClient
 
-from .conftest import put
+from .sandbox_env import MIN, Env, sandbox_env
 from .test_handlers import all_jobs, commands
-
-MIN = timedelta(minutes=1)
-BASE = "http://sandbox.test"
-
-
-@dataclass
-class Clock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@dataclass
-class Env:
-    box: Sandbox
-    zoom: ZoomClient
-    brevo: BrevoClient
-    clock: Clock
-    engine: Engine
-    events: ZoomEvents
-
-    def runner(self, options: HandlerOptions) -> JobRunner:
-        deps = JobDeps(self.engine, self.zoom, options)
-        return JobRunner(deps, owner="test", clock=self.clock)
-
-    def webhooks(self, options: HandlerOptions, *payloads: dict[str, Any]) -> None:
-        for payload in payloads:
-            put(self.engine, payload, now=self.clock.now)
-        assert InboxProcessor(self.engine, options, self.clock).process_all().failed == 0
 
 
 def world() -> Scenario:
@@ -89,20 +43,8 @@ def world() -> Scenario:
 
 @pytest.fixture
 async def env(engine: Engine) -> AsyncIterator[Env]:
-    box = build_sandbox(world(), enforce_rate_limits=False, prepare_brevo=True)
-    transport = httpx.ASGITransport(app=box.app)
-    zoom = ZoomClient.server_to_server(
-        account_id=ZOOM_ACCOUNT_ID, client_id=ZOOM_CLIENT_ID, client_secret=ZOOM_CLIENT_SECRET,
-        api_base_url=f"{BASE}/zoom/v2", oauth_base_url=f"{BASE}/zoom", transport=transport,
-        limiter=LocalRateLimiter(zoom_limits("pro")),
-    )  # fmt: skip
-    brevo = BrevoClient(
-        BREVO_API_KEY, base_url=f"{BASE}/brevo/v3", transport=transport,
-        limiter=LocalRateLimiter(limits_for("general")),
-    )  # fmt: skip
-    async with zoom, brevo:
-        clock = Clock(datetime.now(UTC))
-        yield Env(box, zoom, brevo, clock, engine, ZoomEvents(account_id=ZOOM_ACCOUNT_ID))
+    async with sandbox_env(engine, world(), datetime.now(UTC)) as env:
+        yield env
 
 
 def options(mode: str = "event", **recording: Any) -> HandlerOptions:

@@ -14,21 +14,16 @@ from zoom_brevo.handlers.context import HandlerOptions, RecordingOptions
 from zoom_brevo.handlers.replays import REPLAY_EVENT, REPLAY_JOB, watched_contacts
 from zoom_brevo.pipeline.commands import SendEvent, UpsertContact
 from zoom_brevo.pipeline.mapping import DEFAULT_FIELD_MAPPING
-from zoom_brevo.ratelimit import LocalRateLimiter
 from zoom_brevo.sandbox.combined import (
     ZOOM_ACCOUNT_ID,
     ZOOM_CLIENT_ID,
     ZOOM_CLIENT_SECRET,
-    build_sandbox,
 )  # fmt: skip
 from zoom_brevo.sandbox.scenario import RecordingView, Scenario
-from zoom_brevo.sandbox.webhook_sender import ZoomEvents
 from zoom_brevo.sandbox.zoom.auth import SCOPES
-from zoom_brevo.zoom.categories import zoom_limits
-from zoom_brevo.zoom.client import ZoomClient
 
+from .sandbox_env import BASE, MIN, Env, sandbox_env
 from .test_handlers import all_jobs, commands
-from .test_jobs import BASE, MIN, Clock, Env
 
 _NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 # The views below are minutes before NOW and must fall on NOW's date (ranges are by date).
@@ -55,16 +50,8 @@ def world() -> Scenario:
 
 @pytest.fixture
 async def env(engine: Engine) -> AsyncIterator[Env]:
-    box = build_sandbox(world(), enforce_rate_limits=False, prepare_brevo=True)
-    transport = httpx.ASGITransport(app=box.app)
-    zoom = ZoomClient.server_to_server(
-        account_id=ZOOM_ACCOUNT_ID, client_id=ZOOM_CLIENT_ID, client_secret=ZOOM_CLIENT_SECRET,
-        api_base_url=f"{BASE}/zoom/v2", oauth_base_url=f"{BASE}/zoom", transport=transport,
-        limiter=LocalRateLimiter(zoom_limits("pro")), page_size=2,
-    )  # fmt: skip
-    async with zoom:
-        clock = Clock(NOW)
-        yield Env(box, zoom, None, clock, engine, ZoomEvents(account_id=ZOOM_ACCOUNT_ID))  # type: ignore[arg-type]
+    async with sandbox_env(engine, world(), NOW, zoom_page_size=2) as env:
+        yield env
 
 
 def options(replay_days: int = 3) -> HandlerOptions:
@@ -245,15 +232,7 @@ async def test_generated_absentees_who_watched_get_the_event_over_several_pages(
     inst = web.latest
     watched = web.absentees_watch(inst, 5)  # page_size 2: three pages
     assert all(v.at <= NOW for v in watched)
-    box = build_sandbox(sc, enforce_rate_limits=False, prepare_brevo=True)
-    transport = httpx.ASGITransport(app=box.app)
-    zoom = ZoomClient.server_to_server(
-        account_id=ZOOM_ACCOUNT_ID, client_id=ZOOM_CLIENT_ID, client_secret=ZOOM_CLIENT_SECRET,
-        api_base_url=f"{BASE}/zoom/v2", oauth_base_url=f"{BASE}/zoom", transport=transport,
-        limiter=LocalRateLimiter(zoom_limits("pro")), page_size=2,
-    )  # fmt: skip
-    async with zoom:
-        env = Env(box, zoom, None, Clock(NOW), engine, ZoomEvents(account_id=ZOOM_ACCOUNT_ID))  # type: ignore[arg-type]
+    async with sandbox_env(engine, sc, NOW, zoom_page_size=2) as env:
         # the recording completed right after the webinar; the job looks from that day
         env.clock.now = inst.end + MIN
         env.webhooks(options(), env.events.recording_completed(inst))
