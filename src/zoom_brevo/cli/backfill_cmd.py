@@ -19,7 +19,15 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from zoom_brevo.cli.context import counts_table, epilog, print_error, state_of, stderr, stdout
+from zoom_brevo.cli.context import (
+    JsonSummaryOption,
+    counts_table,
+    epilog,
+    print_error,
+    state_of,
+    stderr,
+    stdout,
+)
 from zoom_brevo.config import Settings
 from zoom_brevo.delivery.report import DeliveryReport
 from zoom_brevo.pipeline.backfill import BackfillReport, Found
@@ -60,13 +68,7 @@ def backfill(  # every option is a keyword: Typer passes them by name
         bool,
         typer.Option("--events", help="Also send Brevo events (default: contacts and lists only)."),
     ] = False,
-    json_output: Annotated[
-        bool,
-        typer.Option(
-            "--json",
-            help="Print only a JSON summary on standard output (progress on standard error).",
-        ),
-    ] = False,
+    json_output: JsonSummaryOption = False,
 ) -> None:
     """Sync every past meeting and webinar between two dates.
 

@@ -20,6 +20,13 @@ JsonOption = Annotated[
     bool, typer.Option("--json", help="Print only a JSON document on standard output.")
 ]
 """The ``--json`` flag of the commands whose report can be a JSON document instead."""
+JsonSummaryOption = Annotated[
+    bool,
+    typer.Option(
+        "--json", help="Print only a JSON summary on standard output (messages on standard error)."
+    ),
+]
+"""The ``--json`` flag of the commands that work a while, telling their progress meanwhile."""
 
 
 @dataclass

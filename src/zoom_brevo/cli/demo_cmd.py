@@ -9,14 +9,12 @@ from typing import Annotated
 
 import typer
 
-from zoom_brevo.cli.context import stderr, stdout
+from zoom_brevo.cli.context import JsonSummaryOption, stderr, stdout
 from zoom_brevo.logging import configure_logging, log_style
 
 
 def demo(
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Print only the summary, as JSON, on standard output.")
-    ] = False,
+    json_output: JsonSummaryOption = False,
     debug_logs: Annotated[
         bool,
         typer.Option(

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 import typer
 
-from zoom_brevo.cli.context import epilog, print_error, state_of, stdout
+from zoom_brevo.cli.context import JsonSummaryOption, epilog, print_error, state_of, stdout
 from zoom_brevo.config import Settings
 from zoom_brevo.logging import mask_email
 from zoom_brevo.registration.run import ContactResult, RegisterReport, register_list
@@ -80,12 +80,7 @@ def register(  # every option is a keyword: Typer passes them by name
             "(default: all).",
         ),
     ] = None,
-    json_output: Annotated[
-        bool,
-        typer.Option(
-            "--json", help="Print only a JSON summary on standard output (messages on stderr)."
-        ),
-    ] = False,
+    json_output: JsonSummaryOption = False,
 ) -> int:
     """Register a Brevo list's members into a Zoom webinar or meeting.
 

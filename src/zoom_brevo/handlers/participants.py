@@ -79,13 +79,21 @@ def _store_instance(ctx: Context, body: Envelope[ParticipantObject]) -> None:
     facts.upsert_instance(ctx.conn, instance, now=ctx.now)
 
 
+def _live(
+    ctx: Context, body: Envelope[ParticipantObject], at: datetime | None, what: str
+) -> datetime:
+    """``at``, the event's join or leave time (``what``: its field), once the instance is
+    stored; a ``ValueError`` when Zoom sent no such time."""
+    if at is None:
+        raise ValueError(f"{body.event} without {what}")
+    _store_instance(ctx, body)
+    return at
+
+
 def handle_joined(ctx: Context, body: Envelope[ParticipantObject]) -> None:
     """Open a provisional session."""
     who = body.obj.participant
-    joined = who.joined_at
-    if joined is None:
-        raise ValueError("participant_joined without join_time")
-    _store_instance(ctx, body)
+    joined = _live(ctx, body, who.joined_at, "join_time")
     email = _email(ctx, body)
     session = facts.Session(
         person_key=person_key(who, email),
@@ -99,10 +107,7 @@ def handle_joined(ctx: Context, body: Envelope[ParticipantObject]) -> None:
 def handle_left(ctx: Context, body: Envelope[ParticipantObject]) -> None:
     """Close the matching provisional session, or keep the leave for later pairing."""
     who = body.obj.participant
-    left = who.left_at
-    if left is None:
-        raise ValueError("participant_left without leave_time")
-    _store_instance(ctx, body)
+    left = _live(ctx, body, who.left_at, "leave_time")
     key = person_key(who, _email(ctx, body))
     if facts.record_leave(ctx.conn, body.obj.uuid, key, left):
         return

@@ -56,22 +56,6 @@ NO_REGISTRATION = 2
 MANUAL_APPROVAL = 1
 REGISTERING_MEETING_TYPES = (2, 8)  # scheduled, recurring with a fixed time
 MEETING_CAPACITY = 4_999  # meetingRegistrantCreate: "a maximum limit of 4,999 registrants"
-_TEXT_FIELDS = (
-    "last_name",
-    "address",
-    "city",
-    "country",
-    "zip",
-    "state",
-    "phone",
-    "industry",
-    "org",
-    "job_title",
-    "purchasing_time_frame",
-    "role_in_purchase_process",
-    "no_of_employees",
-    "comments",
-)
 
 
 def _parent(call: Call) -> Meeting | Webinar:
@@ -239,7 +223,7 @@ def _check_required(parent: Meeting | Webinar, body: Json) -> None:
 def _register(parent: Meeting | Webinar, email: str, first_name: str, body: Json) -> Registrant:
     last_name = body.get("last_name") if isinstance(body.get("last_name"), str) else ""
     person = parent.scenario.new_person(email, first_name, str(last_name))
-    fields = [(n, str(body[n])) for n in _TEXT_FIELDS[1:] if isinstance(body.get(n), str)]
+    fields = [(n, str(body[n])) for n in render.FORM_FIELDS if isinstance(body.get(n), str)]
     questions = [
         (str(q["title"]), str(q.get("value", "")))
         for q in body.get("custom_questions") or []

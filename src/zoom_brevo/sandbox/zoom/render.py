@@ -23,6 +23,22 @@ from zoom_brevo.sandbox.scenario import (
 )
 
 Json = dict[str, Any]
+# A registrant's standard form fields besides the names, in the order Zoom lists them.
+FORM_FIELDS = (
+    "address",
+    "city",
+    "country",
+    "zip",
+    "state",
+    "phone",
+    "industry",
+    "org",
+    "job_title",
+    "purchasing_time_frame",
+    "role_in_purchase_process",
+    "no_of_employees",
+    "comments",
+)
 
 
 def iso(moment: datetime) -> str:
@@ -197,19 +213,7 @@ def registrant(r: Registrant) -> Json:
         "email": r.email,
         "first_name": r.first_name,
         "last_name": r.last_name,
-        "address": "",
-        "city": "",
-        "country": "",
-        "zip": "",
-        "state": "",
-        "phone": "",
-        "industry": "",
-        "org": "",
-        "job_title": "",
-        "purchasing_time_frame": "",
-        "role_in_purchase_process": "",
-        "no_of_employees": "",
-        "comments": "",
+        **dict.fromkeys(FORM_FIELDS, ""),  # a field the form did not ask: ""
         **dict(r.fields),
         "custom_questions": [{"title": t, "value": v} for t, v in r.questions],
         "status": r.status,
