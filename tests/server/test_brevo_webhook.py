@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -142,6 +142,23 @@ def test_a_poll_waiting_already_is_not_queued_twice(url: str, engine: Engine) ->
 
     assert again.json() == {"status": "poll_already_queued"}
     assert len(polls(engine)) == 1
+
+
+def test_a_poll_waiting_out_a_backoff_is_made_due_now(url: str, engine: Engine) -> None:
+    httpx.post(url, json=notification(), headers=AUTH)
+    now = datetime.now(UTC)
+    with transaction(engine) as conn:  # its try failed: the next is in 15 minutes
+        (job,) = jobs.claim(conn, owner="worker", lease_s=60, now=now)
+        later = now + timedelta(minutes=15)
+        jobs.retry(conn, job.id, owner="worker", at=later, error="503", now=now)
+
+    again = httpx.post(url, json=notification(email="bob@example.com"), headers=AUTH)
+
+    assert again.json() == {"status": "poll_queued"}
+    assert [state for state, _ in polls(engine)] == ["queued"]
+    with reading(engine) as conn:
+        woken = jobs.get(conn, job.id)
+    assert woken is not None and woken.run_at <= datetime.now(UTC)
 
 
 def test_a_poll_running_gets_one_more_behind_it(url: str, engine: Engine) -> None:
