@@ -266,8 +266,7 @@ class Level:
     server_cpu_s: float | None = None
 
     def percentile(self, q: float) -> float:
-        values = sorted(self.part.latencies_ms)
-        return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
+        return _percentile(self.part.latencies_ms, q)
 
     @property
     def ok(self) -> int:
@@ -284,8 +283,7 @@ class Level:
 
     @property
     def lag_p99_ms(self) -> float:
-        values = sorted(self.part.lags_ms)
-        return values[int(0.99 * (len(values) - 1))] if values else 0.0
+        return _percentile(self.part.lags_ms, 0.99)
 
     @property
     def behind(self) -> bool:
@@ -310,6 +308,11 @@ def pythonpath(src: str | None) -> Iterator[None]:
             os.environ.pop("PYTHONPATH", None)
         else:
             os.environ["PYTHONPATH"] = saved
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
 def run_level(kind: str, count: int, url: str, rate: int, args: argparse.Namespace) -> Level:

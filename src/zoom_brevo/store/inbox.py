@@ -70,7 +70,7 @@ def insert(
 def insert_many(
     conn: Connection, rows: Sequence[NewInboxEvent], *, now: datetime
 ) -> list[int | None]:
-    """Store ``rows`` with one statement; their new ids in input order.
+    """Store ``rows`` with one statement (per 166 rows); their new ids in input order.
 
     A row gets ``None`` when its ``dedupe_key`` was stored before or appears earlier in
     ``rows`` (the first occurrence is the one stored). Workers are notified once.
@@ -80,8 +80,7 @@ def insert_many(
         firsts.setdefault(row.dedupe_key, row)
     if not firsts:
         return []
-    binds = _binders(conn.dialect)
-    params = [binds(row, now) for row in firsts.values()]
+    params = _binder(conn.dialect)(list(firsts.values()), now)
     ids: dict[str, int] = {}
     for start in range(0, len(params), _PAGE_ROWS):
         page = params[start : start + _PAGE_ROWS]
@@ -102,27 +101,25 @@ _COLUMNS = ("received_at", "dedupe_key", "event_type", "raw_body", "headers", "s
 # and PostgreSQL's 65,535; the group commit writes at most a few hundred rows at a time.
 _PAGE_ROWS = 999 // len(_COLUMNS)
 
-Binder = Callable[[NewInboxEvent, datetime], tuple[Any, ...]]
+Binder = Callable[[list[NewInboxEvent], datetime], list[tuple[Any, ...]]]
 
 
 @functools.lru_cache(maxsize=16)  # one per engine; bounded for processes making many
-def _binders(dialect: Dialect) -> Binder:
-    """A row's parameters as the dialect's driver takes them (SQLAlchemy's bind processors)."""
+def _binder(dialect: Dialect) -> Binder:
+    """Rows' parameters as the dialect's driver takes them (SQLAlchemy's bind processors)."""
     c = inbox.c
     when, body, headers = (
         column.type.dialect_impl(dialect).bind_processor(dialect) or _same
         for column in (c.received_at, c.raw_body, c.headers)
     )
 
-    def bind(row: NewInboxEvent, now: datetime) -> tuple[Any, ...]:
-        return (
-            when(now),
-            row.dedupe_key,
-            row.event_type,
-            body(row.raw_body),
-            headers(row.headers),
-            "pending",
-        )
+    def bind(rows: list[NewInboxEvent], now: datetime) -> list[tuple[Any, ...]]:
+        received_at = when(now)
+        return [
+            (received_at, row.dedupe_key, row.event_type, body(row.raw_body),
+             headers(row.headers), "pending")
+            for row in rows
+        ]  # fmt: skip
 
     return bind
 
