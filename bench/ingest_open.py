@@ -83,7 +83,7 @@ class Part:
     lags_ms: list[float] = field(default_factory=list)  # from due time to the write
     statuses: Counter[int] = field(default_factory=Counter)
     sent: int = 0
-    broken: int = 0  # connection lost with a request in flight
+    broken: int = 0  # no answer: connection refused, or lost with a request in flight
     unanswered: int = 0  # still in flight when the drain timed out
     connections: int = 0
     last_answer: float = 0.0
@@ -369,7 +369,8 @@ def line(level: Level) -> str:
     return (
         f"| {level.server} | {level.servers} | {level.rate} | {level.achieved:.0f} |"
         f" {p(0.50):.1f} | {p(0.90):.1f} | {p(0.99):.1f} | {max(level.part.latencies_ms):.1f} |"
-        f" {level.part.sent} | {level.ok}{rows} | {level.errors} | {level.part.unanswered} |"
+        f" {level.part.sent} | {level.ok}{rows} | {level.errors} | {level.part.broken} |"
+        f" {level.part.unanswered} |"
         f" {per_200} | {level.lag_p99_ms:.1f}{' BEHIND' if level.behind else ''} |"
         f" {level.part.connections} | {100 * level.part.cpu_s / level.duration:.0f}%{lost}"
     )
@@ -377,7 +378,8 @@ def line(level: Level) -> str:
 
 HEADER = (
     "| app | servers | offered/s | achieved 200/s | p50 ms | p90 ms | p99 ms | max ms |"
-    " sent | 200s [rows] | errors | unanswered | server CPU ms per 200 |"
+    " sent | 200s [rows] | not 200 | of which no answer | unanswered at the end |"
+    " server CPU ms per 200 |"
     " generator send lag p99 ms | connections | generator CPU | no loss |"
 )
 
