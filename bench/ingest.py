@@ -25,6 +25,9 @@ machine whose cores other jobs share, one round says little.
 ``--sync normal`` runs the SQLite store with ``PRAGMA synchronous=NORMAL``, ``--max-batch
 1`` turns group commit off, ``--http``/``--loop`` pick uvicorn's HTTP parser and event loop
 (default: what ``serve`` uses).
+
+This load is closed-loop (each connection waits for its answer before the next request);
+``bench/ingest_open.py`` sends at a fixed arrival rate instead, on the same servers.
 """
 
 from __future__ import annotations
