@@ -207,11 +207,12 @@ def _mapping(value: Any) -> Mapping[str, Any]:
 
 # One encoder for every key: ``json.dumps`` with options builds a new one per call.
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
-# ``JSONEncoder.encode`` still builds its C encoder anew on every call, about half the
-# key's cost (issue 19). This is the C encoder ``_CANONICAL.encode`` builds, with the same
-# settings, built once: the same bytes for every value a JSON body can hold (the keys
-# already stored depend on them; tests/server/test_intake.py checks against json.dumps).
-# Only the check for circular containers is left out: parsed JSON has none.
+# ``JSONEncoder.encode`` still builds its C encoder anew on every call, half the cost of
+# the canonical JSON (docs/benchmarks.md, "Open-loop intake (issue 19)"). This is the C
+# encoder ``_CANONICAL.encode`` builds, with the same settings, built once: the same bytes
+# for every value a JSON body can hold (the keys already stored depend on them;
+# tests/server/test_intake.py checks against json.dumps). Only the check for circular
+# containers is left out: parsed JSON has none.
 _C_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)
 _ENCODE = (
     None

@@ -95,7 +95,8 @@ def insert_many(
 
 # The group commit's multi-row INSERT is written as SQL text with the columns' own bind
 # processors applied once per value: SQLAlchemy's compiled executemany ("insertmanyvalues")
-# spent about 10% of the intake's time rendering and processing parameters (issue 19).
+# rendered and processed every parameter, nearly twice the CPU of this on SQLite
+# (docs/benchmarks.md, "Open-loop intake (issue 19)").
 _COLUMNS = ("received_at", "dedupe_key", "event_type", "raw_body", "headers", "status")
 # Rows per statement: under SQLite's bound-parameter limit (999 before 3.32, 32,766 after)
 # and PostgreSQL's 65,535; the group commit writes at most a few hundred rows at a time.
