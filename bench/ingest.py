@@ -25,6 +25,9 @@ machine whose cores other jobs share, one round says little.
 ``--sync normal`` runs the SQLite store with ``PRAGMA synchronous=NORMAL``, ``--max-batch
 1`` turns group commit off, ``--http``/``--loop`` pick uvicorn's HTTP parser and event loop
 (default: what ``serve`` uses).
+
+This load is closed-loop (each connection waits for its answer before the next request);
+``bench/ingest_open.py`` sends at a fixed arrival rate instead, on the same servers.
 """
 
 from __future__ import annotations
@@ -497,18 +500,23 @@ def report_loss(results: list[Result]) -> None:
             )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=10, help="seconds per level")
-    parser.add_argument("--bodies", type=int, default=60_000, help="distinct bodies per level")
-    parser.add_argument("--levels", default="1,10,50,200", help="concurrency levels")
-    parser.add_argument("--servers", help="server process counts to compare, e.g. 1,2,3")
+def add_server_options(parser: argparse.ArgumentParser) -> None:
+    """The store and server settings (shared with ``bench/ingest_open.py``)."""
     parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--pg", default=DEFAULT_PG, help="PostgreSQL URL for --store postgres")
     parser.add_argument("--sync", choices=["full", "normal"], default="full")
     parser.add_argument("--max-batch", type=int, default=200, help="group-commit batch size")
     parser.add_argument("--http", choices=["auto", "h11", "httptools"], default="auto")
     parser.add_argument("--loop", choices=["auto", "asyncio", "uvloop"], default="auto")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per level")
+    parser.add_argument("--bodies", type=int, default=60_000, help="distinct bodies per level")
+    parser.add_argument("--levels", default="1,10,50,200", help="concurrency levels")
+    parser.add_argument("--servers", help="server process counts to compare, e.g. 1,2,3")
+    add_server_options(parser)
     parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds (medians)")
     parser.add_argument("--json", action="store_true", help="also print the raw results")
     parser.add_argument("--serve", choices=["real", "ceiling"], help=argparse.SUPPRESS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from typing import Any
 
@@ -215,6 +216,51 @@ def test_any_event_object_gets_a_stable_key(payload: Any, event_ts: Any) -> None
     assert isinstance(first, Notification)
     assert isinstance(second, Notification)
     assert first.dedupe_key == second.dedupe_key
+
+
+# The inbox's unique index holds keys made by earlier releases: the same webhook must
+# get the very same bytes, however the key is computed.
+def test_dedupe_keys_are_those_of_earlier_releases() -> None:
+    alert = {
+        "event": "meeting.alert",
+        "event_ts": 1,
+        "payload": {"z": [1.5, None, True, "caf\u00e9 \u2603"], "a": {"b": -1e300}},
+    }
+    assert dedupe_key(JOINED) == (
+        "meeting.participant_joined:5d8f18937425128bafd8fa6e24de0f469aabd1aab29eb3e8c4a802cf08abe32b"
+    )
+    assert dedupe_key(alert) == (
+        "meeting.alert:8c1843891d1c7e6b9e0cb20f9e9f35fc7808b0a78f16a198fa89a70d11273747"
+    )
+
+
+payloads = st.dictionaries(
+    st.text(max_size=5),
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+        lambda inner: (
+            st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+        ),
+        max_leaves=10,
+    ),
+    max_size=4,
+)
+
+
+@given(payload=payloads, event_ts=json_values)
+def test_a_key_is_the_sha256_of_the_canonical_json_earlier_releases_wrote(
+    payload: dict[str, Any], event_ts: Any
+) -> None:
+    body = {"event": "meeting.alert", "event_ts": event_ts, "payload": payload}
+    canonical = json.dumps(
+        ["meeting.alert", event_ts, payload],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=True,
+        default=str,
+    )
+    digest = hashlib.sha256(canonical.encode()).hexdigest()
+    assert dedupe_key(body) == f"meeting.alert:{digest}"
 
 
 def test_stored_headers_mask_the_signature_and_authorization_only() -> None:

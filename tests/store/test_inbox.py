@@ -124,6 +124,27 @@ def test_insert_many_splits_a_batch_above_the_bound_parameter_limit(engine: Engi
     assert (last.dedupe_key, last.raw_body) == (f"k{count - 1}", str(count - 1).encode())
 
 
+def test_insert_many_writes_each_column_as_sqlalchemy_writes_it(engine: Engine) -> None:
+    # The batch insert binds values itself: what it stores must be what a plain
+    # SQLAlchemy insert of the same row stores (claims compare the stored text on SQLite).
+    headers = {"x-zm-request-timestamp": "1", "caf\u00e9": "\u2603"}
+    with engine.begin() as conn:
+        conn.execute(
+            inbox_table.insert().values(
+                received_at=NOW, dedupe_key="by-sqlalchemy", event_type="e",
+                raw_body=BODY, headers=headers, status="pending",
+            )
+        )  # fmt: skip
+        inbox.insert_many(conn, [inbox.NewInboxEvent("batch", "e", BODY, headers)], now=NOW)
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT received_at, event_type, raw_body, CAST(headers AS TEXT), status"
+            " FROM inbox ORDER BY id"
+        ).all()
+    assert len(rows) == 2
+    assert rows[0] == rows[1]
+
+
 def test_insert_many_of_nothing_is_nothing(engine: Engine) -> None:
     with engine.begin() as conn:
         assert inbox.insert_many(conn, [], now=NOW) == []

@@ -42,7 +42,8 @@ from starlette.routing import Route
 from zoom_brevo.config import Settings
 from zoom_brevo.errors import StoreError, WebhookRejected
 from zoom_brevo.registration.trigger import poll_due, poll_now
-from zoom_brevo.server.webhooks import DEFAULT_BODY_TIMEOUT_S, ClientGone, read_within
+from zoom_brevo.server.body import ClientGone, read_within
+from zoom_brevo.server.webhooks import DEFAULT_BODY_TIMEOUT_S
 from zoom_brevo.store.engine import reading, transaction
 
 log = structlog.get_logger(__name__)

@@ -207,10 +207,34 @@ def _mapping(value: Any) -> Mapping[str, Any]:
 
 # One encoder for every key: ``json.dumps`` with options builds a new one per call.
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
+# ``JSONEncoder.encode`` still builds its C encoder anew on every call, half the cost of
+# the canonical JSON (docs/benchmarks.md, "Open-loop intake (issue 19)"). This is the C
+# encoder ``_CANONICAL.encode`` builds, with the same settings, built once: the same bytes
+# for every value a JSON body can hold (the keys already stored depend on them;
+# tests/server/test_intake.py checks against json.dumps). Only the check for circular
+# containers is left out: parsed JSON has none.
+_C_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)
+_ENCODE = (
+    None
+    if _C_ENCODER is None
+    else _C_ENCODER(
+        None,  # markers: no circular check
+        _CANONICAL.default,
+        json.encoder.encode_basestring_ascii,  # ensure_ascii
+        _CANONICAL.indent,
+        _CANONICAL.key_separator,
+        _CANONICAL.item_separator,
+        _CANONICAL.sort_keys,
+        _CANONICAL.skipkeys,
+        _CANONICAL.allow_nan,
+    )
+)
 
 
 def _canonical(value: Any) -> str:
-    return _CANONICAL.encode(value)
+    if _ENCODE is None:  # no C accelerator (PyPy)
+        return _CANONICAL.encode(value)
+    return "".join(_ENCODE(value, 0))
 
 
 def stored_headers(headers: Mapping[str, str]) -> dict[str, str]:

@@ -20,7 +20,6 @@ a request or response object per delivery.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Callable
@@ -33,6 +32,7 @@ from starlette.types import Receive, Scope, Send
 
 from zoom_brevo.errors import StoreError, WebhookRejected
 from zoom_brevo.logging import redact_mapping, redact_value
+from zoom_brevo.server.body import BodyDeadlines, ClientGone, too_large
 from zoom_brevo.server.inbox_writer import InboxWriter, NewEvent
 from zoom_brevo.server.intake import (
     Notification,
@@ -72,10 +72,6 @@ class WebhookOptions:
     max_body_bytes: int = MAX_BODY_BYTES
     body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S
     log_webhooks: bool = False
-
-
-class ClientGone(Exception):
-    """The client closed the connection before its body arrived: nobody to answer."""
 
 
 @dataclass(slots=True)
@@ -123,6 +119,7 @@ class WebhookEndpoint:
         self._accepted = _ByLabel(metrics.webhooks_accepted)
         self._rejected = _ByLabel(metrics.webhooks_rejected)
         self._clock = clock
+        self._deadlines = BodyDeadlines(options.body_timeout_s)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer one delivery; never raises, never shows a traceback."""
@@ -155,11 +152,9 @@ class WebhookEndpoint:
         headers = delivery.found
         length = declared_length(headers.get("content-length"))
         if length is not None and length > opts.max_body_bytes:
-            raise _too_large(opts.max_body_bytes)
+            raise too_large(opts.max_body_bytes)
         check_content_type(headers.get("content-type"))
-        delivery.raw_body = raw = await read_within(
-            receive, opts.max_body_bytes, opts.body_timeout_s
-        )
+        delivery.raw_body = raw = await self._deadlines.read(receive, opts.max_body_bytes)
         delivery.body_read = True
         verify(
             opts.secret_token,
@@ -180,48 +175,12 @@ class WebhookEndpoint:
         return 200, _ANSWERS[delivery.outcome]
 
 
-async def read_within(receive: Receive, limit: int, timeout_s: float) -> bytes:
-    """:func:`read_limited`, refused (408) when the body takes longer than ``timeout_s``."""
-    try:
-        async with asyncio.timeout(timeout_s):
-            return await read_limited(receive, limit)
-    except TimeoutError:
-        raise WebhookRejected(
-            f"body not received within {timeout_s:g} s", status=408, reason="body_timeout"
-        ) from None
-
-
-async def read_limited(receive: Receive, limit: int) -> bytes:
-    """The request body, refusing (413) as soon as it grows past ``limit`` bytes.
-
-    Raises :class:`ClientGone` when the client disconnects first.
-    """
-    body = bytearray()
-    more = True
-    while more:
-        message = await receive()
-        if message["type"] != "http.request":
-            raise ClientGone
-        chunk: bytes = message.get("body", b"")
-        if len(body) + len(chunk) > limit:
-            raise _too_large(limit)
-        more = message.get("more_body", False)
-        if not more and not body:
-            return chunk  # the whole body in one message (Zoom's case): no copy
-        body += chunk
-    return bytes(body)
-
-
 async def _respond(send: Send, status: int, body: bytes, *, close: bool) -> None:
     headers = [(b"content-length", b"%d" % len(body)), _JSON_TYPE]
     if close:
         headers.append(_CLOSE)
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-
-
-def _too_large(limit: int) -> WebhookRejected:
-    return WebhookRejected(f"body larger than {limit} bytes", status=413, reason="body_too_large")
 
 
 def _json(content: dict[str, str]) -> bytes:

@@ -8,16 +8,14 @@ land on one row.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 
-from zoom_brevo.store._sql import is_postgres
 from zoom_brevo.store.notify import notify
 from zoom_brevo.store.schema import inbox
 
@@ -72,7 +70,7 @@ def insert(
 def insert_many(
     conn: Connection, rows: Sequence[NewInboxEvent], *, now: datetime
 ) -> list[int | None]:
-    """Store ``rows`` with one statement; their new ids in input order.
+    """Store ``rows`` with one statement (per 166 rows); their new ids in input order.
 
     A row gets ``None`` when its ``dedupe_key`` was stored before or appears earlier in
     ``rows`` (the first occurrence is the one stored). Workers are notified once.
@@ -82,35 +80,65 @@ def insert_many(
         firsts.setdefault(row.dedupe_key, row)
     if not firsts:
         return []
-    params = [_params(row, now) for row in firsts.values()]
-    # An executemany with RETURNING: SQLAlchemy sends it as multi-row INSERT ... VALUES
-    # (...), (...) pages ("insertmanyvalues"), sized under the dialect's bound-parameter
-    # limit (999 on SQLite before 3.32). RETURNING comes back in no promised order, so
-    # ids are matched by dedupe key.
-    result = conn.execute(_upsert(is_postgres(conn)), params)
-    ids: dict[str, int] = {key: event_id for event_id, key in result}
+    params = _binder(conn.dialect)(list(firsts.values()), now)
+    ids: dict[str, int] = {}
+    for start in range(0, len(params), _PAGE_ROWS):
+        page = params[start : start + _PAGE_ROWS]
+        flat = tuple(value for row in page for value in row)
+        # RETURNING comes back in no promised order, so ids are matched by dedupe key.
+        result = conn.exec_driver_sql(_insert_sql(conn.dialect.name, len(page)), flat)
+        ids.update((key, event_id) for event_id, key in result)
     if ids:
         notify(conn)
     return [ids.pop(row.dedupe_key, None) for row in rows]
 
 
-def _params(row: NewInboxEvent, now: datetime) -> dict[str, Any]:
-    return {
-        "received_at": now,
-        "dedupe_key": row.dedupe_key,
-        "event_type": row.event_type,
-        "raw_body": row.raw_body,
-        "headers": row.headers,
-        "status": "pending",
-    }
+# The group commit's multi-row INSERT is written as SQL text with the columns' own bind
+# processors applied once per value: SQLAlchemy's compiled executemany ("insertmanyvalues")
+# rendered and processed every parameter, nearly twice the CPU of this on SQLite
+# (docs/benchmarks.md, "Open-loop intake (issue 19)").
+_COLUMNS = ("received_at", "dedupe_key", "event_type", "raw_body", "headers", "status")
+# Rows per statement: under SQLite's bound-parameter limit (999 before 3.32, 32,766 after)
+# and PostgreSQL's 65,535; the group commit writes at most a few hundred rows at a time.
+_PAGE_ROWS = 999 // len(_COLUMNS)
+
+Binder = Callable[[list[NewInboxEvent], datetime], list[tuple[Any, ...]]]
+
+
+@functools.lru_cache(maxsize=16)  # one per engine; bounded for processes making many
+def _binder(dialect: Dialect) -> Binder:
+    """Rows' parameters as the dialect's driver takes them (SQLAlchemy's bind processors)."""
+    c = inbox.c
+    when, body, headers = (
+        column.type.dialect_impl(dialect).bind_processor(dialect) or _same
+        for column in (c.received_at, c.raw_body, c.headers)
+    )
+
+    def bind(rows: list[NewInboxEvent], now: datetime) -> list[tuple[Any, ...]]:
+        received_at = when(now)
+        return [
+            (received_at, row.dedupe_key, row.event_type, body(row.raw_body),
+             headers(row.headers), "pending")
+            for row in rows
+        ]  # fmt: skip
+
+    return bind
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 @functools.cache
-def _upsert(postgres: bool) -> sa.Insert:
-    """Built once per dialect: statement construction was most of the per-row cost."""
-    stmt = postgresql.insert(inbox) if postgres else sqlite.insert(inbox)
-    return stmt.on_conflict_do_nothing(index_elements=[inbox.c.dedupe_key]).returning(
-        inbox.c.id, inbox.c.dedupe_key
+def _insert_sql(dialect: str, rows: int) -> str:
+    """``INSERT ... VALUES (...) x rows ON CONFLICT DO NOTHING RETURNING id, dedupe_key``."""
+    mark = "?" if dialect == "sqlite" else "%s"
+    values = "(" + ", ".join([mark] * len(_COLUMNS)) + ")"
+    columns = ", ".join(_COLUMNS)
+    # Constant column names and placeholders only: no value is ever part of the text.
+    return (
+        f"INSERT INTO inbox ({columns}) VALUES {', '.join([values] * rows)}"  # noqa: S608
+        " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key"
     )
 
 
