@@ -16,7 +16,8 @@ The run's rate-limit floor is printed from its own calls: per Zoom category and 
 family, the least time those calls take through the connector's limiter (token buckets
 starting full, ``zoom_limits`` and ``limits_for`` of the sandbox's plans), then the wall
 time over the busiest single category's floor and over the sum of all floors, beside the
-sync process's CPU seconds.
+sync process's CPU seconds. The emulators' server also notes when each API call reached it:
+the first and last call per Zoom category and Brevo family show which phases overlapped.
 
 Every subprocess has a timeout (``--timeout-per-1000``, plus a floor), after which it is
 killed and the N reported as timed out. ``--json PATH`` also writes the raw figures.
@@ -115,6 +116,44 @@ def zoom_categories(stats: Any) -> dict[str, int]:
     return dict(counts)
 
 
+class Timeline:
+    """ASGI wrapper noting when each API call reached the emulators, by Zoom category and
+    Brevo family: the first and last call of each, in s after the first call of all."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.calls: list[tuple[str, float]] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and (label := self.label(scope["method"], scope["path"])):
+            self.calls.append((label, time.monotonic()))
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def label(method: str, path: str) -> str:
+        from zoom_brevo.brevo.families import family_of  # noqa: PLC0415
+        from zoom_brevo.sandbox.zoom import routes  # noqa: PLC0415
+
+        if path.startswith("/zoom/v2/"):
+            found = routes.match(path.removeprefix("/zoom/v2/").strip("/").split("/"))
+            return f"Zoom {found[0].category.lower()}" if found else "Zoom"
+        if path.startswith("/brevo/v3/"):
+            return f"Brevo {family_of(method, path.removeprefix('/brevo/v3'))}"
+        return ""
+
+    def spans(self) -> dict[str, list[float]]:
+        """Label -> [first, last] call, s after the first call."""
+        if not self.calls:
+            return {}
+        start = self.calls[0][1]
+        found: dict[str, list[float]] = {}
+        for label, at in self.calls:
+            for key in (label, label.split()[0]):
+                span = found.setdefault(key, [at - start, at - start])
+                span[1] = at - start
+        return found
+
+
 def serve(n: int, port: int) -> None:
     """Serve the sandbox of size n plus ``GET /bench/stats`` until terminated."""
     import uvicorn  # noqa: PLC0415
@@ -143,16 +182,16 @@ def serve(n: int, port: int) -> None:
                 "lists": {str(i): len(entry.members) for i, entry in state.lists.items()},
                 "events": dict(Counter(e.event_name for e in state.events)),
                 "expected": expected,
+                "spans": app.spans(),
             }
         )
 
-    app = Starlette(
-        routes=[
-            Route("/bench/stats", stats),
-            Mount("/zoom", app=box.zoom.app),
-            Mount("/brevo", app=box.brevo.app),
-        ]
-    )
+    routes = [
+        Route("/bench/stats", stats),
+        Mount("/zoom", app=box.zoom.app),
+        Mount("/brevo", app=box.brevo.app),
+    ]
+    app = Timeline(Starlette(routes=routes))
     print(json.dumps({"webinar_id": webinar_id, "lists": box.list_ids}), flush=True)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
                 lifespan="off")  # fmt: skip
@@ -455,6 +494,11 @@ def report(runs: list[Measured], base: Measured | None) -> str:
             f" | {r.zoom_calls} | {r.brevo_calls} | {fams} |"
         )
     lines += floor_lines(runs)
+    lines += ["", "## When the calls were made (first - last, s after the first API call)", ""]
+    for r in runs:
+        spans = r.stats.get("spans", {})
+        cells = ", ".join(f"{k} {a:.1f}-{b:.1f}" for k, (a, b) in sorted(spans.items()))
+        lines.append(f"- N={r.n:,}: {cells}")
     lines += ["", "## Zoom calls per list (measured / expected ceil(rows/300))", ""]
     lines += ["| N | endpoint | calls | expected |", "|---:|---|---:|---:|"]
     for r in runs:
