@@ -12,6 +12,13 @@ Not a test: run it by hand, e.g.
 
     .venv/bin/python bench/sync_webinar.py --sizes 1000,10000,100000 --baseline-n 1000
 
+The run's rate-limit floor is printed from its own calls: per Zoom category and Brevo
+family, the least time those calls take through the connector's limiter (token buckets
+starting full, ``zoom_limits`` and ``limits_for`` of the sandbox's plans), then the wall
+time over the busiest single category's floor and over the sum of all floors, beside the
+sync process's CPU seconds. The emulators' server also notes when each API call reached it:
+the first and last call per Zoom category and Brevo family show which phases overlapped.
+
 Every subprocess has a timeout (``--timeout-per-1000``, plus a floor), after which it is
 killed and the N reported as timed out. ``--json PATH`` also writes the raw figures.
 """
@@ -43,6 +50,7 @@ START_TIMEOUT_S = 120.0
 REGISTRANTS_PATH = "/webinars/{webinarId}/registrants"
 DELIVERY_MARK = "delivering to Brevo"  # what sync prints between collecting and delivering
 NUMBER = re.compile(r"/\d+")
+ZOOM_PLAN, BREVO_PLAN = "pro", "general"  # the sandbox's plans, with real rate limits
 
 
 # --- server side (subprocess) ------------------------------------------------------------
@@ -60,8 +68,8 @@ def build(n: int) -> tuple[Any, int]:
     )
     box = build_sandbox(
         scenario,
-        zoom_plan="pro",
-        brevo_plan="general",
+        zoom_plan=ZOOM_PLAN,
+        brevo_plan=BREVO_PLAN,
         enforce_rate_limits=True,
         prepare_brevo=True,
     )
@@ -97,6 +105,55 @@ def endpoint(request: Any) -> str:
     return f"{request.method} {NUMBER.sub('/{id}', request.path)}"
 
 
+def zoom_categories(stats: Any) -> dict[str, int]:
+    """Zoom API calls per rate-limit category, as the emulator labels its routes."""
+    from zoom_brevo.sandbox.zoom import routes  # noqa: PLC0415
+
+    counts: Counter[str] = Counter()
+    for request in stats.api_calls():
+        found = routes.match(request.raw_path.split("/v2/", 1)[-1].strip("/").split("/"))
+        counts[found[0].category if found else "unknown"] += 1
+    return dict(counts)
+
+
+class Timeline:
+    """ASGI wrapper noting when each API call reached the emulators, by Zoom category and
+    Brevo family: the first and last call of each, in s after the first call of all."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.calls: list[tuple[str, float]] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and (label := self.label(scope["method"], scope["path"])):
+            self.calls.append((label, time.monotonic()))
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def label(method: str, path: str) -> str:
+        from zoom_brevo.brevo.families import family_of  # noqa: PLC0415
+        from zoom_brevo.sandbox.zoom import routes  # noqa: PLC0415
+
+        if path.startswith("/zoom/v2/"):
+            found = routes.match(path.removeprefix("/zoom/v2/").strip("/").split("/"))
+            return f"Zoom {found[0].category.lower()}" if found else "Zoom"
+        if path.startswith("/brevo/v3/"):
+            return f"Brevo {family_of(method, path.removeprefix('/brevo/v3'))}"
+        return ""
+
+    def spans(self) -> dict[str, list[float]]:
+        """Label -> [first, last] call, s after the first call."""
+        if not self.calls:
+            return {}
+        start = self.calls[0][1]
+        found: dict[str, list[float]] = {}
+        for label, at in self.calls:
+            for key in (label, label.split()[0]):
+                span = found.setdefault(key, [at - start, at - start])
+                span[1] = at - start
+        return found
+
+
 def serve(n: int, port: int) -> None:
     """Serve the sandbox of size n plus ``GET /bench/stats`` until terminated."""
     import uvicorn  # noqa: PLC0415
@@ -115,6 +172,7 @@ def serve(n: int, port: int) -> None:
         return JSONResponse(
             {
                 "zoom_calls": zoom_calls_by_endpoint(box.zoom.stats),
+                "zoom_categories": zoom_categories(box.zoom.stats),
                 "zoom_token_requests": box.zoom.stats.token_requests,
                 "zoom_429": sum(r.status == 429 for r in box.zoom.stats.requests),
                 "brevo_calls": dict(box.brevo.stats.requests),
@@ -124,16 +182,16 @@ def serve(n: int, port: int) -> None:
                 "lists": {str(i): len(entry.members) for i, entry in state.lists.items()},
                 "events": dict(Counter(e.event_name for e in state.events)),
                 "expected": expected,
+                "spans": app.spans(),
             }
         )
 
-    app = Starlette(
-        routes=[
-            Route("/bench/stats", stats),
-            Mount("/zoom", app=box.zoom.app),
-            Mount("/brevo", app=box.brevo.app),
-        ]
-    )
+    routes = [
+        Route("/bench/stats", stats),
+        Mount("/zoom", app=box.zoom.app),
+        Mount("/brevo", app=box.brevo.app),
+    ]
+    app = Timeline(Starlette(routes=routes))
     print(json.dumps({"webinar_id": webinar_id, "lists": box.list_ids}), flush=True)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
                 lifespan="off")  # fmt: skip
@@ -215,6 +273,7 @@ class Measured:
     wall_s: float = 0.0
     collect_s: float | None = None  # until the sync said it was delivering
     peak_rss_mb: float = 0.0
+    cpu_s: float = 0.0  # user + system time of the measured process alone
     stats: dict[str, Any] = field(default_factory=dict)
     output: dict[str, Any] = field(default_factory=dict)
     error: str = ""
@@ -246,6 +305,7 @@ class Child:
     code: int | None
     wall_s: float
     peak_rss_mb: float
+    cpu_s: float
     out: str
     err: str
     delivery_at_s: float | None
@@ -292,6 +352,7 @@ def run_child(args: list[str], timeout_s: float) -> Child:
         code,
         wall,
         usage.ru_maxrss / 1024,
+        usage.ru_utime + usage.ru_stime,
         chunks.get("out", ""),
         chunks.get("err", ""),
         marks[0] if marks else None,
@@ -316,6 +377,7 @@ def measure_sync(n: int, timeout_s: float, workdir: Path, wrap: list[str]) -> Me
             child.wall_s,
             child.peak_rss_mb,
         )
+        result.cpu_s = child.cpu_s
         result.collect_s = child.delivery_at_s
         result.stats = httpx.get(f"{base}/bench/stats", timeout=120).json()
         result.stats["list_roles"] = {str(v): k for k, v in info["lists"].items()}
@@ -344,6 +406,7 @@ def measure_baseline(n: int, timeout_s: float) -> Measured:
             child.wall_s,
             child.peak_rss_mb,
         )
+        result.cpu_s = child.cpu_s
         result.stats = httpx.get(f"{base}/bench/stats", timeout=120).json()
         result.output = json.loads(child.out) if child.code == 0 else {}
         if child.code != 0:
@@ -352,6 +415,62 @@ def measure_baseline(n: int, timeout_s: float) -> Measured:
         server.terminate()
         server.wait(60)
     return result
+
+
+# --- rate-limit floor --------------------------------------------------------------------
+
+
+def floor_s(calls: int, limits: list[Any]) -> float:
+    """The least time ``calls`` calls take through token buckets that start full: the
+    last one waits until every bucket has refilled what the burst did not cover."""
+    return max((max(0.0, (calls - lim.burst) / lim.rate_per_s) for lim in limits), default=0.0)
+
+
+def floors(stats: dict[str, Any]) -> dict[str, tuple[int, float]]:
+    """Calls and floor (s) per Zoom category and Brevo family, under the connector's own
+    limiter for the sandbox's plans (``zoom_limits`` and ``limits_for``: the plan's
+    published limits less the limiter's safety shares)."""
+    from zoom_brevo.brevo.families import limiter_keys as family_keys  # noqa: PLC0415
+    from zoom_brevo.brevo.families import limits_for  # noqa: PLC0415
+    from zoom_brevo.zoom.categories import Category, zoom_limits  # noqa: PLC0415
+    from zoom_brevo.zoom.categories import limiter_keys as category_keys  # noqa: PLC0415
+
+    limits = {**zoom_limits(ZOOM_PLAN), **limits_for(BREVO_PLAN)}
+    found: dict[str, tuple[int, float]] = {}
+    for name, calls in sorted(stats.get("zoom_categories", {}).items()):
+        keys = category_keys(Category(name.lower()), ZOOM_PLAN)
+        found[f"Zoom {name.lower()}"] = (calls, floor_s(calls, [limits[k] for k in keys]))
+    for family, calls in sorted(stats.get("brevo_calls", {}).items()):
+        keys = [k for k in family_keys(family) if k in limits]
+        found[f"Brevo {family}"] = (calls, floor_s(calls, [limits[k] for k in keys]))
+    return found
+
+
+def floor_lines(runs: list[Measured]) -> list[str]:
+    """The floor table: what the calls made cost at least, and the wall time against it."""
+    title = f"## Rate-limit floor (the connector's limiter; Zoom {ZOOM_PLAN}, Brevo {BREVO_PLAN})"
+    header = (
+        "| N | calls / floor s per category | busiest floor s | sum of floors s | wall s"
+        " | wall / busiest | wall / sum | sync CPU s |"
+    )
+    lines = ["", title, "", header, "|---:|---|---:|---:|---:|---:|---:|---:|"]
+    for r in runs:
+        per = floors(r.stats)
+        if not per:
+            continue
+        busiest_name, (_, busiest) = max(per.items(), key=lambda item: item[1][1])
+        total = sum(f for _, f in per.values())
+        cells = ", ".join(f"{k} {c} / {f:.1f}" for k, (c, f) in per.items())
+        lines.append(
+            f"| {r.n:,} | {cells} | {busiest:.1f} ({busiest_name}) | {total:.1f}"
+            f" | {r.wall_s:.1f} | {_ratio(r.wall_s, busiest)} | {_ratio(r.wall_s, total)}"
+            f" | {r.cpu_s:.1f} |"
+        )
+    return lines
+
+
+def _ratio(wall_s: float, floor: float) -> str:
+    return f"{wall_s / floor:.2f}x" if floor > 0 else "n/a"
 
 
 # --- report ------------------------------------------------------------------------------
@@ -374,6 +493,12 @@ def report(runs: list[Measured], base: Measured | None) -> str:
             f" | {r.peak_rss_mb:.0f} | {r.stats.get('contacts', 0):,} | {r.contacts_per_s:.0f}"
             f" | {r.zoom_calls} | {r.brevo_calls} | {fams} |"
         )
+    lines += floor_lines(runs)
+    lines += ["", "## When the calls were made (first - last, s after the first API call)", ""]
+    for r in runs:
+        spans = r.stats.get("spans", {})
+        cells = ", ".join(f"{k} {a:.1f}-{b:.1f}" for k, (a, b) in sorted(spans.items()))
+        lines.append(f"- N={r.n:,}: {cells}")
     lines += ["", "## Zoom calls per list (measured / expected ceil(rows/300))", ""]
     lines += ["| N | endpoint | calls | expected |", "|---:|---|---:|---:|"]
     for r in runs:
