@@ -165,3 +165,24 @@ def get_by_key(conn: Connection, unique_key: str) -> Job | None:
 def counts(conn: Connection) -> dict[str, int]:
     """Jobs per state."""
     return _lease.counts(conn, jobs)
+
+
+def wake_prefixed(conn: Connection, kind: str, key_prefix: str, *, now: datetime) -> int:
+    """Make due now the queued jobs of ``kind`` whose ``unique_key`` starts with
+    ``key_prefix`` and that wait for a later try (what they waited for has just happened).
+    The number woken."""
+    c = jobs.c
+    stmt = (
+        sa.update(jobs)
+        .where(
+            c.kind == kind,
+            c.state == "queued",
+            c.run_at > now,
+            c.unique_key.startswith(key_prefix, autoescape=True),
+        )
+        .values(run_at=now, updated_at=now)
+    )
+    woken = int(conn.execute(stmt).rowcount)
+    if woken:
+        notify(conn)
+    return woken
