@@ -1,7 +1,7 @@
 """Send events and template e-mails at most once, with the ledger.
 
-Order per batch: effects still waiting for their contact (an upsert queued for a retry, an
-import not finished) are given back untried; effects already in the ledger are completed
+Order per batch: effects still waiting for their contact (an upsert queued for a retry or
+being sent by another worker, an import not finished) are given back untried; effects already in the ledger are completed
 without a call; the rest are sent, then their ledger keys recorded and their rows completed
 in ONE transaction.
 
@@ -18,7 +18,7 @@ hold are sent (``in_doubt``).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from zoom_brevo.brevo.client import event_batches
@@ -33,6 +33,9 @@ from zoom_brevo.store import ledger, outbox
 from zoom_brevo.store.engine import reading
 
 WaitFor = Callable[[str], datetime | None]
+# An effect whose contact another worker is sending looks again this soon, not when that
+# worker's lease ends (up to ``delivery.lease_s`` later): the send settles in well under it.
+SENDING_LOOK_S = 1.0
 HELD = (
     "in doubt, held: a send began and its outcome is unknown, and Brevo's events listing "
     "failed ({error}); send it with `zoom-brevo retry` (delivery.in_doubt: hold)"
@@ -106,8 +109,9 @@ class EffectSender:
     def _contact_waits(self, effects: Sequence[Effect]) -> dict[str, datetime]:
         keys = {f"contact:{effect.email}" for effect in effects}
         keys |= {f"contact:{effect.email.strip().lower()}" for effect in effects}
+        soon = self._deps.clock() + timedelta(seconds=SENDING_LOOK_S)
         with reading(self._deps.engine) as conn:
-            pending = outbox.unfinished(conn, keys)
+            pending = outbox.unfinished(conn, keys, running_due=soon)
         by_key: dict[str, list[tuple[int, datetime]]] = {}
         for key, row_id, due in pending:
             by_key.setdefault(key.lower(), []).append((row_id, due))
