@@ -143,17 +143,8 @@ def settle_moot(conn: Connection, kind: str, key_prefix: str, *, now: datetime) 
     """Mark done the queued jobs of ``kind`` whose ``unique_key`` starts with
     ``key_prefix``: work something else made unnecessary. A running one is left to its
     owner. The number settled."""
-    c = jobs.c
-    stmt = (
-        sa.update(jobs)
-        .where(
-            c.kind == kind,
-            c.state == "queued",
-            c.unique_key.startswith(key_prefix, autoescape=True),
-        )
-        .values(state="done", updated_at=now)
-    )
-    return conn.execute(stmt).rowcount
+    stmt = sa.update(jobs).where(*_queued_with_prefix(kind, key_prefix))
+    return conn.execute(stmt.values(state="done", updated_at=now)).rowcount
 
 
 def get_by_key(conn: Connection, unique_key: str) -> Job | None:
@@ -171,18 +162,18 @@ def wake_prefixed(conn: Connection, kind: str, key_prefix: str, *, now: datetime
     """Make due now the queued jobs of ``kind`` whose ``unique_key`` starts with
     ``key_prefix`` and that wait for a later try (what they waited for has just happened).
     The number woken."""
-    c = jobs.c
-    stmt = (
-        sa.update(jobs)
-        .where(
-            c.kind == kind,
-            c.state == "queued",
-            c.run_at > now,
-            c.unique_key.startswith(key_prefix, autoescape=True),
-        )
-        .values(run_at=now, updated_at=now)
-    )
-    woken = int(conn.execute(stmt).rowcount)
+    stmt = sa.update(jobs).where(*_queued_with_prefix(kind, key_prefix), jobs.c.run_at > now)
+    woken = int(conn.execute(stmt.values(run_at=now, updated_at=now)).rowcount)
     if woken:
         notify(conn)
     return woken
+
+
+def _queued_with_prefix(kind: str, key_prefix: str) -> list[sa.ColumnElement[bool]]:
+    """Queued jobs of ``kind`` whose ``unique_key`` starts with ``key_prefix``."""
+    c = jobs.c
+    return [
+        c.kind == kind,
+        c.state == "queued",
+        c.unique_key.startswith(key_prefix, autoescape=True),
+    ]
