@@ -54,6 +54,22 @@ async def test_events_are_listed_by_contact_name_and_date_range_newest_first(
     assert [e.event_properties for e in first_week] == [{"meeting_uuid": "m1"}]
 
 
+async def test_the_events_of_several_contacts_come_in_one_listing(
+    brevo: BrevoClient, emu: BrevoEmulator
+) -> None:
+    ann, ben = await seed(brevo)
+    march = datetime(2026, 3, 1, tzinfo=UTC)
+    before = len(emu.stats.log)
+    found = await brevo.list_events([ann, ben], "zoom_attended", march, march + 2 * DAY)
+    assert sorted(
+        (e.contact_id, e.event_properties["meeting_uuid"]) for e in found if e.event_properties
+    ) == [
+        (ann, "m1"),
+        (ben, "m1"),
+    ]
+    assert len(emu.stats.log) == before + 1
+
+
 async def test_an_event_without_a_date_is_listed_at_its_arrival(
     brevo: BrevoClient, emu: BrevoEmulator
 ) -> None:

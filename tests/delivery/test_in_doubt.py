@@ -78,8 +78,13 @@ async def test_an_in_doubt_batch_sends_only_what_brevo_does_not_hold(
     emu: BrevoEmulator,
 ) -> None:
     await died_mid_send(store, brevo, LANDED)
+    before = len(emu.stats.log)
 
     report = await deliverer(store, brevo, owner="heir").drain(deadline_s=10)
+
+    looked = Counter(r.path.split("/")[1] for r in emu.stats.log[before:] if r.method == "GET")
+    # Each contact's id by e-mail, then the events of all five contacts in one listing.
+    assert looked == Counter({"contacts": N, "events": 1})
 
     assert received(emu) == Counter({f"p{i}@example.com": 1 for i in range(N)})
     assert (report.in_doubt_checked, report.in_doubt_found) == (N, LANDED)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy.engine import Engine
 
-from tests.delivery.conftest import calls, deliverer, enqueue, paths
+from tests.delivery.conftest import calls, deliverer, enqueue, now, paths
 from zoom_brevo.backoff import BackoffPolicy
 from zoom_brevo.brevo.client import BrevoClient
 from zoom_brevo.brevo.families import limits_for
 from zoom_brevo.delivery.decisions import CheckSchedule
+from zoom_brevo.delivery.report import DeliveryReport
 from zoom_brevo.errors import AuthError
 from zoom_brevo.pipeline.commands import SendEvent, SendTemplateEmail, UpsertContact
 from zoom_brevo.ratelimit import LocalRateLimiter
@@ -146,6 +149,26 @@ async def test_events_follow_their_contact_upsert(
     log = paths(emu)
     assert log.index("POST /events/batch") > log.index("POST /contacts")
     assert len(emu.state.events) == 2
+
+
+async def test_an_event_whose_contact_another_worker_is_sending_looks_again_within_a_second(
+    engine: Engine, brevo: BrevoClient, emu: BrevoEmulator, lists: dict[str, int]
+) -> None:
+    _, event_id = enqueue(engine, attendee(1, lists["meeting_participants"]), attended(1))
+    with transaction(engine) as conn:  # the contact is being sent by a worker with an 8 s lease
+        [sending] = outbox.claim_batch(conn, limit=1, owner="other", lease_s=8.0, now=now())
+    assert sending.kind == "contact"
+
+    before = now()
+    report = DeliveryReport()
+    assert await deliverer(engine, brevo).step(report)
+
+    assert report.deferred == 1 and not emu.state.events
+    with reading(engine) as conn:
+        event = outbox.get(conn, event_id)
+    assert event is not None
+    # Not at the other worker's lease end: its send settles long before.
+    assert before < event.next_attempt_at < before + timedelta(seconds=2)
 
 
 async def test_events_wait_for_the_import_of_their_contacts(

@@ -279,6 +279,24 @@ def test_a_leave_before_its_join_is_kept_as_a_pair_leave_job(engine: Engine, wor
     assert job.run_at > NOW
 
 
+def test_the_join_of_a_kept_leave_makes_its_pair_leave_job_due_at_once(
+    engine: Engine, world: World
+) -> None:
+    inst = world.meeting
+    att = inst.extra[0]
+    session = att.sessions[0]
+    run(engine, world.events.left(inst, att, session), options=OPTIONS)
+    someone_else = world.events.joined(inst, att, session)
+    someone_else["payload"]["object"]["participant"]["email"] = "bob@example.com"
+    run(engine, someone_else, options=OPTIONS)
+    [kept] = [j for j in all_jobs(engine) if j.kind == "pair_leave"]
+    assert kept.run_at > NOW  # another person's join: still waiting for its next try
+
+    run(engine, world.events.joined(inst, att, session), options=OPTIONS)
+    [kept] = [j for j in all_jobs(engine) if j.kind == "pair_leave"]
+    assert (kept.state, kept.run_at) == ("queued", NOW)  # its own join: due now
+
+
 def test_a_webinar_attendee_without_email_is_known_by_their_registration(
     engine: Engine, world: World
 ) -> None:

@@ -25,6 +25,7 @@ from zoom_brevo.sandbox.scenario import Scenario
 from zoom_brevo.store import deadletters, facts, jobs, ledger, outbox
 from zoom_brevo.store.engine import reading, transaction
 from zoom_brevo.store.schema import jobs as job_rows
+from zoom_brevo.zoom.paths import encode_segment
 
 from .sandbox_env import MIN, Env, sandbox_env
 from .test_handlers import all_jobs, commands
@@ -441,3 +442,26 @@ async def test_a_job_cancelled_by_a_stopping_worker_is_handed_back_untried(env: 
     [job] = all_jobs(env.engine)
     assert (job.kind, job.state, job.lease_owner, job.attempts) == ("collect", "queued", None, 0)
     assert job.run_at <= datetime.now(UTC)
+
+
+async def test_a_webinars_collect_reads_each_zoom_report_once_and_its_follow_ups_none(
+    env: Env,
+) -> None:
+    web = env.box.scenario.webinars[0]
+    inst = web.latest
+    opts = options()
+    env.webhooks(opts, env.events.ended(inst), env.events.recording_completed(inst))
+    runner = env.runner(opts)
+    while await runner.step():  # collect, recording follow-up, first replay look-up
+        pass
+
+    done = sorted(j.kind for j in all_jobs(env.engine) if j.state == "done")
+    assert done == ["collect", "recording", "replay"]
+    paths = [r.raw_path.split("/v2", 1)[1] for r in env.box.zoom.stats.api_calls()]
+    heavy = [p for p in paths if p.startswith("/report/") or p.endswith("/absentees")]
+    # Zoom's Heavy category (Pro: 10/s), one call each (UUIDs are sent percent-encoded).
+    details = f"/report/webinars/{encode_segment(inst.uuid)}"
+    named = sorted("details" if p == details else p.rsplit("/", 1)[1] for p in heavy)
+    assert named == ["absentees", "details", "participants", "polls", "qa"]
+    assert paths.count(f"/webinars/{web.id}") == 1  # the webinar itself, by the collect only
+    assert sum("/recordings/analytics_details" in p for p in paths) == 1  # the replay's look-up

@@ -56,7 +56,7 @@ DEFAULT_BASE_URL = "https://api.brevo.com/v3"
 LIST_ADD_MAX = 150  # brevo.md 2.7 (spec addContactToList maxItems)
 PAGE_LIMIT = 50  # brevo.md 2.10: folders and lists page with limit max 50
 MEMBERS_PAGE_LIMIT = 500  # spec getContactsFromList: limit max 500
-EVENTS_PAGE_LIMIT = 1000  # GET /events allows up to 10,000; one contact's events fit a page
+EVENTS_PAGE_LIMIT = 1000  # GET /events allows up to 10,000; a batch's contacts' events fit a page
 PROCESS_PAGE_MAX = 50  # spec getProcesses: limit max 50
 VERSIONS_PER_EMAIL = 1000  # brevo.md 4.1
 RECIPIENTS_PER_EMAIL = 2000  # brevo.md 4.1
@@ -390,15 +390,16 @@ class BrevoClient(PooledClient):
         await self._session.send(Call("POST", "/events", "/events", json_body=event.body()))
 
     async def list_events(
-        self, contact_id: int, event_name: str, start: datetime, end: datetime
+        self, contact_ids: int | Sequence[int], event_name: str, start: datetime, end: datetime
     ) -> list[ListedEvent]:
-        """The custom events Brevo holds for one contact and name between ``start`` and
-        ``end`` (RFC 3339 bounds; Brevo has no e-mail filter: find the id with
-        ``get_contact``), every page read."""
+        """The custom events Brevo holds for these contacts (``contact_id`` is repeatable) and
+        name between ``start`` and ``end`` (RFC 3339 bounds; Brevo has no e-mail filter:
+        find the ids with ``get_contact``), every page read."""
+        ids = [contact_ids] if isinstance(contact_ids, int) else list(contact_ids)
         found: list[ListedEvent] = []
         while True:
-            params: dict[str, str | int] = {
-                "contact_id": contact_id,
+            params: dict[str, str | int | Sequence[int]] = {
+                "contact_id": ids,
                 "event_name": event_name,
                 "startDate": start.isoformat(),
                 "endDate": end.isoformat(),

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +49,7 @@ class Call:
     template: str
     json_body: Any = None
     content: bytes | None = None
-    params: Mapping[str, str | int] | None = None
+    params: Mapping[str, str | int | Sequence[int]] | None = None  # a sequence: repeated
     soft: Soft | None = None
 
     @property

@@ -1,9 +1,9 @@
 """Send events and template e-mails at most once, with the ledger.
 
-Order per batch: effects still waiting for their contact (an upsert queued for a retry, an
-import not finished) are given back untried; effects already in the ledger are completed
-without a call; the rest are sent, then their ledger keys recorded and their rows completed
-in ONE transaction.
+Order per batch: effects still waiting for their contact (an upsert queued for a retry or
+being sent by another worker, an import not finished) are given back untried; effects
+already in the ledger are completed without a call; the rest are sent, then their ledger
+keys recorded and their rows completed in ONE transaction.
 
 Crash window: a crash after Brevo accepted a request and before that transaction commits
 leaves the rows claimed but unrecorded; once the lease expires they are taken again. For
@@ -11,14 +11,14 @@ e-mails Brevo closes the window: the request's ``headers.idempotencyKey`` is der
 its ledger keys, so the replay within 30 minutes is refused as a duplicate and counted as
 sent (reference brevo.md 4.1). Events have no such key at Brevo (brevo.md 6): their rows
 are marked just before the request (``send_started_at``), and rows taken again with the
-mark are *in doubt*: each event is looked up at Brevo first and only those it does not
-hold are sent (``in_doubt``).
+mark are *in doubt*: a batch's events are looked up at Brevo first, together, and only
+those it does not hold are sent (``in_doubt``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from zoom_brevo.brevo.client import event_batches
@@ -33,6 +33,9 @@ from zoom_brevo.store import ledger, outbox
 from zoom_brevo.store.engine import reading
 
 WaitFor = Callable[[str], datetime | None]
+# An effect whose contact another worker is sending looks again this soon, not when that
+# worker's lease ends (up to ``delivery.lease_s`` later): the send settles in well under it.
+SENDING_LOOK_S = 1.0
 HELD = (
     "in doubt, held: a send began and its outcome is unknown, and Brevo's events listing "
     "failed ({error}); send it with `zoom-brevo retry` (delivery.in_doubt: hold)"
@@ -106,8 +109,9 @@ class EffectSender:
     def _contact_waits(self, effects: Sequence[Effect]) -> dict[str, datetime]:
         keys = {f"contact:{effect.email}" for effect in effects}
         keys |= {f"contact:{effect.email.strip().lower()}" for effect in effects}
+        soon = self._deps.clock() + timedelta(seconds=SENDING_LOOK_S)
         with reading(self._deps.engine) as conn:
-            pending = outbox.unfinished(conn, keys)
+            pending = outbox.unfinished(conn, keys, running_due=soon)
         by_key: dict[str, list[tuple[int, datetime]]] = {}
         for key, row_id, due in pending:
             by_key.setdefault(key.lower(), []).append((row_id, due))
@@ -158,45 +162,55 @@ class EffectSender:
         self, chunk: Sequence[Effect], events: Sequence[Event]
     ) -> tuple[list[Effect], list[Event]]:
         """Complete the in-doubt effects Brevo holds; return the effects (and events) to send."""
-        send: list[tuple[Effect, Event]] = []
-        held_by_brevo: list[Effect] = []
-        calls = self._reconciler.calls
-        for effect, event in zip(chunk, events, strict=True):
+        doubted: list[tuple[Effect, SendEvent, datetime]] = []
+        for effect in chunk:
             since = self._deps.settler.in_doubt_since(effect.ids)
-            if since is None or not isinstance(effect.command, SendEvent):
-                send.append((effect, event))
-                continue
-            verdict = await self._look_up(effect, effect.command, since, chunk)
-            if verdict == "held":
-                held_by_brevo.append(effect)
-            elif verdict == "send":
-                send.append((effect, event))
+            if since is not None and isinstance(effect.command, SendEvent):
+                doubted.append((effect, effect.command, since))
+        if not doubted:
+            return list(chunk), list(events)
+        calls = self._reconciler.calls
+        verdicts = await self._look_up(doubted, chunk)
         self._deps.report.brevo_calls += self._reconciler.calls - calls
+        held_by_brevo = [e for e, _, _ in doubted if verdicts[id(e)] == "held"]
         if held_by_brevo:
             keys = [e.ledger_key for e in held_by_brevo]
             self._deps.settler.commit_sent(keys, _ids(held_by_brevo))
             self._deps.report.in_doubt_found += len(held_by_brevo)
+        send = [
+            (effect, event)
+            for effect, event in zip(chunk, events, strict=True)
+            if verdicts.get(id(effect), "send") == "send"
+        ]
         return [effect for effect, _ in send], [event for _, event in send]
 
     async def _look_up(
-        self, effect: Effect, command: SendEvent, since: datetime, chunk: Sequence[Effect]
-    ) -> Literal["held", "send", "settled"]:
-        """Whether Brevo holds an in-doubt event (``held``), or it must be sent; ``settled``
-        when the lookup failed and the rows were retried or held instead."""
-        self._deps.report.in_doubt_checked += 1
+        self, doubted: Sequence[tuple[Effect, SendEvent, datetime]], chunk: Sequence[Effect]
+    ) -> dict[int, Literal["held", "send", "settled"]]:
+        """Per in-doubt effect (by ``id``): whether Brevo holds its event (``held``), or it
+        must be sent; ``settled`` when the lookup failed and the rows were retried or held."""
+        self._deps.report.in_doubt_checked += len(doubted)
         try:
-            held = await self._reconciler.holds(command, since)
+            held = await self._reconciler.held([(command, since) for _, command, since in doubted])
         except ApiError as exc:
             if isinstance(exc, AuthError):
                 self._deps.settler.fail(_ids(chunk), exc)  # gives the batch back, raises
-            transient = isinstance(exc, RetriableApiError)
-            if transient and self._deps.settler.retry_in_doubt(effect.ids, exc):
-                return "settled"  # asked again at the next attempt
-            if self._in_doubt == "resend":
-                return "send"
-            self._deps.settler.hold_in_doubt(effect.ids, HELD.format(error=exc))
+            return {id(effect): self._unknown(effect, exc) for effect, _, _ in doubted}
+        return {
+            id(effect): "held" if found else "send"
+            for (effect, _, _), found in zip(doubted, held, strict=True)
+        }
+
+    def _unknown(self, effect: Effect, exc: ApiError) -> Literal["send", "settled"]:
+        """Brevo could not say whether it holds ``effect``'s event: ask again at the next
+        attempt (a passing failure), else as ``delivery.in_doubt`` says."""
+        transient = isinstance(exc, RetriableApiError)
+        if transient and self._deps.settler.retry_in_doubt(effect.ids, exc):
             return "settled"
-        return "held" if held else "send"
+        if self._in_doubt == "resend":
+            return "send"
+        self._deps.settler.hold_in_doubt(effect.ids, HELD.format(error=exc))
+        return "settled"
 
     def _event_refused(self, effect: Effect, message: str) -> None:
         text = f"Brevo refused event {effect.command.ledger_key!r}: {message}"

@@ -7,7 +7,8 @@ by arrival order (reference zoom.md 4.3). A person is keyed like the final repor
 
 Out of order: a leave that arrives before its join matches no session. It is kept as a
 ``pair_leave`` job (unique per person and leave time) that tries again a few times with a
-growing delay; once the join has arrived the pair is closed. If it never arrives, the job
+growing delay; the person's join makes it due at once, and the pair is closed then rather
+than at its next try (up to half a minute later). If the join never arrives, the job
 gives up quietly: the final report of the ``collect`` job replaces every provisional
 session anyway (a kept leave is dropped as soon as that happened). Duplicates are harmless:
 a redelivered join is the same natural key, a redelivered leave writes the same leave time.
@@ -102,6 +103,9 @@ def handle_joined(ctx: Context, body: Envelope[ParticipantObject]) -> None:
         name=who.user_name or None,
     )
     facts.record_join(ctx.conn, body.obj.uuid, session, now=ctx.now)
+    jobs.wake_prefixed(
+        ctx.conn, PAIR_LEAVE_JOB, kept_leaves_of(body.obj.uuid, session.person_key), now=ctx.now
+    )
 
 
 def handle_left(ctx: Context, body: Envelope[ParticipantObject]) -> None:
@@ -118,7 +122,7 @@ def handle_left(ctx: Context, body: Envelope[ParticipantObject]) -> None:
         payload,
         now=ctx.now,
         run_at=ctx.now + timedelta(seconds=PAIR_LEAVE_FIRST_DELAY_S),
-        unique_key=f"{pair_leave_keys(body.obj.uuid)}{key}:{left.isoformat()}",
+        unique_key=f"{kept_leaves_of(body.obj.uuid, key)}{left.isoformat()}",
         max_attempts=PAIR_LEAVE_ATTEMPTS,
     )
 
@@ -126,6 +130,11 @@ def handle_left(ctx: Context, body: Envelope[ParticipantObject]) -> None:
 def pair_leave_keys(uuid: str) -> str:
     """What the ``unique_key`` of every kept leave of instance ``uuid`` starts with."""
     return f"{PAIR_LEAVE_JOB}:{uuid}:"
+
+
+def kept_leaves_of(uuid: str, person_key: str) -> str:
+    """What the ``unique_key`` of every kept leave of one person in ``uuid`` starts with."""
+    return f"{pair_leave_keys(uuid)}{person_key}:"
 
 
 def drop_kept_leaves(conn: Connection, uuid: str, *, now: datetime) -> int:

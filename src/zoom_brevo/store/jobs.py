@@ -165,17 +165,8 @@ def settle_moot(conn: Connection, kind: str, key_prefix: str, *, now: datetime) 
     """Mark done the queued jobs of ``kind`` whose ``unique_key`` starts with
     ``key_prefix``: work something else made unnecessary. A running one is left to its
     owner. The number settled."""
-    c = jobs.c
-    stmt = (
-        sa.update(jobs)
-        .where(
-            c.kind == kind,
-            c.state == "queued",
-            starts_with(conn, c.unique_key, key_prefix),
-        )
-        .values(state="done", updated_at=now)
-    )
-    return conn.execute(stmt).rowcount
+    stmt = sa.update(jobs).where(*_queued_with_prefix(conn, kind, key_prefix))
+    return conn.execute(stmt.values(state="done", updated_at=now)).rowcount
 
 
 def get_by_key(conn: Connection, unique_key: str) -> Job | None:
@@ -187,3 +178,27 @@ def get_by_key(conn: Connection, unique_key: str) -> Job | None:
 def counts(conn: Connection) -> dict[str, int]:
     """Jobs per state."""
     return _lease.counts(conn, jobs)
+
+
+def wake_prefixed(conn: Connection, kind: str, key_prefix: str, *, now: datetime) -> int:
+    """Make due now the queued jobs of ``kind`` whose ``unique_key`` starts with
+    ``key_prefix`` and that wait for a later try (what they waited for has just happened).
+    The number woken."""
+    stmt = sa.update(jobs).where(*_queued_with_prefix(conn, kind, key_prefix), jobs.c.run_at > now)
+    woken = int(conn.execute(stmt.values(run_at=now, updated_at=now)).rowcount)
+    if woken:
+        notify(conn)
+    return woken
+
+
+def _queued_with_prefix(
+    conn: Connection, kind: str, key_prefix: str
+) -> list[sa.ColumnElement[bool]]:
+    """Queued jobs of ``kind`` whose ``unique_key`` starts with ``key_prefix`` (compared
+    in byte order, so that an index serves it: ``_sql.starts_with``)."""
+    c = jobs.c
+    return [
+        c.kind == kind,
+        c.state == "queued",
+        starts_with(conn, c.unique_key, key_prefix),
+    ]

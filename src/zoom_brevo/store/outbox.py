@@ -222,22 +222,37 @@ def extend_lease(
     return _lease.extend(conn, outbox, ids, owner=owner, lease_s=lease_s, now=now)
 
 
-def unfinished(conn: Connection, coalesce_keys: Iterable[str]) -> list[tuple[str, int, datetime]]:
+def unfinished(
+    conn: Connection, coalesce_keys: Iterable[str], *, running_due: datetime | None = None
+) -> list[tuple[str, int, datetime]]:
     """Queued or running commands with these keys: ``(key, id, when due or lease ends)``.
 
     Lets the worker hold an event back while its contact's upsert still waits for a retry.
+    ``running_due``: when to say a running command is due, if before its lease ends (it is
+    being sent now, and settled as soon as its send is: its lease end is only the latest).
     """
     c = outbox.c
-    due = sa.case((c.state == "running", c.lease_expires_at), else_=c.next_attempt_at)
     wanted = list(dict.fromkeys(coalesce_keys))
     found: list[tuple[str, int, datetime]] = []
     for start in range(0, len(wanted), 500):  # keep the IN list under driver limits
-        stmt = sa.select(c.coalesce_key, c.id, due.label("due")).where(
+        stmt = sa.select(
+            c.coalesce_key, c.id, c.state, c.lease_expires_at, c.next_attempt_at
+        ).where(
             c.coalesce_key.in_(wanted[start : start + 500]),
             c.state.in_(("queued", "running")),
         )
-        found.extend((row.coalesce_key, row.id, row.due) for row in conn.execute(stmt))
+        for row in conn.execute(stmt):
+            due = _due(row.state, row.lease_expires_at, row.next_attempt_at, running_due)
+            found.append((row.coalesce_key, row.id, due))
     return found
+
+
+def _due(
+    state: str, lease_end: datetime | None, next_attempt: datetime, running_due: datetime | None
+) -> datetime:
+    if state != "running" or lease_end is None:
+        return next_attempt
+    return lease_end if running_due is None else min(lease_end, running_due)
 
 
 def in_flight_keys(conn: Connection, coalesce_keys: Iterable[str]) -> set[str]:
