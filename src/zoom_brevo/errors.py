@@ -134,3 +134,8 @@ class PayloadRejected(FatalApiError):
 
 class StoreError(ZoomBrevoError):
     """The database could not be reached or refused the operation."""
+
+
+class StoreConflict(StoreError):
+    """The database refused a transaction that lost to another one (a deadlock, a
+    serialization failure, a lock it could not get in time): running it again soon works."""

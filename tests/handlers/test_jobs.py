@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from tests.faults.gate import Gate
 from zoom_brevo.delivery.worker import Deliverer
-from zoom_brevo.errors import StoreError
+from zoom_brevo.errors import StoreConflict, StoreError
 from zoom_brevo.handlers.context import HandlerOptions, RecordingOptions
 from zoom_brevo.handlers.jobs import DEFAULT_LEASE_S
 from zoom_brevo.handlers.participants import PAIR_LEAVE_JOB
@@ -424,6 +424,33 @@ async def test_a_job_the_database_could_not_settle_is_settled_when_it_is_back(
     assert (settled.state, settled.lease_owner) == ("queued", None)
     assert (settled.last_error or "").startswith("StoreError: database unavailable")
     assert settled.run_at <= env.clock.now + timedelta(seconds=30)
+
+
+@pytest.mark.parametrize(
+    ("error", "within_s"),
+    [
+        (StoreConflict("database conflict: deadlock detected"), 1.0),
+        (StoreError("database unavailable: connection refused"), 30.0),
+    ],
+)
+async def test_a_collect_that_lost_to_another_transaction_runs_again_within_a_second(
+    env: Env, monkeypatch: pytest.MonkeyPatch, error: StoreError, within_s: float
+) -> None:
+    # A deadlock or serialization failure is over when the other transaction ends; the
+    # 30 s wait for a database that is down would keep the end of a stream busy for it.
+    inst = env.box.scenario.webinars[0].latest
+    opts = options()
+    env.webhooks(opts, env.events.ended(inst))
+
+    async def lose(*_args: object, **_kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr("zoom_brevo.handlers.jobs.collect_instance", lose)
+    assert await env.runner(opts).step()
+    [job] = all_jobs(env.engine)
+    assert (job.kind, job.state, job.attempts) == ("collect", "queued", 1)
+    assert job.run_at <= env.clock.now + timedelta(seconds=within_s)
+    assert job.run_at >= env.clock.now + timedelta(seconds=within_s / 2)
 
 
 async def test_a_job_cancelled_by_a_stopping_worker_is_handed_back_untried(env: Env) -> None:

@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from tests.store.conftest import NOW
-from zoom_brevo.errors import StoreError
+from tests.store.conftest import NOW, pg_schema
+from zoom_brevo.errors import StoreConflict, StoreError
 from zoom_brevo.store import engine as store_engine
 from zoom_brevo.store import ledger
 
@@ -71,9 +71,48 @@ def test_a_sqlite_writer_gives_up_with_a_store_error_after_the_busy_timeout(
     impatient = store_engine.create_engine(url, busy_timeout_ms=50)
     with patient.begin() as conn:
         conn.execute(sa.text("SELECT 1"))
-        with pytest.raises(StoreError, match="locked"), store_engine.transaction(impatient):
+        with pytest.raises(StoreConflict, match="locked"), store_engine.transaction(impatient):
             pass
         with store_engine.reading(impatient) as reader:  # readers are not blocked (WAL)
             assert reader.execute(sa.text("SELECT 1")).scalar() == 1
     patient.dispose()
     impatient.dispose()
+
+
+@pytest.mark.postgres
+def test_a_postgresql_deadlock_is_a_store_conflict_and_the_other_transaction_commits(
+    pg_url: str,
+) -> None:
+    # Two transactions take two rows' locks in opposite orders; PostgreSQL ends one of
+    # them (40P01) so that the other can go on. The loser may simply run again.
+    with pg_schema(pg_url) as url:
+        engine = store_engine.create_engine(url)
+        store_engine.migrate(engine)
+        with store_engine.transaction(engine) as conn:
+            ledger.record_if_new(conn, "a", now=NOW)
+            ledger.record_if_new(conn, "b", now=NOW)
+        table = "ledger"
+        first_locked, outcomes = threading.Barrier(2), list[BaseException | None]()
+
+        def lock_in_order(first: str, second: str) -> None:
+            try:
+                with store_engine.transaction(engine) as conn:
+                    touch = f"UPDATE {table} SET sent_at = sent_at WHERE key = :k"
+                    conn.execute(sa.text(touch), {"k": first})
+                    first_locked.wait(5)
+                    conn.execute(sa.text(touch), {"k": second})
+                outcomes.append(None)
+            except BaseException as exc:  # noqa: BLE001 - the outcome is what is checked
+                outcomes.append(exc)
+
+        threads = [
+            threading.Thread(target=lock_in_order, args=pair) for pair in (("a", "b"), ("b", "a"))
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        engine.dispose()
+    assert sorted(type(o).__name__ for o in outcomes) == ["NoneType", "StoreConflict"]
+    [lost] = [o for o in outcomes if o is not None]
+    assert "deadlock detected" in str(lost)

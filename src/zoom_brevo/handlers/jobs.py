@@ -44,7 +44,7 @@ from sqlalchemy.engine import Connection, Engine
 from zoom_brevo import retrying
 from zoom_brevo.backoff import BackoffPolicy
 from zoom_brevo.brevo.client import BrevoClient
-from zoom_brevo.errors import NotFound, NotReady, StoreError
+from zoom_brevo.errors import NotFound, NotReady, StoreConflict, StoreError
 from zoom_brevo.handlers import recordings, replays
 from zoom_brevo.handlers.context import Context, GiveUp, HandlerOptions, enqueue, new_events
 from zoom_brevo.handlers.lifecycle import COLLECT_JOB
@@ -74,6 +74,8 @@ KINDS = (
 DEFAULT_LEASE_S = 60.0
 RENEW_SHARE = 1 / 3  # of the lease, between two renewals while a job runs
 ERROR_POLICY = BackoffPolicy(base_s=30.0, cap_s=3600.0)
+# A transaction that lost to another (a deadlock): the other one has ended by now.
+CONFLICT_POLICY = BackoffPolicy(base_s=1.0, cap_s=60.0)
 POLL_WAIT_S = 2.0  # a poll queued behind a running one looks again this soon
 
 
@@ -400,8 +402,11 @@ class JobRunner:
                  retry_in_s=round((verdict.when - now).total_seconds(), 1))  # fmt: skip
 
     def _backoff_for(self, exc: Exception) -> BackoffPolicy:
-        """Zoom still processing the data: waits growing from the collect delay; anything
-        else: ``ERROR_POLICY`` (the server's ``Retry-After`` is a floor either way)."""
+        """Zoom still processing the data: waits growing from the collect delay; a
+        transaction that lost to another: ``CONFLICT_POLICY``; anything else:
+        ``ERROR_POLICY`` (the server's ``Retry-After`` is a floor either way)."""
         if isinstance(exc, NotReady):
             return not_ready_policy(self._deps.options.collect_delay_s)
+        if isinstance(exc, StoreConflict):
+            return CONFLICT_POLICY
         return ERROR_POLICY

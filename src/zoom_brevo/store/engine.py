@@ -10,6 +10,7 @@ locked"; it waits up to the busy timeout instead. Read-only work can ask for a d
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,12 +22,15 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
-from zoom_brevo.errors import StoreError
+from zoom_brevo.errors import StoreConflict, StoreError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 DEFERRED_OPTION = "zoom_brevo_deferred"
 # Any constant works; it only has to be the same in every process sharing the database.
 MIGRATION_LOCK_ID = 0x5A42_0001
+# A transaction that lost to another (PostgreSQL docs, Appendix A "Error Codes":
+# 40001 serialization_failure, 40P01 deadlock_detected, 55P03 lock_not_available).
+CONFLICT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 
 
 def create_engine(url: str, *, busy_timeout_ms: int = 10_000, echo: bool = False) -> Engine:
@@ -72,13 +76,28 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
 @contextlib.contextmanager
 def _store_errors() -> Iterator[None]:
-    """Database failures become ``StoreError`` (a server down: "database unavailable")."""
+    """Database failures become ``StoreError`` (a server down: "database unavailable"), a
+    transaction that lost to another ``StoreConflict``."""
     try:
         yield
-    except sa.exc.OperationalError as exc:
-        raise StoreError(f"database unavailable: {exc.orig or exc}") from exc
     except sa.exc.DBAPIError as exc:
-        raise StoreError(f"database refused the operation: {exc.orig or exc}") from exc
+        if _lost_to_another(exc.orig):
+            raise StoreConflict(f"database conflict: {exc.orig}") from exc
+        raise _store_error(exc) from exc
+
+
+def _lost_to_another(orig: BaseException | None) -> bool:
+    """A deadlock, serialization failure or lock timeout; on SQLite, the write lock still
+    held by another writer when the busy timeout ran out."""
+    if getattr(orig, "sqlstate", None) in CONFLICT_SQLSTATES:
+        return True
+    return isinstance(orig, sqlite3.OperationalError) and "database is locked" in str(orig)
+
+
+def _store_error(exc: sa.exc.DBAPIError) -> StoreError:
+    if isinstance(exc, sa.exc.OperationalError):
+        return StoreError(f"database unavailable: {exc.orig or exc}")
+    return StoreError(f"database refused the operation: {exc.orig or exc}")
 
 
 @contextlib.contextmanager
