@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Required, TypedDict, Unpack
 
 
 class ZoomBrevoError(Exception):
@@ -83,20 +84,22 @@ class ApiError(ZoomBrevoError):
         super().__init__(message)
 
 
+class ApiErrorFields(TypedDict, total=False):
+    """The keyword arguments of :class:`ApiError`, passed on by its subclasses."""
+
+    service: Required[str]
+    status: int
+    code: int | str | None
+
+
 class RetriableApiError(ApiError):
     """Worth retrying later; ``retry_after_s`` is the server's requested wait, if any."""
 
     def __init__(
-        self,
-        message: str,
-        *,
-        service: str,
-        status: int = 0,
-        code: int | str | None = None,
-        retry_after_s: float | None = None,
+        self, message: str, *, retry_after_s: float | None = None, **fields: Unpack[ApiErrorFields]
     ) -> None:
         self.retry_after_s = retry_after_s
-        super().__init__(message, service=service, status=status, code=code)
+        super().__init__(message, **fields)
 
 
 class RateLimited(RetriableApiError):

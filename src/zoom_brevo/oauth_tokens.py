@@ -123,16 +123,19 @@ def decode_record(plaintext: bytes) -> tuple[OAuthStatus, TokenSet | None]:
 
 
 @dataclass(eq=False)
-class TokenRepository:
+class _Sealed:
+    """Rows of the store's OAuth table, sealed with ``cipher`` (kept out of ``repr``)."""
+
+    engine: Engine = field(repr=False)
+    cipher: Cipher = field(repr=False)
+    now: Callable[[], datetime] = field(default=_utcnow, kw_only=True, repr=False)
+
+
+@dataclass(eq=False)
+class TokenRepository(_Sealed):
     """One user's tokens, sealed at rest; the ``persist`` callback of :class:`UserOAuth`."""
 
-    engine: Engine
-    cipher: Cipher
     subject: str = field(default=USER_SUBJECT, kw_only=True)
-    now: Callable[[], datetime] = field(default=_utcnow, kw_only=True)
-
-    def __repr__(self) -> str:
-        return f"TokenRepository(subject={self.subject!r})"
 
     def save(self, tokens: TokenSet) -> None:
         """Store ``tokens`` (committed when this returns)."""
@@ -270,16 +273,10 @@ def check_age(created_at: datetime, now: datetime, ttl_s: float) -> StateProblem
 
 
 @dataclass(eq=False)
-class PendingAuthorizations:
+class PendingAuthorizations(_Sealed):
     """State and PKCE verifier from ``/oauth/authorize`` until ``/oauth/callback``."""
 
-    engine: Engine
-    cipher: Cipher
     ttl_s: float = field(default=STATE_TTL_S, kw_only=True)
-    now: Callable[[], datetime] = field(default=_utcnow, kw_only=True)
-
-    def __repr__(self) -> str:
-        return f"PendingAuthorizations(ttl_s={self.ttl_s})"
 
     def remember(self, auth: AuthorizationRequest, *, replace: bool = False) -> None:
         """Keep ``auth``'s verifier under its state; forget the expired ones.

@@ -20,16 +20,13 @@ from zoom_brevo.admin import models, queries
 from zoom_brevo.admin.auth import Identity, Refusal
 from zoom_brevo.admin.context import (
     AdminContext,
-    choice_param,
     email_param,
     int_param,
-    order_param,
+    meeting_query,
     retry_after_header,
-    uuid_param,
 )
 from zoom_brevo.admin.openapi import openapi_document
 
-SORTS = frozenset(queries.SORT_KEYS)
 MAX_BODY_BYTES = 64 * 1024
 
 
@@ -61,13 +58,7 @@ def api_routes(ctx: AdminContext) -> list[BaseRoute]:
         return model_response(await ctx.read(lambda c: queries.meeting_page(c, page=page)))
 
     async def meeting(request: Request, _who: Identity) -> Response:
-        uuid = uuid_param(request)
-        sort = choice_param(request, "sort", "minutes", SORTS)
-        order = order_param(request)
-        page = int_param(request, "page", 1)
-        found = await ctx.read(
-            lambda c: queries.meeting_detail(c, uuid, sort=sort, order=order, page=page)
-        )
+        found = await ctx.read(meeting_query(request).detail)
         if found is None:
             raise HTTPException(404, "no such meeting in the store")
         return model_response(found)

@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from zoom_brevo.admin import models
+from zoom_brevo.admin import models, queries
 from zoom_brevo.admin.auth import CSRF_FIELD, CSRF_HEADER, AdminAuth, Identity, Refusal
 from zoom_brevo.oauth_tokens import OAuthStatus
 from zoom_brevo.store.engine import reading, transaction
@@ -31,6 +31,7 @@ MAX_UUID_CHARS = 200
 MAX_EMAIL_CHARS = 320
 CHECK_TIMEOUT_S = 60.0
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+SORTS = frozenset(queries.SORT_KEYS)
 
 
 class CheckOutcome(Protocol):
@@ -188,3 +189,29 @@ def email_param(request: Request) -> str:
     if not at or not local or not domain or len(value) > MAX_EMAIL_CHARS or not value.isprintable():
         raise HTTPException(400, "not an e-mail address")
     return value.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingQuery:
+    """What a meeting's page asks for: ``/meetings/{uuid}?sort=&order=&page=``."""
+
+    uuid: str
+    sort: str
+    order: Literal["asc", "desc"]
+    page: int
+
+    def detail(self, conn: Connection) -> models.MeetingDetail | None:
+        """The meeting's page of attendees and charts (``None``: no such meeting)."""
+        return queries.meeting_detail(
+            conn, self.uuid, sort=self.sort, order=self.order, page=self.page
+        )
+
+
+def meeting_query(request: Request) -> MeetingQuery:
+    """The meeting page's parameters, checked in path order (400 for anything malformed)."""
+    return MeetingQuery(
+        uuid_param(request),
+        choice_param(request, "sort", "minutes", SORTS),
+        order_param(request),
+        int_param(request, "page", 1),
+    )

@@ -34,17 +34,14 @@ from zoom_brevo.admin.auth import (
 )
 from zoom_brevo.admin.context import (
     AdminContext,
-    choice_param,
     email_param,
     int_param,
-    order_param,
+    meeting_query,
     retry_after_header,
-    uuid_param,
 )
 from zoom_brevo.errors import ConfigError, StoreError
 from zoom_brevo.oauth_tokens import AUTHORIZE_PATH
 
-SORTS = frozenset(queries.SORT_KEYS)
 TICK_STEPS_MIN = (1, 2, 5, 10, 15, 30, 60, 120, 240)
 # Sized to the cards they sit in, so that text renders at about its nominal size.
 FULL_WIDTH = charts.Frame(width=1100, height=300)
@@ -325,13 +322,8 @@ class Pages:
 
     async def meeting(self, request: Request, who: Identity) -> Response:
         """GET /meetings/{uuid}: charts and the attendee table."""
-        uuid = uuid_param(request)
-        sort = choice_param(request, "sort", "minutes", SORTS)
-        order = order_param(request)
-        page = int_param(request, "page", 1)
-        found = await self.ctx.read(
-            lambda c: queries.meeting_detail(c, uuid, sort=sort, order=order, page=page)
-        )
+        query = meeting_query(request)
+        found = await self.ctx.read(query.detail)
         if found is None:
             raise HTTPException(404, "No such meeting in the store. Has it been synced?")
         context = {
@@ -341,7 +333,9 @@ class Pages:
             "histogram_svg": Markup(histogram_chart(found.histogram)),  # noqa: S704
             "funnel_svg": Markup(funnel_chart(found.funnel)),  # noqa: S704
             "sort_link": lambda key: _sort_link(found, key),
-            "page_link": lambda n: "?" + urlencode({"sort": sort, "order": order, "page": n}),
+            "page_link": lambda n: (
+                "?" + urlencode({"sort": query.sort, "order": query.order, "page": n})
+            ),
         }
         return self.render(request, "meeting.html", context, who=who)
 

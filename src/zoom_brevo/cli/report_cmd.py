@@ -33,15 +33,19 @@ PEOPLE_COLUMNS = (
     Column("last_attended", "Last attended (UTC)", "time", short="Last (UTC)", priority=40),
     Column("score", "Score", "score", priority=90),
 )
-ATTENDEE_COLUMNS = (
-    Column("email", "Email", "id", priority=100),
-    Column("name", "Name", priority=60),
-    Column("minutes", "Minutes", "minutes", short="Min", priority=90),
-    Column("ratio", "Ratio", "ratio", priority=80),
+# One person in one meeting: the tail of both the attendee and the meeting tables.
+ATTENDANCE_COLUMNS = (
+    Column("minutes", "Minutes", "minutes", short="Min", priority=80),
+    Column("ratio", "Ratio", "ratio", priority=70),
     Column("rejoins", "Rejoins", "count", priority=40),
     Column("first_join", "First join (UTC)", "time", short="Joined (UTC)", priority=30),
     Column("last_leave", "Last leave (UTC)", "time", short="Left (UTC)", priority=20),
-    Column("score", "Score", "score", priority=70),
+)
+ATTENDEE_COLUMNS = (
+    Column("email", "Email", "id", priority=100),
+    Column("name", "Name", priority=60),
+    *ATTENDANCE_COLUMNS,
+    Column("score", "Score", "score", priority=65),
 )
 MEETING_COLUMNS = (
     Column("start_time", "Start (UTC)", "time", priority=100),
@@ -49,11 +53,7 @@ MEETING_COLUMNS = (
     Column("topic", "Topic", priority=85),
     Column("uuid", "UUID", "id", priority=95),
     Column("occurrence_id", "Occurrence", "id", short="Occ.", priority=45),
-    Column("minutes", "Minutes", "minutes", short="Min", priority=80),
-    Column("ratio", "Ratio", "ratio", priority=70),
-    Column("rejoins", "Rejoins", "count", priority=40),
-    Column("first_join", "First join (UTC)", "time", short="Joined (UTC)", priority=30),
-    Column("last_leave", "Last leave (UTC)", "time", short="Left (UTC)", priority=20),
+    *ATTENDANCE_COLUMNS,
 )
 
 app = typer.Typer(

@@ -18,13 +18,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
-from types import TracebackType
+from typing import Self
 
 import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Connection, Engine
 
 from zoom_brevo.backoff import BackoffPolicy
+from zoom_brevo.pooled import AsyncClosing
 from zoom_brevo.store._sql import is_postgres
 
 CHANNEL = "zoom_brevo_work"
@@ -77,7 +78,7 @@ class Wakeup:
 
 
 @dataclass(eq=False, repr=False)  # no repr: the DSN holds the password
-class Waker:
+class Waker(AsyncClosing):
     """Listens for ``CHANNEL`` on PostgreSQL and wakes every ``Wakeup`` it handed out.
 
     Use as ``async with Waker.for_engine(engine) as waker:``; each worker loop takes its
@@ -136,17 +137,13 @@ class Waker:
         for handle in self._wakeups:
             handle.fire()
 
-    async def __aenter__(self) -> Waker:
+    async def __aenter__(self) -> Self:
         if self.dsn is not None:
             self._task = asyncio.create_task(self._listen_forever(self.dsn))
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def aclose(self) -> None:
+        """Stop listening (leaving ``async with`` does it)."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

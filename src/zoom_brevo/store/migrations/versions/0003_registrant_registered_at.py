@@ -14,7 +14,8 @@ revision have none and never supersede anything.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
+
+from zoom_brevo.store.migrations.steps import nullable_column
 
 revision = "0003"
 down_revision = "0002"
@@ -22,12 +23,5 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade() -> None:
-    """Add the column (nullable: earlier rows stay without it)."""
-    op.add_column("registrants", sa.Column("registered_at", sa.DateTime(timezone=True)))
-
-
-def downgrade() -> None:
-    """Drop the column."""
-    with op.batch_alter_table("registrants") as batch:
-        batch.drop_column("registered_at")
+# Nullable: earlier rows stay without it.
+upgrade, downgrade = nullable_column("registrants", "registered_at", sa.DateTime(timezone=True))

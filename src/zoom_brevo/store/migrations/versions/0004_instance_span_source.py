@@ -13,7 +13,8 @@ this revision have none; the next observation of any source sets it.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
+
+from zoom_brevo.store.migrations.steps import nullable_column
 
 revision = "0004"
 down_revision = "0003"
@@ -21,12 +22,5 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade() -> None:
-    """Add the column (nullable: earlier rows stay without a source)."""
-    op.add_column("meeting_instances", sa.Column("span_source", sa.String(20)))
-
-
-def downgrade() -> None:
-    """Drop the column."""
-    with op.batch_alter_table("meeting_instances") as batch:
-        batch.drop_column("span_source")
+# Nullable: earlier rows stay without a source.
+upgrade, downgrade = nullable_column("meeting_instances", "span_source", sa.String(20))

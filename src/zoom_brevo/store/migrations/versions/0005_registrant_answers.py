@@ -12,7 +12,8 @@ stored before this revision have none until the next sync or registration webhoo
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
+
+from zoom_brevo.store.migrations.steps import nullable_column
 
 revision = "0005"
 down_revision = "0004"
@@ -20,12 +21,5 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade() -> None:
-    """Add the column (nullable: no answers known)."""
-    op.add_column("registrants", sa.Column("answers", sa.JSON(none_as_null=True)))
-
-
-def downgrade() -> None:
-    """Drop the column."""
-    with op.batch_alter_table("registrants") as batch:
-        batch.drop_column("answers")
+# Nullable: no answers known.
+upgrade, downgrade = nullable_column("registrants", "answers", sa.JSON(none_as_null=True))

@@ -13,7 +13,8 @@ settlement, and Brevo may hold the event already (``delivery.in_doubt``).
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
+
+from zoom_brevo.store.migrations.steps import nullable_column
 
 revision = "0006"
 down_revision = "0005"
@@ -21,12 +22,5 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade() -> None:
-    """Add the column (nullable: no send is under way in earlier rows)."""
-    op.add_column("outbox", sa.Column("send_started_at", sa.DateTime(timezone=True)))
-
-
-def downgrade() -> None:
-    """Drop the column."""
-    with op.batch_alter_table("outbox") as batch:
-        batch.drop_column("send_started_at")
+# Nullable: no send is under way in earlier rows.
+upgrade, downgrade = nullable_column("outbox", "send_started_at", sa.DateTime(timezone=True))

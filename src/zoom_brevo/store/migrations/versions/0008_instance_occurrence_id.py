@@ -12,7 +12,8 @@ instance of a meeting or webinar that does not recur, and for rows stored before
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
+
+from zoom_brevo.store.migrations.steps import nullable_column
 
 revision = "0008"
 down_revision = "0007"
@@ -20,12 +21,5 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade() -> None:
-    """Add the column (nullable: not every instance is an occurrence)."""
-    op.add_column("meeting_instances", sa.Column("occurrence_id", sa.String(32)))
-
-
-def downgrade() -> None:
-    """Drop the column."""
-    with op.batch_alter_table("meeting_instances") as batch:
-        batch.drop_column("occurrence_id")
+# Nullable: not every instance is an occurrence.
+upgrade, downgrade = nullable_column("meeting_instances", "occurrence_id", sa.String(32))
