@@ -94,7 +94,7 @@ def registrant_fact(
         tracking_source=source,
         registered_at=_aware(row.create_time) if row.create_time else None,
         answers=answers_of(
-            row.model_dump(include=set(STANDARD_FIELDS)),
+            {name: getattr(row, name) for name in STANDARD_FIELDS},  # not model_dump: slower
             [(q.title, q.value) for q in row.custom_questions],
         ),
     )

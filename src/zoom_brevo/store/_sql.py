@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -17,3 +19,12 @@ def upsert_insert(conn: Connection, table: Table) -> postgresql.Insert | sqlite.
     if is_postgres(conn):
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+def shallow_fields(instance: Any) -> dict[str, Any]:
+    """A dataclass instance's fields by name, values as they are.
+
+    ``dataclasses.asdict`` deep-copies every value (dicts, datetimes); for the rows of a
+    bulk write, copied only to be bound and dropped, that copy was most of the cost.
+    """
+    return {name: getattr(instance, name) for name in type(instance).__dataclass_fields__}

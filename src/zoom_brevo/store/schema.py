@@ -8,6 +8,7 @@ exactly this metadata; ``tests/store/test_migrations.py`` compares them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -61,6 +62,25 @@ class UTCDateTime(TypeDecorator[datetime]):
             raise ValueError(f"naive datetime {value!r}: pass an aware datetime (UTC)")
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[datetime | None], Any] | None:
+        """The bind conversion, remembering its last input: a bulk write binds the same
+        ``now`` (``created_at``, ``updated_at``, ...) on every row, converted once here."""
+        convert = super().bind_processor(dialect)
+        if convert is None:
+            return None
+        last: tuple[datetime | None, Any] = (None, None)
+
+        def process(value: datetime | None) -> Any:
+            nonlocal last
+            seen, converted = last  # one tuple, so that threads never mix two entries
+            if value is seen:
+                return converted
+            converted = convert(value)
+            last = (value, converted)
+            return converted
+
+        return process
 
     def process_result_value(
         self,
