@@ -42,6 +42,7 @@ Rules:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -455,6 +456,7 @@ def _event_properties(instance: InstanceInfo, person: PersonInput) -> dict[str, 
     return {k: v for k, v in values.items() if v not in (None, "")}
 
 
+@functools.lru_cache(maxsize=256)  # every person's events carry the instance's own times
 def iso(value: datetime | None) -> str | None:
     """``YYYY-MM-DDTHH:MM:SSZ`` in UTC, as the pipeline's events carry times."""
     if value is None:
