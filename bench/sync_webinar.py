@@ -388,13 +388,13 @@ def report(runs: list[Measured], base: Measured | None) -> str:
         )
     lines += ["", "## CPU per delivered contact and peak RSS per N", ""]
     lines += [
-        "| N | CPU s | contacts | CPU ms/contact | peak RSS MB |",
-        "|---:|---:|---:|---:|---:|",
+        "| N | CPU s | contacts | CPU ms/contact | CPU ms/attendee | peak RSS MB |",
+        "|---:|---:|---:|---:|---:|---:|",
     ]
     for r in runs:
         lines.append(
             f"| {r.n:,} | {r.cpu_s:.1f} | {r.stats.get('contacts', 0):,}"
-            f" | {r.cpu_ms_per_contact:.2f} | {r.peak_rss_mb:.0f} |"
+            f" | {r.cpu_ms_per_contact:.2f} | {1000 * r.cpu_s / r.n:.2f} | {r.peak_rss_mb:.0f} |"
         )
     lines += ["", "## Zoom calls per list (measured / expected ceil(rows/300))", ""]
     lines += ["| N | endpoint | calls | expected |", "|---:|---|---:|---:|"]
