@@ -25,6 +25,7 @@ def shallow_fields(instance: Any) -> dict[str, Any]:
     """A dataclass instance's fields by name, values as they are.
 
     ``dataclasses.asdict`` deep-copies every value (dicts, datetimes); for the rows of a
-    bulk write, copied only to be bound and dropped, that copy was most of the cost.
+    bulk write, copied only to be bound and dropped, that copy was the largest cost in the
+    profile of a webinar sync (docs/benchmarks.md, "CPU per contact").
     """
     return {name: getattr(instance, name) for name in type(instance).__dataclass_fields__}
