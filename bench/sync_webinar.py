@@ -4,7 +4,8 @@ For each N the combined sandbox (emulated Zoom Pro and Brevo "general", REAL rat
 is served by a subprocess over a scenario of one webinar with 2N registrants, N of whom
 attended, two tracking sources, Q&A and polls. The sync is the real command line,
 ``zoom-brevo --config ... sync webinar ID --json``, in another subprocess, so its peak RSS
-(``os.wait4``) measures the connector alone. The emulators' own counts are read after the
+(``os.wait4``) measures the connector alone, and so does its CPU time (user + system),
+reported per contact delivered to Brevo. The emulators' own counts are read after the
 sync from a ``/bench/stats`` route of the server. The per-contact baseline (the same work,
 one ``POST /contacts`` and one ``POST /events`` per attendee and per absentee, with the
 same clients and rate limits) runs for ``--baseline-n`` against its own fresh sandbox.
@@ -283,6 +284,12 @@ class Measured:
         return self.stats.get("contacts", 0) / self.wall_s if self.wall_s else 0.0
 
     @property
+    def cpu_ms_per_contact(self) -> float:
+        """CPU time of the process per contact Brevo holds after the run."""
+        contacts = self.stats.get("contacts", 0)
+        return 1000 * self.cpu_s / contacts if contacts else 0.0
+
+    @property
     def brevo_calls(self) -> int:
         return int(sum(self.stats.get("brevo_calls", {}).values()))
 
@@ -299,8 +306,8 @@ def start_server(n: int) -> tuple[subprocess.Popen[str], str, dict[str, Any]]:
 
 @dataclass
 class Child:
-    """A finished subprocess: exit code (None on timeout), wall s, peak RSS MB, its output,
-    and when (s after start) its standard error first said ``DELIVERY_MARK``."""
+    """A finished subprocess: exit code (None on timeout), wall s, peak RSS MB, CPU s, its
+    output, and when (s after start) its standard error first said ``DELIVERY_MARK``."""
 
     code: int | None
     wall_s: float
@@ -499,6 +506,16 @@ def report(runs: list[Measured], base: Measured | None) -> str:
         spans = r.stats.get("spans", {})
         cells = ", ".join(f"{k} {a:.1f}-{b:.1f}" for k, (a, b) in sorted(spans.items()))
         lines.append(f"- N={r.n:,}: {cells}")
+    lines += ["", "## CPU per delivered contact and peak RSS per N", ""]
+    lines += [
+        "| N | CPU s | contacts | CPU ms/contact | CPU ms/attendee | peak RSS MB |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in runs:
+        lines.append(
+            f"| {r.n:,} | {r.cpu_s:.1f} | {r.stats.get('contacts', 0):,}"
+            f" | {r.cpu_ms_per_contact:.2f} | {1000 * r.cpu_s / r.n:.2f} | {r.peak_rss_mb:.0f} |"
+        )
     lines += ["", "## Zoom calls per list (measured / expected ceil(rows/300))", ""]
     lines += ["| N | endpoint | calls | expected |", "|---:|---|---:|---:|"]
     for r in runs:
@@ -528,7 +545,8 @@ def report(runs: list[Measured], base: Measured | None) -> str:
             f" lists {base.stats.get('lists')}, events in Brevo {base.stats.get('events')},"
             f" Brevo calls {base.brevo_calls} {base.stats.get('brevo_calls')},"
             f" Zoom calls {base.zoom_calls}, wall {base.wall_s:.1f} s,"
-            f" peak RSS {base.peak_rss_mb:.0f} MB, {base.contacts_per_s:.1f} contacts/s"
+            f" peak RSS {base.peak_rss_mb:.0f} MB, CPU {base.cpu_s:.1f} s"
+            f" ({base.cpu_ms_per_contact:.2f} ms/contact), {base.contacts_per_s:.1f} contacts/s"
             + (f"; ERROR {base.error}" if base.error else "")
         )
         same = next((r for r in runs if r.n == base.n), None)

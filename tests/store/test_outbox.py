@@ -78,6 +78,21 @@ def test_an_expired_lease_is_claimed_again_and_retry_ends_in_the_dead_state(engi
         assert outbox.counts(conn) == {"queued": 0, "running": 0, "done": 0, "dead": 1}
 
 
+def test_expired_leases_and_queued_rows_are_claimed_together_in_due_then_id_order(
+    engine: Engine,
+) -> None:
+    first, second, third, fourth = add(engine, *(event(n) for n in "abcd"))
+    claim(engine, owner="dies", limit=2)  # first and second: running, their lease ends
+    with engine.begin() as conn:  # second is queued again, due 10 s later than the rest
+        later = NOW + timedelta(seconds=10)
+        outbox.retry(conn, [second], owner="dies", at=later, error="503", now=NOW)
+
+    taken = claim(engine, owner="d2", at=timedelta(seconds=LEASE_S), limit=3)
+
+    assert [c.id for c in taken] == [first, third, fourth]
+    assert [c.id for c in claim(engine, owner="d3", at=timedelta(seconds=LEASE_S))] == [second]
+
+
 def test_only_the_lease_holder_completes_or_buries(engine: Engine) -> None:
     ids = add(engine, event("a"), event("b"))
     claim(engine, owner="d1")

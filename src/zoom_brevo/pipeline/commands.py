@@ -9,7 +9,7 @@ records before reporting success, so a replay sends nothing twice.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 AttributeValue = str | float | int | bool
@@ -24,7 +24,8 @@ class _Payload:
 
     def to_payload(self) -> dict[str, Any]:
         """JSON-safe outbox payload."""
-        return {f.name: _json_safe(getattr(self, f.name)) for f in fields(self) if f.name != "kind"}
+        names = type(self).__dataclass_fields__  # not fields(): its filtering costs more
+        return {name: _json_safe(getattr(self, name)) for name in names if name != "kind"}
 
 
 def _json_safe(value: Any) -> Any:

@@ -42,6 +42,7 @@ Rules:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -214,20 +215,31 @@ def attendance_tier(percent: int, tiers: Sequence[int]) -> int:
     return max((t for t in tiers if percent >= t), default=0)
 
 
-def current_attendance(instance: InstanceInfo, person: PersonInput) -> Attendance:
-    """The person's attendance in the instance being synced."""
-    rows = next((r.sessions for r in person.history if r.uuid == instance.uuid), ())
-    return attendance(rows, span=instance.span)
+def _current(
+    instance: InstanceInfo, person: PersonInput
+) -> tuple[InstanceRecord | None, Attendance]:
+    """The history's record of the instance being synced, and the attendance in it."""
+    record = next((r for r in person.history if r.uuid == instance.uuid), None)
+    return record, attendance(record.sessions if record else (), span=instance.span)
 
 
 def engagement_records(
-    person: PersonInput, current_uuid: str | None = None
+    person: PersonInput,
+    current_uuid: str | None = None,
+    known: tuple[InstanceRecord, Attendance] | None = None,
 ) -> list[MeetingEngagement]:
-    """One record per instance of the person's history (absences as ratio 0)."""
+    """One record per instance of the person's history (absences as ratio 0).
+
+    ``known``: a record of the history whose attendance (over its own span) is computed
+    already.
+    """
     records = []
     for record in person.history:
         taken = person.participation if record.uuid == current_uuid else None
-        attended = attendance(record.sessions, span=record.span)
+        if known is not None and record is known[0]:
+            attended = known[1]
+        else:
+            attended = attendance(record.sessions, span=record.span)
         if attended.attended or taken is not None:
             records.append(meeting_engagement(record.uuid, attended, taken))
         elif record.registered:
@@ -244,10 +256,13 @@ def derive_person(
     now: datetime,
 ) -> PersonOutcome:
     """The commands for ``person`` in ``instance`` (rules in the module docstring)."""
-    present = current_attendance(instance, person)
+    record, present = _current(instance, person)
     registered = person.registration is not None and person.registration.approved
     absent = registered and not present.attended
-    summary = summarize(engagement_records(person, instance.uuid), now=now, weights=options.weights)
+    # The instance's own span and its record's are the store's alike: computed once.
+    known = (record, present) if record is not None and record.span == instance.span else None
+    records = engagement_records(person, instance.uuid, known)
+    summary = summarize(records, now=now, weights=options.weights)
     if not present.attended and not registered:
         return PersonOutcome(person.email, summary=summary)
     facts = _without_superseded(
@@ -441,6 +456,7 @@ def _event_properties(instance: InstanceInfo, person: PersonInput) -> dict[str, 
     return {k: v for k, v in values.items() if v not in (None, "")}
 
 
+@functools.lru_cache(maxsize=256)  # every person's events carry the instance's own times
 def iso(value: datetime | None) -> str | None:
     """``YYYY-MM-DDTHH:MM:SSZ`` in UTC, as the pipeline's events carry times."""
     if value is None:

@@ -16,13 +16,12 @@ cleared when the instance is collected again.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from zoom_brevo.store._sql import upsert_insert
+from zoom_brevo.store._sql import shallow_fields, upsert_insert
 from zoom_brevo.store.facts import Session
 from zoom_brevo.store.schema import attendance_sessions
 
@@ -68,5 +67,5 @@ def promote(conn: Connection, uuid: str) -> int:
 
 def _values(uuid: str, session: Session, now: datetime) -> dict[str, object]:
     email = session.email.lower() if session.email else None
-    values = {**asdict(session), "email": email, "source": STAGING}
+    values = {**shallow_fields(session), "email": email, "source": STAGING}
     return {**values, "instance_uuid": uuid, "created_at": now}

@@ -23,6 +23,7 @@ from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 
 from zoom_brevo import retrying
+from zoom_brevo.store._sql import is_postgres
 
 State = Literal["queued", "running", "done", "dead"]
 STATES: tuple[State, ...] = ("queued", "running", "done", "dead")
@@ -52,14 +53,58 @@ def claimable(table: Table, due: sa.Column[Any], now: datetime) -> sa.ColumnElem
     ``attempts < max_attempts`` is ``retrying.exhausted`` said in SQL: a claim picks its rows
     in one statement (``SKIP LOCKED``), so the rule cannot be asked row by row here.
     """
+    return sa.or_(*_claimable_branches(table, due, now))
+
+
+def _claimable_branches(
+    table: Table, due: sa.Column[Any], now: datetime
+) -> tuple[sa.ColumnElement[bool], sa.ColumnElement[bool]]:
     c = table.c
-    return sa.and_(
-        c.attempts < c.max_attempts,
-        sa.or_(
-            sa.and_(c.state == "queued", due <= now),
-            sa.and_(c.state == "running", c.lease_expires_at <= now),
-        ),
+    untried = c.attempts < c.max_attempts
+    return (
+        sa.and_(untried, c.state == "queued", due <= now),
+        sa.and_(untried, c.state == "running", c.lease_expires_at <= now),
     )
+
+
+def _candidates(
+    conn: Connection,
+    table: Table,
+    due: sa.Column[Any],
+    *,
+    now: datetime,
+    limit: int,
+    where: Iterable[sa.ColumnElement[bool]],
+) -> sa.Select[Any]:
+    """The ids of the ``limit`` claimable rows first by ``(due, id)``.
+
+    On SQLite, one ordered and limited read per branch of ``claimable``, then the first of
+    both: given the ``OR`` whole, SQLite collects every claimable row and sorts them for
+    each claim, which made the claims of a 200,000-contact sync grow with the outbox
+    (0.2 s a page; docs/benchmarks.md, "CPU per contact"). Each branch reads the
+    ``(state, next_attempt_at)`` index in order (its entries end with the id) and stops.
+    PostgreSQL keeps the one statement, which ``FOR UPDATE SKIP LOCKED`` needs.
+    """
+    c = table.c
+    conditions = list(where)
+    if is_postgres(conn):
+        return (
+            sa.select(c.id)
+            .where(claimable(table, due, now), *conditions)
+            .order_by(due, c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    firsts = [
+        sa.select(c.id, due.label("due"))
+        .where(branch, *conditions)
+        .order_by(due, c.id)
+        .limit(limit)
+        .subquery()
+        for branch in _claimable_branches(table, due, now)
+    ]
+    both = sa.union_all(*(sa.select(f.c.id, f.c.due) for f in firsts)).subquery()
+    return sa.select(both.c.id).order_by(both.c.due, both.c.id).limit(limit)
 
 
 def bury_lost_leases(conn: Connection, table: Table, now: datetime) -> int:
@@ -93,13 +138,7 @@ def claim(
     """Lease up to ``limit`` claimable rows to ``owner``; return them ordered by id."""
     bury_lost_leases(conn, table, now)
     c = table.c
-    candidates = (
-        sa.select(c.id)
-        .where(claimable(table, due, now), *where)
-        .order_by(due, c.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
+    candidates = _candidates(conn, table, due, now=now, limit=limit, where=where)
     stmt = (
         sa.update(table)
         .where(c.id.in_(candidates))

@@ -27,7 +27,7 @@ from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 
 from zoom_brevo.store import spans
-from zoom_brevo.store._sql import upsert_insert
+from zoom_brevo.store._sql import shallow_fields, upsert_insert
 from zoom_brevo.store.schema import (
     attendance_sessions,
     import_rejections,
@@ -340,7 +340,7 @@ def upsert_registrants(conn: Connection, found: Sequence[Registrant], *, now: da
         },
     )
     stamps = {"created_at": now, "updated_at": now}
-    rows = [{**asdict(r), "email": r.email.lower(), **stamps} for r in found]
+    rows = [{**shallow_fields(r), "email": r.email.lower(), **stamps} for r in found]
     conn.execute(stmt, rows)
 
 

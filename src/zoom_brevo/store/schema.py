@@ -8,6 +8,7 @@ exactly this metadata; ``tests/store/test_migrations.py`` compares them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,6 +63,16 @@ class UTCDateTime(TypeDecorator[datetime]):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
+    # A bulk write binds the same ``now`` (created_at, updated_at ...) on every row, and a
+    # claim reads it back from every row: each conversion remembers its last value.
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        """The bind conversion, done once for a run of equal values."""
+        return _last_remembered(super().bind_processor(dialect))
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
+        """The result conversion, done once for a run of equal values."""
+        return _last_remembered(super().result_processor(dialect, coltype))
+
     def process_result_value(
         self,
         value: datetime | None,
@@ -73,6 +84,25 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def _last_remembered(convert: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
+    """``convert``, skipped when given the value it converted last (equal instants and equal
+    stored texts convert alike)."""
+    if convert is None:
+        return None
+    last: tuple[Any, Any] = (None, convert(None))
+
+    def process(value: Any) -> Any:
+        nonlocal last
+        seen, converted = last  # one tuple: threads never mix two entries
+        if value is seen or value == seen:
+            return converted
+        converted = convert(value)
+        last = (value, converted)
+        return converted
+
+    return process
 
 
 ID = BigInteger().with_variant(Integer(), "sqlite")

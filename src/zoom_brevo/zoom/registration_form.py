@@ -44,7 +44,7 @@ def answers_of(
     fields: Mapping[str, object], questions: Iterable[tuple[str, str]]
 ) -> dict[str, str] | None:
     """The non-empty answers by key; ``None`` when the source carried none at all."""
-    found = {name: _clean(fields.get(name)) for name in STANDARD_FIELDS}
+    found = {name: _clean(value) for name in STANDARD_FIELDS if (value := fields.get(name))}
     for title, value in questions:
         if title.strip():
             found[question_key(title)] = _clean(value)
