@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from zoom_brevo.cli.context import JsonSummaryOption as JsonOutput
 from zoom_brevo.cli.context import counts_table, epilog, print_error, state_of, stderr, stdout
 from zoom_brevo.errors import NotFound
 from zoom_brevo.usecases.collect import Kind
@@ -44,12 +45,6 @@ Target = Annotated[
 NoEvents = Annotated[
     bool,
     typer.Option("--no-events", help="Update contacts, attributes and lists only; send no events."),
-]
-JsonOutput = Annotated[
-    bool,
-    typer.Option(
-        "--json", help="Print only a JSON summary on standard output (messages on standard error)."
-    ),
 ]
 EPILOG_MEETING = epilog(
     """

@@ -28,6 +28,19 @@ class _Payload:
         return {name: _json_safe(getattr(self, name)) for name in names if name != "kind"}
 
 
+class _Once(_Payload):
+    """A command whose effect happens once: keyed by its ``ledger_key``, never merged."""
+
+    __slots__ = ()
+    kind: str
+    ledger_key: str
+
+    @property
+    def coalescing_key(self) -> str:
+        """One key per effect: ``kind:ledger_key``."""
+        return f"{self.kind}:{self.ledger_key}"
+
+
 def _json_safe(value: Any) -> Any:
     if isinstance(value, Mapping):
         return dict(value)
@@ -53,7 +66,7 @@ class UpsertContact(_Payload):
 
 
 @dataclass(frozen=True, slots=True)
-class SendEvent(_Payload):
+class SendEvent(_Once):
     """A Brevo event (``POST /v3/events``) that may start an automation; sent at most once."""
 
     event_name: str
@@ -64,14 +77,9 @@ class SendEvent(_Payload):
 
     kind: Literal["event"] = "event"
 
-    @property
-    def coalescing_key(self) -> str:
-        """Events never merge: one key per effect."""
-        return f"event:{self.ledger_key}"
-
 
 @dataclass(frozen=True, slots=True)
-class SendTemplateEmail(_Payload):
+class SendTemplateEmail(_Once):
     """One transactional template email to one recipient (batched into messageVersions)."""
 
     template_id: int
@@ -81,14 +89,9 @@ class SendTemplateEmail(_Payload):
 
     kind: Literal["email"] = "email"
 
-    @property
-    def coalescing_key(self) -> str:
-        """Emails never merge: one key per effect."""
-        return f"email:{self.ledger_key}"
-
 
 @dataclass(frozen=True, slots=True)
-class CreateCampaignList(_Payload):
+class CreateCampaignList(_Once):
     """Create the list a recording campaign goes to (in the first folder); once.
 
     The list's id is recorded under ``ledger_key`` (detail ``list_id``).
@@ -99,14 +102,9 @@ class CreateCampaignList(_Payload):
 
     kind: Literal["campaign_list"] = "campaign_list"
 
-    @property
-    def coalescing_key(self) -> str:
-        """One list per key: never merged."""
-        return f"campaign_list:{self.ledger_key}"
-
 
 @dataclass(frozen=True, slots=True)
-class SendCampaign(_Payload):
+class SendCampaign(_Once):
     """Create an e-mail campaign from a template to ``list_ids`` and send it now; once.
 
     ``created_key`` records the campaign's id once created (a retry of the send does not
@@ -123,11 +121,6 @@ class SendCampaign(_Payload):
     params: Mapping[str, Any] = field(default_factory=dict)
 
     kind: Literal["campaign"] = "campaign"
-
-    @property
-    def coalescing_key(self) -> str:
-        """One campaign per key: never merged."""
-        return f"campaign:{self.ledger_key}"
 
 
 CampaignCommand = CreateCampaignList | SendCampaign

@@ -159,6 +159,13 @@ def _owned(table: Table, ids: Sequence[int], owner: str) -> sa.ColumnElement[boo
     return sa.and_(c.id.in_(ids), c.state == "running", c.lease_owner == owner)
 
 
+def _set_owned(
+    conn: Connection, table: Table, ids: Sequence[int], owner: str, values: dict[str, Any]
+) -> int:
+    """Set ``values`` on the rows of ``ids`` that ``owner`` still holds; return how many."""
+    return conn.execute(sa.update(table).where(_owned(table, ids, owner)).values(values)).rowcount
+
+
 def _released(now: datetime, **values: Any) -> dict[str, Any]:
     return {"lease_owner": None, "lease_expires_at": None, "updated_at": now, **values}
 
@@ -167,9 +174,7 @@ def complete(
     conn: Connection, table: Table, ids: Sequence[int], *, owner: str, now: datetime, **extra: Any
 ) -> int:
     """Mark ``owner``'s rows done (and set ``extra`` columns); return how many were owned."""
-    values = _released(now, state="done", **extra)
-    stmt = sa.update(table).where(_owned(table, ids, owner)).values(values)
-    return conn.execute(stmt).rowcount
+    return _set_owned(conn, table, ids, owner, _released(now, state="done", **extra))
 
 
 def retry(
@@ -199,8 +204,7 @@ def retry(
     count = bury(conn, table, spent, owner=owner, error=error, now=now, **extra) if spent else 0
     if again:
         values = _released(now, state="queued", last_error=error, **{due.name: at}, **extra)
-        stmt = sa.update(table).where(_owned(table, again, owner)).values(values)
-        count += conn.execute(stmt).rowcount
+        count += _set_owned(conn, table, again, owner, values)
     return count
 
 
@@ -216,7 +220,7 @@ def bury(
 ) -> int:
     """Mark ``owner``'s rows dead at once (retrying cannot help); return count."""
     values = _released(now, state="dead", last_error=error, **extra)
-    return conn.execute(sa.update(table).where(_owned(table, ids, owner)).values(values)).rowcount
+    return _set_owned(conn, table, ids, owner, values)
 
 
 def release(
@@ -237,20 +241,15 @@ def release(
     c = table.c
     refunded = sa.case((c.attempts > 0, c.attempts - 1), else_=0)
     values = _released(now, state="queued", attempts=refunded, **{due.name: at})
-    stmt = sa.update(table).where(_owned(table, ids, owner)).values(values)
-    return conn.execute(stmt).rowcount
+    return _set_owned(conn, table, ids, owner, values)
 
 
 def extend(
     conn: Connection, table: Table, ids: Sequence[int], *, owner: str, lease_s: float, now: datetime
 ) -> int:
     """Push the lease of ``owner``'s rows to ``now + lease_s``; return how many are still owned."""
-    stmt = (
-        sa.update(table)
-        .where(_owned(table, ids, owner))
-        .values(lease_expires_at=now + timedelta(seconds=lease_s), updated_at=now)
-    )
-    return conn.execute(stmt).rowcount
+    values = {"lease_expires_at": now + timedelta(seconds=lease_s), "updated_at": now}
+    return _set_owned(conn, table, ids, owner, values)
 
 
 def requeue_dead(
