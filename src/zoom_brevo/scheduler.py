@@ -118,7 +118,11 @@ class Scheduler:
         if conn is None:
             return
         with contextlib.suppress(sa.exc.DBAPIError):
-            conn.invalidate()  # the session ends, and the session-level lock with it
+            # Released now: ending the session releases it too, but only once the server
+            # has seen the connection close, and another process may ask before that.
+            conn.execute(sa.text("SELECT pg_advisory_unlock(:id)"), {"id": self.lock_id})
+        with contextlib.suppress(sa.exc.DBAPIError):
+            conn.invalidate()  # the session ends (a lock it still held goes with it)
         conn.close()
 
     def round(self, now: datetime) -> dict[str, object]:
