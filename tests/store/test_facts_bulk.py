@@ -65,7 +65,10 @@ def test_adding_a_source_after_the_unfiltered_listing_stores_what_upserting_it_f
         conn.execute(registrants.delete())
         facts.upsert_registrant(conn, Registrant("webinar", 9, "cy@x.io", "approved"), now=NOW)
         facts.upsert_registrants(conn, LISTED, now=NOW)
-        facts.add_tracking_source(conn, ADS, "Ads", now=NOW)
+        emails = [r.email for r in ADS]
+        unknown = facts.add_tracking_source(conn, "webinar", 9, emails, "Ads", now=NOW)
+        assert unknown == {"dee@x.io"}  # registered since: upserted in full by the caller
+        facts.upsert_registrants(conn, [r for r in ADS if r.email in unknown], now=NOW)
         added = facts.list_registrants(conn, "webinar", 9)
     assert added == upserted
     assert [(r.email, r.tracking_source) for r in added] == [

@@ -8,12 +8,12 @@ final transaction switches them in; registrants are upserts and go straight to t
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TypeVar
 
 import structlog
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from zoom_brevo.engagement import LastAnswers, Participation, Tally, combine
 from zoom_brevo.errors import NotReady, RetriableApiError
@@ -107,24 +107,38 @@ async def collect_registrants(
     ``sources``: source id -> name, for rows that name their source by id;
     ``after_unfiltered``: the unfiltered listing stored these registrants already, so a
     listing filtered by source only adds the source to those it finds stored
-    (``facts.add_tracking_source``).
+    (``facts.add_tracking_source``: no second conversion and upsert of each).
     """
     count = 0
     async for batch in chunked(rows, chunk_size):
         count += len(batch)
-        converted = (
-            convert.registrant_fact(
-                row, kind, meeting_id, tracking_source=tracking_source, sources=sources
-            )
-            for row in batch
-        )
-        found = [fact for fact in converted if fact is not None]
         with transaction(engine) as conn:
+            upserted: Sequence[Registrant] = batch
             if after_unfiltered and tracking_source is not None:
-                facts.add_tracking_source(conn, found, tracking_source, now=now)
-            else:
-                facts.upsert_registrants(conn, found, now=now)
+                upserted = _sourced(conn, batch, kind, meeting_id, tracking_source, now=now)
+            converted = (
+                convert.registrant_fact(
+                    row, kind, meeting_id, tracking_source=tracking_source, sources=sources
+                )
+                for row in upserted
+            )
+            facts.upsert_registrants(conn, [f for f in converted if f is not None], now=now)
     return count
+
+
+def _sourced(
+    conn: Connection,
+    batch: Sequence[Registrant],
+    kind: facts.Kind,
+    meeting_id: int,
+    source: str,
+    *,
+    now: datetime,
+) -> list[Registrant]:
+    """Add ``source`` to the stored registrants of ``batch``; the rows not stored yet."""
+    emails = [e for e in (convert.clean_email(r.email) for r in batch) if e]
+    unknown = facts.add_tracking_source(conn, kind, meeting_id, emails, source, now=now)
+    return [r for r in batch if convert.clean_email(r.email) in unknown]
 
 
 Answers = dict[str, dict[str, str]]  # e-mail -> question key -> last answer

@@ -345,25 +345,27 @@ def upsert_registrants(conn: Connection, found: Sequence[Registrant], *, now: da
 
 
 def add_tracking_source(
-    conn: Connection, found: Sequence[Registrant], source: str, *, now: datetime
-) -> None:
-    """Registrations of one listing filtered by tracking ``source``, after the unfiltered
-    listing stored them: a stored registration only gets the source (one UPDATE for the
-    batch, no row-by-row upsert of what is already there); one not stored yet (registered
-    between the two listings) is upserted in full, with the source.
+    conn: Connection,
+    kind: Kind,
+    meeting_id: int,
+    emails: Sequence[str],
+    source: str,
+    *,
+    now: datetime,
+) -> set[str]:
+    """Give the stored registrations of ``emails`` the tracking ``source`` (one UPDATE for
+    the batch, no row-by-row upsert of what is stored already); return the e-mails
+    (lower-cased) not stored, whose registrations the caller upserts in full.
     """
-    if not found:
-        return
+    wanted = {email.lower() for email in emails}
+    if not wanted:
+        return set()
     c = registrants.c
-    emails = {r.email.lower() for r in found}
-    kind, meeting_id = found[0].kind, found[0].meeting_id
-    same = (c.kind == kind, c.meeting_id == meeting_id, c.email.in_(sorted(emails)))
+    same = (c.kind == kind, c.meeting_id == meeting_id, c.email.in_(sorted(wanted)))
     update = sa.update(registrants).where(*same).values(tracking_source=source, updated_at=now)
-    if conn.execute(update).rowcount == len(emails):
-        return
-    stored = set(conn.execute(sa.select(c.email).where(*same)).scalars())
-    missing = [r for r in found if r.email.lower() not in stored]
-    upsert_registrants(conn, [replace(r, tracking_source=source) for r in missing], now=now)
+    if conn.execute(update).rowcount == len(wanted):
+        return set()
+    return wanted - set(conn.execute(sa.select(c.email).where(*same)).scalars())
 
 
 def registrant_answers(
