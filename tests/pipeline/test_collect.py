@@ -139,13 +139,40 @@ async def test_rows_without_email_get_the_registration_address_by_registrant_id(
             conn, facts.Registrant("webinar", 42, "reg@example.com", "approved", "r-9"), now=NOW
         )
     items = [participant("", registrant_id="r-9"), participant("")]
-    await collect.collect_participants(
-        engine, UUID, stream(items), registrations_of=("webinar", 42), now=NOW
-    )
+    await collect.collect_participants(engine, UUID, stream(items), by_registrant_id=True, now=NOW)
     with transaction(engine) as conn:
-        staging.promote(conn, UUID)
+        staging.promote(conn, UUID, registrations_of=("webinar", 42))
         assert gather.guests_without_email(conn, UUID) == 1
         assert {s.email for s in facts.sessions(conn, UUID)} == {"reg@example.com", None}
+
+
+async def test_the_registration_address_is_found_when_switched_in_not_when_staged(
+    engine: Engine,
+) -> None:
+    items = [
+        participant("", 0, 20, registrant_id="r-9"),
+        participant("", 0, 30, registrant_id="r-9"),  # same join, lasted longer: kept
+        participant("REG@example.com", 40, 50),  # the same person, signed in
+        participant("", 60, 70, registrant_id="r-unknown", participant_user_id="u-1"),
+        participant("", 60, 80, participant_user_id="u-1"),  # same key without the e-mail
+    ]
+    await collect.collect_participants(engine, UUID, stream(items), by_registrant_id=True, now=NOW)
+    with transaction(engine) as conn:  # registered after the report was staged
+        facts.upsert_registrant(
+            conn, facts.Registrant("webinar", 42, "reg@example.com", "approved", "r-9"), now=NOW
+        )
+    with transaction(engine) as conn:
+        assert staging.promote(conn, UUID, registrations_of=("webinar", 42)) == 3
+    with reading(engine) as conn:
+        found = [
+            (s.person_key, s.email, s.join_time, s.leave_time) for s in facts.sessions(conn, UUID)
+        ]
+    minutes = [T0 + timedelta(minutes=m) for m in (0, 30, 40, 50, 60, 80)]
+    assert found == [
+        ("email:reg@example.com", "reg@example.com", minutes[0], minutes[1]),
+        ("email:reg@example.com", "reg@example.com", minutes[2], minutes[3]),
+        ("user:u-1", None, minutes[4], minutes[5]),
+    ]
 
 
 async def test_all_zero_durations_mean_zoom_is_not_ready(engine: Engine) -> None:

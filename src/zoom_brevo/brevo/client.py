@@ -414,7 +414,11 @@ class BrevoClient(PooledClient):
                 return found
 
     async def send_events(
-        self, events: Sequence[Event], *, max_body_bytes: int = EVENTS_MAX_BODY_BYTES
+        self,
+        events: Sequence[Event],
+        *,
+        max_body_bytes: int = EVENTS_MAX_BODY_BYTES,
+        encoded: Sequence[bytes] | None = None,
     ) -> EventsResult:
         """Send many events through ``/events/batch``; refused events are reported by index.
 
@@ -423,10 +427,13 @@ class BrevoClient(PooledClient):
         again in halves: nothing of it was accepted, and an undocumented limit then costs a
         few calls instead of the events. Falls back to one ``/events`` call per event when
         the batch endpoint is missing (404/405; it exists only since 2026-03, brevo.md 3.2).
+        ``encoded``: the events already encoded with ``encode_event`` (``event_spans``), not
+        encoded again.
         """
-        encoded = [encode_event(event) for event in events]
+        if encoded is None:
+            encoded = [encode_event(event) for event in events]
         result = EventsResult()
-        for span in _event_spans(encoded, max_body_bytes):
+        for span in event_spans(encoded, max_body_bytes):
             part = await self._send_event_span(events, encoded, span)
             result = _joined(result, part)
         return result
@@ -593,10 +600,13 @@ def event_batches(
     events: Sequence[Event], *, max_body_bytes: int = EVENTS_MAX_BODY_BYTES
 ) -> list[range]:
     """How ``send_events`` cuts ``events`` into requests: consecutive spans under the budget."""
-    return _event_spans([encode_event(event) for event in events], max_body_bytes)
+    return event_spans([encode_event(event) for event in events], max_body_bytes)
 
 
-def _event_spans(encoded: Sequence[bytes], max_body_bytes: int) -> list[range]:
+def event_spans(
+    encoded: Sequence[bytes], max_body_bytes: int = EVENTS_MAX_BODY_BYTES
+) -> list[range]:
+    """``event_batches`` for events already encoded with ``encode_event``."""
     return plan_byte_chunks(
         [len(item) for item in encoded],
         max_body_bytes=max_body_bytes,

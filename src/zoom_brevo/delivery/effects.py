@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Literal
 
-from zoom_brevo.brevo.client import event_batches
+from zoom_brevo.brevo.client import encode_event, event_spans
 from zoom_brevo.brevo.models import Event, MessageVersion, Recipient
 from zoom_brevo.delivery.decisions import is_transient_message
 from zoom_brevo.delivery.in_doubt import DEFAULT_IN_DOUBT, InDoubtPolicy, Reconciler
@@ -83,10 +83,10 @@ class EffectSender:
         ready = self._skip_recorded(ready)
         event_effects = plan_events(ready)
         events = [event_of(e.command) for e in event_effects if isinstance(e.command, SendEvent)]
-        for span in event_batches(events):
-            await self._send_events(
-                event_effects[span.start : span.stop], events[span.start : span.stop]
-            )
+        encoded = [encode_event(event) for event in events]  # once: to cut, then to send
+        for span in event_spans(encoded):
+            part = slice(span.start, span.stop)
+            await self._send_events(event_effects[part], events[part], encoded[part])
         for request in plan_emails(ready):
             await self._send_email(request)
 
@@ -136,16 +136,19 @@ class EffectSender:
         self._deps.report.skipped_already_sent += len(skipped)
         return [effect for effect in effects if effect.ledger_key not in sent]
 
-    async def _send_events(self, chunk: Sequence[Effect], events: Sequence[Event]) -> None:
-        """Send ``events`` (those of ``chunk``, in order) in one request when they fit one;
-        in-doubt ones only if Brevo does not hold them yet."""
+    async def _send_events(
+        self, given: Sequence[Effect], events: Sequence[Event], encoded: Sequence[bytes]
+    ) -> None:
+        """Send ``events`` (those of ``given``, in order, ``encoded``) in one request when
+        they fit one; in-doubt ones only if Brevo does not hold them yet."""
         self._deps.settler.keep_lease()
-        chunk, events = await self._reconcile(chunk, events)
+        chunk, events = await self._reconcile(given, events)
         if not chunk:
             return
         self._deps.settler.mark_sending(_ids(chunk))
+        kept = encoded if len(chunk) == len(given) else None  # else some left out: re-encoded
         try:
-            result = await self._deps.brevo.send_events(events)
+            result = await self._deps.brevo.send_events(events, encoded=kept)
         except ApiError as exc:
             self._deps.report.brevo_calls += 1
             self._deps.settler.fail(_ids(chunk), exc)

@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from datetime import datetime
 from typing import TypeVar
 
-import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Connection, Engine
 
@@ -22,7 +21,6 @@ from zoom_brevo.pipeline import rows as convert
 from zoom_brevo.pipeline import staging
 from zoom_brevo.store import facts
 from zoom_brevo.store.engine import transaction
-from zoom_brevo.store.schema import registrants as registrants_table
 from zoom_brevo.zoom.models import Participant, PollEntry, QAEntry, Registrant, SurveyEntry
 from zoom_brevo.zoom.registration_form import POLL_PREFIX, SURVEY_PREFIX, question_key
 from zoom_brevo.zoom.reports import Report
@@ -51,14 +49,15 @@ async def collect_participants(
     uuid: str,
     rows: AsyncIterator[Participant],
     *,
-    registrations_of: tuple[facts.Kind, int] | None = None,
+    by_registrant_id: bool = False,
     now: datetime,
     chunk_size: int = DEFAULT_CHUNK,
 ) -> int:
     """Stage the final participant rows of instance ``uuid``; return how many Zoom sent.
 
-    ``registrations_of``: (kind, id) whose stored registrants give the e-mail of rows that
-    carry a ``registrant_id`` but no e-mail. Raises NotReady when every row still has a zero
+    ``by_registrant_id``: rows that carry a ``registrant_id`` but no e-mail are staged with
+    the id, and get their registration's e-mail when switched in (``staging.promote``), so
+    the registrants need not be stored yet. Raises NotReady when every row still has a zero
     duration: Zoom has not processed the attendance yet (reference zoom.md 2.2, 2.4).
     """
     with transaction(engine) as conn:
@@ -67,13 +66,13 @@ async def collect_participants(
     async for batch in chunked(rows, chunk_size):
         count += len(batch)
         processed = processed or any(row.duration > 0 for row in batch)
+        found = [
+            (convert.session_from_participant(r), _awaited(r, by_registrant_id)) for r in batch
+        ]
+        kept = [(s, r) for s, r in found if s is not None]
         with transaction(engine) as conn:
-            emails = _registrant_emails(conn, batch, registrations_of)
-            found = (
-                convert.session_from_participant(r, emails.get(r.registrant_id or ""))
-                for r in batch
-            )
-            staging.stage(conn, uuid, [s for s in found if s is not None], now=now)
+            ids = [r for _, r in kept] if by_registrant_id else []
+            staging.stage(conn, uuid, [s for s, _ in kept], now=now, registrant_ids=ids)
     if count and not processed:
         raise NotReady(
             "Zoom has not finished processing this meeting's attendance (every duration is "
@@ -83,18 +82,11 @@ async def collect_participants(
     return count
 
 
-def _registrant_emails(
-    conn: Connection, batch: Sequence[Participant], registrations_of: tuple[str, int] | None
-) -> dict[str, str]:
-    wanted = [r.registrant_id for r in batch if r.registrant_id and not r.user_email.strip()]
-    if registrations_of is None or not wanted:
-        return {}
-    kind, meeting_id = registrations_of
-    c = registrants_table.c
-    stmt = sa.select(c.registrant_id, c.email).where(
-        c.kind == kind, c.meeting_id == meeting_id, c.registrant_id.in_(wanted)
-    )
-    return {row.registrant_id: row.email for row in conn.execute(stmt)}
+def _awaited(row: Participant, by_registrant_id: bool) -> str | None:
+    """The registrant id whose e-mail the row awaits, if any."""
+    if by_registrant_id and row.registrant_id and not row.user_email.strip():
+        return row.registrant_id
+    return None
 
 
 async def collect_registrants(
@@ -105,27 +97,48 @@ async def collect_registrants(
     *,
     tracking_source: str | None = None,
     sources: Mapping[str, str] | None = None,
+    after_unfiltered: bool = False,
     now: datetime,
     chunk_size: int = DEFAULT_CHUNK,
 ) -> int:
     """Store registrants (or absentees, who are registrants); return how many Zoom sent.
 
     ``tracking_source``: the source name of every row (a listing filtered by source);
-    ``sources``: source id -> name, for rows that name their source by id.
+    ``sources``: source id -> name, for rows that name their source by id;
+    ``after_unfiltered``: the unfiltered listing stored these registrants already, so a
+    listing filtered by source only adds the source to those it finds stored
+    (``facts.add_tracking_source``: no second conversion and upsert of each).
     """
     count = 0
     async for batch in chunked(rows, chunk_size):
         count += len(batch)
-        converted = (
-            convert.registrant_fact(
-                row, kind, meeting_id, tracking_source=tracking_source, sources=sources
-            )
-            for row in batch
-        )
-        found = [fact for fact in converted if fact is not None]
         with transaction(engine) as conn:
-            facts.upsert_registrants(conn, found, now=now)
+            upserted: Sequence[Registrant] = batch
+            if after_unfiltered and tracking_source is not None:
+                upserted = _sourced(conn, batch, kind, meeting_id, tracking_source, now=now)
+            converted = (
+                convert.registrant_fact(
+                    row, kind, meeting_id, tracking_source=tracking_source, sources=sources
+                )
+                for row in upserted
+            )
+            facts.upsert_registrants(conn, [f for f in converted if f is not None], now=now)
     return count
+
+
+def _sourced(
+    conn: Connection,
+    batch: Sequence[Registrant],
+    kind: facts.Kind,
+    meeting_id: int,
+    source: str,
+    *,
+    now: datetime,
+) -> list[Registrant]:
+    """Add ``source`` to the stored registrants of ``batch``; the rows not stored yet."""
+    emails = [e for e in (convert.clean_email(r.email) for r in batch) if e]
+    unknown = facts.add_tracking_source(conn, kind, meeting_id, emails, source, now=now)
+    return [r for r in batch if convert.clean_email(r.email) in unknown]
 
 
 Answers = dict[str, dict[str, str]]  # e-mail -> question key -> last answer

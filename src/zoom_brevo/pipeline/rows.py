@@ -26,13 +26,18 @@ def clean_email(value: str | None) -> str | None:
     return text or None
 
 
+def email_key(email: str) -> str:
+    """The person key of someone known by ``email`` (cleaned: ``clean_email``)."""
+    return f"email:{email}"
+
+
 def person_key(row: Participant, email: str | None) -> str:
     """The key grouping a person's rows in one instance (module docstring)."""
     user = (row.participant_user_id or row.id or "").strip()
     registrant = (row.registrant_id or "").strip()
     session = (row.user_id or "").strip()
     if email:
-        return f"email:{email}"
+        return email_key(email)
     if user:
         return f"user:{user}"
     if registrant:

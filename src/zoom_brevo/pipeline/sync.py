@@ -264,22 +264,21 @@ async def sync_webinar(
     infos: list[InstanceInfo] = []
     taken: dict[str, dict[str, Participation] | None] = {}
 
-    async def heavy_first() -> None:
-        """What does not need the registrants: details, absentees, Q&A and poll reports."""
+    async def heavy() -> None:
+        """Per instance: details, absentees, participant, Q&A and poll reports."""
         for uuid, start in found:
             report = reports[uuid] if uuid in reports else await _webinar_report(zoom, uuid)
             info = _stored(run, _webinar_facts(uuid, webinar_id, start, report, scheduled))
             await _webinar_absentees(run, info)
+            await _webinar_attendance(run, info)
             taken[uuid] = await _participation(run, uuid)
             infos.append(info)
 
     # Zoom limits each rate category on its own budget (reference zoom.md 3): the MEDIUM
-    # registrant listings and the HEAVY reports run side by side. The participant report
-    # waits for the registrants, which give the e-mail of rows that only name a
-    # registrant id.
-    await both(_webinar_registrants(run, webinar_id), heavy_first())
-    for info in infos:
-        await _webinar_attendance(run, info)
+    # registrant listings and the HEAVY reports run side by side. Report rows that only
+    # name a registrant id get its e-mail when switched in (``_finish``), once the
+    # registrants are stored.
+    await both(_webinar_registrants(run, webinar_id), heavy())
     _finish(run, infos, taken)
     return run.report
 
@@ -355,17 +354,25 @@ async def _scheduled_webinar(zoom: ZoomClient, webinar_id: int) -> Webinar | Non
 
 
 async def _webinar_registrants(run: _Run, webinar_id: int) -> None:
+    """Every registrant (unfiltered listing), then each tracking source's, which only adds
+    the source name to the registrants already stored: each registrant written once."""
     listing = run.zoom.webinar_tracking_sources(webinar_id)
     sources = {s.id: s.source_name async for s in listing if s.id}
-    for source_id, name in sources.items():
-        rows = run.zoom.webinar_registrants(webinar_id, tracking_source_id=source_id)
-        await collect.collect_registrants(
-            run.engine, rows, "webinar", webinar_id, tracking_source=name, now=run.now
-        )
     rows = run.zoom.webinar_registrants(webinar_id)
     run.report.registrants += await collect.collect_registrants(
         run.engine, rows, "webinar", webinar_id, sources=sources, now=run.now
     )
+    for source_id, name in sources.items():
+        rows = run.zoom.webinar_registrants(webinar_id, tracking_source_id=source_id)
+        await collect.collect_registrants(
+            run.engine,
+            rows,
+            "webinar",
+            webinar_id,
+            tracking_source=name,
+            after_unfiltered=True,
+            now=run.now,
+        )
 
 
 async def _webinar_absentees(run: _Run, info: InstanceInfo) -> None:
@@ -390,7 +397,7 @@ async def _webinar_attendees(
         run.engine,
         info.uuid,
         rows,
-        registrations_of=("webinar", info.meeting_id),
+        by_registrant_id=True,
         now=run.now,
         chunk_size=run.options.chunk_size,
     )
@@ -459,7 +466,7 @@ def _finish(
     """Switch in the staged attendance and queue every instance's commands, atomically."""
     with transaction(run.engine) as conn:
         for info in infos:
-            staging.promote(conn, info.uuid)
+            staging.promote(conn, info.uuid, registrations_of=(info.kind, info.meeting_id))
             facts.set_collected(conn, info.uuid, "collected", now=run.now)
         for info in sorted(infos, key=lambda i: (i.start_time is None, i.start_time, i.uuid)):
             run.report.instances += 1

@@ -344,6 +344,30 @@ def upsert_registrants(conn: Connection, found: Sequence[Registrant], *, now: da
     conn.execute(stmt, rows)
 
 
+def add_tracking_source(
+    conn: Connection,
+    kind: Kind,
+    meeting_id: int,
+    emails: Sequence[str],
+    source: str,
+    *,
+    now: datetime,
+) -> set[str]:
+    """Give the stored registrations of ``emails`` the tracking ``source`` (one UPDATE for
+    the batch, no row-by-row upsert of what is stored already); return the e-mails
+    (lower-cased) not stored, whose registrations the caller upserts in full.
+    """
+    wanted = {email.lower() for email in emails}
+    if not wanted:
+        return set()
+    c = registrants.c
+    same = (c.kind == kind, c.meeting_id == meeting_id, c.email.in_(sorted(wanted)))
+    update = sa.update(registrants).where(*same).values(tracking_source=source, updated_at=now)
+    if conn.execute(update).rowcount == len(wanted):
+        return set()
+    return wanted - set(conn.execute(sa.select(c.email).where(*same)).scalars())
+
+
 def registrant_answers(
     conn: Connection, kind: Kind, meeting_id: int, email: str
 ) -> Mapping[str, str] | None:

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from zoom_brevo.store import _lease
-from zoom_brevo.store._sql import is_postgres
+from zoom_brevo.store._sql import insert_rows, is_postgres
 from zoom_brevo.store.notify import notify
 from zoom_brevo.store.schema import outbox
 
@@ -71,18 +71,27 @@ def _command(row: sa.Row[Any]) -> Command:
     return Command(**row._asdict())
 
 
+_NEW_COLUMNS = (
+    "kind",
+    "coalesce_key",
+    "payload",
+    "state",
+    "next_attempt_at",
+    "attempts",
+    "max_attempts",
+    "created_at",
+    "updated_at",
+)
+
+
+def _row(command: NewCommand, now: datetime) -> tuple[Any, ...]:
+    """A new command's values, in ``_NEW_COLUMNS`` order."""
+    c = command
+    return (c.kind, c.coalesce_key, c.payload, "queued", now, 0, c.max_attempts, now, now)
+
+
 def _values(command: NewCommand, now: datetime) -> dict[str, Any]:
-    return {
-        "kind": command.kind,
-        "coalesce_key": command.coalesce_key,
-        "payload": command.payload,
-        "state": "queued",
-        "next_attempt_at": now,
-        "attempts": 0,
-        "max_attempts": command.max_attempts,
-        "created_at": now,
-        "updated_at": now,
-    }
+    return dict(zip(_NEW_COLUMNS, _row(command, now), strict=True))
 
 
 def add(conn: Connection, command: NewCommand, *, now: datetime) -> int:
@@ -95,9 +104,9 @@ def add(conn: Connection, command: NewCommand, *, now: datetime) -> int:
 
 def add_many(conn: Connection, commands: Iterable[NewCommand], *, now: datetime) -> int:
     """Queue several commands in one round trip; return how many."""
-    rows = [_values(command, now) for command in commands]
+    rows = [_row(command, now) for command in commands]
     if rows:
-        conn.execute(sa.insert(outbox), rows)
+        insert_rows(conn, outbox, _NEW_COLUMNS, rows)
         notify(conn)
     return len(rows)
 

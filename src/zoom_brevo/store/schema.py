@@ -255,6 +255,9 @@ attendance_sessions = Table(
     Column("status", String(20), nullable=False),  # in_meeting | in_waiting_room
     Column("source", String(20), nullable=False),  # provisional | final
     Column("created_at", UTCDateTime, nullable=False),
+    # A staged row with no e-mail that names a registration: its registrant id, until
+    # the switch-in gives it the registration's e-mail (pipeline.staging).
+    Column("registrant_id", String(100)),
     UniqueConstraint(
         "instance_uuid",
         "source",
