@@ -2,8 +2,8 @@
 
 Every method is one short transaction and only touches rows this worker still holds (the
 store checks the lease owner), so a row taken over after a lost lease is left alone. Ids
-go to the store in slices of ``IDS_PER_STATEMENT``, under SQLite's limit of bound
-parameters, however large the batch.
+go to the store in slices of at most ``IDS_PER_STATEMENT``, under SQLite's limit of bound
+parameters, however large the batch, each padded to a power of two (``slices``).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from zoom_brevo.store import ledger, outbox
 from zoom_brevo.store.engine import transaction
 
 log = structlog.get_logger(__name__)
-IDS_PER_STATEMENT = 10_000  # SQLite binds at most 32,766 parameters a statement
+IDS_PER_STATEMENT = 2048  # a power of two, under SQLite's 32,766 bound parameters
 
 
 class Claimed(Protocol):
@@ -54,9 +54,19 @@ class Claimed(Protocol):
 
 
 def slices(ids: Sequence[int]) -> Iterator[Sequence[int]]:
-    """``ids`` in slices small enough for one statement."""
+    """``ids`` in slices small enough for one statement, each padded to a power of two
+    items by repeating its last id (``IN`` ignores the repeats).
+
+    Every length of an ``IN (?, ...)`` list is a statement of its own, and the sqlite3
+    module keeps the last 128 prepared per connection (Python docs, ``sqlite3.connect``,
+    ``cached_statements``), about 110 bytes per bound id: with the lengths of a large
+    sync's batches the cache grew to about 21 MB at 100,000 attendees. Powers of two
+    leave at most 12 lengths (docs/benchmarks.md, "Peak memory (issue 19)").
+    """
     for start in range(0, len(ids), IDS_PER_STATEMENT):
-        yield ids[start : start + IDS_PER_STATEMENT]
+        part = ids[start : start + IDS_PER_STATEMENT]
+        room = 1 << (len(part) - 1).bit_length()
+        yield [*part, *[part[-1]] * (room - len(part))]
 
 
 class Settler:
